@@ -1,0 +1,273 @@
+"""Shared business operations: audited bulk writes, background jobs, attachments, notifications.
+
+``QuerySet.update()``, ``bulk_create()`` and ``QuerySet.delete()`` skip ``Model.save()``; every bulk
+path in Kehu goes through these helpers so it is audited and bumps versions like a single save.
+"""
+
+from __future__ import annotations
+
+import mimetypes
+import uuid
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from django.conf import settings
+from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import ValidationError
+from django.db import models, transaction
+from django.db.models import F
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from .context import get_current_user
+from .models import Attachment, AuditLog, BackgroundJob, Notification
+
+
+def _batch() -> str:
+    return uuid.uuid4().hex
+
+
+@transaction.atomic
+def bulk_create_audited(
+    model: type[models.Model], objs: Sequence[models.Model], *, batch_size: int = 2000
+) -> list[models.Model]:
+    """``bulk_create`` that stamps created/updated by and writes one audit record per row."""
+    user = get_current_user()
+    now = timezone.now()
+    for obj in objs:
+        obj.created_at = getattr(obj, "created_at", None) or now
+        if user is not None:
+            obj.created_by = obj.created_by if obj.created_by_id else user
+            obj.updated_by = user
+    created = model.objects.bulk_create(objs, batch_size=batch_size)
+    batch = _batch()
+    exclude = set(getattr(model, "audit_exclude", ()))
+    entries = []
+    for obj in created:
+        changes = {
+            f.attname: [None, getattr(obj, f.attname)]
+            for f in model._meta.concrete_fields
+            if not f.primary_key
+            and f.attname not in exclude
+            and getattr(obj, f.attname) not in (None, "")
+        }
+        entries.append(AuditLog.build(obj, AuditLog.Action.CREATE, changes, user=user, batch=batch))
+    AuditLog.objects.bulk_create(entries, batch_size=batch_size)
+    return created
+
+
+@transaction.atomic
+def bulk_update_audited(qs: models.QuerySet, *, chunk_size: int = 2000, **changes: Any) -> int:
+    """``qs.update(**changes)`` with per-row field diffs in the audit trail and version bumps."""
+    model = qs.model
+    user = get_current_user()
+    fields = [model._meta.get_field(name) for name in changes]
+    attnames = [f.attname for f in fields]
+    batch = _batch()
+    values = {f.attname: changes[f.name] for f in fields}
+    values = {k: (v.pk if isinstance(v, models.Model) else v) for k, v in values.items()}
+    total = 0
+    ids = list(qs.order_by("pk").values_list("pk", flat=True))
+    for start in range(0, len(ids), chunk_size):
+        chunk = ids[start : start + chunk_size]
+        before = model.objects.filter(pk__in=chunk).only("pk", *attnames)
+        entries = []
+        for obj in before:
+            diff = {
+                a: [getattr(obj, a), values[a]] for a in attnames if getattr(obj, a) != values[a]
+            }
+            if diff:
+                entries.append(
+                    AuditLog.build(obj, AuditLog.Action.UPDATE, diff, user=user, batch=batch)
+                )
+        extra: dict[str, Any] = {}
+        if hasattr(model, "version"):
+            extra = {"version": F("version") + 1, "updated_at": timezone.now(), "updated_by": user}
+        total += model.objects.filter(pk__in=chunk).update(**changes, **extra)
+        AuditLog.objects.bulk_create(entries)
+    return total
+
+
+@transaction.atomic
+def bulk_delete(qs: models.QuerySet) -> int:
+    """Delete every row of ``qs`` (all or nothing) with a delete record for each in the trail."""
+    batch = _batch()
+    user = get_current_user()
+    entries = []
+    for obj in qs.iterator(chunk_size=2000):
+        snapshot = obj.audit_snapshot() if hasattr(obj, "audit_snapshot") else {}
+        entries.append(
+            AuditLog.build(
+                obj,
+                AuditLog.Action.DELETE,
+                {k: [v, None] for k, v in snapshot.items() if v not in (None, "")},
+                user=user,
+                batch=batch,
+            )
+        )
+    AuditLog.objects.bulk_create(entries, batch_size=2000)
+    # QuerySet.delete() does not call Model.delete(), so rows are not audited twice; PROTECT
+    # still raises ProtectedError and the surrounding transaction writes nothing.
+    qs.delete()
+    return len(entries)
+
+
+# --- Background jobs ----------------------------------------------------------------------------
+
+
+def start_job(*, user, kind: str, title: str, task, params: dict[str, Any]) -> BackgroundJob:
+    """Record the job and enqueue its task once the surrounding transaction commits."""
+    job = BackgroundJob.objects.create(user=user, kind=kind, title=title, params=params)
+    transaction.on_commit(lambda: task.delay(job.pk))
+    return job
+
+
+def start_export(*, user, object_type, fmt: str, params: dict, sort: str) -> BackgroundJob:
+    from .tasks import export_job
+
+    title = _("Export of %(objects)s (%(format)s)") % {
+        "objects": object_type.verbose_name_plural(),
+        "format": fmt.upper(),
+    }
+    return start_job(
+        user=user,
+        kind="export",
+        title=title,
+        task=export_job,
+        params={"object_type": object_type.label, "format": fmt, "filters": params, "sort": sort},
+    )
+
+
+# --- Notifications ------------------------------------------------------------------------------
+
+
+def notify(
+    *,
+    recipients: Iterable,
+    title: str,
+    body: str = "",
+    link: str = "",
+    level: str = Notification.Level.INFO,
+    kind: str = "",
+    due_at=None,
+    dedupe_key: str = "",
+) -> int:
+    """Post a reminder to users' inboxes; a ``dedupe_key`` makes repeated runs post it once."""
+    created = 0
+    for user in recipients:
+        if dedupe_key:
+            _obj, new = Notification.objects.get_or_create(
+                recipient=user,
+                dedupe_key=dedupe_key,
+                defaults={
+                    "title": title,
+                    "body": body,
+                    "link": link,
+                    "level": level,
+                    "kind": kind,
+                    "due_at": due_at,
+                },
+            )
+            created += int(new)
+        else:
+            Notification.objects.create(
+                recipient=user,
+                title=title,
+                body=body,
+                link=link,
+                level=level,
+                kind=kind,
+                due_at=due_at,
+            )
+            created += 1
+    return created
+
+
+# --- Attachments --------------------------------------------------------------------------------
+
+ALLOWED_EXTENSIONS = {
+    "pdf",
+    "png",
+    "jpg",
+    "jpeg",
+    "gif",
+    "webp",
+    "txt",
+    "csv",
+    "xlsx",
+    "xls",
+    "docx",
+    "doc",
+    "pptx",
+    "ppt",
+    "odt",
+    "ods",
+    "zip",
+    "eml",
+    "msg",
+    "vcf",
+    "ics",
+    "json",
+    "xml",
+    "md",
+}
+MAGIC = {
+    "pdf": [b"%PDF"],
+    "png": [b"\x89PNG"],
+    "jpg": [b"\xff\xd8\xff"],
+    "jpeg": [b"\xff\xd8\xff"],
+    "gif": [b"GIF8"],
+    "zip": [b"PK\x03\x04"],
+    "xlsx": [b"PK\x03\x04"],
+    "docx": [b"PK\x03\x04"],
+    "pptx": [b"PK\x03\x04"],
+}
+
+
+def check_upload(upload) -> str:
+    """Refuse oversized files, unknown types and files whose content does not match their name."""
+    name = upload.name or ""
+    ext = name.rsplit(".", 1)[-1].lower() if "." in name else ""
+    if ext not in ALLOWED_EXTENSIONS:
+        raise ValidationError(
+            _("Files of type “%(ext)s” cannot be attached.") % {"ext": ext or "?"}, code="invalid"
+        )
+    if upload.size > settings.KEHU_MAX_UPLOAD_BYTES:
+        raise ValidationError(
+            _("The file is larger than %(max)s MB.")
+            % {"max": settings.KEHU_MAX_UPLOAD_BYTES // 2**20},
+            code="too_large",
+        )
+    head = upload.read(8)
+    upload.seek(0)
+    if ext in MAGIC and not any(head.startswith(m) for m in MAGIC[ext]):
+        raise ValidationError(_("The file content does not match its type."), code="invalid")
+    if head.lstrip().lower().startswith((b"<html", b"<!doc", b"<svg", b"<scr")):
+        raise ValidationError(_("Web pages and scripts cannot be attached."), code="invalid")
+    return mimetypes.guess_type(name)[0] or "application/octet-stream"
+
+
+@transaction.atomic
+def add_attachment(*, target: models.Model, upload) -> Attachment:
+    mime = check_upload(upload)
+    digest = Attachment.digest(upload.chunks())
+    upload.seek(0)
+    att = Attachment(
+        content_type=ContentType.objects.get_for_model(target),
+        object_id=str(target.pk),
+        name=upload.name[:255],
+        size=upload.size,
+        mime_type=mime,
+        sha256=digest,
+        uploaded_by=get_current_user(),
+    )
+    att.file.save(upload.name, upload, save=False)
+    att.save()
+    AuditLog.record(target, AuditLog.Action.UPDATE, {"attachment": [None, att.name]})
+    return att
+
+
+def attachments_for(obj: models.Model) -> models.QuerySet[Attachment]:
+    return Attachment.objects.filter(
+        content_type=ContentType.objects.get_for_model(obj), object_id=str(obj.pk)
+    ).select_related("uploaded_by")

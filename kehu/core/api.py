@@ -1,0 +1,53 @@
+"""The base API viewset: the same FilterSet and the same restricted queryset as the list pages.
+
+Outside the view scope a record answers 404; inside view but outside edit, 403. A stale
+``version`` in an update answers 409 with the reason in the user's language.
+"""
+
+from __future__ import annotations
+
+from django.utils.translation import gettext as _
+from rest_framework import permissions, serializers, viewsets
+
+from .errors import StaleObjectError
+
+
+class BaseModelSerializer(serializers.ModelSerializer):
+    """Exposes ``version``: send back the one you read; a stale one is refused with 409."""
+
+    version = serializers.IntegerField(required=False)
+
+    def update(self, instance, validated_data):
+        version = validated_data.pop("version", None)
+        if version is not None and version != instance.version:
+            raise StaleObjectError(instance)
+        return super().update(instance, validated_data)
+
+    def create(self, validated_data):
+        validated_data.pop("version", None)
+        return super().create(validated_data)
+
+
+class RestrictedModelViewSet(viewsets.ModelViewSet):
+    object_type = None
+
+    def get_queryset(self):
+        ot = self.object_type
+        return ot.model.objects.visible_to(self.request.user).select_related(*ot.select_related)
+
+    @property
+    def filterset_class(self):
+        return self.object_type.filterset
+
+    @property
+    def ordering_fields(self):
+        return [*self.object_type.sortable, "id"]
+
+    def check_object_permissions(self, request, obj):
+        super().check_object_permissions(request, obj)
+        if request.method not in permissions.SAFE_METHODS:
+            model = self.object_type.model
+            if not model.objects.editable_by(request.user).filter(pk=obj.pk).exists():
+                self.permission_denied(
+                    request, message=_("You may view but not change this record.")
+                )

@@ -1,0 +1,26 @@
+"""Money and quantity fields: stored at a fixed high precision, rounded for display by parameter."""
+
+from decimal import ROUND_HALF_UP, Decimal
+
+from django.db import models
+
+MONEY_MAX_DIGITS = 20
+MONEY_DECIMAL_PLACES = 6
+
+
+class MoneyField(models.DecimalField):
+    """Decimal money at 6 places; never float. Display rounding comes from system parameters."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("max_digits", MONEY_MAX_DIGITS)
+        kwargs.setdefault("decimal_places", MONEY_DECIMAL_PLACES)
+        super().__init__(*args, **kwargs)
+
+    def deconstruct(self):
+        name, path, args, kwargs = super().deconstruct()
+        return name, "kehu.core.fields.MoneyField", args, kwargs
+
+
+def quantize(value: Decimal | int | str, places: int = 2) -> Decimal:
+    """Round half up (商业舍入) to ``places`` decimals, the way invoices round."""
+    return Decimal(value).quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)

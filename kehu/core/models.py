@@ -1,0 +1,406 @@
+"""Shared model machinery: the base model, the restricted queryset, and the cross-cutting records
+(audit trail, attachments, notifications, background jobs) every module uses."""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any, ClassVar
+
+from django.conf import settings
+from django.contrib.contenttypes.fields import GenericForeignKey
+from django.contrib.contenttypes.models import ContentType
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import models, transaction
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from .context import get_current_user
+from .errors import StaleObjectError
+from .permissions import Access
+
+
+class RestrictedQuerySet(models.QuerySet):
+    """The one place data permissions are applied.
+
+    Views, the API, exports, search, reports and dashboards all start from
+    ``Model.objects.visible_to(user)`` (or ``editable_by``); nothing filters by owner ad hoc.
+    """
+
+    def visible_to(self, user) -> RestrictedQuerySet:
+        return self.restrict(user, Access.VIEW)
+
+    def editable_by(self, user) -> RestrictedQuerySet:
+        return self.restrict(user, Access.EDIT)
+
+    def restrict(self, user, access: Access) -> RestrictedQuerySet:
+        if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
+            return self.none()
+        if user.is_superuser:
+            return self
+        from kehu.system.access import get_access
+
+        condition = get_access(user).condition(self.model, access)
+        if condition is None:
+            return self
+        if condition is False:
+            return self.none()
+        return self.filter(condition)
+
+
+class RestrictedManager(models.Manager.from_queryset(RestrictedQuerySet)):
+    pass
+
+
+class BaseModel(models.Model):
+    """Created/updated by and at, an optimistic-lock version, and an audit record on every save.
+
+    ``version`` makes a save conditional on the row still having the version that was loaded: a
+    second user saving a stale copy gets :class:`StaleObjectError` instead of silently winning.
+    """
+
+    created_at = models.DateTimeField(_("created at"), default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True, editable=False)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("created by"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="+",
+    )
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("updated by"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="+",
+    )
+    version = models.PositiveIntegerField(_("version"), default=1, editable=False)
+
+    objects = RestrictedManager()
+
+    #: Fields never written to the audit trail (noise, or secrets).
+    audit_exclude: ClassVar[tuple[str, ...]] = ("updated_at", "updated_by", "version")
+    #: How records map to people and departments for data permissions; ``None``: not owned.
+    owner_path: ClassVar[str | None] = None
+    department_path: ClassVar[str | None] = None
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args, **kwargs) -> None:
+        adding = self._state.adding
+        user = get_current_user()
+        if adding and self.created_by_id is None and user is not None:
+            self.created_by = user
+        if user is not None:
+            self.updated_by = user
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None:
+            kwargs["update_fields"] = set(update_fields) | {"version", "updated_at", "updated_by"}
+        with transaction.atomic(using=kwargs.get("using")):
+            if adding:
+                changes = {
+                    k: [None, v]
+                    for k, v in self.audit_snapshot().items()
+                    if k not in self.audit_exclude and v not in (None, "")
+                }
+            else:
+                changes = self.audit_diff()
+                self._expected_version = self.version
+                self.version += 1
+            try:
+                super().save(*args, **kwargs)
+            except StaleObjectError:
+                self.version -= 1
+                raise
+            finally:
+                self.__dict__.pop("_expected_version", None)
+            if adding or changes:
+                AuditLog.record(
+                    self,
+                    AuditLog.Action.CREATE if adding else AuditLog.Action.UPDATE,
+                    changes,
+                )
+        self._loaded_values = self.audit_snapshot()
+
+    def _do_update(self, base_qs, using, pk_val, values, update_fields, forced_update):
+        expected = getattr(self, "_expected_version", None)
+        if expected is None:
+            return super()._do_update(base_qs, using, pk_val, values, update_fields, forced_update)
+        filtered = base_qs.filter(pk=pk_val, version=expected)
+        if filtered._update(values) > 0:
+            return True
+        if base_qs.filter(pk=pk_val).exists():
+            raise StaleObjectError(self)
+        return False
+
+    def delete(self, *args, **kwargs):
+        with transaction.atomic(using=kwargs.get("using")):
+            AuditLog.record(
+                self,
+                AuditLog.Action.DELETE,
+                {
+                    k: [v, None]
+                    for k, v in self.audit_snapshot().items()
+                    if k not in self.audit_exclude and v not in (None, "")
+                },
+            )
+            return super().delete(*args, **kwargs)
+
+    @classmethod
+    def from_db(cls, db, field_names, values):
+        instance = super().from_db(db, field_names, values)
+        instance._loaded_values = dict(zip(field_names, values, strict=False))
+        return instance
+
+    def audit_snapshot(self) -> dict[str, Any]:
+        return {
+            f.attname: getattr(self, f.attname)
+            for f in self._meta.concrete_fields
+            if f.attname not in self.get_deferred_fields()
+        }
+
+    def audit_diff(self) -> dict[str, list[Any]]:
+        loaded = getattr(self, "_loaded_values", {})
+        exclude = set(self.audit_exclude) | {f"{name}_id" for name in self.audit_exclude}
+        diff = {}
+        for field in self._meta.concrete_fields:
+            name = field.attname
+            if name in exclude or field.primary_key or name not in loaded:
+                continue
+            old, new = loaded[name], getattr(self, name)
+            if field.to_python(old) != field.to_python(new):
+                diff[name] = [old, new]
+        return diff
+
+
+class OwnedModel(BaseModel):
+    """A record with an owner (负责人) and owning department (负责部门): data permissions apply."""
+
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("owner"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    department = models.ForeignKey(
+        "system.Department",
+        verbose_name=_("owning department"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+
+    owner_path = "owner"
+    department_path = "department"
+
+    class Meta:
+        abstract = True
+
+
+class AuditLog(models.Model):
+    """Every create, update and delete, bulk ones included: who, when, and the field diffs."""
+
+    class Action(models.TextChoices):
+        CREATE = "create", _("Created")
+        UPDATE = "update", _("Updated")
+        DELETE = "delete", _("Deleted")
+        MERGE = "merge", _("Merged")
+        RESTORE = "restore", _("Restored")
+        PERMISSION = "permission", _("Permission changed")
+        LOGIN = "login", _("Logged in")
+        EXPORT = "export", _("Exported")
+
+    timestamp = models.DateTimeField(_("time"), default=timezone.now)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("user"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    content_type = models.ForeignKey(ContentType, on_delete=models.PROTECT, related_name="+")
+    object_id = models.CharField(_("object ID"), max_length=64)
+    object_repr = models.CharField(_("object"), max_length=200, blank=True)
+    action = models.CharField(_("action"), max_length=16, choices=Action.choices)
+    changes = models.JSONField(_("changes"), default=dict, encoder=DjangoJSONEncoder, blank=True)
+    batch = models.CharField(_("batch"), max_length=32, blank=True, db_index=True)
+    request_id = models.CharField(_("request"), max_length=32, blank=True)
+
+    class Meta:
+        verbose_name = _("audit record")
+        verbose_name_plural = _("audit trail")
+        ordering = ["-timestamp", "-id"]
+        indexes = [
+            models.Index(fields=["content_type", "object_id", "-timestamp"]),
+            models.Index(fields=["-timestamp"]),
+            models.Index(fields=["user", "-timestamp"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_action_display()} {self.object_repr}"
+
+    @classmethod
+    def build(cls, obj: models.Model, action: str, changes: dict, *, user=None, batch: str = ""):
+        from .context import get_request_id
+
+        return cls(
+            user=user if user is not None else get_current_user(),
+            content_type=ContentType.objects.get_for_model(obj, for_concrete_model=False),
+            object_id=str(obj.pk),
+            object_repr=str(obj)[:200],
+            action=action,
+            changes=changes,
+            batch=batch,
+            request_id=get_request_id() or "",
+        )
+
+    @classmethod
+    def record(cls, obj: models.Model, action: str, changes: dict, **kwargs) -> AuditLog:
+        entry = cls.build(obj, action, changes, **kwargs)
+        entry.save()
+        return entry
+
+    @classmethod
+    def for_object(cls, obj: models.Model):
+        return cls.objects.filter(
+            content_type=ContentType.objects.get_for_model(obj, for_concrete_model=False),
+            object_id=str(obj.pk),
+        ).select_related("user")
+
+
+def attachment_path(instance: Attachment, filename: str) -> str:
+    now = timezone.now()
+    return f"attachments/{now:%Y/%m}/{instance.sha256[:2]}/{instance.sha256}"
+
+
+class Attachment(models.Model):
+    """A file attached to any record; served only through a view that checks the parent's access."""
+
+    content_type = models.ForeignKey(ContentType, on_delete=models.PROTECT, related_name="+")
+    object_id = models.CharField(max_length=64)
+    target = GenericForeignKey("content_type", "object_id")
+    file = models.FileField(_("file"), upload_to=attachment_path, max_length=300)
+    name = models.CharField(_("file name"), max_length=255)
+    size = models.PositiveBigIntegerField(_("size"))
+    mime_type = models.CharField(_("type"), max_length=100)
+    sha256 = models.CharField(max_length=64)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True
+    )
+    uploaded_at = models.DateTimeField(_("uploaded at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("attachment")
+        verbose_name_plural = _("attachments")
+        ordering = ["-uploaded_at"]
+        indexes = [models.Index(fields=["content_type", "object_id"])]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @staticmethod
+    def digest(chunks) -> str:
+        h = hashlib.sha256()
+        for chunk in chunks:
+            h.update(chunk)
+        return h.hexdigest()
+
+
+class Notification(models.Model):
+    """An entry in a user's reminders/notifications inbox; other modules post with ``notify()``."""
+
+    class Level(models.TextChoices):
+        INFO = "info", _("Information")
+        SUCCESS = "success", _("Success")
+        WARNING = "warning", _("Warning")
+        DANGER = "danger", _("Urgent")
+
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="notifications"
+    )
+    level = models.CharField(_("level"), max_length=10, choices=Level.choices, default=Level.INFO)
+    kind = models.CharField(_("kind"), max_length=50, blank=True)
+    title = models.CharField(_("title"), max_length=200)
+    body = models.TextField(_("message"), blank=True)
+    link = models.CharField(_("link"), max_length=300, blank=True)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    due_at = models.DateTimeField(_("due"), null=True, blank=True)
+    read_at = models.DateTimeField(_("read at"), null=True, blank=True)
+    dedupe_key = models.CharField(max_length=120, blank=True)
+
+    class Meta:
+        verbose_name = _("notification")
+        verbose_name_plural = _("notifications")
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["recipient", "read_at", "-created_at"])]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["recipient", "dedupe_key"],
+                condition=~Q(dedupe_key=""),
+                name="notification_dedupe",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class BackgroundJob(models.Model):
+    """A long-running piece of work (export, import, analytics run) with progress for the UI."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Waiting")
+        RUNNING = "running", _("Running")
+        SUCCEEDED = "succeeded", _("Finished")
+        FAILED = "failed", _("Failed")
+
+    kind = models.CharField(_("kind"), max_length=50)
+    title = models.CharField(_("title"), max_length=200)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.PENDING
+    )
+    params = models.JSONField(default=dict, encoder=DjangoJSONEncoder, blank=True)
+    progress = models.PositiveBigIntegerField(default=0)
+    total = models.PositiveBigIntegerField(null=True, blank=True)
+    message = models.TextField(_("message"), blank=True)
+    result_file = models.FileField(upload_to="jobs/%Y/%m/", blank=True, max_length=300)
+    result_name = models.CharField(max_length=255, blank=True)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("background job")
+        verbose_name_plural = _("background jobs")
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["user", "-created_at"])]
+
+    def __str__(self) -> str:
+        return self.title
+
+    @property
+    def percent(self) -> int:
+        if self.status == self.Status.SUCCEEDED:
+            return 100
+        if not self.total:
+            return 0
+        return min(100, int(self.progress * 100 / self.total))
+
+    @property
+    def done(self) -> bool:
+        return self.status in (self.Status.SUCCEEDED, self.Status.FAILED)
+
+    def set_progress(self, progress: int, total: int | None = None) -> None:
+        self.progress = progress
+        fields = ["progress"]
+        if total is not None:
+            self.total = total
+            fields.append("total")
+        BackgroundJob.objects.filter(pk=self.pk).update(**{f: getattr(self, f) for f in fields})

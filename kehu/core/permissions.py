@@ -1,0 +1,64 @@
+"""Permission vocabulary: data scopes, actions and special permissions.
+
+The rules that grant them (roles, departments) live in ``kehu.system.access``; everything that
+asks "may this user see/edit this" goes through :class:`~kehu.core.models.RestrictedQuerySet`.
+"""
+
+from enum import StrEnum
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class DataScope(models.TextChoices):
+    """Which records of an object type a role reaches, narrowest first."""
+
+    NONE = "none", _("None")
+    OWN = "own", _("Own records")
+    DEPARTMENT = "department", _("Own department")
+    SUBTREE = "subtree", _("Own department and sub-departments")
+    ALL = "all", _("All records")
+
+    @classmethod
+    def rank(cls, scope: str) -> int:
+        return [c.value for c in cls].index(scope)
+
+    @classmethod
+    def widest(cls, scopes) -> "DataScope":
+        best = cls.NONE
+        for scope in scopes:
+            if cls.rank(scope) > cls.rank(best):
+                best = cls(scope)
+        return best
+
+
+class Access(StrEnum):
+    VIEW = "view"
+    EDIT = "edit"
+
+
+class SpecialPermission(StrEnum):
+    """Special permissions (特殊权限): ``app_label.codename`` of the Permission rows."""
+
+    EXPORT = "system.export_data"
+    IMPORT = "system.import_data"
+    MERGE = "system.merge_records"
+    PURGE = "system.purge_records"
+    SEE_COST = "system.see_cost"
+    SELL_BELOW_FLOOR = "system.sell_below_floor"
+    REASSIGN_OWNER = "system.reassign_owner"
+    MANAGE_USERS = "system.manage_users"
+    VIEW_AUDIT = "system.view_audit"
+
+
+SPECIAL_PERMISSION_LABELS = {
+    "export_data": _("Export data"),
+    "import_data": _("Import data"),
+    "merge_records": _("Merge records"),
+    "purge_records": _("Purge records (hard or bulk delete)"),
+    "see_cost": _("See cost and margin"),
+    "sell_below_floor": _("Sell below floor price"),
+    "reassign_owner": _("Reassign owner"),
+    "manage_users": _("Manage users"),
+    "view_audit": _("View audit trail"),
+}

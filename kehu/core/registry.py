@@ -1,0 +1,61 @@
+"""The object-type registry: each app registers its models once, and the generic views, API,
+exports, global search and the per-model test cases (permission matrix included) all read it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db.models import Model
+
+registry: dict[str, ObjectType] = {}
+
+
+@dataclass
+class ObjectType:
+    model: type[Model]
+    namespace: str  # URL namespace, e.g. "customers"
+    filterset: Any
+    form: Any
+    serializer: Any = None
+    columns: list[str] = field(default_factory=list)
+    sortable: list[str] = field(default_factory=list)
+    default_sort: str = "-pk"
+    search_fields: list[str] = field(default_factory=list)
+    export_fields: list[str] = field(default_factory=list)
+    select_related: list[str] = field(default_factory=list)
+    detail_fields: list[str] = field(default_factory=list)
+
+    @property
+    def label(self) -> str:
+        return self.model._meta.label_lower
+
+    @property
+    def name(self) -> str:
+        return self.model._meta.model_name
+
+    @property
+    def app_label(self) -> str:
+        return self.model._meta.app_label
+
+    def url_name(self, action: str) -> str:
+        return f"{self.namespace}:{self.name}_{action}"
+
+    def perm(self, action: str) -> str:
+        return f"{self.app_label}.{action}_{self.name}"
+
+    def verbose_name(self) -> str:
+        return str(self.model._meta.verbose_name)
+
+    def verbose_name_plural(self) -> str:
+        return str(self.model._meta.verbose_name_plural)
+
+
+def register(object_type: ObjectType) -> ObjectType:
+    registry[object_type.label] = object_type
+    return object_type
+
+
+def get_object_type(model_or_label) -> ObjectType:
+    label = model_or_label if isinstance(model_or_label, str) else model_or_label._meta.label_lower
+    return registry[label]

@@ -1,0 +1,217 @@
+"""The shell around the modules: login with lockout, home, search, inbox, jobs, audit, health."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.conf import settings
+from django.contrib.auth import authenticate, get_user_model, login
+from django.contrib.auth.decorators import login_required, permission_required
+from django.core.exceptions import PermissionDenied
+from django.db import connection
+from django.db.models import F
+from django.http import FileResponse, Http404, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import csrf_protect
+from django.views.decorators.http import require_POST
+
+from .forms import LoginForm
+from .models import Attachment, AuditLog, BackgroundJob, Notification
+from .permissions import SpecialPermission
+from .registry import registry
+
+
+@never_cache
+@csrf_protect
+def login_view(request):
+    form = LoginForm(request.POST or None)
+    next_url = request.POST.get("next") or request.GET.get("next") or ""
+    if request.method == "POST" and form.is_valid():
+        User = get_user_model()
+        username = form.cleaned_data["username"]
+        account = User.objects.filter(username=username).first()
+        now = timezone.now()
+        if account and account.locked_until and account.locked_until > now:
+            minutes = max(1, int((account.locked_until - now).total_seconds() // 60) + 1)
+            form.add_error(
+                None,
+                _("Too many failed attempts. The account is locked for %(minutes)s more minutes.")
+                % {"minutes": minutes},
+            )
+        else:
+            user = authenticate(request, username=username, password=form.cleaned_data["password"])
+            if user is None:
+                if account:
+                    User.objects.filter(pk=account.pk).update(failed_logins=F("failed_logins") + 1)
+                    account.refresh_from_db(fields=["failed_logins"])
+                    if account.failed_logins >= settings.KEHU_LOGIN_MAX_FAILURES:
+                        User.objects.filter(pk=account.pk).update(
+                            locked_until=now
+                            + timedelta(minutes=settings.KEHU_LOGIN_LOCKOUT_MINUTES),
+                            failed_logins=0,
+                        )
+                form.add_error(None, _("Wrong username or password."))
+            else:
+                User.objects.filter(pk=user.pk).update(failed_logins=0, locked_until=None)
+                login(request, user)
+                if not url_has_allowed_host_and_scheme(
+                    next_url, {request.get_host()}, request.is_secure()
+                ):
+                    next_url = reverse("core:home")
+                return redirect(next_url or "core:home")
+    return render(request, "core/login.html", {"form": form, "next": next_url})
+
+
+@login_required
+def home(request):
+    user = request.user
+    cards = []
+    for ot in registry.values():
+        if user.has_perm(ot.perm("view")):
+            cards.append(
+                {
+                    "label": ot.verbose_name_plural(),
+                    "url": reverse(ot.url_name("list")),
+                    "count": ot.model.objects.visible_to(user).order_by()[:10001].count(),
+                }
+            )
+    return render(
+        request,
+        "core/home.html",
+        {
+            "cards": cards,
+            "notifications": Notification.objects.filter(recipient=user, read_at__isnull=True)[:5],
+            "jobs": BackgroundJob.objects.filter(user=user)[:5],
+        },
+    )
+
+
+def module_index(module: str, title, description):
+    @login_required
+    def view(request):
+        objects = [
+            ot
+            for ot in registry.values()
+            if ot.app_label == module and request.user.has_perm(ot.perm("view"))
+        ]
+        return render(
+            request,
+            "core/module_index.html",
+            {"module": module, "title": title, "description": description, "object_types": objects},
+        )
+
+    return view
+
+
+@login_required
+def search(request):
+    """Global search over every registered object type, always through ``visible_to``."""
+    q = (request.GET.get("q") or "").strip()
+    groups = []
+    if q:
+        from django.db.models import Q
+
+        for ot in registry.values():
+            if not ot.search_fields or not request.user.has_perm(ot.perm("view")):
+                continue
+            cond = Q()
+            for f in ot.search_fields:
+                cond |= Q(**{f"{f}__icontains": q})
+            hits = list(ot.model.objects.visible_to(request.user).filter(cond).order_by("-pk")[:10])
+            if hits:
+                groups.append({"object_type": ot, "hits": hits, "label": ot.verbose_name_plural()})
+    template = (
+        "core/_search_results.html" if getattr(request, "htmx", False) else "core/search.html"
+    )
+    return render(request, template, {"q": q, "groups": groups})
+
+
+@login_required
+def inbox(request):
+    items = Notification.objects.filter(recipient=request.user)
+    if request.GET.get("unread"):
+        items = items.filter(read_at__isnull=True)
+    return render(request, "core/inbox.html", {"items": items[:200]})
+
+
+@login_required
+@require_POST
+def mark_read(request, pk=None):
+    items = Notification.objects.filter(recipient=request.user, read_at__isnull=True)
+    if pk is not None:
+        items = items.filter(pk=pk)
+    items.update(read_at=timezone.now())
+    return redirect(request.POST.get("next") or "core:inbox")
+
+
+@login_required
+def jobs(request):
+    return render(
+        request, "core/jobs.html", {"jobs": BackgroundJob.objects.filter(user=request.user)[:100]}
+    )
+
+
+@login_required
+def job_detail(request, pk):
+    job = get_object_or_404(BackgroundJob, pk=pk, user=request.user)
+    template = (
+        "core/_job_progress.html" if getattr(request, "htmx", False) else "core/job_detail.html"
+    )
+    return render(request, template, {"job": job})
+
+
+@login_required
+def job_download(request, pk):
+    job = get_object_or_404(BackgroundJob, pk=pk, user=request.user)
+    if not job.result_file:
+        raise Http404
+    return FileResponse(job.result_file.open("rb"), as_attachment=True, filename=job.result_name)
+
+
+@login_required
+def attachment_download(request, pk):
+    """Serve an attachment only to users who can see the record it is attached to."""
+    att = get_object_or_404(Attachment.objects.select_related("content_type"), pk=pk)
+    model = att.content_type.model_class()
+    if model is None or not hasattr(model.objects, "visible_to"):
+        raise Http404
+    if not model.objects.visible_to(request.user).filter(pk=att.object_id).exists():
+        raise Http404
+    response = FileResponse(att.file.open("rb"), as_attachment=True, filename=att.name)
+    response["Content-Type"] = "application/octet-stream"
+    return response
+
+
+@login_required
+@permission_required(SpecialPermission.VIEW_AUDIT, raise_exception=True)
+def audit_log(request):
+    entries = AuditLog.objects.select_related("user", "content_type")
+    if request.GET.get("user"):
+        entries = entries.filter(user_id=request.GET["user"])
+    return render(request, "core/audit_log.html", {"entries": entries[:200]})
+
+
+def health(request):
+    """Liveness and readiness for a load balancer: the database answers."""
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+        ok = True
+    except Exception:  # noqa: BLE001 - any database failure means "not ready"
+        ok = False
+    return JsonResponse(
+        {"status": "ok" if ok else "error", "database": ok}, status=200 if ok else 503
+    )
+
+
+def permission_denied(request, exception=None):
+    return render(request, "core/403.html", status=403)
+
+
+def forbid(message: str):
+    raise PermissionDenied(message)

@@ -1,0 +1,35 @@
+from django.contrib.auth import views as auth_views
+from django.urls import path, reverse_lazy
+
+from . import site_views
+
+app_name = "core"
+
+urlpatterns = [
+    path("", site_views.home, name="home"),
+    path("login/", site_views.login_view, name="login"),
+    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path(
+        "password/",
+        auth_views.PasswordChangeView.as_view(
+            template_name="core/password_change.html",
+            success_url=reverse_lazy("core:password_done"),
+        ),
+        name="password_change",
+    ),
+    path(
+        "password/done/",
+        auth_views.PasswordChangeDoneView.as_view(template_name="core/password_done.html"),
+        name="password_done",
+    ),
+    path("search/", site_views.search, name="search"),
+    path("inbox/", site_views.inbox, name="inbox"),
+    path("inbox/read/", site_views.mark_read, name="mark_all_read"),
+    path("inbox/<int:pk>/read/", site_views.mark_read, name="mark_read"),
+    path("jobs/", site_views.jobs, name="jobs"),
+    path("jobs/<int:pk>/", site_views.job_detail, name="job_detail"),
+    path("jobs/<int:pk>/download/", site_views.job_download, name="job_download"),
+    path("attachments/<int:pk>/", site_views.attachment_download, name="attachment_download"),
+    path("audit/", site_views.audit_log, name="audit_log"),
+    path("health/", site_views.health, name="health"),
+]

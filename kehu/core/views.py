@@ -1,0 +1,336 @@
+"""The base list/detail/edit view set every module uses, driven by the object-type registry.
+
+Data permissions are applied here once (``RestrictedObjectMixin``): lists and exports start from
+``visible_to``; edits and deletes first find the object among the visible ones (404 outside the
+view scope) and then require it among the editable ones (403 outside the edit scope).
+"""
+
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.mixins import LoginRequiredMixin
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.db.models import ProtectedError
+from django.http import Http404, HttpResponseRedirect, StreamingHttpResponse
+from django.shortcuts import get_object_or_404, redirect
+from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views import View
+from django.views.generic import TemplateView
+
+from . import actions
+from .errors import StaleObjectError
+from .export import csv_stream, export_columns
+from .models import AuditLog
+from .pagination import keyset_page
+from .permissions import SpecialPermission
+from .registry import ObjectType
+
+PAGE_SIZES = (25, 50, 100)
+
+
+class RestrictedObjectMixin(LoginRequiredMixin):
+    object_type: ObjectType = None  # type: ignore[assignment]
+    action = "view"
+
+    def dispatch(self, request, *args, **kwargs):
+        if not request.user.is_authenticated:
+            return self.handle_no_permission()
+        if not request.user.has_perm(self.object_type.perm(self.action)):
+            raise PermissionDenied
+        return super().dispatch(request, *args, **kwargs)
+
+    def visible(self):
+        ot = self.object_type
+        return ot.model.objects.visible_to(self.request.user).select_related(*ot.select_related)
+
+    def editable(self):
+        return self.object_type.model.objects.editable_by(self.request.user)
+
+    def get_visible_object(self, pk):
+        return get_object_or_404(self.visible(), pk=pk)
+
+    def get_editable_object(self, pk):
+        obj = self.get_visible_object(pk)
+        if not self.editable().filter(pk=obj.pk).exists():
+            raise PermissionDenied
+        return obj
+
+    def base_context(self) -> dict:
+        ot = self.object_type
+        return {
+            "object_type": ot,
+            "verbose_name": ot.verbose_name(),
+            "verbose_name_plural": ot.verbose_name_plural(),
+            "list_url": reverse(ot.url_name("list")),
+            "can_add": self.request.user.has_perm(ot.perm("add")),
+            "can_change": self.request.user.has_perm(ot.perm("change")),
+            "can_delete": self.request.user.has_perm(ot.perm("delete")),
+            "can_export": self.request.user.has_perm(SpecialPermission.EXPORT),
+        }
+
+
+def filtered_queryset(object_type: ObjectType, user, data):
+    """The restricted, filtered queryset of a list page, export or API list: one definition."""
+    qs = object_type.model.objects.visible_to(user).select_related(*object_type.select_related)
+    filterset = object_type.filterset(data, queryset=qs)
+    if not filterset.is_valid():
+        return filterset, qs.none()
+    return filterset, filterset.qs
+
+
+class ObjectListView(RestrictedObjectMixin, TemplateView):
+    template_name = "core/object_list.html"
+
+    def get(self, request, *args, **kwargs):
+        export = request.GET.get("export")
+        if export:
+            return self.export(export)
+        return super().get(request, *args, **kwargs)
+
+    def sort(self) -> str:
+        ot = self.object_type
+        sort = self.request.GET.get("sort") or ot.default_sort
+        return sort if sort.lstrip("-") in [*ot.sortable, "pk"] else ot.default_sort
+
+    def get_template_names(self):
+        if getattr(self.request, "htmx", False) and not self.request.htmx.boosted:
+            return ["core/_object_table.html"]
+        return [self.template_name]
+
+    def get_context_data(self, **kwargs):
+        ctx = super().get_context_data(**kwargs) | self.base_context()
+        ot = self.object_type
+        filterset, qs = filtered_queryset(ot, self.request.user, self.request.GET)
+        try:
+            page_size = int(self.request.GET.get("per_page", 50))
+        except ValueError:
+            page_size = 50
+        page_size = page_size if page_size in PAGE_SIZES else 50
+        sort = self.sort()
+        page = keyset_page(
+            qs,
+            sort=sort,
+            page_size=page_size,
+            after=self.request.GET.get("after"),
+            before=self.request.GET.get("before"),
+            last=self.request.GET.get("last") == "1",
+        )
+        params = self.request.GET.copy()
+        for key in ("after", "before", "last", "export"):
+            params.pop(key, None)
+
+        def url(**extra):
+            p = params.copy()
+            for k, v in extra.items():
+                p.pop(k, None)
+                if v is not None:
+                    p[k] = v
+            return "?" + p.urlencode()
+
+        columns = []
+        for name in ot.columns:
+            field = ot.model._meta.get_field(name)
+            sortable = name in ot.sortable
+            next_sort = f"-{name}" if sort == name else name
+            columns.append(
+                {
+                    "name": name,
+                    "label": field.verbose_name,
+                    "sort_url": url(sort=next_sort) if sortable else None,
+                    "sorted": "asc" if sort == name else "desc" if sort == f"-{name}" else None,
+                }
+            )
+        ctx.update(
+            filterset=filterset,
+            page=page,
+            columns=columns,
+            rows=[(obj, [cell(obj, c["name"]) for c in columns]) for obj in page.rows],
+            next_url=url(after=page.next_cursor) if page.next_cursor else None,
+            prev_url=url(before=page.prev_cursor) if page.prev_cursor else None,
+            first_url=url(),
+            last_url=url(last="1"),
+            export_csv_url=url(export="csv"),
+            export_xlsx_url=url(export="xlsx"),
+            page_size=page_size,
+            page_sizes=PAGE_SIZES,
+            query_string=params.urlencode(),
+        )
+        return ctx
+
+    def export(self, fmt: str):
+        if not self.request.user.has_perm(SpecialPermission.EXPORT):
+            raise PermissionDenied
+        if fmt not in ("csv", "xlsx"):
+            raise Http404
+        ot = self.object_type
+        filterset, qs = filtered_queryset(ot, self.request.user, self.request.GET)
+        qs = (
+            qs.order_by(self.sort(), "pk")
+            if self.sort().lstrip("-") != "pk"
+            else qs.order_by(self.sort())
+        )
+        n = qs[: settings.KEHU_EXPORT_SYNC_LIMIT + 1].count()
+        params = {
+            k: v for k, v in self.request.GET.items() if k not in ("export", "after", "before")
+        }
+        if fmt == "csv" and n <= settings.KEHU_EXPORT_SYNC_LIMIT:
+            AuditLog.record(
+                self.request.user,
+                AuditLog.Action.EXPORT,
+                {"object_type": ot.label, "rows": n, "filters": params},
+            )
+            response = StreamingHttpResponse(
+                csv_stream(qs, export_columns(ot)), content_type="text/csv; charset=utf-8"
+            )
+            stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
+            response["Content-Disposition"] = f'attachment; filename="{ot.name}-{stamp}.csv"'
+            return response
+        job = actions.start_export(
+            user=self.request.user, object_type=ot, fmt=fmt, params=params, sort=self.sort()
+        )
+        messages.info(
+            self.request, _("The export runs in the background; download it here when it is ready.")
+        )
+        return redirect("core:job_detail", pk=job.pk)
+
+
+def cell(obj, name: str):
+    field = obj._meta.get_field(name)
+    if field.choices:
+        return getattr(obj, f"get_{name}_display")()
+    return getattr(obj, name)
+
+
+class ObjectDetailView(RestrictedObjectMixin, TemplateView):
+    template_name = "core/object_detail.html"
+
+    def get_template_names(self):
+        ot = self.object_type
+        return [f"{ot.app_label}/{ot.name}_detail.html", self.template_name]
+
+    def get_context_data(self, **kwargs):
+        ctx = super().get_context_data(**kwargs) | self.base_context()
+        obj = self.get_visible_object(kwargs["pk"])
+        ot = self.object_type
+        fields = []
+        for name in ot.detail_fields or ot.columns:
+            field = ot.model._meta.get_field(name)
+            fields.append((field.verbose_name, cell(obj, name)))
+        ctx.update(
+            object=obj,
+            fields=fields,
+            history=AuditLog.for_object(obj)[:50]
+            if self.request.user.has_perm(SpecialPermission.VIEW_AUDIT)
+            else None,
+            attachments=actions.attachments_for(obj),
+        )
+        return ctx
+
+
+class ObjectEditView(RestrictedObjectMixin, TemplateView):
+    """Create (no pk) or update (pk) through the model's form and its ``actions`` function."""
+
+    template_name = "core/object_form.html"
+
+    def dispatch(self, request, *args, **kwargs):
+        self.action = "change" if "pk" in kwargs else "add"
+        return super().dispatch(request, *args, **kwargs)
+
+    def get_object(self):
+        pk = self.kwargs.get("pk")
+        return self.get_editable_object(pk) if pk else None
+
+    def get_context_data(self, form=None, **kwargs):
+        ctx = super().get_context_data(**kwargs) | self.base_context()
+        obj = self.get_object()
+        ctx.update(
+            object=obj, form=form or self.object_type.form(instance=obj, user=self.request.user)
+        )
+        return ctx
+
+    def post(self, request, *args, **kwargs):
+        obj = self.get_object()
+        form = self.object_type.form(request.POST, request.FILES, instance=obj, user=request.user)
+        if form.is_valid():
+            try:
+                with transaction.atomic():
+                    saved = form.save()
+            except StaleObjectError as exc:
+                form.add_error(None, exc)
+            except ValidationError as exc:
+                form.add_error(None, exc)
+            else:
+                messages.success(request, _("Saved %(object)s.") % {"object": saved})
+                return HttpResponseRedirect(
+                    reverse(self.object_type.url_name("detail"), args=[saved.pk])
+                )
+        return self.render_to_response(self.get_context_data(form=form, **kwargs))
+
+
+class ObjectDeleteView(RestrictedObjectMixin, TemplateView):
+    template_name = "core/object_delete.html"
+    action = "delete"
+
+    def get_context_data(self, **kwargs):
+        ctx = super().get_context_data(**kwargs) | self.base_context()
+        ctx["object"] = self.get_editable_object(kwargs["pk"])
+        return ctx
+
+    def post(self, request, *args, **kwargs):
+        obj = self.get_editable_object(kwargs["pk"])
+        try:
+            obj.delete()
+        except ProtectedError:
+            messages.error(
+                request,
+                _("%(object)s is still used by other records and cannot be deleted.")
+                % {"object": obj},
+            )
+            return redirect(self.object_type.url_name("detail"), pk=obj.pk)
+        messages.success(request, _("Deleted %(object)s.") % {"object": obj})
+        return redirect(self.object_type.url_name("list"))
+
+
+class ObjectBulkDeleteView(RestrictedObjectMixin, View):
+    """Bulk delete of selected rows: only rows the user may edit, all or nothing, all audited."""
+
+    action = "delete"
+
+    def post(self, request, *args, **kwargs):
+        if not request.user.has_perm(SpecialPermission.PURGE):
+            raise PermissionDenied
+        ids = [int(i) for i in request.POST.getlist("pk") if i.isdigit()]
+        qs = self.editable().filter(pk__in=ids)
+        if qs.count() != len(set(ids)):
+            raise PermissionDenied
+        try:
+            n = actions.bulk_delete(qs)
+        except ProtectedError:
+            messages.error(
+                request,
+                _(
+                    "Some of the selected records are still used by other records; nothing was deleted."
+                ),
+            )
+        else:
+            messages.success(request, _("Deleted %(count)s records.") % {"count": n})
+        return redirect(reverse(self.object_type.url_name("list")) + "?" + urlencode(request.GET))
+
+
+def object_urls(object_type: ObjectType) -> list:
+    n = object_type.name
+    kw = {"object_type": object_type}
+    return [
+        path(f"{n}s/", ObjectListView.as_view(**kw), name=f"{n}_list"),
+        path(f"{n}s/add/", ObjectEditView.as_view(**kw), name=f"{n}_add"),
+        path(f"{n}s/bulk-delete/", ObjectBulkDeleteView.as_view(**kw), name=f"{n}_bulk_delete"),
+        path(f"{n}s/<int:pk>/", ObjectDetailView.as_view(**kw), name=f"{n}_detail"),
+        path(f"{n}s/<int:pk>/edit/", ObjectEditView.as_view(**kw), name=f"{n}_edit"),
+        path(f"{n}s/<int:pk>/delete/", ObjectDeleteView.as_view(**kw), name=f"{n}_delete"),
+    ]

@@ -1,0 +1,95 @@
+"""What one user may see and edit: evaluated once per request and cached on the user object.
+
+A user's data scope for an object type is the widest over their roles; the restricted queryset turns
+it into a filter. Permission evaluation costs a constant number of queries per request.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from django.db.models import Q
+
+from kehu.core.permissions import Access, DataScope
+
+
+@dataclass
+class UserAccess:
+    user_id: int
+    department_id: int | None
+    scopes: dict[str, tuple[DataScope, DataScope]] = field(default_factory=dict)
+    default_scope: tuple[DataScope, DataScope] = (DataScope.NONE, DataScope.NONE)
+    _subtree: list[int] | None = None
+
+    def scope(self, model, access: Access) -> DataScope:
+        label = getattr(model, "data_scope_label", None) or model._meta.label_lower
+        view, edit = self.scopes.get(label, self.default_scope)
+        return view if access == Access.VIEW else edit
+
+    def subtree_ids(self) -> list[int]:
+        if self._subtree is None:
+            from .models import Department
+
+            if self.department_id is None:
+                self._subtree = []
+            else:
+                path = Department.objects.filter(pk=self.department_id).values_list(
+                    "path", flat=True
+                )
+                self._subtree = list(
+                    Department.objects.filter(path__startswith=path[:1].get()).values_list(
+                        "pk", flat=True
+                    )
+                )
+        return self._subtree
+
+    def condition(self, model, access: Access) -> Q | bool | None:
+        """A filter for ``model`` (``None``: everything, ``False``: nothing)."""
+        owner, dept = model.owner_path, model.department_path
+        if owner is None:
+            return None
+        scope = self.scope(model, access)
+        if scope == DataScope.ALL:
+            return None
+        if scope == DataScope.NONE:
+            return False
+        own = Q(**{owner: self.user_id})
+        if scope == DataScope.OWN or self.department_id is None or dept is None:
+            return own
+        if scope == DataScope.DEPARTMENT:
+            return own | Q(**{dept: self.department_id})
+        return own | Q(**{f"{dept}__in": self.subtree_ids()})
+
+
+def compute_access(user) -> UserAccess:
+    from .models import RoleDataScope
+
+    access = UserAccess(user_id=user.pk, department_id=user.department_id)
+    role_ids = list(user.roles.values_list("pk", "default_view_scope", "default_edit_scope"))
+    if role_ids:
+        access.default_scope = (
+            DataScope.widest(r[1] for r in role_ids),
+            DataScope.widest(r[2] for r in role_ids),
+        )
+    per_type: dict[str, tuple[list[str], list[str]]] = {}
+    for object_type, view, edit in RoleDataScope.objects.filter(
+        role_id__in=[r[0] for r in role_ids]
+    ).values_list("object_type", "view_scope", "edit_scope"):
+        views, edits = per_type.setdefault(object_type, ([], []))
+        views.append(view)
+        edits.append(edit)
+    for object_type, (views, edits) in per_type.items():
+        view = DataScope.widest(views)
+        edit = DataScope.widest(edits)
+        if DataScope.rank(edit) > DataScope.rank(view):
+            edit = view
+        access.scopes[object_type] = (view, edit)
+    return access
+
+
+def get_access(user) -> UserAccess:
+    cached = getattr(user, "_kehu_access", None)
+    if cached is None:
+        cached = compute_access(user)
+        user._kehu_access = cached
+    return cached

@@ -1,0 +1,18 @@
+from django.urls import path
+from django.utils.translation import gettext_lazy as _
+
+from kehu.core.site_views import module_index
+
+app_name = "system"
+
+urlpatterns = [
+    path(
+        "",
+        module_index(
+            "system",
+            _("System"),
+            _("Parameters, departments, employees, roles and permissions, products."),
+        ),
+        name="index",
+    ),
+]

@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# Install what Kehu needs on Debian (as root): system packages, a virtual environment, Kehu itself.
+# Idempotent: a second run installs nothing new. `--test` adds what the test suite needs.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+want=(python3 python3-venv python3-pip gettext sqlite3 ca-certificates)
+if [ "${1:-}" = "--test" ]; then
+  want+=(chromium fonts-noto-cjk postgresql-client)
+fi
+missing=()
+for pkg in "${want[@]}"; do
+  dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "Kehu needs these Debian packages: ${missing[*]} (run as root, or install them first)" >&2
+    exit 1
+  fi
+  echo "Installing Debian packages: ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+PY=${KEHU_PYTHON:-python3}
+"$PY" -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Kehu needs Python 3.11 or newer")'
+if [ ! -x .venv/bin/python ]; then
+  "$PY" -m venv .venv
+fi
+extras=""
+[ "${1:-}" = "--test" ] && extras="[test]"
+stamp=".venv/.kehu-installed${extras:+-test}"
+digest=$(sha256sum pyproject.toml | cut -c1-16)
+if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$digest" ]; then
+  .venv/bin/python -m pip install --quiet --disable-pip-version-check --upgrade pip >/dev/null
+  .venv/bin/python -m pip install --quiet --disable-pip-version-check -e ".${extras}" 2>&1 | grep -v "^WARNING: Location" || true
+  .venv/bin/python -c "import kehu" 
+  echo "$digest" > "$stamp"
+fi

@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# Install everything and run the whole test suite: lint and checks, then the tests on SQLite and
+# again on PostgreSQL (a real Celery worker on Redis, RabbitMQ and the SQLite broker, real Chromium).
+# Services are found on localhost (or KEHU_TEST_DATABASE_URL); with KEHU_REQUIRE_SERVICES=1 a
+# missing one fails the run instead of skipping.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/install.sh --test
+start=$(date +%s)
+export KEHU_TESTING=1
+export KEHU_DATA_DIR=$(mktemp -d /tmp/kehu-test-XXXXXX)
+export DJANGO_SETTINGS_MODULE=kehu.settings_test
+trap 'rm -rf "$KEHU_DATA_DIR"' EXIT
+PY=.venv/bin/python
+
+echo "== lint and checks"
+.venv/bin/ruff check .
+.venv/bin/ruff format --check --quiet . || { echo "ruff format: run '.venv/bin/ruff format .'"; exit 1; }
+$PY manage.py check
+$PY manage.py makemigrations --check --dry-run
+$PY manage.py spectacular --file "$KEHU_DATA_DIR/openapi.yaml" --validate --fail-on-warn
+diff -u docs/openapi.yaml "$KEHU_DATA_DIR/openapi.yaml" || { echo "docs/openapi.yaml is stale: run scripts/schema.sh"; exit 1; }
+bash scripts/messages.sh --check
+
+echo "== tests on SQLite"
+env -u DATABASE_URL $PY -m pytest -q "$@"
+
+pg_url=${KEHU_TEST_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/kehu}
+if $PY - "$pg_url" <<'PYEOF'
+import sys, psycopg
+try:
+    psycopg.connect(sys.argv[1].replace("/kehu", "/postgres"), connect_timeout=3).close()
+except Exception as exc:
+    print(f"PostgreSQL not reachable: {exc}")
+    sys.exit(1)
+PYEOF
+then
+  echo "== tests on PostgreSQL"
+  DATABASE_URL=$pg_url KEHU_TEST_DB_NAME=test_kehu_$$ $PY -m pytest -q -p no:randomly "$@"
+elif [ "${KEHU_REQUIRE_SERVICES:-}" = "1" ]; then
+  echo "PostgreSQL is required (KEHU_REQUIRE_SERVICES=1) but not reachable at $pg_url" >&2
+  exit 1
+else
+  echo "SKIPPED: tests on PostgreSQL (no server at $pg_url; set KEHU_TEST_DATABASE_URL)"
+fi
+echo "== whole run took $(( $(date +%s) - start ))s"
