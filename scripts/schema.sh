@@ -2,4 +2,4 @@
 # Regenerate the committed OpenAPI schema (CI fails when it is stale).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-KEHU_DATA_DIR=${KEHU_DATA_DIR:-$(mktemp -d)} .venv/bin/python manage.py spectacular --file docs/openapi.yaml --validate --fail-on-warn
+KEHU_DATA_DIR=${KEHU_DATA_DIR:-$(mktemp -d)} .venv/bin/python manage.py spectacular --lang en --file docs/openapi.yaml --validate --fail-on-warn

@@ -18,7 +18,7 @@ echo "== lint and checks"
 .venv/bin/ruff format --check --quiet . || { echo "ruff format: run '.venv/bin/ruff format .'"; exit 1; }
 $PY manage.py check
 $PY manage.py makemigrations --check --dry-run
-$PY manage.py spectacular --file "$KEHU_DATA_DIR/openapi.yaml" --validate --fail-on-warn
+$PY manage.py spectacular --lang en --file "$KEHU_DATA_DIR/openapi.yaml" --validate --fail-on-warn
 diff -u docs/openapi.yaml "$KEHU_DATA_DIR/openapi.yaml" || { echo "docs/openapi.yaml is stale: run scripts/schema.sh"; exit 1; }
 bash scripts/messages.sh --check
 

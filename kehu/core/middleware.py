@@ -38,13 +38,18 @@ class RequestLogMiddleware:
 
 
 class DefaultLanguageMiddleware:
-    """Chinese for a new visitor regardless of the browser's Accept-Language, unless chosen."""
+    """Chinese for a new browser visitor regardless of Accept-Language, until they choose.
+
+    API clients keep Accept-Language: that is how a program asks for its error messages' language.
+    """
 
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request):
-        if settings.LANGUAGE_COOKIE_NAME not in request.COOKIES:
+        if settings.LANGUAGE_COOKIE_NAME not in request.COOKIES and not request.path.startswith(
+            "/api/"
+        ):
             request.META.pop("HTTP_ACCEPT_LANGUAGE", None)
         return self.get_response(request)
 

@@ -74,8 +74,16 @@ def export_job(job: BackgroundJob) -> str:
     sort = params.get("sort") or ot.default_sort
     qs = qs.order_by(sort) if sort.lstrip("-") == "pk" else qs.order_by(sort, "pk")
     columns = export_columns(ot)
-    job.set_progress(0, qs.count())
+    total = qs.count()
+    job.set_progress(0, total)
     fmt = params["format"]
+    if fmt == "xlsx" and total > settings.KEHU_XLSX_MAX_ROWS:
+        from .export import TooManyRowsError
+
+        raise TooManyRowsError(
+            _("An Excel sheet holds at most %(max)s rows; narrow the filter or export CSV.")
+            % {"max": f"{settings.KEHU_XLSX_MAX_ROWS:,}"}
+        )
     stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
     name = f"{ot.name}-{stamp}.{fmt}"
     with tempfile.TemporaryDirectory() as tmp:

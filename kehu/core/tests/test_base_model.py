@@ -12,8 +12,11 @@ from kehu.customers.models import Customer
 
 def customer(owner, n=1, **kw):
     return Customer(
-        number=f"T{n:05d}", name=kw.pop("name", f"测试客户{n}"), owner=owner,
-        department=owner.department, **kw
+        number=f"T{n:05d}",
+        name=kw.pop("name", f"测试客户{n}"),
+        owner=owner,
+        department=owner.department,
+        **kw,
     )
 
 
@@ -75,7 +78,9 @@ def test_bulk_paths_audit_every_row_and_bump_versions(make_user):
         ct = ContentType.objects.get_for_model(Customer)
         assert AuditLog.objects.filter(action="create", content_type=ct).count() == 5
         assert all(r.pk for r in rows)
-        n = bulk_update_audited(Customer.objects.filter(pk__in=[r.pk for r in rows[:3]]), city="杭州")
+        n = bulk_update_audited(
+            Customer.objects.filter(pk__in=[r.pk for r in rows[:3]]), city="杭州"
+        )
     assert n == 3
     updates = AuditLog.objects.filter(action="update", content_type=ct)
     assert updates.count() == 3

@@ -1,0 +1,131 @@
+"""Authentication, lockout, language, the module shell, health, uploads and the inbox."""
+
+from __future__ import annotations
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
+
+from kehu.core.actions import add_attachment, check_upload, notify
+from kehu.core.models import Attachment, Notification
+
+
+@pytest.mark.django_db
+def test_login_page_is_chinese_by_default_and_english_on_request(client):
+    page = client.get(reverse("core:login"), HTTP_ACCEPT_LANGUAGE="en")
+    assert 'lang="zh-hans"' in page.content.decode()
+    client.post(reverse("set_language"), {"language": "en", "next": "/login/"})
+    page = client.get(reverse("core:login"))
+    assert 'lang="en"' in page.content.decode()
+    assert "Log in" in page.content.decode()
+
+
+@pytest.mark.django_db
+def test_login_lockout_after_repeated_failures(client, make_user, settings):
+    settings.KEHU_LOGIN_MAX_FAILURES = 3
+    user = make_user("salesperson", password="right-Pass-1")
+    for _ in range(3):
+        r = client.post(reverse("core:login"), {"username": user.username, "password": "wrong"})
+        assert r.status_code == 200
+    r = client.post(reverse("core:login"), {"username": user.username, "password": "right-Pass-1"})
+    assert r.status_code == 200  # locked: even the right password is refused for now
+    assert "_auth_user_id" not in client.session
+    user.refresh_from_db()
+    assert user.locked_until is not None
+
+
+@pytest.mark.django_db
+def test_login_succeeds_and_redirects_only_to_own_host(client, make_user):
+    user = make_user("salesperson", password="right-Pass-1")
+    r = client.post(
+        reverse("core:login"),
+        {"username": user.username, "password": "right-Pass-1", "next": "https://evil.example/"},
+    )
+    assert r.status_code == 302 and r["Location"] == reverse("core:home")
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "module", ["customers", "marketing", "sales", "service", "analytics", "system"]
+)
+def test_every_module_shell_opens(client, make_user, module):
+    client.force_login(make_user("sales_manager"))
+    response = client.get(reverse(f"{module}:index"), follow=True)
+    assert response.status_code == 200
+
+
+@pytest.mark.django_db
+def test_pages_require_login(client):
+    assert client.get(reverse("customers:customer_list")).status_code == 302
+    assert client.get("/api/customers/").status_code in (401, 403)
+
+
+@pytest.mark.django_db
+def test_health(client):
+    response = client.get(reverse("core:health"))
+    assert response.status_code == 200 and response.json()["database"] is True
+
+
+@pytest.mark.django_db
+def test_security_headers(client, make_user):
+    client.force_login(make_user())
+    response = client.get(reverse("core:home"))
+    assert "script-src 'self'" in response["Content-Security-Policy"]
+    assert response["X-Frame-Options"] == "DENY"
+
+
+def test_upload_checks():
+    with pytest.raises(ValidationError):
+        check_upload(SimpleUploadedFile("x.exe", b"MZ\x90\x00"))
+    with pytest.raises(ValidationError):
+        check_upload(SimpleUploadedFile("fake.pdf", b"<html><script>alert(1)</script>"))
+    with pytest.raises(ValidationError):
+        check_upload(SimpleUploadedFile("page.txt", b"<html><body>hi"))
+    assert check_upload(SimpleUploadedFile("ok.pdf", b"%PDF-1.4 hello")) == "application/pdf"
+
+
+@pytest.mark.django_db
+def test_attachment_download_follows_the_records_data_permission(client, make_user):
+    from kehu.customers.tests.factories import customer
+
+    owner = make_user("salesperson")
+    obj = customer(owner)
+    att = add_attachment(target=obj, upload=SimpleUploadedFile("合同.pdf", b"%PDF-1.4 body"))
+    client.force_login(owner)
+    response = client.get(reverse("core:attachment_download", args=[att.pk]))
+    assert response.status_code == 200
+    assert b"".join(response.streaming_content) == b"%PDF-1.4 body"
+    client.force_login(make_user("salesperson"))
+    assert client.get(reverse("core:attachment_download", args=[att.pk])).status_code == 404
+    assert Attachment.objects.count() == 1
+
+
+@pytest.mark.django_db
+def test_notifications_dedupe_and_inbox(client, make_user):
+    user = make_user()
+    assert notify(recipients=[user], title="生日提醒", dedupe_key="bday-1") == 1
+    assert notify(recipients=[user], title="生日提醒", dedupe_key="bday-1") == 0
+    client.force_login(user)
+    page = client.get(reverse("core:inbox"))
+    assert "生日提醒" in page.content.decode()
+    client.post(reverse("core:mark_all_read"))
+    assert Notification.objects.filter(read_at__isnull=True).count() == 0
+
+
+def test_mnemonic_from_pinyin_initials():
+    from kehu.customers.actions import mnemonic_for
+
+    assert mnemonic_for("北京华为") == "BJHW"
+    assert mnemonic_for("ABC科技") == "ABCKJ"
+
+
+@pytest.mark.django_db
+def test_api_docs_and_schema_are_served_offline(client, make_user):
+    client.force_login(make_user())
+    docs = client.get("/api/docs/")
+    assert docs.status_code == 200
+    html = docs.content.decode()
+    assert "cdn" not in html.lower() and "<script>" not in html
+    schema = client.get("/api/schema/")
+    assert schema.status_code == 200 and b"/api/customers/" in schema.content
