@@ -33,7 +33,7 @@ class RestrictedModelViewSet(viewsets.ModelViewSet):
 
     def get_queryset(self):
         ot = self.object_type
-        return ot.model.objects.visible_to(self.request.user).select_related(*ot.select_related)
+        return ot.model.objects.visible_to(self.request.user).select_related(*ot.api_select_related)
 
     @property
     def filterset_class(self):

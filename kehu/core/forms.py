@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
@@ -16,7 +18,17 @@ class BaseModelForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         if self.instance.pk:
             self.fields["version"].initial = self.instance.version
-        for field in self.fields.values():
+        for name, field in self.fields.items():
+            # Money is stored with 6 decimals; show 1500 rather than 1500.000000 when editing.
+            if isinstance(field, forms.DecimalField) and isinstance(
+                self.initial.get(name), Decimal
+            ):
+                value = self.initial[name]
+                self.initial[name] = (
+                    value.quantize(Decimal(1))
+                    if value == value.to_integral()
+                    else value.normalize()
+                )
             widget = field.widget
             if isinstance(widget, forms.CheckboxInput):
                 widget.attrs.setdefault("class", "form-check-input")

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db.models import Q, QuerySet
 
-COUNT_CAP = 10_000
+COUNT_CAP = 1_000
 
 
 def encode_cursor(values: list) -> str:

@@ -23,7 +23,8 @@ class ObjectType:
     default_sort: str = "-pk"
     search_fields: list[str] = field(default_factory=list)
     export_fields: list[str] = field(default_factory=list)
-    select_related: list[str] = field(default_factory=list)
+    select_related: list[str] = field(default_factory=list)  # what list pages display
+    api_select_related: list[str] = field(default_factory=list)  # what serializers display
     detail_fields: list[str] = field(default_factory=list)
 
     @property

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from django.conf import settings
+from django.contrib import messages
 from django.contrib.auth import authenticate, get_user_model, login
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.exceptions import PermissionDenied
@@ -185,6 +186,35 @@ def attachment_download(request, pk):
     response = FileResponse(att.file.open("rb"), as_attachment=True, filename=att.name)
     response["Content-Type"] = "application/octet-stream"
     return response
+
+
+@login_required
+@require_POST
+def attachment_upload(request, label: str, pk: int):
+    """Attach a file to a record the user may edit (404 outside view scope, 403 outside edit)."""
+    from django.core.exceptions import ValidationError
+
+    from .actions import add_attachment
+
+    ot = registry.get(label)
+    if ot is None:
+        raise Http404
+    if not request.user.has_perm(ot.perm("change")):
+        raise PermissionDenied
+    obj = get_object_or_404(ot.model.objects.visible_to(request.user), pk=pk)
+    if not ot.model.objects.editable_by(request.user).filter(pk=obj.pk).exists():
+        raise PermissionDenied
+    upload = request.FILES.get("file")
+    if upload is None:
+        messages.error(request, _("Choose a file to attach."))
+    else:
+        try:
+            add_attachment(target=obj, upload=upload)
+        except ValidationError as exc:
+            messages.error(request, exc.messages[0])
+        else:
+            messages.success(request, _("Attached %(name)s.") % {"name": upload.name})
+    return redirect(ot.url_name("detail"), pk=obj.pk)
 
 
 @login_required

@@ -57,7 +57,7 @@ def job_task(name: str):
 @job_task("kehu.core.export")
 def export_job(job: BackgroundJob) -> str:
     """Export a filtered list as the job's user sees it (their data permissions apply)."""
-    from .export import export_columns, iter_rows, write_csv, write_xlsx
+    from .export import export_columns, export_queryset, iter_rows, write_csv, write_xlsx
     from .models import AuditLog
     from .permissions import SpecialPermission
     from .registry import get_object_type
@@ -75,6 +75,7 @@ def export_job(job: BackgroundJob) -> str:
     qs = qs.order_by(sort) if sort.lstrip("-") == "pk" else qs.order_by(sort, "pk")
     columns = export_columns(ot)
     total = qs.count()
+    qs = export_queryset(ot, qs)
     job.set_progress(0, total)
     fmt = params["format"]
     if fmt == "xlsx" and total > settings.KEHU_XLSX_MAX_ROWS:

@@ -30,6 +30,11 @@ urlpatterns = [
     path("jobs/<int:pk>/", site_views.job_detail, name="job_detail"),
     path("jobs/<int:pk>/download/", site_views.job_download, name="job_download"),
     path("attachments/<int:pk>/", site_views.attachment_download, name="attachment_download"),
+    path(
+        "attachments/add/<str:label>/<int:pk>/",
+        site_views.attachment_upload,
+        name="attachment_upload",
+    ),
     path("audit/", site_views.audit_log, name="audit_log"),
     path("health/", site_views.health, name="health"),
 ]

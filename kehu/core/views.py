@@ -25,7 +25,7 @@ from django.views.generic import TemplateView
 
 from . import actions
 from .errors import StaleObjectError
-from .export import csv_stream, export_columns
+from .export import csv_stream, export_columns, export_queryset
 from .models import AuditLog
 from .pagination import keyset_page
 from .permissions import SpecialPermission
@@ -78,7 +78,7 @@ class RestrictedObjectMixin(LoginRequiredMixin):
 def filtered_queryset(object_type: ObjectType, user, data):
     """The restricted, filtered queryset of a list page, export or API list: one definition."""
     qs = object_type.model.objects.visible_to(user).select_related(*object_type.select_related)
-    filterset = object_type.filterset(data, queryset=qs)
+    filterset = object_type.filterset(data, queryset=qs, user=user)
     if not filterset.is_valid():
         return filterset, qs.none()
     return filterset, filterset.qs
@@ -186,7 +186,8 @@ class ObjectListView(RestrictedObjectMixin, TemplateView):
                 {"object_type": ot.label, "rows": n, "filters": params},
             )
             response = StreamingHttpResponse(
-                csv_stream(qs, export_columns(ot)), content_type="text/csv; charset=utf-8"
+                csv_stream(export_queryset(ot, qs), export_columns(ot)),
+                content_type="text/csv; charset=utf-8",
             )
             stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
             response["Content-Disposition"] = f'attachment; filename="{ot.name}-{stamp}.csv"'

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from django.db import transaction
 from pypinyin import Style, lazy_pinyin
 
 from .models import Customer
 
 
+@lru_cache(maxsize=65536)
 def mnemonic_for(name: str) -> str:
     """Pinyin initials of a name (北京华为 → BJHW); Latin letters and digits are kept."""
     initials = lazy_pinyin(name, style=Style.FIRST_LETTER, errors=lambda chars: list(chars))

@@ -1,21 +1,32 @@
 import django_filters
+from django import forms
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+
+from kehu.core.filters import BaseFilterSet
 
 from .models import Customer
 
 
-class CustomerFilterSet(django_filters.FilterSet):
+class CustomerFilterSet(BaseFilterSet):
     """One FilterSet for the customer list page, its export and the API."""
 
     q = django_filters.CharFilter(label=_("Search"), method="search")
     city = django_filters.CharFilter(label=_("City"), lookup_expr="exact")
-    kind = django_filters.ChoiceFilter(label=_("Kind"), choices=Customer.Kind.choices)
+    kind = django_filters.ChoiceFilter(
+        label=_("Kind"), choices=Customer.Kind.choices, empty_label=_("All")
+    )
     registered_after = django_filters.DateFilter(
-        label=_("Registered from"), field_name="registered_on", lookup_expr="gte"
+        label=_("Registered from"),
+        field_name="registered_on",
+        lookup_expr="gte",
+        widget=forms.DateInput(attrs={"type": "date"}),
     )
     registered_before = django_filters.DateFilter(
-        label=_("Registered until"), field_name="registered_on", lookup_expr="lte"
+        label=_("Registered until"),
+        field_name="registered_on",
+        lookup_expr="lte",
+        widget=forms.DateInput(attrs={"type": "date"}),
     )
 
     class Meta:

@@ -31,7 +31,7 @@ CUSTOMER = register(
             "department",
             "notes",
         ],
-        select_related=["owner", "department"],
+        select_related=["owner"],
         detail_fields=[
             "number",
             "name",

@@ -93,3 +93,40 @@ def get_access(user) -> UserAccess:
         cached = compute_access(user)
         user._kehu_access = cached
     return cached
+
+
+def people_in_scope(user, model, access: Access):
+    """Employees who can own records of ``model`` that ``user`` reaches (for filter choices)."""
+    from .models import User
+
+    people = User.objects.only("id", "username", "display_name", "first_name", "last_name")
+    if user.is_superuser:
+        return people.filter(is_active=True)
+    ua = get_access(user)
+    scope = ua.scope(model, access)
+    if scope == DataScope.ALL:
+        return people.filter(is_active=True)
+    if scope == DataScope.NONE:
+        return people.none()
+    if scope == DataScope.OWN or ua.department_id is None:
+        return people.filter(pk=user.pk)
+    if scope == DataScope.DEPARTMENT:
+        return people.filter(Q(department_id=ua.department_id) | Q(pk=user.pk))
+    return people.filter(Q(department_id__in=ua.subtree_ids()) | Q(pk=user.pk))
+
+
+def departments_in_scope(user, model, access: Access):
+    from .models import Department
+
+    depts = Department.objects.only("id", "name", "path")
+    if user.is_superuser:
+        return depts
+    ua = get_access(user)
+    scope = ua.scope(model, access)
+    if scope == DataScope.ALL:
+        return depts
+    if scope in (DataScope.NONE,) or ua.department_id is None:
+        return depts.none()
+    if scope == DataScope.OWN or scope == DataScope.DEPARTMENT:
+        return depts.filter(pk=ua.department_id)
+    return depts.filter(pk__in=ua.subtree_ids())

@@ -140,3 +140,27 @@ def test_another_users_job_is_not_reachable(client, rows, make_user):
     client.force_login(make_user("sales_manager", "a1"))
     assert client.get(reverse("core:job_detail", args=[job.pk])).status_code == 404
     assert client.get(reverse("core:job_download", args=[job.pk])).status_code == 404
+
+
+@pytest.mark.django_db
+def test_export_queries_do_not_grow_with_rows(client, rows, django_assert_max_num_queries):
+    from kehu.customers.tests.factories import customer as make
+
+    client.force_login(rows)
+    url = reverse("customers:customer_list")
+    with django_assert_max_num_queries(20) as ctx:
+        b"".join(client.get(url, {"export": "csv"}).streaming_content)
+    before = len(ctx.captured_queries)
+    for n in range(200, 240):
+        make(rows, n)
+    with django_assert_max_num_queries(before):
+        b"".join(client.get(url, {"export": "csv"}).streaming_content)
+
+
+@pytest.mark.django_db
+def test_salesperson_filter_choices_show_only_their_scope(client, make_user):
+    seller = make_user("salesperson", "a1", display_name="张三")
+    make_user("salesperson", "b", display_name="李四")
+    client.force_login(seller)
+    html = client.get(reverse("customers:customer_list")).content.decode()
+    assert "张三" in html and "李四" not in html

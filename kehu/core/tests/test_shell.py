@@ -129,3 +129,46 @@ def test_api_docs_and_schema_are_served_offline(client, make_user):
     assert "cdn" not in html.lower() and "<script>" not in html
     schema = client.get("/api/schema/")
     assert schema.status_code == 200 and b"/api/customers/" in schema.content
+
+
+@pytest.mark.django_db
+def test_attachment_upload_checks_edit_scope_and_file(client, make_user):
+    from kehu.customers.tests.factories import customer
+
+    owner = make_user("salesperson")
+    obj = customer(owner)
+    url = reverse("core:attachment_upload", args=["customers.customer", obj.pk])
+    client.force_login(make_user("salesperson"))  # a colleague outside the owner's scope
+    assert client.post(url, {"file": SimpleUploadedFile("a.pdf", b"%PDF-1.4")}).status_code == 404
+    client.force_login(owner)
+    bad = client.post(url, {"file": SimpleUploadedFile("a.exe", b"MZ")}, follow=True)
+    assert "不能上传" in bad.content.decode()
+    assert Attachment.objects.count() == 0
+    good = client.post(url, {"file": SimpleUploadedFile("报价.pdf", b"%PDF-1.4 x")})
+    assert good.status_code == 302
+    assert Attachment.objects.get().name == "报价.pdf"
+
+
+def test_production_settings_pass_check_deploy(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    env = {
+        **os.environ,
+        "KEHU_PRODUCTION": "1",
+        "KEHU_SECRET_KEY": "x" * 20 + "-production-secret-key-for-the-check-0123456789",
+        "KEHU_DATA_DIR": str(tmp_path),
+        "DJANGO_SETTINGS_MODULE": "kehu.settings",
+        "KEHU_TESTING": "",
+    }
+    env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)  # set by the browser tests in this process
+    result = subprocess.run(
+        [sys.executable, "-m", "kehu.cli", "check", "--deploy", "--fail-level", "WARNING"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "no issues" in result.stdout

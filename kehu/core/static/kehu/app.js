@@ -2,23 +2,53 @@
 (function () {
   "use strict";
 
+  function cssVar(name, fallback) {
+    var value = getComputedStyle(document.documentElement).getPropertyValue(name).trim();
+    return value || fallback;
+  }
+
+  function defaultOption(data) {
+    var text = cssVar("--bs-secondary-color", "#6c757d");
+    return {
+      color: [cssVar("--bs-primary", "#0d6efd")],
+      textStyle: { fontFamily: cssVar("--bs-body-font-family", "sans-serif") },
+      tooltip: { trigger: "axis", axisPointer: { type: "shadow" } },
+      grid: { left: 8, right: 16, bottom: 8, top: 24, containLabel: true },
+      xAxis: {
+        type: "category",
+        data: data.map(function (d) { return d.label; }),
+        axisTick: { show: false },
+        axisLabel: { color: text }
+      },
+      yAxis: {
+        type: "value",
+        minInterval: 1,
+        axisLabel: { color: text },
+        splitLine: { lineStyle: { color: cssVar("--bs-border-color", "#dee2e6"), type: "dashed" } }
+      },
+      series: [{
+        type: "bar",
+        barMaxWidth: 56,
+        itemStyle: { borderRadius: [4, 4, 0, 0] },
+        label: { show: true, position: "top", color: text },
+        data: data.map(function (d) { return d.count; })
+      }],
+      animationDuration: 400
+    };
+  }
+
   function renderCharts(root) {
     if (!window.echarts) return;
     root.querySelectorAll("[data-chart]").forEach(function (el) {
-      if (el.dataset.rendered) return;
+      if (el.dataset.rendered || el.dataset.rendering) return;
       var source = document.getElementById(el.dataset.chart);
       if (!source) return;
       var data = JSON.parse(source.textContent);
-      var option = data.option || {
-        tooltip: {},
-        grid: { left: 8, right: 8, bottom: 8, top: 16, containLabel: true },
-        xAxis: { type: "category", data: data.map(function (d) { return d.label; }) },
-        yAxis: { type: "value" },
-        series: [{ type: "bar", data: data.map(function (d) { return d.count; }) }]
-      };
-      var chart = echarts.init(el);
-      chart.setOption(option);
-      el.dataset.rendered = "1";
+      var chart = echarts.init(el, null, { renderer: "canvas" });
+      el.dataset.rendering = "1";
+      // data-rendered marks a finished drawing (animation included): tests and screenshots wait on it.
+      chart.on("finished", function () { el.dataset.rendered = "1"; });
+      chart.setOption(data.option || defaultOption(data));
       window.addEventListener("resize", function () { chart.resize(); });
     });
   }

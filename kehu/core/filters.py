@@ -1,0 +1,31 @@
+"""The base FilterSet: knows the user, so owner/department choices show only people and
+departments inside the user's data scope (a salesperson does not get the whole staff list)."""
+
+from __future__ import annotations
+
+import django_filters
+
+from .permissions import Access
+
+
+class BaseFilterSet(django_filters.FilterSet):
+    def __init__(self, data=None, queryset=None, *, request=None, prefix=None, user=None):
+        super().__init__(data, queryset, request=request, prefix=prefix)
+        self.user = user if user is not None else getattr(request, "user", None)
+        self.restrict_choices()
+
+    def restrict_choices(self) -> None:
+        from kehu.system.access import departments_in_scope, people_in_scope
+
+        model = self._meta.model
+        if self.user is None or getattr(model, "owner_path", None) is None:
+            return
+        for name, flt in self.filters.items():
+            if not isinstance(flt, django_filters.ModelChoiceFilter):
+                continue
+            field = flt.field_name
+            if field == model.owner_path:
+                flt.queryset = people_in_scope(self.user, model, Access.VIEW)
+            elif field == model.department_path:
+                flt.queryset = departments_in_scope(self.user, model, Access.VIEW)
+            _ = name
