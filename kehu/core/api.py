@@ -17,6 +17,18 @@ class BaseModelSerializer(serializers.ModelSerializer):
 
     version = serializers.IntegerField(required=False)
 
+    def get_fields(self):
+        """Drop sensitive fields (cost, margin …) the requesting user may not see."""
+        from .registry import find_object_type
+
+        fields = super().get_fields()
+        request = self.context.get("request")
+        ot = find_object_type(self.Meta.model)
+        if ot is not None and request is not None and request.user.is_authenticated:
+            for name in ot.hidden_for(request.user):
+                fields.pop(name, None)
+        return fields
+
     def update(self, instance, validated_data):
         version = validated_data.pop("version", None)
         if version is not None and version != instance.version:

@@ -36,10 +36,11 @@ class Echo:
         return value
 
 
-def export_columns(object_type) -> list[tuple[str, str]]:
+def export_columns(object_type, user) -> list[tuple[str, str]]:
+    """The export's columns: the object type's export fields less those hidden from ``user``."""
     model = object_type.model
     cols = []
-    for name in object_type.export_fields:
+    for name in object_type.visible(object_type.export_fields, user):
         field = model._meta.get_field(name)
         cols.append((name, str(field.verbose_name)))
     return cols

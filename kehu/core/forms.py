@@ -16,6 +16,12 @@ class BaseModelForm(forms.ModelForm):
     def __init__(self, *args, user=None, **kwargs):
         self.user = user
         super().__init__(*args, **kwargs)
+        if user is not None:
+            from .registry import find_object_type
+
+            ot = find_object_type(self._meta.model)
+            for name in ot.hidden_for(user) if ot else ():
+                self.fields.pop(name, None)
         if self.instance.pk:
             self.fields["version"].initial = self.instance.version
         for name, field in self.fields.items():

@@ -179,6 +179,36 @@ class BaseModel(models.Model):
         return diff
 
 
+class TreeNode(BaseModel):
+    """A node of a tree of any depth; ``path`` (codes joined by "/") makes a subtree one lookup."""
+
+    code = models.CharField(_("code"), max_length=30, unique=True)
+    parent = models.ForeignKey(
+        "self",
+        verbose_name=_("parent"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="children",
+    )
+    path = models.CharField(max_length=255, db_index=True, editable=False)
+    depth = models.PositiveSmallIntegerField(default=0, editable=False)
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args, **kwargs) -> None:
+        if not self.code:
+            raise ValueError(f"{type(self).__name__}.code is required")
+        self.depth = self.parent.depth + 1 if self.parent_id else 0
+        self.path = f"{self.parent.path if self.parent_id else ''}{self.code}/"
+        super().save(*args, **kwargs)
+
+    def ancestor_paths(self) -> list[str]:
+        parts = self.path.strip("/").split("/")
+        return ["/".join(parts[: i + 1]) + "/" for i in range(len(parts))]
+
+
 class OwnedModel(BaseModel):
     """A record with an owner (负责人) and owning department (负责部门): data permissions apply."""
 

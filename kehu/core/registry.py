@@ -9,6 +9,24 @@ from typing import Any
 from django.db.models import Model
 
 registry: dict[str, ObjectType] = {}
+pages: list[Page] = []
+
+
+@dataclass
+class Page:
+    """A module page that is not an object list (a settings form, a tree, a report)."""
+
+    module: str  # app label whose index lists it
+    label: Any
+    url_name: str
+    perm: str | None = None  # permission needed to see the link (None: any logged-in user)
+    icon: str = "bi-box-arrow-up-right"
+    order: int = 0
+
+
+def register_page(page: Page) -> Page:
+    pages.append(page)
+    return page
 
 
 @dataclass
@@ -26,6 +44,16 @@ class ObjectType:
     select_related: list[str] = field(default_factory=list)  # what list pages display
     api_select_related: list[str] = field(default_factory=list)  # what serializers display
     detail_fields: list[str] = field(default_factory=list)
+    #: Fields shown only to users with a permission, e.g. {"cost": SpecialPermission.SEE_COST}:
+    #: hidden in lists, detail pages, forms, exports, the API and reports without it.
+    sensitive: dict[str, str] = field(default_factory=dict)
+
+    def hidden_for(self, user) -> set[str]:
+        return {name for name, perm in self.sensitive.items() if not user.has_perm(perm)}
+
+    def visible(self, names: list[str], user) -> list[str]:
+        hidden = self.hidden_for(user)
+        return [name for name in names if name not in hidden]
 
     @property
     def label(self) -> str:
@@ -55,6 +83,11 @@ class ObjectType:
 def register(object_type: ObjectType) -> ObjectType:
     registry[object_type.label] = object_type
     return object_type
+
+
+def find_object_type(model_or_label) -> ObjectType | None:
+    label = model_or_label if isinstance(model_or_label, str) else model_or_label._meta.label_lower
+    return registry.get(label)
 
 
 def get_object_type(model_or_label) -> ObjectType:

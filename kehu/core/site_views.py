@@ -95,15 +95,31 @@ def home(request):
 def module_index(module: str, title, description):
     @login_required
     def view(request):
+        from .registry import pages
+
         objects = [
             ot
             for ot in registry.values()
             if ot.app_label == module and request.user.has_perm(ot.perm("view"))
         ]
+        links = sorted(
+            (
+                p
+                for p in pages
+                if p.module == module and (p.perm is None or request.user.has_perm(p.perm))
+            ),
+            key=lambda p: p.order,
+        )
         return render(
             request,
             "core/module_index.html",
-            {"module": module, "title": title, "description": description, "object_types": objects},
+            {
+                "module": module,
+                "title": title,
+                "description": description,
+                "object_types": objects,
+                "pages": links,
+            },
         )
 
     return view

@@ -73,7 +73,7 @@ def export_job(job: BackgroundJob) -> str:
     _fs, qs = filtered_queryset(ot, job.user, data)
     sort = params.get("sort") or ot.default_sort
     qs = qs.order_by(sort) if sort.lstrip("-") == "pk" else qs.order_by(sort, "pk")
-    columns = export_columns(ot)
+    columns = export_columns(ot, job.user)
     total = qs.count()
     qs = export_queryset(ot, qs)
     job.set_progress(0, total)

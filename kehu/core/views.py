@@ -96,7 +96,8 @@ class ObjectListView(RestrictedObjectMixin, TemplateView):
     def sort(self) -> str:
         ot = self.object_type
         sort = self.request.GET.get("sort") or ot.default_sort
-        return sort if sort.lstrip("-") in [*ot.sortable, "pk"] else ot.default_sort
+        sortable = ot.visible([*ot.sortable, "pk"], self.request.user)
+        return sort if sort.lstrip("-") in sortable else ot.default_sort
 
     def get_template_names(self):
         if getattr(self.request, "htmx", False) and not self.request.htmx.boosted:
@@ -134,7 +135,7 @@ class ObjectListView(RestrictedObjectMixin, TemplateView):
             return "?" + p.urlencode()
 
         columns = []
-        for name in ot.columns:
+        for name in ot.visible(ot.columns, self.request.user):
             field = ot.model._meta.get_field(name)
             sortable = name in ot.sortable
             next_sort = f"-{name}" if sort == name else name
@@ -186,7 +187,7 @@ class ObjectListView(RestrictedObjectMixin, TemplateView):
                 {"object_type": ot.label, "rows": n, "filters": params},
             )
             response = StreamingHttpResponse(
-                csv_stream(export_queryset(ot, qs), export_columns(ot)),
+                csv_stream(export_queryset(ot, qs), export_columns(ot, self.request.user)),
                 content_type="text/csv; charset=utf-8",
             )
             stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
@@ -220,7 +221,7 @@ class ObjectDetailView(RestrictedObjectMixin, TemplateView):
         obj = self.get_visible_object(kwargs["pk"])
         ot = self.object_type
         fields = []
-        for name in ot.detail_fields or ot.columns:
+        for name in ot.visible(ot.detail_fields or ot.columns, self.request.user):
             field = ot.model._meta.get_field(name)
             fields.append((field.verbose_name, cell(obj, name)))
         ctx.update(

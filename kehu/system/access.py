@@ -17,8 +17,12 @@ from kehu.core.permissions import Access, DataScope
 class UserAccess:
     user_id: int
     department_id: int | None
+    department_path: str = ""
+    ancestor_ids: list[int] = field(default_factory=list)  # own department and those above it
+    role_ids: list[int] = field(default_factory=list)
     scopes: dict[str, tuple[DataScope, DataScope]] = field(default_factory=dict)
     default_scope: tuple[DataScope, DataScope] = (DataScope.NONE, DataScope.NONE)
+    shared_types: set[int] = field(default_factory=set)  # content types with records shared to me
     _subtree: list[int] | None = None
 
     def scope(self, model, access: Access) -> DataScope:
@@ -33,15 +37,28 @@ class UserAccess:
             if self.department_id is None:
                 self._subtree = []
             else:
-                path = Department.objects.filter(pk=self.department_id).values_list(
-                    "path", flat=True
-                )
                 self._subtree = list(
-                    Department.objects.filter(path__startswith=path[:1].get()).values_list(
+                    Department.objects.filter(path__startswith=self.department_path).values_list(
                         "pk", flat=True
                     )
                 )
         return self._subtree
+
+    def shared(self, model, access: Access) -> Q | None:
+        """Records of ``model`` shared with this user or one of their departments."""
+        from django.contrib.contenttypes.models import ContentType
+
+        from .models import RecordShare
+
+        ct = ContentType.objects.get_for_model(model)
+        if ct.pk not in self.shared_types:
+            return None
+        shares = RecordShare.objects.filter(content_type=ct).filter(
+            Q(user_id=self.user_id) | Q(department_id__in=self.ancestor_ids)
+        )
+        if access == Access.EDIT:
+            shares = shares.filter(can_edit=True)
+        return Q(pk__in=shares.values("object_id"))
 
     def condition(self, model, access: Access) -> Q | bool | None:
         """A filter for ``model`` (``None``: everything, ``False``: nothing)."""
@@ -51,21 +68,40 @@ class UserAccess:
         scope = self.scope(model, access)
         if scope == DataScope.ALL:
             return None
+        shared = self.shared(model, access)
         if scope == DataScope.NONE:
-            return False
-        own = Q(**{owner: self.user_id})
-        if scope == DataScope.OWN or self.department_id is None or dept is None:
-            return own
-        if scope == DataScope.DEPARTMENT:
-            return own | Q(**{dept: self.department_id})
-        return own | Q(**{f"{dept}__in": self.subtree_ids()})
+            return shared if shared is not None else False
+        cond = Q(**{owner: self.user_id})
+        if scope == DataScope.DEPARTMENT and self.department_id and dept:
+            cond |= Q(**{dept: self.department_id})
+        elif scope == DataScope.SUBTREE and self.department_id and dept:
+            cond |= Q(**{f"{dept}__in": self.subtree_ids()})
+        return cond | shared if shared is not None else cond
 
 
 def compute_access(user) -> UserAccess:
-    from .models import RoleDataScope
+    """Roles held directly or through a department (and departments above it), their scopes,
+    and which object types have records shared with the user: a constant handful of queries."""
+    from .models import Department, RecordShare, Role, RoleDataScope
 
     access = UserAccess(user_id=user.pk, department_id=user.department_id)
-    role_ids = list(user.roles.values_list("pk", "default_view_scope", "default_edit_scope"))
+    if user.department_id:
+        dept = Department.objects.only("path").get(pk=user.department_id)
+        access.department_path = dept.path
+        access.ancestor_ids = list(
+            Department.objects.filter(path__in=dept.ancestor_paths()).values_list("pk", flat=True)
+        )
+    role_ids = list(
+        Role.objects.filter(Q(users=user) | Q(departments__in=access.ancestor_ids))
+        .distinct()
+        .values_list("pk", "default_view_scope", "default_edit_scope")
+    )
+    access.role_ids = [r[0] for r in role_ids]
+    access.shared_types = set(
+        RecordShare.objects.filter(Q(user=user) | Q(department_id__in=access.ancestor_ids))
+        .values_list("content_type_id", flat=True)
+        .distinct()
+    )
     if role_ids:
         access.default_scope = (
             DataScope.widest(r[1] for r in role_ids),

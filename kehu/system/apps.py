@@ -6,3 +6,6 @@ class SystemConfig(AppConfig):
     name = "kehu.system"
     label = "system"
     verbose_name = _("System")
+
+    def ready(self) -> None:
+        from . import object_types  # noqa: F401

@@ -2,35 +2,43 @@
 
 from __future__ import annotations
 
+import datetime
+from decimal import Decimal
+
 from django.contrib.auth.models import AbstractUser, Permission, UserManager
+from django.contrib.contenttypes.models import ContentType
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
-from kehu.core.models import BaseModel
+from kehu.core.fields import MoneyField
+from kehu.core.models import BaseModel, RestrictedQuerySet, TreeNode
 from kehu.core.permissions import SPECIAL_PERMISSION_LABELS, DataScope
 
 
-class DepartmentQuerySet(models.QuerySet):
+class DepartmentQuerySet(RestrictedQuerySet):
     def subtree_of(self, department: Department) -> DepartmentQuerySet:
         return self.filter(path__startswith=department.path)
 
+    def active(self) -> DepartmentQuerySet:
+        return self.filter(is_active=True)
 
-class Department(BaseModel):
-    """A node in the department tree (部门), any depth; ``path`` makes subtree queries one lookup."""
+
+class Department(TreeNode):
+    """A node in the department tree (部门): group > company > branch > office > team, any depth."""
+
+    class Kind(models.TextChoices):
+        GROUP = "group", _("Group")
+        COMPANY = "company", _("Company")
+        BRANCH = "branch", _("Branch")
+        OFFICE = "office", _("Office")
+        FACTORY = "factory", _("Factory")
+        WORKSHOP = "workshop", _("Workshop")
+        TEAM = "team", _("Team")
 
     name = models.CharField(_("name"), max_length=100)
-    code = models.CharField(_("code"), max_length=30, unique=True)
-    parent = models.ForeignKey(
-        "self",
-        verbose_name=_("parent department"),
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="children",
-    )
-    path = models.CharField(max_length=255, db_index=True, editable=False)
-    depth = models.PositiveSmallIntegerField(default=0, editable=False)
+    kind = models.CharField(_("kind"), max_length=12, choices=Kind.choices, default=Kind.TEAM)
     is_active = models.BooleanField(_("active"), default=True)
 
     objects = DepartmentQuerySet.as_manager()
@@ -42,13 +50,6 @@ class Department(BaseModel):
 
     def __str__(self) -> str:
         return self.name
-
-    def save(self, *args, **kwargs) -> None:
-        if not self.code:
-            raise ValueError("Department.code is required")
-        self.depth = self.parent.depth + 1 if self.parent_id else 0
-        self.path = f"{self.parent.path if self.parent_id else ''}{self.code}/"
-        super().save(*args, **kwargs)
 
 
 class User(AbstractUser, BaseModel):
@@ -76,6 +77,8 @@ class User(AbstractUser, BaseModel):
     roles = models.ManyToManyField(
         "Role", verbose_name=_("roles"), blank=True, related_name="users"
     )
+    employee_no = models.CharField(_("employee number"), max_length=30, blank=True)
+    left_on = models.DateField(_("left on"), null=True, blank=True)
     failed_logins = models.PositiveSmallIntegerField(default=0, editable=False)
     locked_until = models.DateTimeField(null=True, blank=True, editable=False)
 
@@ -105,6 +108,13 @@ class Role(BaseModel):
     )
     default_edit_scope = models.CharField(
         _("default edit scope"), max_length=12, choices=DataScope.choices, default=DataScope.OWN
+    )
+    departments = models.ManyToManyField(
+        Department,
+        verbose_name=_("departments"),
+        blank=True,
+        related_name="roles",
+        help_text=_("Members of these departments and their sub-departments hold the role."),
     )
 
     class Meta:
@@ -144,8 +154,257 @@ class RoleDataScope(models.Model):
             )
 
 
-def active_users() -> models.QuerySet[User]:
-    return User.objects.filter(is_active=True)
+class EmployeeSkill(models.Model):
+    """A skill of an employee with a level (1–5), used for routing work to the most qualified."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="skills")
+    skill = models.CharField(_("skill"), max_length=60)
+    level = models.PositiveSmallIntegerField(
+        _("level"), default=3, validators=[MinValueValidator(1), MaxValueValidator(5)]
+    )
+
+    class Meta:
+        verbose_name = _("skill")
+        verbose_name_plural = _("skills")
+        ordering = ["skill"]
+        constraints = [
+            models.UniqueConstraint(fields=["user", "skill"], name="skill_once_per_user")
+        ]
+        indexes = [models.Index(fields=["skill", "level"])]
+
+    def __str__(self) -> str:
+        return f"{self.skill} ({self.level})"
 
 
-__all__ = ["Department", "User", "Role", "RoleDataScope", "Q"]
+class RecordShare(BaseModel):
+    """A record explicitly shared with a user or a department, beyond their data scope."""
+
+    content_type = models.ForeignKey(ContentType, on_delete=models.PROTECT, related_name="+")
+    object_id = models.PositiveBigIntegerField()
+    user = models.ForeignKey(
+        User,
+        verbose_name=_("user"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    department = models.ForeignKey(
+        Department,
+        verbose_name=_("department"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    can_edit = models.BooleanField(_("may edit"), default=False)
+
+    class Meta:
+        verbose_name = _("shared record")
+        verbose_name_plural = _("shared records")
+        indexes = [
+            models.Index(fields=["content_type", "user", "object_id"]),
+            models.Index(fields=["content_type", "department", "object_id"]),
+            models.Index(fields=["content_type", "object_id"]),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(user__isnull=False) | Q(department__isnull=False),
+                name="share_has_target",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.content_type} #{self.object_id} → {self.user or self.department}"
+
+
+class SystemParameters(BaseModel):
+    """System parameters (系统参数): one row, read through ``kehu.system.params.get_params()``."""
+
+    company_name = models.CharField(_("company name"), max_length=200, default="")
+    logo = models.FileField(_("company logo"), upload_to="logo/", blank=True)
+    admin_email = models.EmailField(_("administrator e-mail"), blank=True)
+    currency = models.CharField(_("base currency"), max_length=3, default="CNY")
+    receivable_reminder_days = models.PositiveSmallIntegerField(
+        _("days before a receivable is due to remind"), default=7
+    )
+    birthday_reminder_days = models.PositiveSmallIntegerField(
+        _("days before a birthday to remind"), default=3
+    )
+    quote_amount_decimals = models.PositiveSmallIntegerField(_("quote amount decimals"), default=2)
+    quote_quantity_decimals = models.PositiveSmallIntegerField(
+        _("quote quantity decimals"), default=2
+    )
+    contract_amount_decimals = models.PositiveSmallIntegerField(
+        _("contract amount decimals"), default=2
+    )
+    contract_quantity_decimals = models.PositiveSmallIntegerField(
+        _("contract quantity decimals"), default=2
+    )
+    order_amount_decimals = models.PositiveSmallIntegerField(_("order amount decimals"), default=2)
+    order_quantity_decimals = models.PositiveSmallIntegerField(
+        _("order quantity decimals"), default=2
+    )
+    product_amount_decimals = models.PositiveSmallIntegerField(
+        _("product price decimals"), default=2
+    )
+    product_quantity_decimals = models.PositiveSmallIntegerField(
+        _("product quantity decimals"), default=2
+    )
+    work_start = models.TimeField(_("working day starts"), default=datetime.time(9, 0))
+    work_end = models.TimeField(_("working day ends"), default=datetime.time(18, 0))
+    work_weekdays = models.CharField(
+        _("working weekdays"),
+        max_length=7,
+        default="12345",
+        help_text=_("ISO weekday numbers, Monday = 1: 12345 is Monday to Friday."),
+    )
+
+    class Meta:
+        verbose_name = _("system parameters")
+        verbose_name_plural = _("system parameters")
+        constraints = [models.CheckConstraint(condition=Q(pk=1), name="parameters_singleton")]
+
+    def __str__(self) -> str:
+        return str(_("System parameters"))
+
+
+class Holiday(BaseModel):
+    """A public holiday, or a make-up working day (调休) on a weekend, for working-time clocks."""
+
+    class Kind(models.TextChoices):
+        HOLIDAY = "holiday", _("Holiday")
+        WORKDAY = "workday", _("Make-up working day")
+
+    date = models.DateField(_("date"), unique=True)
+    kind = models.CharField(_("kind"), max_length=8, choices=Kind.choices, default=Kind.HOLIDAY)
+    name = models.CharField(_("name"), max_length=60)
+
+    class Meta:
+        verbose_name = _("holiday")
+        verbose_name_plural = _("holidays and make-up days")
+        ordering = ["date"]
+
+    def __str__(self) -> str:
+        return f"{self.date} {self.name}"
+
+
+class DictionaryItem(BaseModel):
+    """An entry of an administrator-edited choice list (数据字典): customer level, source, …"""
+
+    dictionary = models.CharField(_("dictionary"), max_length=50)
+    code = models.SlugField(_("code"), max_length=50, allow_unicode=False)
+    label_zh = models.CharField(_("Chinese label"), max_length=100)
+    label_en = models.CharField(_("English label"), max_length=100, blank=True)
+    order = models.IntegerField(_("order"), default=0)
+    color = models.CharField(
+        _("colour"),
+        max_length=7,
+        blank=True,
+        validators=[RegexValidator(r"^#[0-9a-fA-F]{6}$", _("Enter a colour such as #1f77b4."))],
+    )
+    is_active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        verbose_name = _("dictionary entry")
+        verbose_name_plural = _("dictionaries")
+        ordering = ["dictionary", "order", "code"]
+        constraints = [
+            models.UniqueConstraint(fields=["dictionary", "code"], name="dictionary_code_once")
+        ]
+
+    def __str__(self) -> str:
+        return self.label()
+
+    def label(self, language: str | None = None) -> str:
+        from django.utils.translation import get_language
+
+        language = language or get_language() or "zh-hans"
+        if language.startswith("en") and self.label_en:
+            return self.label_en
+        return self.label_zh
+
+
+class ProductCategory(TreeNode):
+    name = models.CharField(_("name"), max_length=100)
+    is_active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        verbose_name = _("product category")
+        verbose_name_plural = _("product categories")
+        ordering = ["path"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Product(BaseModel):
+    """A product or service (产品): tangible or intangible, with list, floor and cost prices."""
+
+    class Kind(models.TextChoices):
+        SELF_MADE = "self_made", _("Self-made")
+        PURCHASED = "purchased", _("Purchased")
+        CONSIGNMENT = "consignment", _("Consignment")
+        TRAINING = "training", _("Training")
+        SERVICE = "service", _("Service")
+
+    code = models.CharField(_("product code"), max_length=40, unique=True)
+    name = models.CharField(_("name"), max_length=200)
+    category = models.ForeignKey(
+        ProductCategory,
+        verbose_name=_("category"),
+        on_delete=models.PROTECT,
+        related_name="products",
+    )
+    kind = models.CharField(_("kind"), max_length=12, choices=Kind.choices, default=Kind.SELF_MADE)
+    unit = models.CharField(_("unit"), max_length=20, default="件")
+    list_price = MoneyField(_("list price"), default=Decimal("0"))
+    floor_price = MoneyField(_("floor price"), default=Decimal("0"))
+    cost = MoneyField(_("cost"), default=Decimal("0"))
+    tax_rate = models.DecimalField(
+        _("tax rate"),
+        max_digits=5,
+        decimal_places=4,
+        default=Decimal("0.13"),
+        validators=[MinValueValidator(Decimal("0")), MaxValueValidator(Decimal("1"))],
+    )
+    is_active = models.BooleanField(_("active"), default=True)
+    description = models.TextField(_("description"), blank=True)
+
+    class Meta:
+        verbose_name = _("product")
+        verbose_name_plural = _("products")
+        ordering = ["code"]
+        indexes = [
+            models.Index(fields=["name", "id"]),
+            models.Index(fields=["category", "id"]),
+            models.Index(fields=["list_price", "id"]),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(floor_price__lte=F("list_price")), name="floor_not_above_list"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.name}"
+
+
+class PriceListItem(BaseModel):
+    """A price for customers of one level (客户级别), overriding the list price."""
+
+    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="level_prices")
+    customer_level = models.CharField(_("customer level"), max_length=50)
+    price = MoneyField(_("price"))
+
+    class Meta:
+        verbose_name = _("price by customer level")
+        verbose_name_plural = _("prices by customer level")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["product", "customer_level"], name="price_once_per_level"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.product} · {self.customer_level}: {self.price}"

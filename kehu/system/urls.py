@@ -3,6 +3,8 @@ from django.utils.translation import gettext_lazy as _
 
 from kehu.core.site_views import module_index
 
+from .views import org, params, products, roles
+
 app_name = "system"
 
 urlpatterns = [
@@ -15,4 +17,8 @@ urlpatterns = [
         ),
         name="index",
     ),
+    *params.urlpatterns,
+    *org.urlpatterns,
+    *roles.urlpatterns,
+    *products.urlpatterns,
 ]

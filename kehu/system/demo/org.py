@@ -5,8 +5,8 @@ from __future__ import annotations
 from kehu.core.demo import DemoContext, generator
 from kehu.core.permissions import DataScope
 
-from .actions import DefaultRole, create_department, create_employee, ensure_default_roles
-from .models import Department, User
+from ..actions import DefaultRole, create_department, create_employee, ensure_default_roles
+from ..models import Department, User
 
 DEMO_PASSWORD = "kehu-demo"  # printed by `kehu demo`; demo installs only
 SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤"

@@ -1,4 +1,4 @@
-"""System set-up actions: default roles, departments and employees."""
+"""Roles and permissions: the default roles and data scopes."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from django.utils.translation import gettext_lazy as _
 
 from kehu.core.permissions import DataScope
 
-from .models import Department, Role, RoleDataScope, User
+from ..models import Role, RoleDataScope
 
 CRUD = ("view", "add", "change", "delete")
 
@@ -88,46 +88,6 @@ def ensure_default_roles() -> dict[str, Role]:
     return roles
 
 
-@transaction.atomic
-def create_department(*, name: str, code: str, parent: Department | None = None) -> Department:
-    dept = Department(name=name, code=code, parent=parent)
-    dept.save()
-    return dept
-
-
-@transaction.atomic
-def create_employee(
-    *,
-    username: str,
-    password: str | None,
-    display_name: str = "",
-    department: Department | None = None,
-    roles: list[Role] | tuple = (),
-    manager: User | None = None,
-    title: str = "",
-    is_superuser: bool = False,
-) -> User:
-    user = User(
-        username=username,
-        display_name=display_name,
-        department=department,
-        manager=manager,
-        title=title,
-        is_superuser=is_superuser,
-        is_staff=is_superuser,
-    )
-    if password and password.startswith(("pbkdf2_", "argon2", "bcrypt", "md5$")):
-        user.password = password  # an already-hashed password (demo data)
-    elif password:
-        user.set_password(password)
-    else:
-        user.set_unusable_password()
-    user.save()
-    if roles:
-        user.roles.add(*roles)
-    return user
-
-
 def set_role_scope(
     *, role: Role, object_type: str, view: DataScope, edit: DataScope
 ) -> RoleDataScope:
@@ -137,3 +97,13 @@ def set_role_scope(
         role=role, object_type=object_type, defaults={"view_scope": view, "edit_scope": edit}
     )
     return scope
+
+
+__all__ = [
+    "CRUD",
+    "BUSINESS_APPS",
+    "DEFAULT_ROLES",
+    "DefaultRole",
+    "ensure_default_roles",
+    "set_role_scope",
+]

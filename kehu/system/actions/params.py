@@ -1,0 +1,3 @@
+"""(area module: see kehu/system/actions/__init__.py)"""
+
+__all__: list[str] = []

@@ -1,0 +1,1 @@
+"""Demo product catalogue (see kehu.core.demo)."""

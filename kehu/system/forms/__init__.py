@@ -1,0 +1,1 @@
+"""System set-up forms, one module per area."""

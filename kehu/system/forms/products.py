@@ -1,0 +1,1 @@
+"""System set-up forms: products."""

@@ -1,0 +1,3 @@
+"""Object types of system set-up, one module per area."""
+
+from . import org, params, products, roles  # noqa: F401

@@ -1,0 +1,1 @@
+"""System set-up object_types: products."""

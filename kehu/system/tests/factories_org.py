@@ -1,0 +1,1 @@
+"""Test factories: org (see kehu.core.testing.factory)."""

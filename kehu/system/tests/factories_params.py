@@ -1,0 +1,1 @@
+"""Test factories: params (see kehu.core.testing.factory)."""

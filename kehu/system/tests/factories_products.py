@@ -1,0 +1,1 @@
+"""Test factories: products (see kehu.core.testing.factory)."""

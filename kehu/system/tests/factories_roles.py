@@ -1,0 +1,1 @@
+"""Test factories: roles (see kehu.core.testing.factory)."""

@@ -1,0 +1,1 @@
+"""System set-up views, one module per area; each module defines ``urlpatterns``."""

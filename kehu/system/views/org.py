@@ -1,0 +1,3 @@
+"""System set-up views: org."""
+
+urlpatterns: list = []

@@ -1,0 +1,3 @@
+"""System set-up views: roles."""
+
+urlpatterns: list = []
