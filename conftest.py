@@ -50,6 +50,15 @@ def chromium_path() -> str:
     return path
 
 
+@pytest.fixture(autouse=True)
+def _clear_cache():
+    """The cache outlives each test's rolled-back transaction: start every test with it empty."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+
+
 @pytest.fixture
 def roles(db):
     from kehu.system.actions import ensure_default_roles

@@ -55,6 +55,11 @@ class RestrictedModelViewSet(viewsets.ModelViewSet):
     def ordering_fields(self):
         return [*self.object_type.sortable, "id"]
 
+    def perform_destroy(self, instance):
+        if not self.object_type.deletable:
+            self.permission_denied(self.request, message=_("These records cannot be deleted."))
+        super().perform_destroy(instance)
+
     def check_object_permissions(self, request, obj):
         super().check_object_permissions(request, obj)
         if request.method not in permissions.SAFE_METHODS:

@@ -55,6 +55,7 @@ BOOTSTRAP_LABELS = frozenset(
         "system.Role",
         "system.Role_permissions",
         "core.AuditLog",
+        "system.DictionaryItem",
     }
 )
 
@@ -192,13 +193,21 @@ def database_is_empty() -> bool:
 
         if Role.objects.exclude(name__in=[str(code) for code in DEFAULT_ROLES]).exists():
             return False
+    if counts.get("system.DictionaryItem"):
+        from kehu.system.models import DictionaryItem
+
+        if DictionaryItem.objects.exclude(created_by=None).exists():
+            return False  # someone added or edited entries after migrate installed the defaults
     if counts.get("core.AuditLog"):
         from kehu.core.models import AuditLog
 
-        default_roles = AuditLog.objects.filter(
-            content_type__app_label="system", content_type__model="role", action="create"
+        bootstrap = AuditLog.objects.filter(
+            content_type__app_label="system",
+            content_type__model__in=["role", "dictionaryitem"],
+            action="create",
+            user=None,
         )
-        if AuditLog.objects.exclude(pk__in=default_roles.values("pk")).exists():
+        if AuditLog.objects.exclude(pk__in=bootstrap.values("pk")).exists():
             return False
     return True
 

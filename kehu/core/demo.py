@@ -35,17 +35,9 @@ def generator(order: int, name: str):
 
 
 def run_generators(ctx: DemoContext) -> None:
-    import importlib
+    from .registry import import_app_modules
 
-    from django.apps import apps
-
-    for config in apps.get_app_configs():
-        if config.name.startswith("kehu."):
-            try:
-                importlib.import_module(f"{config.name}.demo")
-            except ModuleNotFoundError as exc:
-                if exc.name != f"{config.name}.demo":
-                    raise
+    import_app_modules("demo")
     for _order, name, fn in sorted(GENERATORS, key=lambda g: g[0]):
         ctx.out(f"· {name}")
         fn(ctx)

@@ -12,6 +12,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models, transaction
 from django.db.models import Q
+from django.db.models.fields.files import FieldFile
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -159,11 +160,16 @@ class BaseModel(models.Model):
         return instance
 
     def audit_snapshot(self) -> dict[str, Any]:
-        return {
-            f.attname: getattr(self, f.attname)
-            for f in self._meta.concrete_fields
-            if f.attname not in self.get_deferred_fields()
-        }
+        deferred = self.get_deferred_fields()
+        snapshot = {}
+        for f in self._meta.concrete_fields:
+            if f.attname in deferred:
+                continue
+            value = getattr(self, f.attname)
+            if isinstance(value, FieldFile):
+                value = value.name or ""  # the stored path, not the file object
+            snapshot[f.attname] = value
+        return snapshot
 
     def audit_diff(self) -> dict[str, list[Any]]:
         loaded = getattr(self, "_loaded_values", {})
@@ -174,6 +180,8 @@ class BaseModel(models.Model):
             if name in exclude or field.primary_key or name not in loaded:
                 continue
             old, new = loaded[name], getattr(self, name)
+            if isinstance(new, FieldFile):
+                old, new = getattr(old, "name", old) or "", new.name or ""
             if field.to_python(old) != field.to_python(new):
                 diff[name] = [old, new]
         return diff

@@ -47,6 +47,8 @@ class ObjectType:
     #: Fields shown only to users with a permission, e.g. {"cost": SpecialPermission.SEE_COST}:
     #: hidden in lists, detail pages, forms, exports, the API and reports without it.
     sensitive: dict[str, str] = field(default_factory=dict)
+    #: False for records that are never hard-deleted (employees are deactivated instead).
+    deletable: bool = True
 
     def hidden_for(self, user) -> set[str]:
         return {name for name, perm in self.sensitive.items() if not user.has_perm(perm)}
@@ -78,6 +80,22 @@ class ObjectType:
 
     def verbose_name_plural(self) -> str:
         return str(self.model._meta.verbose_name_plural)
+
+
+def import_app_modules(submodule: str) -> None:
+    """Import ``<app>.<submodule>`` of every Kehu app that has one (demo generators, factories)."""
+    import importlib
+
+    from django.apps import apps
+
+    for config in apps.get_app_configs():
+        if config.name.startswith("kehu."):
+            name = f"{config.name}.{submodule}"
+            try:
+                importlib.import_module(name)
+            except ModuleNotFoundError as exc:
+                if exc.name != name:
+                    raise
 
 
 def register(object_type: ObjectType) -> ObjectType:

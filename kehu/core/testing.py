@@ -3,11 +3,8 @@ and the generic test cases and the data-permission matrix run over all of them a
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Callable
 from typing import Any
-
-from django.apps import apps
 
 FACTORIES: dict[str, Callable[..., Any]] = {}
 
@@ -23,11 +20,7 @@ def factory(label: str):
 
 
 def load_factories() -> dict[str, Callable[..., Any]]:
-    for config in apps.get_app_configs():
-        if config.name.startswith("kehu."):
-            try:
-                importlib.import_module(f"{config.name}.tests.factories")
-            except ModuleNotFoundError as exc:
-                if exc.name != f"{config.name}.tests.factories":
-                    raise
+    from .registry import import_app_modules
+
+    import_app_modules("tests.factories")
     return FACTORIES

@@ -70,7 +70,7 @@ class RestrictedObjectMixin(LoginRequiredMixin):
             "list_url": reverse(ot.url_name("list")),
             "can_add": self.request.user.has_perm(ot.perm("add")),
             "can_change": self.request.user.has_perm(ot.perm("change")),
-            "can_delete": self.request.user.has_perm(ot.perm("delete")),
+            "can_delete": ot.deletable and self.request.user.has_perm(ot.perm("delete")),
             "can_export": self.request.user.has_perm(SpecialPermission.EXPORT),
         }
 
@@ -279,6 +279,11 @@ class ObjectDeleteView(RestrictedObjectMixin, TemplateView):
     template_name = "core/object_delete.html"
     action = "delete"
 
+    def dispatch(self, request, *args, **kwargs):
+        if not self.object_type.deletable:
+            raise PermissionDenied
+        return super().dispatch(request, *args, **kwargs)
+
     def get_context_data(self, **kwargs):
         ctx = super().get_context_data(**kwargs) | self.base_context()
         ctx["object"] = self.get_editable_object(kwargs["pk"])
@@ -305,7 +310,7 @@ class ObjectBulkDeleteView(RestrictedObjectMixin, View):
     action = "delete"
 
     def post(self, request, *args, **kwargs):
-        if not request.user.has_perm(SpecialPermission.PURGE):
+        if not self.object_type.deletable or not request.user.has_perm(SpecialPermission.PURGE):
             raise PermissionDenied
         ids = [int(i) for i in request.POST.getlist("pk") if i.isdigit()]
         qs = self.editable().filter(pk__in=ids)

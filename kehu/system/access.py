@@ -107,19 +107,22 @@ def compute_access(user) -> UserAccess:
             DataScope.widest(r[1] for r in role_ids),
             DataScope.widest(r[2] for r in role_ids),
         )
-    per_type: dict[str, tuple[list[str], list[str]]] = {}
-    for object_type, view, edit in RoleDataScope.objects.filter(
-        role_id__in=[r[0] for r in role_ids]
-    ).values_list("object_type", "view_scope", "edit_scope"):
-        views, edits = per_type.setdefault(object_type, ([], []))
-        views.append(view)
-        edits.append(edit)
-    for object_type, (views, edits) in per_type.items():
-        view = DataScope.widest(views)
-        edit = DataScope.widest(edits)
-        if DataScope.rank(edit) > DataScope.rank(view):
-            edit = view
-        access.scopes[object_type] = (view, edit)
+    # Per object type, each role contributes its override or else its defaults; the user gets
+    # the widest, with edit never wider than view within one role.
+    overrides: dict[str, dict[int, tuple[str, str]]] = {}
+    for role_id, object_type, view, edit in RoleDataScope.objects.filter(
+        role_id__in=access.role_ids
+    ).values_list("role_id", "object_type", "view_scope", "edit_scope"):
+        overrides.setdefault(object_type, {})[role_id] = (view, edit)
+    for object_type, by_role in overrides.items():
+        views, edits = [], []
+        for pk, default_view, default_edit in role_ids:
+            view, edit = by_role.get(pk, (default_view, default_edit))
+            if DataScope.rank(edit) > DataScope.rank(view):
+                edit = view
+            views.append(view)
+            edits.append(edit)
+        access.scopes[object_type] = (DataScope.widest(views), DataScope.widest(edits))
     return access
 
 

@@ -52,6 +52,12 @@ class Department(TreeNode):
         return self.name
 
 
+class EmployeeManager(UserManager.from_queryset(RestrictedQuerySet)):
+    """Django's user manager with ``visible_to``/``editable_by`` like every other model."""
+
+    use_in_migrations = True
+
+
 class User(AbstractUser, BaseModel):
     """Every CRM user is an employee (员工): in a department, with a manager and roles."""
 
@@ -82,7 +88,7 @@ class User(AbstractUser, BaseModel):
     failed_logins = models.PositiveSmallIntegerField(default=0, editable=False)
     locked_until = models.DateTimeField(null=True, blank=True, editable=False)
 
-    objects = UserManager()
+    objects = EmployeeManager()
 
     audit_exclude = ("updated_at", "updated_by", "version", "password", "last_login")
 

@@ -1,17 +1,163 @@
-"""Departments and employees."""
+"""Departments and employees: the department tree, and employees from hiring to leaving."""
 
 from __future__ import annotations
 
-from django.db import transaction
+import datetime
+from collections.abc import Callable
+from dataclasses import dataclass
 
-from ..models import Department, Role, User
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from kehu.core.context import get_current_user
+from kehu.core.models import AuditLog
+
+from ..models import Department, EmployeeSkill, Role, User
+
+# --- Departments --------------------------------------------------------------------------------
 
 
 @transaction.atomic
-def create_department(*, name: str, code: str, parent: Department | None = None) -> Department:
-    dept = Department(name=name, code=code, parent=parent)
+def create_department(
+    *,
+    name: str,
+    code: str,
+    parent: Department | None = None,
+    kind: str = Department.Kind.TEAM,
+) -> Department:
+    dept = Department(name=name, code=code, parent=parent, kind=kind)
     dept.save()
     return dept
+
+
+def _check_new_parent(department: Department, new_parent: Department | None) -> None:
+    if new_parent is None or department.pk is None:
+        return
+    if new_parent.pk == department.pk or new_parent.path.startswith(department.path):
+        raise ValidationError(
+            {
+                "parent": _(
+                    "A department cannot be moved under itself or one of its sub-departments."
+                )
+            },
+            code="cycle",
+        )
+
+
+def _rebuild_subtree(department: Department, old_path: str) -> int:
+    """Recompute path and depth below ``department`` (already saved with its new path).
+
+    Each descendant is saved on its own so the audit trail shows its old and new path.
+    """
+    if old_path == department.path:
+        return 0
+    nodes = {department.pk: department}
+    descendants = (
+        Department.objects.filter(path__startswith=old_path)
+        .exclude(pk=department.pk)
+        .order_by("depth", "pk")
+    )
+    n = 0
+    for node in descendants:
+        node.parent = nodes[node.parent_id]
+        node.save()
+        nodes[node.pk] = node
+        n += 1
+    return n
+
+
+@transaction.atomic
+def move_department(*, department: Department, new_parent: Department | None) -> Department:
+    """Move a department (and its whole subtree) under another parent, or to the top.
+
+    Paths encode the tree, so every department below moves with it in the same transaction:
+    data permissions by sub-department keep working the moment the move is committed.
+    """
+    department = Department.objects.select_for_update().get(pk=department.pk)
+    if new_parent is not None:
+        new_parent = Department.objects.get(pk=new_parent.pk)
+    _check_new_parent(department, new_parent)
+    old_path = department.path
+    department.parent = new_parent
+    department.save()
+    _rebuild_subtree(department, old_path)
+    return department
+
+
+@transaction.atomic
+def rename_department(*, department: Department, name: str) -> Department:
+    name = name.strip()
+    if not name:
+        raise ValidationError({"name": _("A department needs a name.")})
+    department.name = name
+    department.save()
+    return department
+
+
+def _deactivation_blockers(department: Department) -> list[str]:
+    problems = []
+    members = department.members.filter(is_active=True).count()
+    if members:
+        problems.append(
+            _("it still has %(count)s active members; move them to another department first")
+            % {"count": members}
+        )
+    children = department.children.filter(is_active=True).count()
+    if children:
+        problems.append(
+            _("it still has %(count)s active sub-departments; deactivate or move them first")
+            % {"count": children}
+        )
+    return problems
+
+
+@transaction.atomic
+def deactivate_department(*, department: Department) -> Department:
+    """Retire a department; refused while people or active sub-departments are still in it."""
+    problems = _deactivation_blockers(department)
+    if problems:
+        raise ValidationError(
+            _("%(department)s cannot be deactivated: %(reasons)s.")
+            % {"department": department, "reasons": "; ".join(problems)},
+            code="in_use",
+        )
+    department.is_active = False
+    department.save()
+    return department
+
+
+@transaction.atomic
+def save_department(*, department: Department) -> Department:
+    """Create or update from a form or the API: a new parent or code moves the subtree,
+    and switching ``is_active`` off follows the deactivation rules."""
+    if "/" in (department.code or ""):
+        # The code is a segment of the tree path, which "/" separates.
+        raise ValidationError({"code": _("A department code cannot contain “/”.")})
+    if department._state.adding or department.pk is None:
+        department.full_clean(exclude=["path", "depth"])
+        department.save()
+        return department
+    stored = Department.objects.select_for_update().get(pk=department.pk)
+    new_parent = department.parent if department.parent_id else None
+    _check_new_parent(stored, new_parent)
+    if stored.is_active and not department.is_active:
+        problems = _deactivation_blockers(stored)
+        if problems:
+            raise ValidationError(
+                _("%(department)s cannot be deactivated: %(reasons)s.")
+                % {"department": stored, "reasons": "; ".join(problems)},
+                code="in_use",
+            )
+    department.full_clean(exclude=["parent", "path", "depth"])
+    old_path = stored.path
+    department.save()
+    _rebuild_subtree(department, old_path)
+    return department
+
+
+# --- Employees ----------------------------------------------------------------------------------
 
 
 @transaction.atomic
@@ -47,4 +193,200 @@ def create_employee(
     return user
 
 
-__all__ = ["create_department", "create_employee"]
+@transaction.atomic
+def save_employee(
+    *, employee: User, password: str | None = None, roles: list[Role] | None = None
+) -> User:
+    """Create or update an employee from a form or the API; a password is validated first.
+
+    Role changes are written to the audit trail (M2M changes bypass ``Model.save``).
+    """
+    from django.contrib.auth.password_validation import validate_password
+
+    if employee.manager_id and employee.manager_id == employee.pk:
+        raise ValidationError({"manager": _("An employee cannot be their own manager.")})
+    if password:
+        try:
+            validate_password(password, employee)
+        except ValidationError as exc:
+            raise ValidationError({"password1": exc.messages}) from exc
+        employee.set_password(password)
+    elif employee._state.adding and not employee.password:
+        employee.set_unusable_password()
+    employee.save()
+    if roles is not None:
+        old = sorted(employee.roles.values_list("name", flat=True))
+        employee.roles.set(roles)
+        new = sorted(r.name for r in roles)
+        if old != new:
+            AuditLog.record(employee, AuditLog.Action.PERMISSION, {"roles": [old, new]})
+    return employee
+
+
+@transaction.atomic
+def set_employee_skills(*, employee: User, skills: dict[str, int]) -> User:
+    """Replace an employee's skills (name → level 1–5); the change is audited on the employee."""
+    clean: dict[str, int] = {}
+    for name, level in skills.items():
+        name = name.strip()
+        if not name:
+            continue
+        if not 1 <= int(level) <= 5:
+            raise ValidationError(_("A skill level is between 1 and 5."))
+        clean[name] = int(level)
+    old = dict(employee.skills.values_list("skill", "level"))
+    if old == clean:
+        return employee
+    employee.skills.exclude(skill__in=clean).delete()
+    for name, level in clean.items():
+        EmployeeSkill.objects.update_or_create(user=employee, skill=name, defaults={"level": level})
+    AuditLog.record(
+        employee,
+        AuditLog.Action.UPDATE,
+        {"skills": [dict(sorted(old.items())), dict(sorted(clean.items()))]},
+    )
+    return employee
+
+
+# --- Leaving: deactivation with a handover of what the employee owns ----------------------------
+
+
+@dataclass(frozen=True)
+class Handover:
+    """Something an employee owns that must go to colleagues when they leave."""
+
+    name: str
+    label: object  # lazy translated text
+    count: Callable[[User], int]
+    reassign: Callable[[User, list[User]], int]
+
+
+HANDOVERS: dict[str, Handover] = {}
+
+
+def register_handover(
+    name: str,
+    label,
+    count_fn: Callable[[User], int],
+    reassign_fn: Callable[[User, list[User]], int],
+) -> Handover:
+    """Modules register how to count and reassign what a leaving employee owns."""
+    handover = Handover(name=name, label=label, count=count_fn, reassign=reassign_fn)
+    HANDOVERS[name] = handover
+    return handover
+
+
+def handover_summary(employee: User) -> list[tuple[Handover, int]]:
+    return [(h, h.count(employee)) for h in HANDOVERS.values()]
+
+
+@transaction.atomic
+def deactivate_employee(
+    *,
+    employee: User,
+    left_on: datetime.date,
+    handover_to: list[User] | None = None,
+    by: User | None = None,
+) -> User:
+    """Mark an employee as left and hand everything they own to active colleagues.
+
+    All or nothing: if a reassignment fails the employee stays active and nothing moves.
+    """
+    by = by if by is not None else get_current_user()
+    if by is not None and by.pk == employee.pk:
+        raise ValidationError(_("You cannot deactivate yourself."), code="self")
+    employee = User.objects.select_for_update().get(pk=employee.pk)
+    if not employee.is_active:
+        raise ValidationError(_("%(employee)s has already left.") % {"employee": employee})
+    colleagues = list(handover_to or [])
+    for person in colleagues:
+        if person.pk == employee.pk or not person.is_active:
+            raise ValidationError(
+                {"handover_to": _("Hand over only to other, active colleagues.")}, code="invalid"
+            )
+        if person.department_id is None:
+            raise ValidationError(
+                {
+                    "handover_to": _("%(person)s has no department and cannot own records.")
+                    % {"person": person}
+                },
+                code="invalid",
+            )
+    owned = [(h, n) for h, n in handover_summary(employee) if n]
+    if owned and not colleagues:
+        raise ValidationError(
+            {
+                "handover_to": _("%(employee)s still owns records; choose who takes them over.")
+                % {"employee": employee}
+            },
+            code="required",
+        )
+    employee.is_active = False
+    employee.left_on = left_on
+    employee.save()
+    for handover, _n in owned:
+        handover.reassign(employee, colleagues)
+    return employee
+
+
+@transaction.atomic
+def reactivate_employee(*, employee: User) -> User:
+    employee.is_active = True
+    employee.left_on = None
+    employee.save()
+    return employee
+
+
+def _count_customers(employee: User) -> int:
+    from kehu.customers.models import Customer
+
+    return Customer.objects.filter(owner=employee).count()
+
+
+def _reassign_customers(employee: User, colleagues: list[User]) -> int:
+    """Round-robin the leaver's customers over the colleagues, each told how many they got."""
+    from django.urls import reverse
+
+    from kehu.core.actions import bulk_update_audited, notify
+    from kehu.customers.models import Customer
+
+    ids = list(Customer.objects.filter(owner=employee).order_by("pk").values_list("pk", flat=True))
+    total = 0
+    for i, person in enumerate(colleagues):
+        share = ids[i :: len(colleagues)]
+        if not share:
+            continue
+        total += bulk_update_audited(
+            Customer.objects.filter(pk__in=share), owner=person, department=person.department
+        )
+        notify(
+            recipients=[person],
+            title=_("%(count)s customers of %(employee)s are now yours")
+            % {"count": len(share), "employee": employee},
+            body=_("%(employee)s has left; their customers were handed over to you.")
+            % {"employee": employee},
+            link=reverse("customers:customer_list") + f"?owner={person.pk}",
+            kind="handover",
+        )
+    return total
+
+
+register_handover("customers", gettext_lazy("Customers"), _count_customers, _reassign_customers)
+
+
+__all__ = [
+    "HANDOVERS",
+    "Handover",
+    "create_department",
+    "create_employee",
+    "deactivate_department",
+    "deactivate_employee",
+    "handover_summary",
+    "move_department",
+    "reactivate_employee",
+    "register_handover",
+    "rename_department",
+    "save_department",
+    "save_employee",
+    "set_employee_skills",
+]

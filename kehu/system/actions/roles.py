@@ -1,14 +1,20 @@
-"""Roles and permissions: the default roles and data scopes."""
+"""Roles and permissions: the default roles, the role editor's single save, and record shares."""
 
 from __future__ import annotations
 
 from django.contrib.auth.models import Permission
+from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from kehu.core.permissions import DataScope
+from kehu.core.errors import StaleObjectError
+from kehu.core.models import AuditLog
+from kehu.core.permissions import DataScope, SpecialPermission
 
-from ..models import Role, RoleDataScope
+from ..models import Department, RecordShare, Role, RoleDataScope, User
 
 CRUD = ("view", "add", "change", "delete")
 
@@ -57,16 +63,33 @@ DEFAULT_ROLES = {
 }
 
 BUSINESS_APPS = ("customers", "marketing", "sales", "service", "analytics")
+#: Modules of the role editor's permission matrix, in display order.
+PERMISSION_MODULES = (*BUSINESS_APPS, "system")
+#: Reference data every role may read: salespeople must see products and prices (cost stays
+#: hidden by SEE_COST), departments and holidays.
+REFERENCE_MODELS = (
+    "product",
+    "productcategory",
+    "pricelistitem",
+    "dictionaryitem",
+    "department",
+    "holiday",
+)
 
 
 @transaction.atomic
 def ensure_default_roles() -> dict[str, Role]:
     """Create (or complete) the standard roles; idempotent, safe on every start."""
-    from django.core.management import call_command  # noqa: F401 - permissions exist after migrate
-
     business = Permission.objects.filter(content_type__app_label__in=BUSINESS_APPS)
     specials = Permission.objects.filter(
         content_type__app_label="system", content_type__model="role"
+    )
+    reference = list(
+        Permission.objects.filter(
+            content_type__app_label="system",
+            content_type__model__in=REFERENCE_MODELS,
+            codename__startswith="view_",
+        )
     )
     roles = {}
     for code, (name, view, edit, actions, special) in DEFAULT_ROLES.items():
@@ -78,11 +101,13 @@ def ensure_default_roles() -> dict[str, Role]:
                 "default_edit_scope": edit,
             },
         )
-        perms = list(business.filter(codename__regex=rf"^({'|'.join(actions)})_"))
+        perms = list(business.filter(codename__regex=rf"^({'|'.join(actions)})_")) + reference
         if special == "*":
             perms += list(Permission.objects.all())
         else:
             perms += list(specials.filter(codename__in=special))
+        if code == DefaultRole.ADMINISTRATOR:
+            perms += list(specials.filter(codename=SpecialPermission.MANAGE_USERS.split(".")[1]))
         role.permissions.add(*perms)
         roles[code] = role
     return roles
@@ -91,6 +116,7 @@ def ensure_default_roles() -> dict[str, Role]:
 def set_role_scope(
     *, role: Role, object_type: str, view: DataScope, edit: DataScope
 ) -> RoleDataScope:
+    """Set one data-scope override; an edit scope wider than the view scope is narrowed to it."""
     if DataScope.rank(edit) > DataScope.rank(view):
         edit = view
     scope, _c = RoleDataScope.objects.update_or_create(
@@ -99,11 +125,238 @@ def set_role_scope(
     return scope
 
 
+def owned_object_types() -> list:
+    """Registered object types whose records belong to people: data scopes apply to them."""
+    from kehu.core.registry import registry
+
+    return [ot for ot in registry.values() if ot.model.owner_path is not None]
+
+
+def permission_key(perm: Permission) -> str:
+    return f"{perm.content_type.app_label}.{perm.codename}"
+
+
+def _permissions_by_key(keys: set[str]) -> dict[str, Permission]:
+    found: dict[str, Permission] = {}
+    apps = {k.split(".", 1)[0] for k in keys if "." in k}
+    for perm in Permission.objects.filter(content_type__app_label__in=apps).select_related(
+        "content_type"
+    ):
+        key = permission_key(perm)
+        if key in keys:
+            found[key] = perm
+    return found
+
+
+@transaction.atomic
+def save_role(*, role: Role, actor) -> Role:
+    """Create or rename a role; its permissions change only through update_role_permissions."""
+    if DataScope.rank(role.default_edit_scope) > DataScope.rank(role.default_view_scope):
+        raise ValidationError(
+            {"default_edit_scope": _("The edit scope cannot be wider than the view scope.")}
+        )
+    role.full_clean()
+    role.save()
+    return role
+
+
+@transaction.atomic
+def delete_role(*, role: Role, actor) -> None:
+    """Delete a role nobody holds: removing a held role would silently take rights away."""
+    if role.users.exists() or role.departments.exists():
+        raise ValidationError(
+            _("The role is still held by employees or departments; remove them from it first."),
+            code="in_use",
+        )
+    role.delete()
+
+
+@transaction.atomic
+def update_role_permissions(
+    *,
+    role: Role,
+    permissions: set[str],
+    scopes: dict[str, tuple[str, str]],
+    default_view: str,
+    default_edit: str,
+    department_ids: set[int] | list[int],
+    user_ids: set[int] | list[int],
+    actor,
+    version: int | None = None,
+) -> dict:
+    """Write everything the role editor shows in one transaction and one PERMISSION audit entry.
+
+    ``permissions`` is the complete set ("app.codename"); ``scopes`` the complete set of
+    per-object-type overrides (types left out fall back to the role's defaults). A stale
+    ``version`` is refused. Returns the recorded diff.
+    """
+    errors: dict[str, list] = {}
+    valid_scopes = {c.value for c in DataScope}
+    if default_view not in valid_scopes or default_edit not in valid_scopes:
+        raise ValidationError(_("Unknown data scope."))
+    if DataScope.rank(default_edit) > DataScope.rank(default_view):
+        errors["default_edit"] = [_("The edit scope cannot be wider than the view scope.")]
+    owned = {ot.label for ot in owned_object_types()}
+    for label, (view, edit) in scopes.items():
+        if label not in owned or view not in valid_scopes or edit not in valid_scopes:
+            raise ValidationError(_("Unknown data scope."))
+        if DataScope.rank(edit) > DataScope.rank(view):
+            errors[f"edit__{label}"] = [_("The edit scope cannot be wider than the view scope.")]
+    wanted = _permissions_by_key(set(permissions))
+    unknown = set(permissions) - set(wanted)
+    if unknown:
+        errors["permissions"] = [
+            _("Unknown permissions: %(names)s") % {"names": ", ".join(sorted(unknown))}
+        ]
+    departments = list(Department.objects.filter(pk__in=set(department_ids)))
+    users = list(User.objects.filter(pk__in=set(user_ids)))
+    if len(departments) != len(set(department_ids)):
+        errors["departments"] = [_("Unknown department.")]
+    if len(users) != len(set(user_ids)):
+        errors["users"] = [_("Unknown employee.")]
+    if errors:
+        raise ValidationError(errors)
+
+    # Conditional on the version the editor loaded; no BaseModel.save so the one PERMISSION
+    # entry below is the whole audit record of this change.
+    expected = role.version if version is None else version
+    updated = Role.objects.filter(pk=role.pk, version=expected).update(
+        default_view_scope=default_view,
+        default_edit_scope=default_edit,
+        version=F("version") + 1,
+        updated_at=timezone.now(),
+        updated_by=actor,
+    )
+    if not updated:
+        raise StaleObjectError(role)
+    old_view, old_edit = role.default_view_scope, role.default_edit_scope
+    role.refresh_from_db()
+
+    diff: dict = {}
+    current = {permission_key(p): p for p in role.permissions.select_related("content_type")}
+    added = sorted(set(wanted) - set(current))
+    removed = sorted(set(current) - set(wanted))
+    if added:
+        role.permissions.add(*(wanted[k] for k in added))
+    if removed:
+        role.permissions.remove(*(current[k] for k in removed))
+    if added or removed:
+        diff["permissions"] = {"added": added, "removed": removed}
+
+    if (old_view, old_edit) != (default_view, default_edit):
+        diff["default_scope"] = [[old_view, old_edit], [default_view, default_edit]]
+
+    existing = {s.object_type: s for s in role.data_scopes.all()}
+    scope_changes = {}
+    for label, scope in existing.items():
+        if label not in scopes:
+            scope_changes[label] = [[scope.view_scope, scope.edit_scope], None]
+            scope.delete()
+    for label, (view, edit) in scopes.items():
+        old = existing.get(label)
+        if old is None:
+            RoleDataScope.objects.create(
+                role=role, object_type=label, view_scope=view, edit_scope=edit
+            )
+            scope_changes[label] = [None, [view, edit]]
+        elif (old.view_scope, old.edit_scope) != (view, edit):
+            scope_changes[label] = [[old.view_scope, old.edit_scope], [view, edit]]
+            old.view_scope, old.edit_scope = view, edit
+            old.save(update_fields=["view_scope", "edit_scope"])
+    if scope_changes:
+        diff["scopes"] = scope_changes
+
+    old_depts = {d.pk: d for d in role.departments.all()}
+    new_depts = {d.pk: d for d in departments}
+    if set(old_depts) != set(new_depts):
+        role.departments.set(departments)
+        diff["departments"] = {
+            "added": sorted(str(new_depts[k]) for k in set(new_depts) - set(old_depts)),
+            "removed": sorted(str(old_depts[k]) for k in set(old_depts) - set(new_depts)),
+        }
+    old_users = {u.pk: u for u in role.users.all()}
+    new_users = {u.pk: u for u in users}
+    if set(old_users) != set(new_users):
+        role.users.set(users)
+        diff["users"] = {
+            "added": sorted(new_users[k].username for k in set(new_users) - set(old_users)),
+            "removed": sorted(old_users[k].username for k in set(old_users) - set(new_users)),
+        }
+    AuditLog.record(role, AuditLog.Action.PERMISSION, diff, user=actor)
+    return diff
+
+
+def _target_label(user, department) -> str:
+    return f"user:{user.username}" if user is not None else f"department:{department}"
+
+
+def _require_editable(obj, actor) -> None:
+    model = type(obj)
+    if model.owner_path is None:
+        raise ValidationError(_("Only records that belong to people can be shared."))
+    if not model.objects.editable_by(actor).filter(pk=obj.pk).exists():
+        raise PermissionDenied(_("You may share only records you may edit yourself."))
+
+
+@transaction.atomic
+def share_record(
+    *, obj, user: User | None = None, department: Department | None = None, can_edit=False, actor
+) -> RecordShare:
+    """Share a record with a user or a department beyond their data scope.
+
+    Only someone who may edit the record may share it, so sharing never widens what the sharer
+    could do themselves. Sharing again with the same target updates ``can_edit``.
+    """
+    if (user is None) == (department is None):
+        raise ValidationError(_("Share with either an employee or a department."))
+    _require_editable(obj, actor)
+    ct = ContentType.objects.get_for_model(type(obj))
+    share = RecordShare.objects.filter(
+        content_type=ct, object_id=obj.pk, user=user, department=department
+    ).first()
+    if share is None:
+        share = RecordShare(
+            content_type=ct, object_id=obj.pk, user=user, department=department, can_edit=can_edit
+        )
+        share.save()
+    elif share.can_edit != can_edit:
+        share.can_edit = can_edit
+        share.save(update_fields=["can_edit"])
+    AuditLog.record(
+        obj,
+        AuditLog.Action.PERMISSION,
+        {"shared_with": _target_label(user, department), "can_edit": can_edit},
+        user=actor,
+    )
+    return share
+
+
+@transaction.atomic
+def unshare_record(*, share: RecordShare, actor) -> None:
+    """Withdraw a share; the same rule as sharing: only someone who may edit the record."""
+    model = share.content_type.model_class()
+    obj = model.objects.filter(pk=share.object_id).first()
+    if obj is None:
+        share.delete()
+        return
+    _require_editable(obj, actor)
+    target = _target_label(share.user, share.department)
+    share.delete()
+    AuditLog.record(obj, AuditLog.Action.PERMISSION, {"unshared_with": target}, user=actor)
+
+
 __all__ = [
     "CRUD",
     "BUSINESS_APPS",
     "DEFAULT_ROLES",
+    "PERMISSION_MODULES",
     "DefaultRole",
+    "delete_role",
     "ensure_default_roles",
+    "owned_object_types",
+    "save_role",
     "set_role_scope",
+    "share_record",
+    "unshare_record",
+    "update_role_permissions",
 ]

@@ -1,5 +1,199 @@
-"""System set-up API: roles."""
+"""System set-up API: roles (/api/roles/) and record shares (/api/shares/)."""
+
+from __future__ import annotations
+
+from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import PermissionDenied
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from rest_framework import mixins, permissions, serializers, viewsets
+from rest_framework.exceptions import NotFound
+from rest_framework.exceptions import PermissionDenied as DRFPermissionDenied
+
+from kehu.core.api import BaseModelSerializer, RestrictedModelViewSet
+from kehu.core.drf import ModelPermission
+from kehu.core.permissions import DataScope, SpecialPermission
+from kehu.core.registry import find_object_type
+
+from ..actions.roles import delete_role, save_role, share_record, unshare_record
+from ..filters.roles import with_user_count
+from ..models import Department, RecordShare, Role, User
+from ..object_types.roles import ROLE
+
+
+class ManageUsersPermission(ModelPermission):
+    """The role model permission per method, plus the special permission "manage users"."""
+
+    def has_permission(self, request, view):
+        return super().has_permission(request, view) and request.user.has_perm(
+            SpecialPermission.MANAGE_USERS
+        )
+
+
+class RoleSerializer(BaseModelSerializer):
+    user_count = serializers.IntegerField(read_only=True)
+
+    class Meta:
+        model = Role
+        fields = [
+            "id",
+            "name",
+            "description",
+            "default_view_scope",
+            "default_edit_scope",
+            "user_count",
+            "created_at",
+            "updated_at",
+            "version",
+        ]
+        read_only_fields = ["created_at", "updated_at"]
+
+    def validate(self, attrs):
+        attrs = super().validate(attrs)
+        instance = self.instance
+        view = attrs.get("default_view_scope", instance.default_view_scope if instance else None)
+        edit = attrs.get("default_edit_scope", instance.default_edit_scope if instance else None)
+        if view and edit and DataScope.rank(edit) > DataScope.rank(view):
+            raise serializers.ValidationError(
+                {
+                    "default_edit_scope": gettext_lazy(
+                        "The edit scope cannot be wider than the view scope."
+                    )
+                }
+            )
+        return attrs
+
+
+class RoleViewSet(RestrictedModelViewSet):
+    """Roles: name, description and default scopes. Permissions change in the role editor."""
+
+    serializer_class = RoleSerializer
+    permission_classes = [ManageUsersPermission]
+    object_type = ROLE
+
+    def get_queryset(self):
+        return with_user_count(super().get_queryset())
+
+    def perform_create(self, serializer):
+        role = Role(**{k: v for k, v in serializer.validated_data.items() if k != "version"})
+        serializer.instance = save_role(role=role, actor=self.request.user)
+
+    def perform_update(self, serializer):
+        instance = serializer.instance
+        data = dict(serializer.validated_data)
+        version = data.pop("version", None)
+        if version is not None:
+            instance.version = version
+        for key, value in data.items():
+            setattr(instance, key, value)
+        save_role(role=instance, actor=self.request.user)
+
+    def perform_destroy(self, instance):
+        delete_role(role=instance, actor=self.request.user)
+
+
+class ShareSerializer(serializers.ModelSerializer):
+    object_type = serializers.CharField(write_only=True)
+    type = serializers.SerializerMethodField()
+    user = serializers.PrimaryKeyRelatedField(
+        queryset=User.objects.filter(is_active=True), required=False, allow_null=True
+    )
+    department = serializers.PrimaryKeyRelatedField(
+        queryset=Department.objects.all(), required=False, allow_null=True
+    )
+
+    class Meta:
+        model = RecordShare
+        fields = ["id", "object_type", "type", "object_id", "user", "department", "can_edit"]
+
+    def get_type(self, share) -> str:
+        ct = ContentType.objects.get_for_id(share.content_type_id)
+        return f"{ct.app_label}.{ct.model}"
+
+
+def shared_record(user, label: str, object_id, *, access: str = "view"):
+    """The record a share is about, found through the user's own functional and data rights."""
+    ot = find_object_type(label or "")
+    if ot is None or ot.model.owner_path is None:
+        raise NotFound(_("Unknown object type."))
+    if not user.has_perm(ot.perm(access)):
+        raise DRFPermissionDenied()
+    obj = ot.model.objects.visible_to(user).filter(pk=object_id).first()
+    if obj is None:
+        raise NotFound()
+    return obj
+
+
+class ShareViewSet(
+    mixins.ListModelMixin,
+    mixins.CreateModelMixin,
+    mixins.DestroyModelMixin,
+    viewsets.GenericViewSet,
+):
+    """Shares of one record: ``?object_type=customers.customer&object_id=5``.
+
+    Listing needs the record to be visible; creating and deleting need it to be editable by the
+    caller (``share_record`` / ``unshare_record`` check that again).
+    """
+
+    serializer_class = ShareSerializer
+    queryset = RecordShare.objects.none()  # for the schema; get_queryset decides
+    permission_classes = [permissions.IsAuthenticated]
+    pagination_class = None
+    filter_backends: list = []
+
+    def get_queryset(self):
+        user = self.request.user
+        if self.action == "list":
+            params = self.request.query_params
+            obj = shared_record(user, params.get("object_type"), params.get("object_id"))
+            ct = ContentType.objects.get_for_model(type(obj))
+            return RecordShare.objects.filter(content_type=ct, object_id=obj.pk).order_by("pk")
+        # Single shares: only those of records the caller can see (404 for the rest).
+        share = (
+            RecordShare.objects.filter(pk=self.kwargs.get("pk"))
+            .select_related("content_type")
+            .first()
+        )
+        if share is None or not self._visible(share):
+            return RecordShare.objects.none()
+        return RecordShare.objects.filter(pk=share.pk).select_related("content_type")
+
+    def _visible(self, share) -> bool:
+        model = share.content_type.model_class()
+        ot = find_object_type(model) if model else None
+        if ot is None or not self.request.user.has_perm(ot.perm("view")):
+            return False
+        return model.objects.visible_to(self.request.user).filter(pk=share.object_id).exists()
+
+    def perform_create(self, serializer):
+        data = serializer.validated_data
+        obj = shared_record(
+            self.request.user, data["object_type"], data["object_id"], access="change"
+        )
+        try:
+            serializer.instance = share_record(
+                obj=obj,
+                user=data.get("user"),
+                department=data.get("department"),
+                can_edit=data.get("can_edit", False),
+                actor=self.request.user,
+            )
+        except PermissionDenied as exc:
+            raise DRFPermissionDenied(str(exc)) from exc
+
+    def perform_destroy(self, instance):
+        model = instance.content_type.model_class()
+        ot = find_object_type(model)
+        if ot is None or not self.request.user.has_perm(ot.perm("change")):
+            raise DRFPermissionDenied()
+        try:
+            unshare_record(share=instance, actor=self.request.user)
+        except PermissionDenied as exc:
+            raise DRFPermissionDenied(str(exc)) from exc
 
 
 def register(router) -> None:
     """Register this area's viewsets on the API router."""
+    router.register("roles", RoleViewSet, basename="role")
+    router.register("shares", ShareViewSet, basename="share")

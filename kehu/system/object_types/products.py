@@ -1,1 +1,80 @@
-"""System set-up object_types: products."""
+"""System set-up object types: product categories and products."""
+
+from kehu.core.permissions import SpecialPermission
+from kehu.core.registry import ObjectType, register
+
+from ..api.products import ProductCategorySerializer, ProductSerializer
+from ..filters.products import ProductCategoryFilterSet, ProductFilterSet
+from ..forms.products import ProductCategoryForm, ProductForm
+from ..models import Product, ProductCategory
+
+PRODUCT_CATEGORY = register(
+    ObjectType(
+        model=ProductCategory,
+        namespace="system",
+        filterset=ProductCategoryFilterSet,
+        form=ProductCategoryForm,
+        serializer=ProductCategorySerializer,
+        columns=["code", "name", "parent", "is_active"],
+        sortable=["code", "name"],
+        default_sort="path",
+        search_fields=["code", "name"],
+        export_fields=["code", "name", "parent", "is_active"],
+        select_related=["parent"],
+        api_select_related=["parent"],
+        detail_fields=["code", "name", "parent", "is_active"],
+    )
+)
+
+PRODUCT = register(
+    ObjectType(
+        model=Product,
+        namespace="system",
+        filterset=ProductFilterSet,
+        form=ProductForm,
+        serializer=ProductSerializer,
+        columns=[
+            "code",
+            "name",
+            "category",
+            "kind",
+            "unit",
+            "list_price",
+            "floor_price",
+            "cost",
+            "is_active",
+        ],
+        sortable=["code", "name", "list_price"],
+        default_sort="code",
+        search_fields=["code", "name"],
+        export_fields=[
+            "code",
+            "name",
+            "category",
+            "kind",
+            "unit",
+            "list_price",
+            "floor_price",
+            "cost",
+            "tax_rate",
+            "is_active",
+            "description",
+        ],
+        select_related=["category"],
+        api_select_related=["category"],
+        detail_fields=[
+            "code",
+            "name",
+            "category",
+            "kind",
+            "unit",
+            "list_price",
+            "floor_price",
+            "cost",
+            "tax_rate",
+            "is_active",
+            "description",
+        ],
+        sensitive={"cost": SpecialPermission.SEE_COST, "margin": SpecialPermission.SEE_COST},
+    )
+)

@@ -1,1 +1,36 @@
-"""System set-up object_types: roles."""
+"""System set-up object_types: roles, and the role editor / effective-permissions pages."""
+
+from django.utils.translation import gettext_lazy as _
+
+from kehu.core.permissions import SpecialPermission
+from kehu.core.registry import ObjectType, Page, register, register_page
+
+from ..filters.roles import RoleFilterSet
+from ..forms.roles import RoleForm
+from ..models import Role
+
+ROLE = register(
+    ObjectType(
+        model=Role,
+        namespace="system",
+        filterset=RoleFilterSet,
+        form=RoleForm,
+        columns=["name", "description"],
+        sortable=["name"],
+        default_sort="name",
+        search_fields=["name", "description"],
+        export_fields=["name", "description", "default_view_scope", "default_edit_scope"],
+        detail_fields=["name", "description", "default_view_scope", "default_edit_scope"],
+    )
+)
+
+register_page(
+    Page(
+        module="system",
+        label=_("Effective permissions"),
+        url_name="system:effective_permissions",
+        perm=SpecialPermission.MANAGE_USERS,
+        icon="bi-person-check",
+        order=40,
+    )
+)

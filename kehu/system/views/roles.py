@@ -1,3 +1,280 @@
-"""System set-up views: roles."""
+"""System set-up views: roles, the role editor and the effective-permissions screen.
 
-urlpatterns: list = []
+Every page here needs the special permission "manage users" on top of the role model permission.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+from django.contrib import messages
+from django.contrib.auth.mixins import LoginRequiredMixin
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Q
+from django.http import HttpResponseRedirect
+from django.shortcuts import get_object_or_404, redirect
+from django.urls import path, reverse
+from django.utils.translation import gettext as _
+from django.views.generic import TemplateView
+
+from kehu.core.errors import StaleObjectError
+from kehu.core.permissions import SPECIAL_PERMISSION_LABELS, Access, DataScope, SpecialPermission
+from kehu.core.views import (
+    ObjectBulkDeleteView,
+    ObjectDeleteView,
+    ObjectDetailView,
+    ObjectEditView,
+    ObjectListView,
+)
+
+from ..actions.roles import CRUD, delete_role, owned_object_types, update_role_permissions
+from ..filters.roles import with_user_count
+from ..forms.roles import EffectivePermissionsForm, RolePermissionsForm, matrix_rows
+from ..models import Role, User
+from ..object_types.roles import ROLE
+
+
+class ManageUsersRequired:
+    """Roles decide what everyone may do: only users with "manage users" see or change them."""
+
+    def dispatch(self, request, *args, **kwargs):
+        if request.user.is_authenticated and not request.user.has_perm(
+            SpecialPermission.MANAGE_USERS
+        ):
+            raise PermissionDenied
+        return super().dispatch(request, *args, **kwargs)
+
+
+class RoleListView(ManageUsersRequired, ObjectListView):
+    def get_context_data(self, **kwargs):
+        ctx = super().get_context_data(**kwargs)
+        ctx["columns"].append(
+            {"name": "user_count", "label": _("Employees"), "sort_url": None, "sorted": None}
+        )
+        ctx["rows"] = [(obj, [*cells, obj.user_count]) for obj, cells in ctx["rows"]]
+        return ctx
+
+
+class RoleDetailView(ManageUsersRequired, ObjectDetailView):
+    def get_template_names(self):
+        return ["system/roles/role_detail.html"]
+
+    def visible(self):
+        return with_user_count(super().visible())
+
+    def get_context_data(self, **kwargs):
+        ctx = super().get_context_data(**kwargs)
+        role = ctx["object"]
+        labels = {ot.label: ot.verbose_name_plural() for ot in owned_object_types()}
+        ctx.update(
+            holders=list(role.users.order_by("username")),
+            departments=list(role.departments.all()),
+            scopes=[
+                (labels.get(s.object_type, s.object_type), s)
+                for s in role.data_scopes.order_by("object_type")
+            ],
+            permission_count=role.permissions.count(),
+            can_edit_permissions=self.request.user.has_perm(ROLE.perm("change")),
+        )
+        return ctx
+
+
+class RoleEditView(ManageUsersRequired, ObjectEditView):
+    pass
+
+
+class RoleDeleteView(ManageUsersRequired, ObjectDeleteView):
+    def post(self, request, *args, **kwargs):
+        role = self.get_editable_object(kwargs["pk"])
+        try:
+            delete_role(role=role, actor=request.user)
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+            return redirect("system:role_detail", pk=role.pk)
+        messages.success(request, _("Deleted %(object)s.") % {"object": role})
+        return redirect("system:role_list")
+
+
+class RoleBulkDeleteView(ManageUsersRequired, ObjectBulkDeleteView):
+    def post(self, request, *args, **kwargs):
+        ids = [int(i) for i in request.POST.getlist("pk") if i.isdigit()]
+        held = Role.objects.filter(pk__in=ids).filter(
+            Q(users__isnull=False) | Q(departments__isnull=False)
+        )
+        if held.exists():
+            messages.error(
+                request,
+                _("The role is still held by employees or departments; remove them from it first."),
+            )
+            return redirect(reverse("system:role_list") + "?" + urlencode(request.GET))
+        return super().post(request, *args, **kwargs)
+
+
+class RolePermissionsView(ManageUsersRequired, LoginRequiredMixin, TemplateView):
+    """The role editor: permission matrix, special permissions, data scopes, holders."""
+
+    template_name = "system/roles/role_permissions.html"
+
+    def dispatch(self, request, *args, **kwargs):
+        if request.user.is_authenticated and not request.user.has_perm(ROLE.perm("change")):
+            raise PermissionDenied
+        return super().dispatch(request, *args, **kwargs)
+
+    def get_form(self, data=None):
+        self.role = get_object_or_404(Role, pk=self.kwargs["pk"])
+        self.rows = matrix_rows()
+        return RolePermissionsForm(
+            data, role=self.role, object_types=owned_object_types(), rows=self.rows
+        )
+
+    def get_context_data(self, form=None, **kwargs):
+        ctx = super().get_context_data(**kwargs)
+        form = form or self.get_form()
+        checked = set(form["perm"].value() or [])
+        modules = []
+        for row in self.rows:
+            if not modules or modules[-1]["module"] != row["module"]:
+                modules.append({"module": row["module"], "label": row["module_label"], "rows": []})
+            modules[-1]["rows"].append(
+                {
+                    "label": row["label"],
+                    "cells": [
+                        {"key": key, "checked": key in checked, "action": action}
+                        for key, action in zip(row["cells"], CRUD, strict=True)
+                    ],
+                }
+            )
+        ctx.update(
+            role=self.role,
+            object=self.role,
+            list_label=ROLE.verbose_name_plural(),
+            form=form,
+            modules=modules,
+            actions=[_("View"), _("Add"), _("Change"), _("Delete")],
+            scope_rows=form.scope_rows(),
+        )
+        return ctx
+
+    def post(self, request, *args, **kwargs):
+        form = self.get_form(request.POST)
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                update_role_permissions(
+                    role=self.role,
+                    permissions=form.permissions(),
+                    scopes=data["scopes"],
+                    default_view=data["default_view"],
+                    default_edit=data["default_edit"],
+                    department_ids={d.pk for d in data["departments"]},
+                    user_ids={u.pk for u in data["users"]},
+                    actor=request.user,
+                    version=data.get("version"),
+                )
+            except StaleObjectError as exc:
+                form.add_error(None, exc)
+            except ValidationError as exc:
+                if hasattr(exc, "error_dict"):
+                    for field, errors in exc.error_dict.items():
+                        form.add_error(field if field in form.fields else None, errors)
+                else:
+                    form.add_error(None, exc)
+            else:
+                messages.success(
+                    request, _("Saved the permissions of %(role)s.") % {"role": self.role}
+                )
+                return HttpResponseRedirect(reverse("system:role_detail", args=[self.role.pk]))
+        return self.render_to_response(self.get_context_data(form=form))
+
+
+def scope_words(scope: str) -> str:
+    return str(DataScope(scope).label)
+
+
+class EffectivePermissionsView(ManageUsersRequired, LoginRequiredMixin, TemplateView):
+    """What one employee may actually do, and why: roles, modules, special rights, data."""
+
+    template_name = "system/roles/effective_permissions.html"
+
+    def get_context_data(self, **kwargs):
+        ctx = super().get_context_data(**kwargs)
+        form = EffectivePermissionsForm(self.request.GET or None)
+        ctx["form"] = form
+        if form.is_bound and form.is_valid():
+            ctx.update(explain(User.objects.get(pk=form.cleaned_data["user"].pk)))
+        return ctx
+
+
+def explain(target) -> dict:
+    """Everything the effective-permissions page shows for ``target``."""
+    from ..access import compute_access
+    from ..models import Department
+
+    access = compute_access(target)
+    target._kehu_access = access
+    direct = set(target.roles.values_list("pk", flat=True))
+    ancestors = set(access.ancestor_ids)
+    roles = []
+    for role in Role.objects.filter(pk__in=access.role_ids).prefetch_related("departments"):
+        via = [d for d in role.departments.all() if d.pk in ancestors]
+        roles.append({"role": role, "direct": role.pk in direct, "via": via})
+    perms = target.get_all_permissions() if target.is_active else set()
+    modules = []
+    for row in matrix_rows():
+        allowed = [bool(key) and (target.is_superuser or key in perms) for key in row["cells"]]
+        if not any(allowed):
+            continue
+        if not modules or modules[-1]["module"] != row["module"]:
+            modules.append({"module": row["module"], "label": row["module_label"], "rows": []})
+        modules[-1]["rows"].append({"label": row["label"], "allowed": allowed})
+    specials = [
+        {
+            "label": label,
+            "granted": target.is_active and target.has_perm(f"system.{code}"),
+        }
+        for code, label in SPECIAL_PERMISSION_LABELS.items()
+    ]
+    data = []
+    for ot in owned_object_types():
+        model = ot.model
+        if target.is_superuser:
+            view = edit = DataScope.ALL
+        else:
+            view, edit = access.scope(model, Access.VIEW), access.scope(model, Access.EDIT)
+        data.append(
+            {
+                "label": ot.verbose_name_plural(),
+                "view": scope_words(view),
+                "edit": scope_words(edit),
+                "may_view": target.has_perm(ot.perm("view")),
+                "visible": model.objects.visible_to(target).count(),
+                "editable": model.objects.editable_by(target).count(),
+            }
+        )
+    department = Department.objects.filter(pk=target.department_id).first()
+    return {
+        "target": target,
+        "department": department,
+        "roles": roles,
+        "modules": modules,
+        "actions": [_("View"), _("Add"), _("Change"), _("Delete")],
+        "specials": specials,
+        "data": data,
+    }
+
+
+kw = {"object_type": ROLE}
+urlpatterns = [
+    path("roles/", RoleListView.as_view(**kw), name="role_list"),
+    path("roles/add/", RoleEditView.as_view(**kw), name="role_add"),
+    path("roles/bulk-delete/", RoleBulkDeleteView.as_view(**kw), name="role_bulk_delete"),
+    path("roles/<int:pk>/", RoleDetailView.as_view(**kw), name="role_detail"),
+    path("roles/<int:pk>/edit/", RoleEditView.as_view(**kw), name="role_edit"),
+    path("roles/<int:pk>/delete/", RoleDeleteView.as_view(**kw), name="role_delete"),
+    path("roles/<int:pk>/permissions/", RolePermissionsView.as_view(), name="role_permissions"),
+    path(
+        "effective-permissions/",
+        EffectivePermissionsView.as_view(),
+        name="effective_permissions",
+    ),
+]

@@ -16,7 +16,7 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--customers", type=int, default=2000)
-        parser.add_argument("--employees", type=int, default=40)
+        parser.add_argument("--employees", type=int, default=250)
         parser.add_argument("--seed", type=int, default=20261123)
 
     def handle(self, *args, **opts):
@@ -35,6 +35,6 @@ class Command(BaseCommand):
         self.stdout.write(
             self.style.SUCCESS(
                 f"Demo data ready in {time.monotonic() - start:.1f}s. "
-                f"Log in as admin / {DEMO_PASSWORD} (also director, manager1, lead11, sales1)."
+                f"Log in as admin / {DEMO_PASSWORD} (also director, manager1 branch manager, lead11 sales manager, sales1 salesperson, service1)."
             )
         )
