@@ -23,12 +23,16 @@ class UserAccess:
     scopes: dict[str, tuple[DataScope, DataScope]] = field(default_factory=dict)
     default_scope: tuple[DataScope, DataScope] = (DataScope.NONE, DataScope.NONE)
     shared_types: set[int] = field(default_factory=set)  # content types with records shared to me
+    permissions: frozenset[str] = frozenset()  # "app.codename" of every role held
     _subtree: list[int] | None = None
 
     def scope(self, model, access: Access) -> DataScope:
         label = getattr(model, "data_scope_label", None) or model._meta.label_lower
         view, edit = self.scopes.get(label, self.default_scope)
         return view if access == Access.VIEW else edit
+
+    def __post_init__(self) -> None:
+        self._subtree = None
 
     def subtree_ids(self) -> list[int]:
         if self._subtree is None:
@@ -97,6 +101,15 @@ def compute_access(user) -> UserAccess:
         .values_list("pk", "default_view_scope", "default_edit_scope")
     )
     access.role_ids = [r[0] for r in role_ids]
+    if access.role_ids:
+        from django.contrib.auth.models import Permission
+
+        access.permissions = frozenset(
+            f"{app}.{codename}"
+            for app, codename in Permission.objects.filter(roles__in=access.role_ids)
+            .values_list("content_type__app_label", "codename")
+            .distinct()
+        )
     access.shared_types = set(
         RecordShare.objects.filter(Q(user=user) | Q(department_id__in=access.ancestor_ids))
         .values_list("content_type_id", flat=True)
@@ -126,10 +139,64 @@ def compute_access(user) -> UserAccess:
     return access
 
 
+ACCESS_VERSION_KEY = "kehu:access:version"
+
+
+def access_version() -> int:
+    from django.core.cache import cache
+
+    version = cache.get(ACCESS_VERSION_KEY)
+    if version is None:
+        cache.add(ACCESS_VERSION_KEY, 1, timeout=None)
+        version = cache.get(ACCESS_VERSION_KEY) or 1
+    return version
+
+
+#: User fields whose change never affects anyone's access (logins write these constantly).
+IRRELEVANT_USER_FIELDS = frozenset(
+    {
+        "last_login",
+        "failed_logins",
+        "locked_until",
+        "password",
+        "version",
+        "updated_at",
+        "updated_by",
+    }
+)
+
+
+def invalidate_access(sender=None, update_fields=None, **_kwargs) -> None:
+    """Any change to roles, scopes, shares, departments or people: every user's access is
+    recomputed on their next request, in every process (the version lives in the shared cache)."""
+    from django.core.cache import cache
+    from django.db import transaction
+
+    if update_fields and set(update_fields) <= IRRELEVANT_USER_FIELDS:
+        return
+
+    def bump():
+        try:
+            cache.incr(ACCESS_VERSION_KEY)
+        except ValueError:
+            cache.set(ACCESS_VERSION_KEY, 2, timeout=None)
+
+    bump()
+    transaction.on_commit(bump)  # and again once the change is visible to other processes
+
+
 def get_access(user) -> UserAccess:
+    """The user's access: per request on the user object, across requests in the shared cache
+    (zero queries in the steady state), recomputed after any permission-relevant change."""
     cached = getattr(user, "_kehu_access", None)
     if cached is None:
-        cached = compute_access(user)
+        from django.core.cache import cache
+
+        key = f"kehu:access:{user.pk}:{access_version()}"
+        cached = cache.get(key)
+        if cached is None or cached.department_id != user.department_id:
+            cached = compute_access(user)
+            cache.set(key, cached, timeout=3600)
         user._kehu_access = cached
     return cached
 

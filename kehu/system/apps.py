@@ -13,6 +13,22 @@ class SystemConfig(AppConfig):
         from . import object_types  # noqa: F401
 
         post_migrate.connect(_install_defaults, sender=self)
+        _connect_access_invalidation()
+
+
+def _connect_access_invalidation() -> None:
+    from django.db.models.signals import m2m_changed, post_delete, post_save
+
+    from .access import invalidate_access
+    from .models import Department, RecordShare, Role, RoleDataScope, User
+
+    for model in (Department, RecordShare, Role, RoleDataScope, User):
+        post_save.connect(invalidate_access, sender=model, dispatch_uid=f"access-{model.__name__}")
+        post_delete.connect(
+            invalidate_access, sender=model, dispatch_uid=f"access-d-{model.__name__}"
+        )
+    for through in (Role.permissions.through, Role.departments.through, User.roles.through):
+        m2m_changed.connect(invalidate_access, sender=through, dispatch_uid=f"access-m2m-{through}")
 
 
 def _install_defaults(sender, using="default", **kwargs) -> None:

@@ -130,7 +130,11 @@ class Role(BaseModel):
         permissions = list(SPECIAL_PERMISSION_LABELS.items())
 
     def __str__(self) -> str:
-        return self.name
+        # The default roles are stored under a code; show their name in the user's language.
+        from .actions.roles import DEFAULT_ROLES
+
+        default = DEFAULT_ROLES.get(self.name)
+        return str(default[0]) if default else self.name
 
 
 class RoleDataScope(models.Model):

@@ -159,3 +159,30 @@ def test_without_functional_permission_every_path_is_403(client, make_user, labe
     assert client.get(u["api"]).status_code == 403
     assert client.delete(u["api"]).status_code == 403
     assert ot.model.objects.filter(pk=obj.pk).exists()
+
+
+@pytest.mark.django_db
+def test_access_is_cached_across_requests_and_invalidated_by_changes(
+    make_user, roles, django_assert_num_queries
+):
+    from kehu.core.permissions import Access
+    from kehu.customers.models import Customer
+    from kehu.system.access import get_access
+    from kehu.system.models import User
+
+    user = make_user("salesperson", "a1")
+    get_access(User.objects.get(pk=user.pk))  # computed once
+    fresh = User.objects.get(pk=user.pk)
+    with django_assert_num_queries(0):
+        assert get_access(fresh).scope(Customer, Access.VIEW) == DataScope.OWN
+        assert fresh.has_perm("customers.view_customer")
+    set_role_scope(
+        role=roles["salesperson"],
+        object_type="customers.customer",
+        view=DataScope.SUBTREE,
+        edit=DataScope.OWN,
+    )
+    changed = User.objects.get(pk=user.pk)
+    assert get_access(changed).scope(Customer, Access.VIEW) == DataScope.SUBTREE
+    user.roles.clear()
+    assert not User.objects.get(pk=user.pk).has_perm("customers.view_customer")
