@@ -1,12 +1,12 @@
-"""The REST API: one router, every registered object type."""
+"""The REST API: one router; each app registers its viewsets."""
 
 from rest_framework.routers import DefaultRouter
 
+import kehu.customers.api
 import kehu.system.api
-from kehu.customers.api import CustomerViewSet
 
 router = DefaultRouter()
-router.register("customers", CustomerViewSet, basename="customer")
+kehu.customers.api.register(router)
 kehu.system.api.register(router)
 
 urlpatterns = router.urls

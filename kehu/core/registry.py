@@ -49,6 +49,11 @@ class ObjectType:
     sensitive: dict[str, str] = field(default_factory=dict)
     #: False for records that are never hard-deleted (employees are deactivated instead).
     deletable: bool = True
+    #: Permissions needed on top of the model permission for every page and link of this type.
+    extra_perms: tuple[str, ...] = ()
+
+    def allows(self, user, action: str = "view") -> bool:
+        return user.has_perm(self.perm(action)) and all(user.has_perm(p) for p in self.extra_perms)
 
     def hidden_for(self, user) -> set[str]:
         return {name for name, perm in self.sensitive.items() if not user.has_perm(perm)}

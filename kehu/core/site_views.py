@@ -73,7 +73,7 @@ def home(request):
     user = request.user
     cards = []
     for ot in registry.values():
-        if user.has_perm(ot.perm("view")):
+        if ot.allows(user):
             cards.append(
                 {
                     "label": ot.verbose_name_plural(),
@@ -98,9 +98,7 @@ def module_index(module: str, title, description):
         from .registry import pages
 
         objects = [
-            ot
-            for ot in registry.values()
-            if ot.app_label == module and request.user.has_perm(ot.perm("view"))
+            ot for ot in registry.values() if ot.app_label == module and ot.allows(request.user)
         ]
         links = sorted(
             (
@@ -134,7 +132,7 @@ def search(request):
         from django.db.models import Q
 
         for ot in registry.values():
-            if not ot.search_fields or not request.user.has_perm(ot.perm("view")):
+            if not ot.search_fields or not ot.allows(request.user):
                 continue
             cond = Q()
             for f in ot.search_fields:

@@ -41,7 +41,7 @@ class RestrictedObjectMixin(LoginRequiredMixin):
     def dispatch(self, request, *args, **kwargs):
         if not request.user.is_authenticated:
             return self.handle_no_permission()
-        if not request.user.has_perm(self.object_type.perm(self.action)):
+        if not self.object_type.allows(request.user, self.action):
             raise PermissionDenied
         return super().dispatch(request, *args, **kwargs)
 
@@ -72,6 +72,7 @@ class RestrictedObjectMixin(LoginRequiredMixin):
             "can_change": self.request.user.has_perm(ot.perm("change")),
             "can_delete": ot.deletable and self.request.user.has_perm(ot.perm("delete")),
             "can_export": self.request.user.has_perm(SpecialPermission.EXPORT),
+            "owned": ot.model.owner_path is not None,
         }
 
 

@@ -1,13 +1,17 @@
-"""Customer business rules: views, API, tasks and commands all call these."""
+"""Customer and contact business rules: views, API, tasks and commands all call these."""
 
 from __future__ import annotations
 
 from functools import lru_cache
 
+from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Max
+from django.utils.translation import gettext as _
 from pypinyin import Style, lazy_pinyin
 
-from .models import Customer
+from .models import Contact, Customer
 
 
 @lru_cache(maxsize=65536)
@@ -17,16 +21,96 @@ def mnemonic_for(name: str) -> str:
     return "".join(ch for ch in "".join(initials) if ch.isalnum()).upper()[:50]
 
 
+def number_pattern() -> tuple[str, int]:
+    """Prefix and digit count of generated customer numbers (settings may change them)."""
+    prefix = getattr(settings, "KEHU_CUSTOMER_NUMBER_PREFIX", "C")
+    digits = int(getattr(settings, "KEHU_CUSTOMER_NUMBER_DIGITS", 8))
+    return prefix, digits
+
+
+def next_customer_number() -> str:
+    """The next free number: highest existing "<prefix><digits>" number plus one.
+
+    A simple max()+1 inside the saving transaction: two simultaneous creations may compute the
+    same number, and the unique constraint then refuses the second (the user saves again). A
+    sequence table replaces this when import needs bulk numbering.
+    """
+    prefix, digits = number_pattern()
+    highest = Customer.objects.filter(number__regex=rf"^{prefix}[0-9]{{{digits}}}$").aggregate(
+        m=Max("number")
+    )["m"]
+    n = int(highest[len(prefix) :]) + 1 if highest else 1
+    return f"{prefix}{n:0{digits}d}"
+
+
+def check_parent(customer: Customer) -> None:
+    """A customer cannot be its own parent company, directly or through its subsidiaries."""
+    seen: set[int] = set()
+    parent_id = customer.parent_id
+    while parent_id is not None:
+        if customer.pk is not None and parent_id == customer.pk:
+            raise ValidationError(
+                {
+                    "parent": _(
+                        "A customer cannot be a parent company of itself or of its own parent."
+                    )
+                }
+            )
+        if parent_id in seen:  # an existing loop elsewhere: stop rather than spin
+            break
+        seen.add(parent_id)
+        parent_id = (
+            Customer.objects.filter(pk=parent_id).values_list("parent_id", flat=True).first()
+        )
+
+
 @transaction.atomic
 def save_customer(*, customer: Customer, user) -> Customer:
-    """Create or update; a new customer is owned by its creator and their department."""
+    """Create or update; a new customer is owned by its creator and their department, and gets
+    the next customer number when none was given."""
     if not customer.mnemonic:
         customer.mnemonic = mnemonic_for(customer.name)
-    if customer._state.adding:
+    adding = customer._state.adding
+    if adding:
         if not customer.owner_id:
             customer.owner = user
         if not customer.department_id:
             customer.department_id = user.department_id
+    if not customer.number:
+        customer.number = next_customer_number()
+    check_parent(customer)
     customer.full_clean(exclude=["owner", "department"] if customer.department_id is None else None)
     customer.save()
+    if not adding:
+        _sync_contact_owners(customer)
     return customer
+
+
+def _sync_contact_owners(customer: Customer) -> None:
+    """Keep the contacts' owner/department columns equal to their customer's."""
+    from kehu.core.actions import bulk_update_audited
+
+    stale = customer.contacts.exclude(
+        owner_id=customer.owner_id, department_id=customer.department_id
+    )
+    if stale.exists():
+        bulk_update_audited(stale, owner=customer.owner_id, department=customer.department_id)
+
+
+@transaction.atomic
+def save_contact(*, contact: Contact, user) -> Contact:
+    """Create or update a contact; it belongs to its customer's owner and department."""
+    if contact.customer_id:
+        customer = contact.customer
+        contact.owner_id = customer.owner_id
+        contact.department_id = customer.department_id
+    if contact.reports_to_id is not None:
+        if contact.pk is not None and contact.reports_to_id == contact.pk:
+            raise ValidationError({"reports_to": _("A contact cannot report to themselves.")})
+        if contact.reports_to.customer_id != contact.customer_id:
+            raise ValidationError(
+                {"reports_to": _("The contact reported to must work at the same customer.")}
+            )
+    contact.full_clean()
+    contact.save()
+    return contact

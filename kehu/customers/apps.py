@@ -8,4 +8,4 @@ class CustomersConfig(AppConfig):
     verbose_name = _("Customers")
 
     def ready(self) -> None:
-        from . import object_types  # noqa: F401
+        from . import dictionaries, object_types  # noqa: F401

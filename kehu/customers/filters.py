@@ -5,7 +5,7 @@ from django.utils.translation import gettext_lazy as _
 
 from kehu.core.filters import BaseFilterSet
 
-from .models import Customer
+from .models import Contact, Customer
 
 
 class CustomerFilterSet(BaseFilterSet):
@@ -31,7 +31,17 @@ class CustomerFilterSet(BaseFilterSet):
 
     class Meta:
         model = Customer
-        fields = ["q", "kind", "city", "owner", "department", "level"]
+        fields = [
+            "q",
+            "kind",
+            "customer_type",
+            "status",
+            "level",
+            "industry",
+            "city",
+            "owner",
+            "department",
+        ]
 
     def search(self, queryset, name, value):
         value = value.strip()
@@ -42,4 +52,32 @@ class CustomerFilterSet(BaseFilterSet):
             | Q(number__iexact=value)
             | Q(mnemonic__istartswith=value)
             | Q(phone__contains=value)
+        )
+
+
+class ContactFilterSet(BaseFilterSet):
+    """Contacts: search, the customer (by number), gender, primary contacts."""
+
+    q = django_filters.CharFilter(label=_("Search"), method="search")
+    customer_number = django_filters.CharFilter(
+        label=_("Customer number"), field_name="customer__number", lookup_expr="iexact"
+    )
+    gender = django_filters.ChoiceFilter(
+        label=_("Gender"), choices=Contact.Gender.choices, empty_label=_("All")
+    )
+    is_primary = django_filters.BooleanFilter(
+        label=_("Primary contact"),
+        widget=forms.Select(choices=[("", _("All")), ("true", _("Yes")), ("false", _("No"))]),
+    )
+
+    class Meta:
+        model = Contact
+        fields = ["q", "customer_number", "gender", "is_primary"]
+
+    def search(self, queryset, name, value):
+        value = value.strip()
+        if not value:
+            return queryset
+        return queryset.filter(
+            Q(name__icontains=value) | Q(mobile__contains=value) | Q(email__icontains=value)
         )

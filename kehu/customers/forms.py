@@ -1,9 +1,43 @@
-from kehu.core.forms import BaseModelForm
+from django import forms
+from django.utils.translation import gettext_lazy as _
 
-from .models import Customer
+from kehu.core.forms import BaseModelForm
+from kehu.system.params import dictionary_choices
+
+from .models import Contact, Customer
+
+#: form field → dictionary whose active entries it offers
+DICTIONARY_FIELDS = {
+    "industry": "industry",
+    "level": "customer_level",
+    "customer_type": "customer_type",
+    "status": "customer_status",
+    "credit_rating": "credit_rating",
+}
+
+
+class CustomerNumberField(forms.ModelChoiceField):
+    """A customer chosen by its number (客户编号): lists of customers are too long for a select."""
+
+    widget = forms.TextInput
+    default_error_messages = {
+        "invalid_choice": _("There is no customer with this number that you may choose."),
+    }
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("help_text", _("Enter the customer number, e.g. C00000001."))
+        super().__init__(queryset=Customer.objects.none(), to_field_name="number", **kwargs)
+
+
+def _number(customer_id) -> str | None:
+    if not customer_id:
+        return None
+    return Customer.objects.filter(pk=customer_id).values_list("number", flat=True).first()
 
 
 class CustomerForm(BaseModelForm):
+    parent = CustomerNumberField(label=_("Parent company"), required=False)
+
     class Meta:
         model = Customer
         fields = [
@@ -11,16 +45,44 @@ class CustomerForm(BaseModelForm):
             "name",
             "mnemonic",
             "kind",
+            "customer_type",
+            "status",
+            "level",
+            "industry",
+            "parent",
             "phone",
+            "fax",
             "email",
+            "website",
             "city",
             "address",
-            "industry",
-            "level",
+            "postcode",
+            "finance_contact",
+            "finance_phone",
+            "credit_rating",
             "credit_limit",
             "registered_on",
             "notes",
         ]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for name, code in DICTIONARY_FIELDS.items():
+            field = self.fields.get(name)
+            if field is None:
+                continue
+            current = getattr(self.instance, name, "")
+            choices = dictionary_choices(code)
+            if current and current not in {c for c, _label in choices}:
+                # a deactivated entry the record still holds stays selectable
+                choices.append((current, current))
+            field.choices = [("", "---------"), *choices]
+        parents = Customer.objects.all()
+        if self.user is not None:
+            parents = Customer.objects.visible_to(self.user)
+        self.fields["parent"].queryset = parents
+        if self.instance.parent_id:
+            self.initial["parent"] = _number(self.instance.parent_id)
 
     def save(self, commit: bool = True):
         from . import actions
@@ -28,4 +90,59 @@ class CustomerForm(BaseModelForm):
         obj = super().save(commit=False)
         if commit:
             actions.save_customer(customer=obj, user=self.user)
+        return obj
+
+
+class ContactForm(BaseModelForm):
+    customer = CustomerNumberField(label=_("Customer"))
+
+    class Meta:
+        model = Contact
+        fields = [
+            "customer",
+            "name",
+            "gender",
+            "birthday",
+            "work_department",
+            "title",
+            "reports_to",
+            "is_primary",
+            "office_phone",
+            "mobile",
+            "email",
+            "home_phone",
+            "fax_im",
+            "hobbies",
+            "notes",
+        ]
+        widgets = {"birthday": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Contacts may be added only to customers the user may edit.
+        customers = Customer.objects.all()
+        if self.user is not None:
+            customers = Customer.objects.editable_by(self.user)
+        self.fields["customer"].queryset = customers
+        customer_id = self.instance.customer_id
+        if customer_id:
+            self.initial["customer"] = _number(customer_id)
+        # "Reports to" offers the other contacts of the same customer.
+        number = self.data.get(self.add_prefix("customer")) if self.is_bound else None
+        number = number or self.initial.get("customer")
+        if number and not customer_id:
+            customer_id = customers.filter(number=number).values_list("pk", flat=True).first()
+        colleagues = Contact.objects.filter(customer_id=customer_id) if customer_id else None
+        if colleagues is None:
+            colleagues = Contact.objects.none()
+        elif self.instance.pk:
+            colleagues = colleagues.exclude(pk=self.instance.pk)
+        self.fields["reports_to"].queryset = colleagues.only("id", "name").order_by("name")
+
+    def save(self, commit: bool = True):
+        from . import actions
+
+        obj = super().save(commit=False)
+        if commit:
+            actions.save_contact(contact=obj, user=self.user)
         return obj

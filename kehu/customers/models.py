@@ -1,9 +1,12 @@
-"""Customers (客户). Minimal for the foundation; the customers issue completes the field list."""
+"""Customers (客户) and their contacts (联系人)."""
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 
+from django.core.exceptions import ValidationError
+from django.core.validators import MinValueValidator
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -11,23 +14,104 @@ from django.utils.translation import gettext_lazy as _
 from kehu.core.fields import MoneyField
 from kehu.core.models import OwnedModel
 
+PHONE_CHARS = re.compile(r"^[0-9 +\-()]+$")
+PHONE_ERROR = _(
+    "Enter a phone number of 5 to 20 digits; only digits, spaces, +, - and parentheses are allowed."
+)
+
+
+def validate_phone(value: str) -> None:
+    """Digits, spaces, +, -, parentheses; 5 to 20 digits (landlines, mobiles, extensions)."""
+    if not value:
+        return
+    digits = sum(ch.isdigit() for ch in value)
+    if not PHONE_CHARS.match(value) or not 5 <= digits <= 20:
+        raise ValidationError(PHONE_ERROR, code="invalid_phone")
+
+
+# Dictionary-backed choices: callables, so the lists are read (cached) when used, in the user's
+# language, and an administrator's edits apply at once. Inactive entries stay valid on records
+# that already hold them; forms offer only active ones.
+def _dictionary(code: str) -> list[tuple[str, str]]:
+    from django.db import DatabaseError
+
+    from kehu.system.params import dictionary_choices
+
+    try:
+        return dictionary_choices(code, include_inactive=True)
+    except DatabaseError:  # system checks before the first migrate: no dictionary table yet
+        return []
+
+
+def level_choices() -> list[tuple[str, str]]:
+    return _dictionary("customer_level")
+
+
+def industry_choices() -> list[tuple[str, str]]:
+    return _dictionary("industry")
+
+
+def type_choices() -> list[tuple[str, str]]:
+    return _dictionary("customer_type")
+
+
+def status_choices() -> list[tuple[str, str]]:
+    return _dictionary("customer_status")
+
+
+def credit_rating_choices() -> list[tuple[str, str]]:
+    return _dictionary("credit_rating")
+
+
+def _text(verbose_name, max_length: int = 60, **kw):
+    """A text column with an empty default in Python and in the database (raw inserts work)."""
+    return models.CharField(
+        verbose_name, max_length=max_length, blank=True, default="", db_default="", **kw
+    )
+
 
 class Customer(OwnedModel):
     class Kind(models.TextChoices):
         COMPANY = "company", _("Company")
         INDIVIDUAL = "individual", _("Individual")
 
-    number = models.CharField(_("customer number"), max_length=30, unique=True)
+    number = models.CharField(
+        _("customer number"),
+        max_length=30,
+        unique=True,
+        blank=True,
+        help_text=_("Leave empty to number the customer automatically."),
+    )
     name = models.CharField(_("name"), max_length=200)
     mnemonic = models.CharField(_("mnemonic code"), max_length=50, blank=True, db_index=True)
     kind = models.CharField(_("kind"), max_length=12, choices=Kind.choices, default=Kind.COMPANY)
-    phone = models.CharField(_("main phone"), max_length=40, blank=True)
+    phone = models.CharField(
+        _("main phone"), max_length=40, blank=True, validators=[validate_phone]
+    )
     email = models.EmailField(_("e-mail"), blank=True)
     city = models.CharField(_("city"), max_length=60, blank=True)
     address = models.CharField(_("office address"), max_length=255, blank=True)
-    industry = models.CharField(_("industry"), max_length=60, blank=True)
-    level = models.CharField(_("level"), max_length=30, blank=True)
-    credit_limit = MoneyField(_("credit limit"), default=Decimal("0"))
+    postcode = _text(_("postcode"), 20)
+    website = _text(_("website"), 200)
+    fax = _text(_("fax"), 40, validators=[validate_phone])
+    industry = models.CharField(_("industry"), max_length=60, blank=True, choices=industry_choices)
+    level = models.CharField(_("level"), max_length=30, blank=True, choices=level_choices)
+    customer_type = _text(_("customer type"), 30, choices=type_choices)
+    status = _text(_("status"), 30, choices=status_choices)
+    credit_rating = _text(_("credit rating"), 30, choices=credit_rating_choices)
+    credit_limit = MoneyField(
+        _("credit limit"), default=Decimal("0"), validators=[MinValueValidator(Decimal("0"))]
+    )
+    parent = models.ForeignKey(
+        "self",
+        verbose_name=_("parent company"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="subsidiaries",  # a nullable column: raw inserts that omit it get NULL
+    )
+    finance_contact = _text(_("finance contact"), 60)
+    finance_phone = _text(_("finance phone"), 40, validators=[validate_phone])
     registered_on = models.DateField(_("registration date"), default=timezone.localdate)
     notes = models.TextField(_("notes"), blank=True)
 
@@ -50,3 +134,71 @@ class Customer(OwnedModel):
         from django.urls import reverse
 
         return reverse("customers:customer_detail", args=[self.pk])
+
+
+class Contact(OwnedModel):
+    """A person at a customer. Data permissions follow the customer (its owner and department);
+    the contact's own owner/department columns are kept equal to the customer's."""
+
+    class Gender(models.TextChoices):
+        MALE = "male", _("Male")
+        FEMALE = "female", _("Female")
+        UNKNOWN = "unknown", _("Unknown")
+
+    owner_path = "customer__owner"
+    department_path = "customer__department"
+    data_scope_label = "customers.customer"
+
+    customer = models.ForeignKey(
+        Customer, verbose_name=_("customer"), on_delete=models.PROTECT, related_name="contacts"
+    )
+    name = models.CharField(_("name"), max_length=100)
+    gender = models.CharField(
+        _("gender"), max_length=10, choices=Gender.choices, default=Gender.UNKNOWN
+    )
+    birthday = models.DateField(_("birthday"), null=True, blank=True)
+    work_department = models.CharField(
+        _("department"),
+        max_length=100,
+        blank=True,
+        help_text=_("The contact's department at the customer."),
+    )
+    title = models.CharField(_("job title"), max_length=100, blank=True)
+    reports_to = models.ForeignKey(
+        "self",
+        verbose_name=_("reports to"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="reports",
+    )
+    office_phone = models.CharField(
+        _("office phone"), max_length=40, blank=True, validators=[validate_phone]
+    )
+    mobile = models.CharField(_("mobile"), max_length=40, blank=True, validators=[validate_phone])
+    email = models.EmailField(_("e-mail"), blank=True)
+    home_phone = models.CharField(
+        _("home phone"), max_length=40, blank=True, validators=[validate_phone]
+    )
+    fax_im = models.CharField(_("fax / IM"), max_length=100, blank=True)
+    hobbies = models.CharField(_("hobbies"), max_length=255, blank=True)
+    notes = models.TextField(_("notes"), blank=True)
+    is_primary = models.BooleanField(_("primary contact"), default=False)
+
+    class Meta:
+        verbose_name = _("contact")
+        verbose_name_plural = _("contacts")
+        ordering = ["-id"]
+        indexes = [
+            models.Index(fields=["customer", "id"]),
+            models.Index(fields=["name", "id"]),
+            models.Index(fields=["mobile"]),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def get_absolute_url(self) -> str:
+        from django.urls import reverse
+
+        return reverse("customers:contact_detail", args=[self.pk])

@@ -1,5 +1,5 @@
 from kehu.core.testing import factory
-from kehu.customers.models import Customer
+from kehu.customers.models import Contact, Customer
 
 
 @factory("customers.customer")
@@ -10,6 +10,23 @@ def customer(owner, n: int = 1, **kw) -> Customer:
         city=kw.pop("city", "上海"),
         owner=owner,
         department=owner.department,
+        **kw,
+    )
+    obj.save()
+    return obj
+
+
+@factory("customers.contact")
+def contact(owner, n: int = 1, **kw) -> Contact:
+    """A contact of a new customer owned by ``owner`` (unless ``customer`` is given)."""
+    cust = kw.pop("customer", None) or customer(owner, n, name=f"联系人客户{owner.pk}-{n}")
+    obj = Contact(
+        customer=cust,
+        name=kw.pop("name", f"联系人{owner.pk}-{n}"),
+        title=kw.pop("title", "采购经理"),
+        mobile=kw.pop("mobile", f"138{owner.pk:04d}{n:04d}"),
+        owner_id=cust.owner_id,
+        department_id=cust.department_id,
         **kw,
     )
     obj.save()

@@ -126,10 +126,16 @@ def set_role_scope(
 
 
 def owned_object_types() -> list:
-    """Registered object types whose records belong to people: data scopes apply to them."""
+    """Registered object types whose records belong to people and carry their own data scope
+    (contacts follow their customer's scope, so they get no separate setting)."""
     from kehu.core.registry import registry
 
-    return [ot for ot in registry.values() if ot.model.owner_path is not None]
+    return [
+        ot
+        for ot in registry.values()
+        if ot.model.owner_path is not None
+        and getattr(ot.model, "data_scope_label", None) in (None, ot.label)
+    ]
 
 
 def permission_key(perm: Permission) -> str:

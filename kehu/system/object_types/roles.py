@@ -13,6 +13,7 @@ ROLE = register(
     ObjectType(
         model=Role,
         namespace="system",
+        extra_perms=(SpecialPermission.MANAGE_USERS,),
         filterset=RoleFilterSet,
         form=RoleForm,
         columns=["name", "description"],

@@ -7,18 +7,23 @@ from __future__ import annotations
 
 from urllib.parse import urlencode
 
+from django import forms
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
+from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Q
-from django.http import HttpResponseRedirect
-from django.shortcuts import get_object_or_404, redirect
+from django.http import Http404, HttpResponseRedirect
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path, reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views import View
 from django.views.generic import TemplateView
 
 from kehu.core.errors import StaleObjectError
 from kehu.core.permissions import SPECIAL_PERMISSION_LABELS, Access, DataScope, SpecialPermission
+from kehu.core.registry import find_object_type
 from kehu.core.views import (
     ObjectBulkDeleteView,
     ObjectDeleteView,
@@ -27,10 +32,17 @@ from kehu.core.views import (
     ObjectListView,
 )
 
-from ..actions.roles import CRUD, delete_role, owned_object_types, update_role_permissions
+from ..actions.roles import (
+    CRUD,
+    delete_role,
+    owned_object_types,
+    share_record,
+    unshare_record,
+    update_role_permissions,
+)
 from ..filters.roles import with_user_count
 from ..forms.roles import EffectivePermissionsForm, RolePermissionsForm, matrix_rows
-from ..models import Role, User
+from ..models import Department, RecordShare, Role, User
 from ..object_types.roles import ROLE
 
 
@@ -263,6 +275,117 @@ def explain(target) -> dict:
     }
 
 
+class DepartmentChoiceField(forms.ModelChoiceField):
+    """Departments indented by depth, so the tree reads in a plain select."""
+
+    def label_from_instance(self, obj) -> str:
+        return f"{chr(0x3000) * obj.depth}{obj.name}"
+
+
+class ShareForm(forms.Form):
+    """Who to share a record with; the action decides whether the choice is valid."""
+
+    user = forms.ModelChoiceField(
+        label=gettext_lazy("Employee"),
+        queryset=User.objects.filter(is_active=True).order_by("username"),
+        required=False,
+    )
+    department = DepartmentChoiceField(
+        label=gettext_lazy("Department"), queryset=Department.objects.active(), required=False
+    )
+    can_edit = forms.BooleanField(label=gettext_lazy("may edit"), required=False)
+
+
+class RecordSharesView(LoginRequiredMixin, View):
+    """The share widget of one owned record's detail page (an HTMX partial).
+
+    Seeing it needs the record type's view permission and the record among the visible ones
+    (404 otherwise); adding or removing shares needs the change permission and the record among
+    the editable ones (403 otherwise). ``share_record``/``unshare_record`` check that again.
+    """
+
+    template_name = "system/roles/_record_shares.html"
+    http_method_names = ["get", "post"]
+
+    def dispatch(self, request, *args, **kwargs):
+        if not request.user.is_authenticated:
+            return self.handle_no_permission()
+        ot = find_object_type(kwargs["label"])
+        if ot is None or ot.model.owner_path is None:
+            raise Http404
+        if not request.user.has_perm(ot.perm("view")):
+            raise PermissionDenied
+        self.object_type = ot
+        self.object = get_object_or_404(ot.model.objects.visible_to(request.user), pk=kwargs["pk"])
+        self.can_share = (
+            request.user.has_perm(ot.perm("change"))
+            and ot.model.objects.editable_by(request.user).filter(pk=self.object.pk).exists()
+        )
+        if request.method == "POST" and not self.can_share:
+            raise PermissionDenied
+        return super().dispatch(request, *args, **kwargs)
+
+    def shares(self):
+        ct = ContentType.objects.get_for_model(type(self.object))
+        return (
+            RecordShare.objects.filter(content_type=ct, object_id=self.object.pk)
+            .select_related("user", "department", "created_by", "updated_by")
+            .order_by("department__path", "user__username", "pk")
+        )
+
+    def render_widget(self, form=None):
+        return render(
+            self.request,
+            self.template_name,
+            {
+                "object": self.object,
+                "object_type": self.object_type,
+                "shares": self.shares(),
+                "can_share": self.can_share,
+                "form": form or ShareForm(),
+            },
+        )
+
+    def get(self, request, *args, **kwargs):
+        return self.render_widget()
+
+    def post(self, request, *args, **kwargs):
+        form = ShareForm(request.POST)
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                share_record(
+                    obj=self.object,
+                    user=data["user"],
+                    department=data["department"],
+                    can_edit=data["can_edit"],
+                    actor=request.user,
+                )
+            except ValidationError as exc:
+                form.add_error(None, exc)
+            else:
+                form = None
+        return self.render_widget(form)
+
+
+class RecordShareDeleteView(RecordSharesView):
+    """Withdraw one share of the record, then re-render the widget."""
+
+    http_method_names = ["post"]
+
+    def post(self, request, *args, **kwargs):
+        ct = ContentType.objects.get_for_model(type(self.object))
+        share = get_object_or_404(
+            RecordShare, pk=kwargs["share_pk"], content_type=ct, object_id=self.object.pk
+        )
+        form = ShareForm()
+        try:
+            unshare_record(share=share, actor=request.user)
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        return self.render_widget(form)
+
+
 kw = {"object_type": ROLE}
 urlpatterns = [
     path("roles/", RoleListView.as_view(**kw), name="role_list"),
@@ -276,5 +399,11 @@ urlpatterns = [
         "effective-permissions/",
         EffectivePermissionsView.as_view(),
         name="effective_permissions",
+    ),
+    path("shares/<str:label>/<int:pk>/", RecordSharesView.as_view(), name="record_shares"),
+    path(
+        "shares/<str:label>/<int:pk>/<int:share_pk>/delete/",
+        RecordShareDeleteView.as_view(),
+        name="record_share_delete",
     ),
 ]
