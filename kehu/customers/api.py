@@ -8,7 +8,7 @@ from kehu.core.api import BaseModelSerializer, RestrictedModelViewSet
 from kehu.core.registry import get_object_type
 
 from . import actions
-from .models import Contact, Customer
+from .models import CONTACT_FIELDS, CUSTOMER_FIELDS, OWNERSHIP_FIELDS, Contact, Customer
 
 
 def _apply(instance, data: dict):
@@ -40,36 +40,7 @@ class CustomerSerializer(BaseModelSerializer):
 
     class Meta:
         model = Customer
-        fields = [
-            "id",
-            "number",
-            "name",
-            "mnemonic",
-            "kind",
-            "customer_type",
-            "status",
-            "level",
-            "industry",
-            "credit_rating",
-            "credit_limit",
-            "parent",
-            "phone",
-            "fax",
-            "email",
-            "website",
-            "city",
-            "address",
-            "postcode",
-            "finance_contact",
-            "finance_phone",
-            "registered_on",
-            "notes",
-            "owner",
-            "department",
-            "created_at",
-            "updated_at",
-            "version",
-        ]
+        fields = ["id", *CUSTOMER_FIELDS, *OWNERSHIP_FIELDS, "created_at", "updated_at", "version"]
         # Owner and department change only through the reassign action (mass assignment guard).
         read_only_fields = ["owner", "department", "created_at", "updated_at"]
         # Empty: numbered on create; uniqueness is checked by the action's full_clean.
@@ -109,24 +80,9 @@ class ContactSerializer(BaseModelSerializer):
         model = Contact
         fields = [
             "id",
-            "customer",
             "customer_name",
-            "name",
-            "gender",
-            "birthday",
-            "work_department",
-            "title",
-            "reports_to",
-            "is_primary",
-            "office_phone",
-            "mobile",
-            "email",
-            "home_phone",
-            "fax_im",
-            "hobbies",
-            "notes",
-            "owner",
-            "department",
+            *CONTACT_FIELDS,
+            *OWNERSHIP_FIELDS,
             "created_at",
             "updated_at",
             "version",

@@ -4,7 +4,7 @@ from django.utils.translation import gettext_lazy as _
 from kehu.core.forms import BaseModelForm
 from kehu.system.params import dictionary_choices
 
-from .models import Contact, Customer
+from .models import CONTACT_FIELDS, CUSTOMER_FIELDS, Contact, Customer
 
 #: form field → dictionary whose active entries it offers
 DICTIONARY_FIELDS = {
@@ -40,30 +40,7 @@ class CustomerForm(BaseModelForm):
 
     class Meta:
         model = Customer
-        fields = [
-            "number",
-            "name",
-            "mnemonic",
-            "kind",
-            "customer_type",
-            "status",
-            "level",
-            "industry",
-            "parent",
-            "phone",
-            "fax",
-            "email",
-            "website",
-            "city",
-            "address",
-            "postcode",
-            "finance_contact",
-            "finance_phone",
-            "credit_rating",
-            "credit_limit",
-            "registered_on",
-            "notes",
-        ]
+        fields = CUSTOMER_FIELDS
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -98,23 +75,7 @@ class ContactForm(BaseModelForm):
 
     class Meta:
         model = Contact
-        fields = [
-            "customer",
-            "name",
-            "gender",
-            "birthday",
-            "work_department",
-            "title",
-            "reports_to",
-            "is_primary",
-            "office_phone",
-            "mobile",
-            "email",
-            "home_phone",
-            "fax_im",
-            "hobbies",
-            "notes",
-        ]
+        fields = CONTACT_FIELDS
         widgets = {"birthday": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")}
 
     def __init__(self, *args, **kwargs):

@@ -202,3 +202,49 @@ class Contact(OwnedModel):
         from django.urls import reverse
 
         return reverse("customers:contact_detail", args=[self.pk])
+
+
+#: The fields a user edits, in display order: one list for the forms, the API, exports and pages.
+CUSTOMER_FIELDS = [
+    "number",
+    "name",
+    "mnemonic",
+    "kind",
+    "customer_type",
+    "status",
+    "level",
+    "industry",
+    "credit_rating",
+    "credit_limit",
+    "parent",
+    "phone",
+    "fax",
+    "email",
+    "website",
+    "city",
+    "address",
+    "postcode",
+    "finance_contact",
+    "finance_phone",
+    "registered_on",
+    "notes",
+]
+CONTACT_FIELDS = [
+    "customer",
+    "name",
+    "gender",
+    "birthday",
+    "work_department",
+    "title",
+    "reports_to",
+    "is_primary",
+    "office_phone",
+    "mobile",
+    "email",
+    "home_phone",
+    "fax_im",
+    "hobbies",
+    "notes",
+]
+#: Set by actions, never by the user (no mass assignment).
+OWNERSHIP_FIELDS = ["owner", "department"]
