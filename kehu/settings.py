@@ -215,6 +215,10 @@ CELERY_TIMEZONE = TIME_ZONE
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False  # keep Kehu's JSON log format in workers
 CELERY_TASK_DEFAULT_QUEUE = os.environ.get("KEHU_QUEUE", "celery")
+# Periodic work (reminders, purges, nightly recomputations): ``kehu worker --beat`` runs the
+# scheduler; ``kehu run`` starts it with its worker. One entry per task, seconds between runs.
+CELERY_BEAT_SCHEDULE_FILENAME = str(DATA_DIR / "celerybeat-schedule")
+CELERY_BEAT_SCHEDULE: dict[str, dict] = {}
 
 # --- REST API -------------------------------------------------------------------------------
 REST_FRAMEWORK = {

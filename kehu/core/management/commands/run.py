@@ -54,7 +54,7 @@ class Command(BaseCommand):
             )
         ]
         if not opts["no_worker"]:
-            procs.append(subprocess.Popen([sys.executable, "-m", "kehu.cli", "worker"]))
+            procs.append(subprocess.Popen([sys.executable, "-m", "kehu.cli", "worker", "--beat"]))
         self.stdout.write(
             f"Kehu is running at http://{opts['host']}:{opts['port']}/  (Ctrl+C stops it)"
         )

@@ -17,6 +17,11 @@ class Command(BaseCommand):
         )
         parser.add_argument("--hostname", default=None)
         parser.add_argument("--queues", default=None)
+        parser.add_argument(
+            "--beat",
+            action="store_true",
+            help="also run the scheduler of periodic tasks (run it on one worker only)",
+        )
 
     def handle(self, *args, **opts):
         from kehu.celery import app
@@ -27,6 +32,8 @@ class Command(BaseCommand):
             argv = ["worker", "--loglevel", "INFO", "--pool", "solo"]
         if opts["hostname"]:
             argv += ["--hostname", opts["hostname"]]
+        if opts["beat"]:
+            argv += ["--beat", "--schedule", settings.CELERY_BEAT_SCHEDULE_FILENAME]
         if opts["queues"]:
             argv += ["--queues", opts["queues"]]
         app.worker_main(argv)

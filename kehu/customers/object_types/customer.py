@@ -1,8 +1,8 @@
 from kehu.core.registry import ObjectType, register
 
-from .filters import ContactFilterSet, CustomerFilterSet
-from .forms import ContactForm, CustomerForm
-from .models import CONTACT_FIELDS, CUSTOMER_FIELDS, OWNERSHIP_FIELDS, Contact, Customer
+from ..filters import ContactFilterSet, CustomerFilterSet
+from ..forms import ContactForm, CustomerForm
+from ..models import CONTACT_FIELDS, CUSTOMER_FIELDS, OWNERSHIP_FIELDS, Contact, Customer
 
 CUSTOMER = register(
     ObjectType(

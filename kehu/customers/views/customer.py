@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from kehu.core.views import ObjectDetailView, ObjectEditView
 
-from .models import Contact, Customer
+from ..models import Contact, Customer
 
 
 class CustomerDetailView(ObjectDetailView):

@@ -4,7 +4,7 @@ from django.utils.translation import gettext_lazy as _
 from kehu.core.forms import BaseModelForm
 from kehu.system.params import dictionary_choices
 
-from .models import CONTACT_FIELDS, CUSTOMER_FIELDS, Contact, Customer
+from ..models import CONTACT_FIELDS, CUSTOMER_FIELDS, Contact, Customer
 
 #: form field → dictionary whose active entries it offers
 DICTIONARY_FIELDS = {
@@ -62,7 +62,7 @@ class CustomerForm(BaseModelForm):
             self.initial["parent"] = _number(self.instance.parent_id)
 
     def save(self, commit: bool = True):
-        from . import actions
+        from .. import actions
 
         obj = super().save(commit=False)
         if commit:
@@ -101,7 +101,7 @@ class ContactForm(BaseModelForm):
         self.fields["reports_to"].queryset = colleagues.only("id", "name").order_by("name")
 
     def save(self, commit: bool = True):
-        from . import actions
+        from .. import actions
 
         obj = super().save(commit=False)
         if commit:

@@ -11,7 +11,7 @@ from django.db.models import Max
 from django.utils.translation import gettext as _
 from pypinyin import Style, lazy_pinyin
 
-from .models import Contact, Customer
+from ..models import Contact, Customer
 
 
 @lru_cache(maxsize=65536)

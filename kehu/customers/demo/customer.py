@@ -9,8 +9,8 @@ from kehu.core.actions import bulk_create_audited
 from kehu.core.demo import DemoContext, generator
 from kehu.system.demo import person_name
 
-from .actions import mnemonic_for
-from .models import Contact, Customer
+from ..actions import mnemonic_for
+from ..models import Contact, Customer
 
 CITIES = [
     "北京",

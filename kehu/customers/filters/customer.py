@@ -5,7 +5,7 @@ from django.utils.translation import gettext_lazy as _
 
 from kehu.core.filters import BaseFilterSet
 
-from .models import Contact, Customer
+from ..models import Contact, Customer
 
 
 class CustomerFilterSet(BaseFilterSet):

@@ -7,8 +7,8 @@ from rest_framework import serializers
 from kehu.core.api import BaseModelSerializer, RestrictedModelViewSet
 from kehu.core.registry import get_object_type
 
-from . import actions
-from .models import CONTACT_FIELDS, CUSTOMER_FIELDS, OWNERSHIP_FIELDS, Contact, Customer
+from .. import actions
+from ..models import CONTACT_FIELDS, CUSTOMER_FIELDS, OWNERSHIP_FIELDS, Contact, Customer
 
 
 def _apply(instance, data: dict):

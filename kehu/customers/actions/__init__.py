@@ -1,0 +1,3 @@
+"""Customers actions, one module per area; import from here (``kehu.customers.actions``)."""
+
+from .customer import *  # noqa: F403

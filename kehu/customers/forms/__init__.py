@@ -1,0 +1,3 @@
+"""Customers forms, one module per area."""
+
+from .customer import *  # noqa: F403

@@ -1,0 +1,3 @@
+"""Customers views, one module per area."""
+
+from .customer import *  # noqa: F403
