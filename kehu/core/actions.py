@@ -13,6 +13,7 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
+from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import models, transaction
 from django.db.models import F
@@ -181,6 +182,37 @@ def notify(
             )
             created += 1
     return created
+
+
+UNREAD_TTL = 300  # seconds; bounds staleness should a change bypass the invalidation below
+
+
+def _unread_key(user_id: int) -> str:
+    return f"kehu:unread:{user_id}"
+
+
+def unread_count(user) -> int:
+    """The inbox badge on every page: cached per user, dropped whenever their inbox changes."""
+    key = _unread_key(user.pk)
+    count = cache.get(key)
+    if count is None:
+        count = Notification.objects.filter(recipient=user, read_at__isnull=True).count()
+        cache.set(key, count, UNREAD_TTL)
+    return count
+
+
+def forget_unread(user_id: int) -> None:
+    cache.delete(_unread_key(user_id))
+
+
+def mark_notifications_read(*, user, pk: int | None = None) -> int:
+    """Mark one or all of a user's unread notifications read."""
+    items = Notification.objects.filter(recipient=user, read_at__isnull=True)
+    if pk is not None:
+        items = items.filter(pk=pk)
+    changed = items.update(read_at=timezone.now())
+    forget_unread(user.pk)
+    return changed
 
 
 # --- Attachments --------------------------------------------------------------------------------

@@ -21,6 +21,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_protect
 from django.views.decorators.http import require_POST
 
+from .actions import mark_notifications_read
 from .forms import LoginForm
 from .models import Attachment, AuditLog, BackgroundJob, Notification
 from .permissions import SpecialPermission
@@ -157,10 +158,7 @@ def inbox(request):
 @login_required
 @require_POST
 def mark_read(request, pk=None):
-    items = Notification.objects.filter(recipient=request.user, read_at__isnull=True)
-    if pk is not None:
-        items = items.filter(pk=pk)
-    items.update(read_at=timezone.now())
+    mark_notifications_read(user=request.user, pk=pk)
     return redirect(request.POST.get("next") or "core:inbox")
 
 
