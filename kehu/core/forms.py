@@ -69,6 +69,14 @@ class BaseModelForm(forms.ModelForm):
                 self.initial.setdefault(defn.param, form_initial(defn, defn.default))
             self.custom_definitions.append(defn)
 
+    @property
+    def first_custom_field(self) -> str | None:
+        """Where the form template puts the "Custom fields" heading."""
+        for defn in self.custom_definitions:
+            if defn.param in self.fields:
+                return defn.param
+        return None
+
     def clean(self):
         data = super().clean()
         version = data.get("version")
