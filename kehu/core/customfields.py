@@ -25,8 +25,13 @@ from django.core.exceptions import ValidationError
 from django.db.models import DecimalField, Q, TextField
 from django.db.models.fields.json import KT
 from django.db.models.functions import Cast
+from django.dispatch import Signal
 from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
+
+#: Sent after a definition was created, changed or deleted (on commit), with ``object_type``
+#: (label) and ``code``: e.g. the search module re-indexes when ``searchable`` changed.
+definitions_changed = Signal()
 
 TEXT, NUMBER, DATE, CHOICE, MULTICHOICE, BOOLEAN = (
     "text",

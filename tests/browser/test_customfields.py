@@ -35,6 +35,7 @@ def test_define_fill_and_filter_by_a_choice_field(web, admin_user, customers_for
     )
     page.locator("input[name=show_in_list]").check()
     page.locator("input[name=filterable]").check()
+    web.screenshot("customfields-definition-form")
     with page.expect_navigation():
         page.locator("main form button[type=submit]").click()
     field = CustomField.objects.get(code="source_channel")
@@ -83,3 +84,6 @@ def test_define_fill_and_filter_by_a_choice_field(web, admin_user, customers_for
     web.goto("/system/customfields/order/")
     expect(page.locator("[data-code=source_channel]")).to_be_visible()
     web.screenshot("customfields-order")
+    web.goto(f"/system/customfields/{field.pk}/edit/")
+    expect(page.locator("textarea[name=choices_text]")).to_contain_text("expo | 展会 | Trade show")
+    web.screenshot("customfields-definition-form")

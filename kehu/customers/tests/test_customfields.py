@@ -562,3 +562,29 @@ def test_delete_and_kind_change_refused_while_records_hold_values(
     unused = fields["visit"]
     assert client.post(reverse("system:customfield_delete", args=[unused.pk])).status_code == 302
     assert not CustomField.objects.filter(pk=unused.pk).exists()
+
+
+@pytest.mark.django_db
+def test_bulk_helpers_audit_custom_values_per_field(manager, fields):
+    from kehu.core.actions import bulk_create_audited, bulk_delete, bulk_update_audited
+
+    [created] = bulk_create_audited(
+        Customer,
+        [
+            Customer(
+                name="批量",
+                number="BULK1",
+                owner=manager,
+                department=manager.department,
+                custom={"channel": "web"},
+            )
+        ],
+    )
+    entry = AuditLog.for_object(created).get(action="create")
+    assert entry.changes["custom.channel"] == [None, "web"] and "custom" not in entry.changes
+    bulk_update_audited(Customer.objects.filter(pk=created.pk), custom={"channel": "expo"})
+    entry = AuditLog.for_object(created).filter(action="update").get()
+    assert entry.changes == {"custom.channel": ["web", "expo"]}
+    bulk_delete(Customer.objects.filter(pk=created.pk))
+    entry = AuditLog.for_object(created).filter(action="delete").get()
+    assert entry.changes["custom.channel"] == ["expo", None]

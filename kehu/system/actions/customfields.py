@@ -12,7 +12,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from kehu.core.customfields import CHOICE, MULTICHOICE, to_python
+from kehu.core.customfields import CHOICE, MULTICHOICE, definitions_changed, to_python
 from kehu.core.registry import find_object_type
 
 from ..models import CustomField
@@ -99,7 +99,15 @@ def save_custom_field(*, field: CustomField, user=None) -> CustomField:
     field.full_clean(exclude=["created_by", "updated_by"])
     check_custom_field(field)
     field.save()
+    _announce(field)
     return field
+
+
+def _announce(field: CustomField) -> None:
+    object_type, code = field.object_type, field.code
+    transaction.on_commit(
+        lambda: definitions_changed.send(CustomField, object_type=object_type, code=code)
+    )
 
 
 @transaction.atomic
@@ -134,3 +142,4 @@ def delete_custom_field(*, field: CustomField, user=None) -> None:
             % {"count": n, "field": field.label()}
         )
     field.delete()
+    _announce(field)

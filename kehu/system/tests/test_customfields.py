@@ -9,7 +9,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import translation
 
-from kehu.core.customfields import definitions
+from kehu.core.customfields import definitions, definitions_changed
 from kehu.core.models import AuditLog
 from kehu.customers.forms import CustomerForm
 from kehu.customers.models import Customer
@@ -193,6 +193,25 @@ def test_order_page_moves_fields(client, admin):
     move_custom_field(field=CustomField.objects.get(pk=c.pk), up=True)  # already first
     assert [d.code for d in definitions(Customer)] == ["field_3", "field_1", "field_2"]
     assert AuditLog.for_object(b).filter(action="update").exists()
+
+
+@pytest.mark.django_db
+def test_changes_are_announced_after_commit(django_capture_on_commit_callbacks):
+    seen = []
+
+    def receiver(sender, object_type, code, **kwargs):
+        seen.append((object_type, code))
+
+    definitions_changed.connect(receiver, weak=False)
+    try:
+        with django_capture_on_commit_callbacks(execute=False) as callbacks:
+            custom_field(None, 1)
+        assert seen == []  # nothing before the commit
+        for callback in callbacks:
+            callback()
+        assert ("customers.customer", "field_1") in seen
+    finally:
+        definitions_changed.disconnect(receiver)
 
 
 @pytest.mark.django_db
