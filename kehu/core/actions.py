@@ -28,6 +28,12 @@ def _batch() -> str:
     return uuid.uuid4().hex
 
 
+def _expand(obj, changes: dict) -> dict:
+    """Per-part entries for composite values (custom fields), as ``BaseModel.save`` records."""
+    expand = getattr(obj, "audit_expand", None)
+    return expand(changes) if expand is not None else changes
+
+
 @transaction.atomic
 def bulk_create_audited(
     model: type[models.Model], objs: Sequence[models.Model], *, batch_size: int = 2000
@@ -52,7 +58,11 @@ def bulk_create_audited(
             and f.attname not in exclude
             and getattr(obj, f.attname) not in (None, "")
         }
-        entries.append(AuditLog.build(obj, AuditLog.Action.CREATE, changes, user=user, batch=batch))
+        entries.append(
+            AuditLog.build(
+                obj, AuditLog.Action.CREATE, _expand(obj, changes), user=user, batch=batch
+            )
+        )
     AuditLog.objects.bulk_create(entries, batch_size=batch_size)
     return created
 
@@ -77,6 +87,7 @@ def bulk_update_audited(qs: models.QuerySet, *, chunk_size: int = 2000, **change
             diff = {
                 a: [getattr(obj, a), values[a]] for a in attnames if getattr(obj, a) != values[a]
             }
+            diff = _expand(obj, diff)
             if diff:
                 entries.append(
                     AuditLog.build(obj, AuditLog.Action.UPDATE, diff, user=user, batch=batch)
@@ -101,7 +112,7 @@ def bulk_delete(qs: models.QuerySet) -> int:
             AuditLog.build(
                 obj,
                 AuditLog.Action.DELETE,
-                {k: [v, None] for k, v in snapshot.items() if v not in (None, "")},
+                _expand(obj, {k: [v, None] for k, v in snapshot.items() if v not in (None, "")}),
                 user=user,
                 batch=batch,
             )

@@ -105,13 +105,15 @@ class BaseModel(models.Model):
             kwargs["update_fields"] = set(update_fields) | {"version", "updated_at", "updated_by"}
         with transaction.atomic(using=kwargs.get("using")):
             if adding:
-                changes = {
-                    k: [None, v]
-                    for k, v in self.audit_snapshot().items()
-                    if k not in self.audit_exclude and v not in (None, "")
-                }
+                changes = self.audit_expand(
+                    {
+                        k: [None, v]
+                        for k, v in self.audit_snapshot().items()
+                        if k not in self.audit_exclude and v not in (None, "")
+                    }
+                )
             else:
-                changes = self.audit_diff()
+                changes = self.audit_expand(self.audit_diff())
                 self._expected_version = self.version
                 self.version += 1
             try:
@@ -145,11 +147,13 @@ class BaseModel(models.Model):
             AuditLog.record(
                 self,
                 AuditLog.Action.DELETE,
-                {
-                    k: [v, None]
-                    for k, v in self.audit_snapshot().items()
-                    if k not in self.audit_exclude and v not in (None, "")
-                },
+                self.audit_expand(
+                    {
+                        k: [v, None]
+                        for k, v in self.audit_snapshot().items()
+                        if k not in self.audit_exclude and v not in (None, "")
+                    }
+                ),
             )
             return super().delete(*args, **kwargs)
 
@@ -158,6 +162,10 @@ class BaseModel(models.Model):
         instance = super().from_db(db, field_names, values)
         instance._loaded_values = dict(zip(field_names, values, strict=False))
         return instance
+
+    def audit_expand(self, changes: dict[str, list[Any]]) -> dict[str, list[Any]]:
+        """Hook: turn a changed composite value into one entry per part (custom fields)."""
+        return changes
 
     def audit_snapshot(self) -> dict[str, Any]:
         deferred = self.get_deferred_fields()
@@ -185,6 +193,59 @@ class BaseModel(models.Model):
             if field.to_python(old) != field.to_python(new):
                 diff[name] = [old, new]
         return diff
+
+
+class CustomFieldsMixin(models.Model):
+    """Opt a model into custom fields (自定义字段): values in one ``custom`` JSON column, checked
+    against the administrator's definitions (``kehu.core.customfields``); the base form,
+    filter set, serializer, list, detail, export and global search pick them up by themselves.
+
+    Put it before the base class (``class Customer(CustomFieldsMixin, OwnedModel)``) so the
+    audit trail records one entry per field (``custom.<code>: [old, new]``).
+    """
+
+    custom = models.JSONField(
+        _("custom fields"),
+        default=dict,
+        blank=True,
+        encoder=DjangoJSONEncoder,
+        # raw inserts (bulk loaders, SQL) that omit the column get an empty object
+        db_default=models.Value({}, output_field=models.JSONField()),
+    )
+
+    class Meta:
+        abstract = True
+
+    @classmethod
+    def from_db(cls, db, field_names, values):
+        instance = super().from_db(db, field_names, values)
+        loaded = getattr(instance, "_loaded_values", None)
+        if loaded is not None and isinstance(loaded.get("custom"), dict):
+            loaded["custom"] = dict(loaded["custom"])  # edits of instance.custom stay visible
+        return instance
+
+    def audit_snapshot(self) -> dict[str, Any]:
+        snapshot = super().audit_snapshot()
+        if isinstance(snapshot.get("custom"), dict):
+            snapshot["custom"] = dict(snapshot["custom"])
+        return snapshot
+
+    def audit_expand(self, changes: dict[str, list[Any]]) -> dict[str, list[Any]]:
+        changes = super().audit_expand(changes)
+        if "custom" not in changes:
+            return changes
+        old, new = changes.pop("custom")
+        old, new = old or {}, new or {}
+        for code in sorted(set(old) | set(new)):
+            if old.get(code) != new.get(code):
+                changes[f"custom.{code}"] = [old.get(code), new.get(code)]
+        return changes
+
+    def clean(self) -> None:
+        super().clean()
+        from .customfields import check_custom_values
+
+        check_custom_values(self)
 
 
 class TreeNode(BaseModel):

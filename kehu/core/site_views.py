@@ -132,12 +132,16 @@ def search(request):
     if q:
         from django.db.models import Q
 
+        from .customfields import custom_search_q, is_opted_in
+
         for ot in registry.values():
             if not ot.search_fields or not ot.allows(request.user):
                 continue
             cond = Q()
             for f in ot.search_fields:
                 cond |= Q(**{f"{f}__icontains": q})
+            if is_opted_in(ot.model):
+                cond |= custom_search_q(ot.model, q)
             hits = list(ot.model.objects.visible_to(request.user).filter(cond).order_by("-pk")[:10])
             if hits:
                 groups.append({"object_type": ot, "hits": hits, "label": ot.verbose_name_plural()})

@@ -24,6 +24,7 @@ from django.views import View
 from django.views.generic import TemplateView
 
 from . import actions
+from .customfields import definitions, is_opted_in
 from .errors import StaleObjectError
 from .export import csv_stream, export_columns, export_queryset
 from .models import AuditLog
@@ -136,7 +137,11 @@ class ObjectListView(RestrictedObjectMixin, TemplateView):
             return "?" + p.urlencode()
 
         columns = []
-        for name in ot.visible(ot.columns, self.request.user):
+        for name in list_columns(ot, self.request.user):
+            if name.startswith("custom."):
+                defn = custom_definition(ot, name)
+                columns.append({"name": name, "label": defn.label(), "sort_url": None})
+                continue
             field = ot.model._meta.get_field(name)
             sortable = name in ot.sortable
             next_sort = f"-{name}" if sort == name else name
@@ -203,7 +208,34 @@ class ObjectListView(RestrictedObjectMixin, TemplateView):
         return redirect("core:job_detail", pk=job.pk)
 
 
+def list_columns(object_type: ObjectType, user) -> list[str]:
+    """The list page's columns: the object type's, then the custom fields shown in lists."""
+    names = object_type.visible(object_type.columns, user)
+    if is_opted_in(object_type.model):
+        names += [
+            d.key for d in definitions(object_type.model) if d.show_in_list and d.key not in names
+        ]
+    return names
+
+
+def custom_definition(object_type: ObjectType, name: str):
+    """The definition behind a ``custom.<code>`` column (inactive ones too: nothing breaks)."""
+    from .customfields import definition
+
+    defn = definition(object_type.model, name.removeprefix("custom."))
+    if defn is None:
+        raise ValueError(f"{object_type.label} has no custom field {name!r}")
+    return defn
+
+
 def cell(obj, name: str):
+    if name.startswith("custom."):
+        from .customfields import definition
+
+        code = name.removeprefix("custom.")
+        defn = definition(type(obj), code)
+        value = (obj.custom or {}).get(code)
+        return defn.display(value) if defn else value
     field = obj._meta.get_field(name)
     if field.choices:
         return getattr(obj, f"get_{name}_display")()
@@ -223,8 +255,14 @@ class ObjectDetailView(RestrictedObjectMixin, TemplateView):
         ot = self.object_type
         fields = []
         for name in ot.visible(ot.detail_fields or ot.columns, self.request.user):
+            if name.startswith("custom."):
+                continue
             field = ot.model._meta.get_field(name)
             fields.append((field.verbose_name, cell(obj, name)))
+        if is_opted_in(ot.model):
+            values = obj.custom or {}
+            for defn in definitions(ot.model):
+                fields.append((defn.label(), defn.display(values.get(defn.code))))
         ctx.update(
             object=obj,
             fields=fields,

@@ -3,7 +3,7 @@ from django.utils.translation import gettext_lazy as _
 
 from kehu.core.site_views import module_index
 
-from .views import org, params, products, roles
+from .views import customfields, org, params, products, roles
 
 app_name = "system"
 
@@ -21,4 +21,5 @@ urlpatterns = [
     *org.urlpatterns,
     *roles.urlpatterns,
     *products.urlpatterns,
+    *customfields.urlpatterns,
 ]

@@ -12,7 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from kehu.core.fields import MoneyField
-from kehu.core.models import OwnedModel
+from kehu.core.models import CustomFieldsMixin, OwnedModel
 
 PHONE_CHARS = re.compile(r"^[0-9 +\-()]+$")
 PHONE_ERROR = _(
@@ -70,7 +70,7 @@ def _text(verbose_name, max_length: int = 60, **kw):
     )
 
 
-class Customer(OwnedModel):
+class Customer(CustomFieldsMixin, OwnedModel):
     class Kind(models.TextChoices):
         COMPANY = "company", _("Company")
         INDIVIDUAL = "individual", _("Individual")
@@ -136,7 +136,7 @@ class Customer(OwnedModel):
         return reverse("customers:customer_detail", args=[self.pk])
 
 
-class Contact(OwnedModel):
+class Contact(CustomFieldsMixin, OwnedModel):
     """A person at a customer. Data permissions follow the customer (its owner and department);
     the contact's own owner/department columns are kept equal to the customer's."""
 
