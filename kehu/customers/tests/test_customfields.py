@@ -588,3 +588,32 @@ def test_bulk_helpers_audit_custom_values_per_field(manager, fields):
     bulk_delete(Customer.objects.filter(pk=created.pk))
     entry = AuditLog.for_object(created).filter(action="delete").get()
     assert entry.changes["custom.channel"] == ["expo", None]
+
+
+@pytest.mark.django_db
+def test_multiple_choice_filter(client, manager, fields):
+    fields["tags"].filterable = True
+    save_custom_field(field=fields["tags"])
+    with_values(manager, 1, name="甲", tags=["web", "expo"])
+    with_values(manager, 2, name="乙", tags=["wechat"])
+    with_values(manager, 3, name="丙")
+    client.force_login(manager)
+    assert listed(client, {"custom__tags": "expo"}) == {"甲"}
+    assert listed(client, {"custom__tags": "wechat"}) == {"乙"}
+
+
+@pytest.mark.django_db
+def test_custom_filters_and_export_stay_inside_the_data_scope(client, manager, make_user, fields):
+    with_values(manager, 1, name="别人的客户", channel="expo", wechat_id="secret_wx")
+    outsider = make_user("sales_manager", "b")
+    outsider.roles.add(*manager.roles.all())
+    client.force_login(outsider)
+    for params in ({"custom__channel": "expo"}, {"custom__wechat_id": "secret"}):
+        page = client.get(reverse("customers:customer_list"), params).content.decode()
+        assert "别人的客户" not in page
+        assert client.get("/api/customers/", params).json()["results"] == []
+        export = client.get(reverse("customers:customer_list"), {**params, "export": "csv"})
+        assert "secret_wx" not in b"".join(export.streaming_content).decode("utf-8-sig")
+    assert (
+        "别人的客户" not in client.get(reverse("core:search"), {"q": "secret_wx"}).content.decode()
+    )
