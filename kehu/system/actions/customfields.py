@@ -8,6 +8,8 @@ on records cannot be deleted — deactivate it instead.
 
 from __future__ import annotations
 
+import re
+
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
@@ -16,6 +18,8 @@ from kehu.core.customfields import CHOICE, MULTICHOICE, definitions_changed, to_
 from kehu.core.registry import find_object_type
 
 from ..models import CustomField
+
+CHOICE_CODE = re.compile(r"^[A-Za-z0-9_-]{1,50}$")
 
 __all__ = [
     "check_custom_field",
@@ -49,6 +53,13 @@ def check_custom_field(field: CustomField) -> None:
         elif any(not c.get("code") or not c.get("label_zh") for c in field.choices):
             errors.setdefault("choices", []).append(
                 _("Each choice needs a code and a Chinese label.")
+            )
+        elif any(not CHOICE_CODE.match(code) for code in codes):
+            errors.setdefault("choices", []).append(
+                _(
+                    "Choice codes use only letters, digits, hyphens and underscores "
+                    "(e.g. trade_show)."
+                )
             )
     elif field.choices:
         field.choices = []
