@@ -565,6 +565,29 @@ def test_delete_and_kind_change_refused_while_records_hold_values(
 
 
 @pytest.mark.django_db
+def test_delete_with_confirmation_clears_values_audited(client, admin_user, manager, fields):
+    holder = with_values(manager, 1, budget=5, channel="expo")
+    other = with_values(manager, 2, channel="web")
+    client.force_login(admin_user)
+    url = reverse("system:customfield_delete", args=[fields["budget"].pk])
+    page = client.get(url).content.decode()
+    assert 'data-holding="1"' in page and 'name="clear_values"' in page
+    assert client.post(url, {"clear_values": "1"}).status_code == 302
+    assert not CustomField.objects.filter(code="budget").exists()
+    holder.refresh_from_db()
+    assert holder.custom == {"channel": "expo"} and holder.version == 2
+    entry = AuditLog.for_object(holder).filter(action="update").get()
+    assert entry.changes == {"custom.budget": [5, None]} and entry.user == admin_user
+    other.refresh_from_db()
+    assert other.version == 1 and not AuditLog.for_object(other).filter(action="update").exists()
+    channel = fields["channel"].pk
+    assert client.delete(f"/api/customfields/{channel}/").status_code == 400
+    assert client.delete(f"/api/customfields/{channel}/?clear_values=true").status_code == 204
+    other.refresh_from_db()
+    assert other.custom == {}
+
+
+@pytest.mark.django_db
 def test_bulk_helpers_audit_custom_values_per_field(manager, fields):
     from kehu.core.actions import bulk_create_audited, bulk_delete, bulk_update_audited
 
