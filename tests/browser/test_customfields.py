@@ -87,3 +87,7 @@ def test_define_fill_and_filter_by_a_choice_field(web, admin_user, customers_for
     web.goto(f"/system/customfields/{field.pk}/edit/")
     expect(page.locator("textarea[name=choices_text]")).to_contain_text("expo | 展会 | Trade show")
     web.screenshot("customfields-definition-form")
+    # deleting a field that records hold values of asks for a confirmation first
+    web.goto(f"/system/customfields/{field.pk}/delete/")
+    expect(page.locator("[data-holding='1']")).to_be_visible()
+    web.screenshot("customfields-delete")

@@ -565,6 +565,29 @@ def test_delete_and_kind_change_refused_while_records_hold_values(
 
 
 @pytest.mark.django_db
+def test_delete_with_confirmation_clears_values_audited(client, admin_user, manager, fields):
+    holder = with_values(manager, 1, budget=5, channel="expo")
+    other = with_values(manager, 2, channel="web")
+    client.force_login(admin_user)
+    url = reverse("system:customfield_delete", args=[fields["budget"].pk])
+    page = client.get(url).content.decode()
+    assert 'data-holding="1"' in page and 'name="clear_values"' in page
+    assert client.post(url, {"clear_values": "1"}).status_code == 302
+    assert not CustomField.objects.filter(code="budget").exists()
+    holder.refresh_from_db()
+    assert holder.custom == {"channel": "expo"} and holder.version == 2
+    entry = AuditLog.for_object(holder).filter(action="update").get()
+    assert entry.changes == {"custom.budget": [5, None]} and entry.user == admin_user
+    other.refresh_from_db()
+    assert other.version == 1 and not AuditLog.for_object(other).filter(action="update").exists()
+    channel = fields["channel"].pk
+    assert client.delete(f"/api/customfields/{channel}/").status_code == 400
+    assert client.delete(f"/api/customfields/{channel}/?clear_values=true").status_code == 204
+    other.refresh_from_db()
+    assert other.custom == {}
+
+
+@pytest.mark.django_db
 def test_bulk_helpers_audit_custom_values_per_field(manager, fields):
     from kehu.core.actions import bulk_create_audited, bulk_delete, bulk_update_audited
 
@@ -588,3 +611,32 @@ def test_bulk_helpers_audit_custom_values_per_field(manager, fields):
     bulk_delete(Customer.objects.filter(pk=created.pk))
     entry = AuditLog.for_object(created).filter(action="delete").get()
     assert entry.changes["custom.channel"] == ["expo", None]
+
+
+@pytest.mark.django_db
+def test_multiple_choice_filter(client, manager, fields):
+    fields["tags"].filterable = True
+    save_custom_field(field=fields["tags"])
+    with_values(manager, 1, name="甲", tags=["web", "expo"])
+    with_values(manager, 2, name="乙", tags=["wechat"])
+    with_values(manager, 3, name="丙")
+    client.force_login(manager)
+    assert listed(client, {"custom__tags": "expo"}) == {"甲"}
+    assert listed(client, {"custom__tags": "wechat"}) == {"乙"}
+
+
+@pytest.mark.django_db
+def test_custom_filters_and_export_stay_inside_the_data_scope(client, manager, make_user, fields):
+    with_values(manager, 1, name="别人的客户", channel="expo", wechat_id="secret_wx")
+    outsider = make_user("sales_manager", "b")
+    outsider.roles.add(*manager.roles.all())
+    client.force_login(outsider)
+    for params in ({"custom__channel": "expo"}, {"custom__wechat_id": "secret"}):
+        page = client.get(reverse("customers:customer_list"), params).content.decode()
+        assert "别人的客户" not in page
+        assert client.get("/api/customers/", params).json()["results"] == []
+        export = client.get(reverse("customers:customer_list"), {**params, "export": "csv"})
+        assert "secret_wx" not in b"".join(export.streaming_content).decode("utf-8-sig")
+    assert (
+        "别人的客户" not in client.get(reverse("core:search"), {"q": "secret_wx"}).content.decode()
+    )

@@ -8,6 +8,9 @@ on records cannot be deleted — deactivate it instead.
 
 from __future__ import annotations
 
+import re
+import uuid
+
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
@@ -17,8 +20,11 @@ from kehu.core.registry import find_object_type
 
 from ..models import CustomField
 
+CHOICE_CODE = re.compile(r"^[A-Za-z0-9_-]{1,50}$")
+
 __all__ = [
     "check_custom_field",
+    "clear_custom_values",
     "count_custom_values",
     "delete_custom_field",
     "move_custom_field",
@@ -49,6 +55,13 @@ def check_custom_field(field: CustomField) -> None:
         elif any(not c.get("code") or not c.get("label_zh") for c in field.choices):
             errors.setdefault("choices", []).append(
                 _("Each choice needs a code and a Chinese label.")
+            )
+        elif any(not CHOICE_CODE.match(code) for code in codes):
+            errors.setdefault("choices", []).append(
+                _(
+                    "Choice codes use only letters, digits, hyphens and underscores "
+                    "(e.g. trade_show)."
+                )
             )
     elif field.choices:
         field.choices = []
@@ -130,9 +143,63 @@ def move_custom_field(*, field: CustomField, up: bool, user=None) -> None:
 
 
 @transaction.atomic
-def delete_custom_field(*, field: CustomField, user=None) -> None:
-    """Delete a definition that no record holds a value of; otherwise refuse (deactivate it)."""
+def clear_custom_values(*, field: CustomField, user=None, chunk_size: int = 2000) -> int:
+    """Remove the field's value from every record that holds one: versions bumped, and one
+    audit entry per record (``custom.<code>: [old, None]``), all in one batch."""
+    from django.db.models import F
+    from django.utils import timezone
+
+    from kehu.core.context import get_current_user
+    from kehu.core.models import AuditLog
+
+    ot = find_object_type(field.object_type)
+    if ot is None:
+        return 0
+    model, code = ot.model, field.code
+    user = user or get_current_user()
+    batch = uuid.uuid4().hex
+    ids = list(
+        model.objects.filter(custom__has_key=code).order_by("pk").values_list("pk", flat=True)
+    )
+    for start in range(0, len(ids), chunk_size):
+        chunk = list(
+            model.objects.select_for_update()
+            .filter(pk__in=ids[start : start + chunk_size])
+            .only("pk", "custom")
+        )
+        entries = []
+        for obj in chunk:
+            old = obj.custom.get(code)
+            entries.append(
+                AuditLog.build(
+                    obj,
+                    AuditLog.Action.UPDATE,
+                    {f"custom.{code}": [old, None]},
+                    user=user,
+                    batch=batch,
+                )
+            )
+            model.objects.filter(pk=obj.pk).update(
+                custom={k: v for k, v in obj.custom.items() if k != code},
+                version=F("version") + 1,
+                updated_at=timezone.now(),
+                updated_by=user,
+            )
+        AuditLog.objects.bulk_create(entries)
+    return len(ids)
+
+
+@transaction.atomic
+def delete_custom_field(*, field: CustomField, user=None, clear_values: bool = False) -> int:
+    """Delete a definition. While records hold values it is refused (deactivate it instead),
+    unless ``clear_values`` confirms that those values are to be removed (audited per record).
+    Returns the number of records cleared."""
     n = count_custom_values(field)
+    if n and clear_values:
+        cleared = clear_custom_values(field=field, user=user)
+        field.delete()
+        _announce(field)
+        return cleared
     if n:
         raise ValidationError(
             _(
@@ -143,3 +210,4 @@ def delete_custom_field(*, field: CustomField, user=None) -> None:
         )
     field.delete()
     _announce(field)
+    return 0

@@ -51,8 +51,9 @@ class CustomFieldSerializer(BaseModelSerializer):
 
 
 class CustomFieldViewSet(RestrictedModelViewSet):
-    """Definitions; writes go through the actions (checks, audit, cache). A definition whose
-    values are still on records cannot be deleted (400): deactivate it instead."""
+    """Definitions; writes go through the actions (checks, audit, cache). Deleting a definition
+    whose values are still on records answers 400 unless ``?clear_values=true`` confirms
+    clearing them; deactivating (``is_active: false``) keeps them instead."""
 
     serializer_class = CustomFieldSerializer
     object_type = CUSTOM_FIELD
@@ -75,7 +76,12 @@ class CustomFieldViewSet(RestrictedModelViewSet):
         actions.save_custom_field(field=instance, user=self.request.user)
 
     def perform_destroy(self, instance):
-        actions.delete_custom_field(field=instance, user=self.request.user)
+        """``?clear_values=true`` confirms clearing the values records hold (audited)."""
+        actions.delete_custom_field(
+            field=instance,
+            user=self.request.user,
+            clear_values=self.request.query_params.get("clear_values") in ("1", "true"),
+        )
 
 
 def register(router) -> None:

@@ -74,6 +74,29 @@ class CustomFieldForm(BaseModelForm):
             widget=forms.Select(attrs={"class": "form-select"}),
         )
         self.fields["order"].required = False
+        if not self.instance.pk:
+            self.initial["order"] = None
+            self.fields["order"].help_text = _("Leave empty to put the field last.")
+        self.order_fields(
+            [
+                "object_type",
+                "code",
+                "label_zh",
+                "label_en",
+                "kind",
+                "choices_text",
+                "default_text",
+                "min_value",
+                "max_value",
+                "help_text",
+                "order",
+                "required",
+                "is_active",
+                "show_in_list",
+                "filterable",
+                "searchable",
+            ]
+        )
         if self.instance.pk:
             self.fields["object_type"].disabled = True
             self.fields["code"].disabled = True

@@ -111,6 +111,7 @@ def test_bad_definitions_are_refused_with_field_messages(client, admin):
     assert ok.status_code == 302
     cases = {
         "choices_text": {**ADD, "code": "no_choices", "choices_text": ""},
+        "choices_text ": {**ADD, "code": "bad_choice", "choices_text": "展会 | 展会\na b | x"},
         "default_text": {**ADD, "code": "bad_default", "default_text": "fax"},
         "code": {**ADD, "code": "有中文"},
         "object_type": {**ADD, "code": "not_opted_in", "object_type": "system.holiday"},
@@ -125,7 +126,8 @@ def test_bad_definitions_are_refused_with_field_messages(client, admin):
     for name, data in cases.items():
         response = client.post(reverse("system:customfield_add"), data)
         assert response.status_code == 200, name
-        assert response.context["form"].errors.get(name), (name, response.context["form"].errors)
+        errors = response.context["form"].errors
+        assert errors.get(name.strip()), (name, errors)
     assert set(CustomField.objects.values_list("code", flat=True)) == {"source_channel"}
 
 

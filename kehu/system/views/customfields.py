@@ -40,30 +40,33 @@ class CustomFieldDetailView(ObjectDetailView):
 
 
 class CustomFieldDeleteView(ObjectDeleteView):
-    """Deleting a field that records still hold values of is refused with the reason."""
+    """Deleting a field that records hold values of needs an explicit confirmation that the
+    values are cleared (each record's change audited); deactivating is offered instead."""
+
+    template_name = "system/customfields/customfield_delete.html"
 
     def get_context_data(self, **kwargs):
         ctx = super().get_context_data(**kwargs)
-        n = actions.count_custom_values(ctx["object"])
-        if n:
-            messages.warning(
-                self.request,
-                _(
-                    "%(count)s records hold a value of this field, so it cannot be deleted; "
-                    "deactivate it instead (the values are kept and hidden)."
-                )
-                % {"count": n},
-            )
+        ctx["holding"] = actions.count_custom_values(ctx["object"])
         return ctx
 
     def post(self, request, *args, **kwargs):
         field = self.get_editable_object(kwargs["pk"])
         try:
-            actions.delete_custom_field(field=field, user=request.user)
+            cleared = actions.delete_custom_field(
+                field=field, user=request.user, clear_values=request.POST.get("clear_values") == "1"
+            )
         except ValidationError as exc:
             messages.error(request, exc.messages[0])
-            return redirect(CUSTOM_FIELD.url_name("detail"), pk=field.pk)
-        messages.success(request, _("Deleted %(object)s.") % {"object": field})
+            return redirect(CUSTOM_FIELD.url_name("delete"), pk=field.pk)
+        if cleared:
+            messages.success(
+                request,
+                _("Deleted %(object)s and cleared its values on %(count)s records.")
+                % {"object": field, "count": cleared},
+            )
+        else:
+            messages.success(request, _("Deleted %(object)s.") % {"object": field})
         return redirect(CUSTOM_FIELD.url_name("list"))
 
 
