@@ -198,6 +198,9 @@ def linked_model(db):
         class Meta:
             app_label = "customers"
 
+        def __str__(self) -> str:
+            return self.note
+
     try:
         editor = connection.schema_editor(atomic=False)
         editor.deferred_sql = []
