@@ -74,6 +74,7 @@ class RestrictedObjectMixin(LoginRequiredMixin):
             "can_delete": ot.deletable and self.request.user.has_perm(ot.perm("delete")),
             "can_export": self.request.user.has_perm(SpecialPermission.EXPORT),
             "owned": ot.model.owner_path is not None,
+            "list_links": ot.links_for(self.request.user),
         }
 
 

@@ -42,6 +42,7 @@ __all__ = [
     "merge_contacts",
     "merge_customers",
     "merge_kind",
+    "merge_records",
     "preview_undo",
     "register_erasure",
     "restore_record",
@@ -194,7 +195,7 @@ def _snapshot(obj) -> dict[str, Any]:
 
 
 @transaction.atomic
-def _merge(kind: MergeKind, *, survivor, others, values, user, versions=None):
+def merge_records(kind: MergeKind, *, survivor, others, values, user, versions=None):
     check_merge(
         kind=kind, survivor=survivor, others=others, user=user, values=values, versions=versions
     )
@@ -275,7 +276,7 @@ def merge_customers(
     ``values`` maps a field name to the pk of the record whose value survives (default: the
     survivor's); ``versions`` ({pk: version} as read by the caller) refuses stale merges.
     """
-    return _merge(
+    return merge_records(
         CUSTOMER_MERGE,
         survivor=survivor,
         others=others,
@@ -294,7 +295,7 @@ def merge_contacts(
     versions: dict[int, int] | None = None,
 ) -> ContactMerge:
     """Merge contacts, like :func:`merge_customers`."""
-    return _merge(
+    return merge_records(
         CONTACT_MERGE,
         survivor=survivor,
         others=others,
