@@ -42,6 +42,8 @@ class MergeRecord(models.Model):
     class Meta:
         abstract = True
         ordering = ["-created_at", "-id"]
+        # Access follows the merged records (data scope + the merge special permission).
+        default_permissions = ()
 
     @property
     def loser_ids(self) -> list[int]:
@@ -106,6 +108,7 @@ class AliasBase(models.Model):
 
     class Meta:
         abstract = True
+        default_permissions = ()  # access follows the record they belong to
 
     def __str__(self) -> str:
         return self.name or self.number or self.phone or self.email
@@ -122,7 +125,7 @@ class CustomerAlias(AliasBase):
         CustomerMerge, on_delete=models.CASCADE, related_name="aliases", null=True, blank=True
     )
 
-    class Meta:
+    class Meta(AliasBase.Meta):
         verbose_name = _("customer alias")
         verbose_name_plural = _("customer aliases")
         indexes = [
@@ -144,7 +147,7 @@ class ContactAlias(AliasBase):
         ContactMerge, on_delete=models.CASCADE, related_name="aliases", null=True, blank=True
     )
 
-    class Meta:
+    class Meta(AliasBase.Meta):
         verbose_name = _("contact alias")
         verbose_name_plural = _("contact aliases")
         indexes = [
