@@ -224,10 +224,13 @@ def dependents(obj: models.Model) -> list[Dependent]:
             effect = EFFECT_PURGED
         else:
             effect = EFFECT_BLOCKS
+        name = str(related._meta.verbose_name_plural)
+        if related is model:  # e.g. subsidiaries: say which link
+            name = f"{name} ({rel.field.verbose_name})"
         found.append(
             Dependent(
                 related._meta.label_lower,
-                str(related._meta.verbose_name_plural),
+                name,
                 rel.field.name,
                 count,
                 str(effect),
