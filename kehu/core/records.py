@@ -255,31 +255,61 @@ def dependents(obj: models.Model) -> list[Dependent]:
 # --- Purge --------------------------------------------------------------------------------------
 
 
-def _purge_one(obj) -> None:
+def _hard_delete(model, ids) -> None:
+    """Delete rows for good with a delete record for each (all or nothing)."""
+    batch = _batch()
+    entries = []
+    for obj in model._base_manager.filter(pk__in=ids).iterator(chunk_size=2000):
+        snapshot = obj.audit_snapshot() if hasattr(obj, "audit_snapshot") else {}
+        entries.append(
+            AuditLog.build(
+                obj,
+                AuditLog.Action.DELETE,
+                {k: [v, None] for k, v in snapshot.items() if v not in (None, "")},
+                user=None,
+                batch=batch,
+            )
+        )
+    AuditLog.objects.bulk_create(entries, batch_size=2000)
+    model._base_manager.filter(pk__in=ids).delete()
+
+
+def _purge_batch(model, ids: list) -> None:
+    """Purge deleted records ``ids`` and what was deleted with them, in bulk."""
     from .actions import bulk_update_audited
 
-    model = type(obj)
     for related, field in _cascade_relations(model):
-        for child in related._base_manager.filter(
-            **{field: obj.pk}, deleted_at__isnull=False
-        ).order_by("pk"):
-            _purge_one(child)
+        children = list(
+            related._base_manager.filter(
+                **{f"{field}__in": ids}, deleted_at__isnull=False
+            ).values_list("pk", flat=True)
+        )
+        if children:
+            _purge_batch(related, children)
     for rel in _relations(model):
-        if rel.many_to_many:
-            continue  # through rows go with the record
-        if rel.field.null and rel.on_delete is not models.CASCADE:
-            qs = rel.related_model._base_manager.filter(**{rel.field.name: obj.pk})
-            if qs.exists():
-                bulk_update_audited(qs, **{rel.field.name: None})
+        if rel.many_to_many or not rel.field.null or rel.on_delete is models.CASCADE:
+            continue
+        name = rel.field.name
+        qs = rel.related_model._base_manager.filter(**{f"{name}__in": ids})
+        if rel.related_model is model:
+            qs.filter(pk__in=ids).update(**{name: None})  # purged together: no audit needed
+            qs = qs.exclude(pk__in=ids)
+        if qs.exists():
+            bulk_update_audited(qs, **{name: None})
     ct = ContentType.objects.get_for_model(model)
     for generic, ct_field, id_field in _generic_models():
-        generic._base_manager.filter(**{ct_field: ct, id_field: obj.pk}).delete()
-    obj.delete()  # BaseModel.delete writes the delete record
+        cast = generic._meta.get_field(id_field).to_python
+        generic._base_manager.filter(
+            **{ct_field: ct, f"{id_field}__in": [cast(i) for i in ids]}
+        ).delete()
+    _hard_delete(model, ids)
 
 
-def purge_expired(*, model, retention_days: int, now=None) -> tuple[int, int]:
-    """Hard-delete records deleted more than ``retention_days`` ago (audited); a record that
-    other records still require (PROTECT) stays and is counted as skipped."""
+def purge_expired(
+    *, model, retention_days: int, now=None, batch_size: int = 500
+) -> tuple[int, int]:
+    """Hard-delete records deleted more than ``retention_days`` ago (audited), in batches; a
+    record that other records still require (PROTECT) stays and is counted as skipped."""
     now = now or timezone.now()
     before = now - datetime.timedelta(days=retention_days)
     purged = skipped = 0
@@ -288,18 +318,28 @@ def purge_expired(*, model, retention_days: int, now=None) -> tuple[int, int]:
         .order_by("pk")
         .values_list("pk", flat=True)
     )
-    for pk in ids:
-        obj = model._base_manager.filter(pk=pk, deleted_at__lt=before).first()
-        if obj is None:  # purged with its parent already
-            continue
+    for start in range(0, len(ids), batch_size):
+        chunk = list(
+            model._base_manager.filter(
+                pk__in=ids[start : start + batch_size], deleted_at__lt=before
+            ).values_list("pk", flat=True)
+        )
         try:
             with transaction.atomic():
-                _purge_one(obj)
+                _purge_batch(model, chunk)
+            purged += len(chunk)
+            continue
         except ProtectedError:
-            skipped += 1
-            log.warning("purge: %s %s is still required by other records", model.__name__, pk)
-        else:
-            purged += 1
+            pass
+        for pk in chunk:  # find the records that are still required, one by one
+            try:
+                with transaction.atomic():
+                    _purge_batch(model, [pk])
+            except ProtectedError:
+                skipped += 1
+                log.warning("purge: %s %s is still required by other records", model.__name__, pk)
+            else:
+                purged += 1
     return purged, skipped
 
 

@@ -375,38 +375,54 @@ def preview_undo(merge) -> UndoPreview:
             preview.restored.append(row)
     from django.apps import apps
 
+    by_model: dict[str, list[dict]] = {}
     for row in merge.moved:
         preview.counts[row["model"]] = preview.counts.get(row["model"], 0) + 1
-        if row.get("m2m"):
-            continue
-        related = apps.get_model(row["model"])
-        obj = related._base_manager.filter(pk=row["pk"]).first()
-        if obj is None:
-            preview.elsewhere.append({**row, "repr": f"#{row['pk']}", "gone": True})
-            continue
-        current = getattr(obj, related._meta.get_field(row["field"]).attname)
-        if str(current) != str(merge.survivor_id):
-            preview.elsewhere.append({**row, "repr": str(obj)})
-            continue
+        if not row.get("m2m"):
+            by_model.setdefault(row["model"], []).append(row)
+    for label, rows in by_model.items():
+        related = apps.get_model(label)
+        objs = related._base_manager.in_bulk([row["pk"] for row in rows])
         ct = ContentType.objects.get_for_model(related, for_concrete_model=False)
-        later = AuditLog.objects.filter(
-            content_type=ct, object_id=str(row["pk"]), pk__gt=merge.audit_mark
-        ).exclude(action=AuditLog.Action.CREATE)
-        fields = sorted({k for e in later for k in e.changes})
-        if fields:
-            preview.edited_moved.append(
-                {
-                    **row,
-                    "repr": str(obj),
-                    "name": str(related._meta.verbose_name),
-                    "fields": [
-                        str(related._meta.get_field(k.removesuffix("_id")).verbose_name)
-                        if _has_field(related, k)
-                        else k
-                        for k in fields
-                    ],
-                }
+        edits: dict[str, set[str]] = {}
+        keys = [str(row["pk"]) for row in rows]
+        for start in range(0, len(keys), 2000):
+            later = (
+                AuditLog.objects.filter(
+                    content_type=ct,
+                    object_id__in=keys[start : start + 2000],
+                    pk__gt=merge.audit_mark,
+                )
+                .exclude(action=AuditLog.Action.CREATE)
+                .values_list("object_id", "changes")
             )
+            for object_id, changes in later:
+                if isinstance(changes, dict):
+                    edits.setdefault(object_id, set()).update(changes)
+        for row in rows:
+            obj = objs.get(row["pk"])
+            if obj is None:
+                preview.elsewhere.append({**row, "repr": f"#{row['pk']}", "gone": True})
+                continue
+            current = getattr(obj, related._meta.get_field(row["field"]).attname)
+            if str(current) != str(merge.survivor_id):
+                preview.elsewhere.append({**row, "repr": str(obj)})
+                continue
+            fields = sorted(edits.get(str(row["pk"]), ()))
+            if fields:
+                preview.edited_moved.append(
+                    {
+                        **row,
+                        "repr": str(obj),
+                        "name": str(related._meta.verbose_name),
+                        "fields": [
+                            str(related._meta.get_field(k.removesuffix("_id")).verbose_name)
+                            if _has_field(related, k)
+                            else k
+                            for k in fields
+                        ],
+                    }
+                )
     return preview
 
 
@@ -418,13 +434,14 @@ def _has_field(model, attname: str) -> bool:
     return True
 
 
-def check_undo(*, merge, user) -> None:
+def check_undo(*, merge, user, preview: UndoPreview | None = None) -> None:
+    """Undoing needs the merge right, edit access to the survivor and an intact merge."""
     kind = merge_kind(merge)
     if not user.has_perm(SpecialPermission.MERGE):
         raise PermissionDenied(_("You may not merge records."))
     if not kind.model.all_objects.editable_by(user).filter(pk=merge.survivor_id).exists():
         raise PermissionDenied(_("You may not edit the surviving record."))
-    problems = preview_undo(merge).problems
+    problems = (preview or preview_undo(merge)).problems
     if problems:
         raise ValidationError(problems)
 
@@ -437,8 +454,8 @@ def undo_merge(*, merge, user):
     kind = merge_kind(merge)
     model = kind.model
     merge = type(merge).objects.select_for_update().get(pk=merge.pk)
-    check_undo(merge=merge, user=user)
     preview = preview_undo(merge)
+    check_undo(merge=merge, user=user, preview=preview)
     survivor = model.objects.select_for_update().get(pk=merge.survivor_id)
     before = merge.snapshot["survivor"][str(survivor.pk)]
     restored = []
