@@ -81,7 +81,8 @@ def bulk_update_audited(qs: models.QuerySet, *, chunk_size: int = 2000, **change
     ids = list(qs.order_by("pk").values_list("pk", flat=True))
     for start in range(0, len(ids), chunk_size):
         chunk = ids[start : start + chunk_size]
-        before = model.objects.filter(pk__in=chunk).only("pk", *attnames)
+        # Whole rows: the audit record names each row (str(obj)), which may read any field.
+        before = model._base_manager.filter(pk__in=chunk)
         entries = []
         for obj in before:
             diff = {
@@ -95,16 +96,21 @@ def bulk_update_audited(qs: models.QuerySet, *, chunk_size: int = 2000, **change
         extra: dict[str, Any] = {}
         if hasattr(model, "version"):
             extra = {"version": F("version") + 1, "updated_at": timezone.now(), "updated_by": user}
-        total += model.objects.filter(pk__in=chunk).update(**changes, **extra)
+        total += model._base_manager.filter(pk__in=chunk).update(**changes, **extra)
         AuditLog.objects.bulk_create(entries)
     return total
 
 
 @transaction.atomic
 def bulk_delete(qs: models.QuerySet) -> int:
-    """Delete every row of ``qs`` (all or nothing) with a delete record for each in the trail."""
+    """Delete every row of ``qs`` (all or nothing) with a delete record for each in the trail;
+    soft-deletable models (``SoftDeleteModel``) go to the recycle bin instead."""
     batch = _batch()
     user = get_current_user()
+    from .records import is_soft_deletable, soft_delete_queryset
+
+    if is_soft_deletable(qs.model):
+        return soft_delete_queryset(qs, user=user, batch=batch)
     entries = []
     for obj in qs.iterator(chunk_size=2000):
         snapshot = obj.audit_snapshot() if hasattr(obj, "audit_snapshot") else {}
@@ -122,6 +128,16 @@ def bulk_delete(qs: models.QuerySet) -> int:
     # still raises ProtectedError and the surrounding transaction writes nothing.
     qs.delete()
     return len(entries)
+
+
+def delete_record(*, obj: models.Model, user) -> None:
+    """The delete of the generic views and the API: soft for ``SoftDeleteModel`` records."""
+    from .records import is_soft_deletable, soft_delete
+
+    if is_soft_deletable(type(obj)):
+        soft_delete(obj=obj, user=user)
+    else:
+        obj.delete()
 
 
 # --- Background jobs ----------------------------------------------------------------------------

@@ -133,7 +133,9 @@ class RestrictedModelViewSet(viewsets.ModelViewSet):
     def perform_destroy(self, instance):
         if not self.object_type.deletable:
             self.permission_denied(self.request, message=_("These records cannot be deleted."))
-        super().perform_destroy(instance)
+        from .actions import delete_record
+
+        delete_record(obj=instance, user=self.request.user)
 
     def check_object_permissions(self, request, obj):
         super().check_object_permissions(request, obj)

@@ -53,6 +53,69 @@ class RestrictedManager(models.Manager.from_queryset(RestrictedQuerySet)):
     pass
 
 
+class SoftDeleteQuerySet(RestrictedQuerySet):
+    def alive(self) -> SoftDeleteQuerySet:
+        return self.filter(deleted_at__isnull=True)
+
+    def deleted(self) -> SoftDeleteQuerySet:
+        return self.filter(deleted_at__isnull=False)
+
+
+class SoftDeleteManager(models.Manager.from_queryset(SoftDeleteQuerySet)):
+    """The default manager of soft-deletable models: deleted records are not there at all, so
+    lists, search, the API, exports and form choices never show them."""
+
+    def get_queryset(self):
+        return super().get_queryset().filter(deleted_at__isnull=True)
+
+
+class AllRecordsManager(models.Manager.from_queryset(SoftDeleteQuerySet)):
+    """Deleted records included (recycle bin, restore, purge, merge history)."""
+
+
+class SoftDeleteModel(models.Model):
+    """Mixin: ``delete`` through the views, the API and ``bulk_delete`` only marks the record.
+
+    Put it before the base model (``class Customer(SoftDeleteModel, OwnedModel)``). The record
+    disappears from ``objects`` (``all_objects`` still has it), can be restored within the
+    retention period, and is hard-deleted by the daily purge (``kehu.core.records``).
+    """
+
+    deleted_at = models.DateTimeField(
+        _("deleted at"), null=True, blank=True, editable=False, db_index=True
+    )
+    deleted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("deleted by"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="+",
+    )
+
+    objects = SoftDeleteManager()
+    all_objects = AllRecordsManager()
+
+    #: Accessor names of reverse relations soft-deleted together with the record and restored
+    #: with it (e.g. a customer's "contacts").
+    soft_delete_cascade: ClassVar[tuple[str, ...]] = ()
+    audit_exclude: ClassVar[tuple[str, ...]] = (
+        "updated_at",
+        "updated_by",
+        "version",
+        "deleted_at",
+        "deleted_by",
+    )
+
+    class Meta:
+        abstract = True
+
+    @property
+    def is_deleted(self) -> bool:
+        return self.deleted_at is not None
+
+
 class BaseModel(models.Model):
     """Created/updated by and at, an optimistic-lock version, and an audit record on every save.
 
@@ -166,6 +229,10 @@ class BaseModel(models.Model):
     def audit_expand(self, changes: dict[str, list[Any]]) -> dict[str, list[Any]]:
         """Hook: turn a changed composite value into one entry per part (custom fields)."""
         return changes
+
+    def refresh_from_db(self, *args, **kwargs) -> None:
+        super().refresh_from_db(*args, **kwargs)
+        self._loaded_values = self.audit_snapshot()  # later diffs start from the fresh values
 
     def audit_snapshot(self) -> dict[str, Any]:
         deferred = self.get_deferred_fields()
@@ -310,6 +377,7 @@ class AuditLog(models.Model):
         DELETE = "delete", _("Deleted")
         MERGE = "merge", _("Merged")
         RESTORE = "restore", _("Restored")
+        ERASE = "erase", _("Personal data erased")
         PERMISSION = "permission", _("Permission changed")
         LOGIN = "login", _("Logged in")
         EXPORT = "export", _("Exported")

@@ -51,6 +51,11 @@ class ObjectType:
     deletable: bool = True
     #: Permissions needed on top of the model permission for every page and link of this type.
     extra_perms: tuple[str, ...] = ()
+    #: Extra pages linked from the list page header (recycle bin, merge history …).
+    list_links: list[Page] = field(default_factory=list)
+
+    def links_for(self, user) -> list[Page]:
+        return [p for p in self.list_links if p.perm is None or user.has_perm(p.perm)]
 
     def allows(self, user, action: str = "view") -> bool:
         return user.has_perm(self.perm(action)) and all(user.has_perm(p) for p in self.extra_perms)

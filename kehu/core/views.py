@@ -30,6 +30,7 @@ from .export import csv_stream, export_columns, export_queryset
 from .models import AuditLog
 from .pagination import keyset_page
 from .permissions import SpecialPermission
+from .records import dependents, is_soft_deletable
 from .registry import ObjectType
 
 PAGE_SIZES = (25, 50, 100)
@@ -74,6 +75,7 @@ class RestrictedObjectMixin(LoginRequiredMixin):
             "can_delete": ot.deletable and self.request.user.has_perm(ot.perm("delete")),
             "can_export": self.request.user.has_perm(SpecialPermission.EXPORT),
             "owned": ot.model.owner_path is not None,
+            "list_links": ot.links_for(self.request.user),
         }
 
 
@@ -325,13 +327,20 @@ class ObjectDeleteView(RestrictedObjectMixin, TemplateView):
 
     def get_context_data(self, **kwargs):
         ctx = super().get_context_data(**kwargs) | self.base_context()
-        ctx["object"] = self.get_editable_object(kwargs["pk"])
+        obj = self.get_editable_object(kwargs["pk"])
+        ctx["object"] = obj
+        ctx["soft"] = is_soft_deletable(type(obj))
+        ctx["dependents"] = dependents(obj)
+        if ctx["soft"]:
+            from kehu.system.params import get_params
+
+            ctx["retention_days"] = get_params().recycle_retention_days
         return ctx
 
     def post(self, request, *args, **kwargs):
         obj = self.get_editable_object(kwargs["pk"])
         try:
-            obj.delete()
+            actions.delete_record(obj=obj, user=request.user)
         except ProtectedError:
             messages.error(
                 request,

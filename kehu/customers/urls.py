@@ -5,6 +5,7 @@ from kehu.core.views import object_urls
 
 from .object_types import CONTACT, CUSTOMER
 from .views import ContactEditView, CustomerDetailView
+from .views import recordops as ops
 
 app_name = "customers"
 
@@ -17,6 +18,34 @@ urlpatterns = [
         name="customer_detail",
     ),
     path("contacts/add/", ContactEditView.as_view(object_type=CONTACT), name="contact_add"),
+    # Record operations: copy, merge and undo, recycle bin, erasure of personal data.
+    path(
+        "customers/<int:pk>/copy/",
+        ops.CustomerCopyView.as_view(object_type=CUSTOMER),
+        name="customer_copy",
+    ),
+    path("customers/merge/", ops.MergeView.as_view(), name="customer_merge"),
+    path("contacts/merge/", ops.ContactMergeView.as_view(), name="contact_merge"),
+    path("customers/merges/", ops.MergeListView.as_view(), name="customer_merge_list"),
+    path("contacts/merges/", ops.ContactMergeListView.as_view(), name="contact_merge_list"),
+    path("customers/merges/<int:pk>/", ops.MergeUndoView.as_view(), name="customer_merge_undo"),
+    path(
+        "contacts/merges/<int:pk>/", ops.ContactMergeUndoView.as_view(), name="contact_merge_undo"
+    ),
+    path("recycle-bin/", ops.RecycleBinView.as_view(), name="recycle_bin"),
+    path(
+        "recycle-bin/contacts/",
+        ops.RecycleBinView.as_view(),
+        {"type_name": "contact"},
+        name="contact_recycle_bin",
+    ),
+    path(
+        "recycle-bin/<str:type_name>/<int:pk>/restore/",
+        ops.RestoreView.as_view(),
+        name="recycle_restore",
+    ),
+    path("customers/<int:pk>/erase/", ops.EraseView.as_view(), name="customer_erase"),
+    path("contacts/<int:pk>/erase/", ops.ContactEraseView.as_view(), name="contact_erase"),
     *object_urls(CUSTOMER),
     *object_urls(CONTACT),
 ]

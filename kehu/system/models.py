@@ -241,6 +241,13 @@ class SystemParameters(BaseModel):
     birthday_reminder_days = models.PositiveSmallIntegerField(
         _("days before a birthday to remind"), default=3
     )
+    recycle_retention_days = models.PositiveSmallIntegerField(
+        _("days deleted records stay in the recycle bin"),
+        default=30,
+        help_text=_(
+            "Deleted customers and contacts can be restored for this many days; then they are purged."
+        ),
+    )
     quote_amount_decimals = models.PositiveSmallIntegerField(_("quote amount decimals"), default=2)
     quote_quantity_decimals = models.PositiveSmallIntegerField(
         _("quote quantity decimals"), default=2

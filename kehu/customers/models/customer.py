@@ -8,11 +8,12 @@ from decimal import Decimal
 from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
 from django.db import models
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from kehu.core.fields import MoneyField
-from kehu.core.models import CustomFieldsMixin, OwnedModel
+from kehu.core.models import CustomFieldsMixin, OwnedModel, SoftDeleteModel
 
 PHONE_CHARS = re.compile(r"^[0-9 +\-()]+$")
 PHONE_ERROR = _(
@@ -70,7 +71,9 @@ def _text(verbose_name, max_length: int = 60, **kw):
     )
 
 
-class Customer(CustomFieldsMixin, OwnedModel):
+class Customer(SoftDeleteModel, CustomFieldsMixin, OwnedModel):
+    """A customer; deleting one moves it (with its contacts) to the recycle bin."""
+
     class Kind(models.TextChoices):
         COMPANY = "company", _("Company")
         INDIVIDUAL = "individual", _("Individual")
@@ -78,7 +81,6 @@ class Customer(CustomFieldsMixin, OwnedModel):
     number = models.CharField(
         _("customer number"),
         max_length=30,
-        unique=True,
         blank=True,
         help_text=_("Leave empty to number the customer automatically."),
     )
@@ -114,11 +116,32 @@ class Customer(CustomFieldsMixin, OwnedModel):
     finance_phone = _text(_("finance phone"), 40, validators=[validate_phone])
     registered_on = models.DateField(_("registration date"), default=timezone.localdate)
     notes = models.TextField(_("notes"), blank=True)
+    merged_into = models.ForeignKey(
+        "customers.CustomerMerge",
+        verbose_name=_("merged by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="+",
+    )
+
+    soft_delete_cascade = ("contacts",)
 
     class Meta:
         verbose_name = _("customer")
         verbose_name_plural = _("customers")
         ordering = ["-id"]
+        default_manager_name = "objects"
+        constraints = [
+            # Deleted customers (recycle bin, merged losers) do not hold their number.
+            models.UniqueConstraint(
+                fields=["number"],
+                condition=Q(deleted_at__isnull=True),
+                name="customer_number_unique",
+                violation_error_message=_("A customer with this customer number already exists."),
+            )
+        ]
         indexes = [
             models.Index(fields=["name", "id"]),
             models.Index(fields=["owner", "id"]),
@@ -136,7 +159,7 @@ class Customer(CustomFieldsMixin, OwnedModel):
         return reverse("customers:customer_detail", args=[self.pk])
 
 
-class Contact(CustomFieldsMixin, OwnedModel):
+class Contact(SoftDeleteModel, CustomFieldsMixin, OwnedModel):
     """A person at a customer. Data permissions follow the customer (its owner and department);
     the contact's own owner/department columns are kept equal to the customer's."""
 
@@ -184,11 +207,21 @@ class Contact(CustomFieldsMixin, OwnedModel):
     hobbies = models.CharField(_("hobbies"), max_length=255, blank=True)
     notes = models.TextField(_("notes"), blank=True)
     is_primary = models.BooleanField(_("primary contact"), default=False)
+    merged_into = models.ForeignKey(
+        "customers.ContactMerge",
+        verbose_name=_("merged by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="+",
+    )
 
     class Meta:
         verbose_name = _("contact")
         verbose_name_plural = _("contacts")
         ordering = ["-id"]
+        default_manager_name = "objects"
         indexes = [
             models.Index(fields=["customer", "id"]),
             models.Index(fields=["name", "id"]),

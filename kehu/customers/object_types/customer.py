@@ -1,4 +1,6 @@
-from kehu.core.registry import ObjectType, register
+from django.utils.translation import gettext_lazy as _
+
+from kehu.core.registry import ObjectType, Page, register
 
 from ..filters import ContactFilterSet, CustomerFilterSet
 from ..forms import ContactForm, CustomerForm
@@ -29,6 +31,29 @@ CUSTOMER = register(
         api_select_related=["parent"],
         # The parent company has its own card on the customer page.
         detail_fields=[f for f in (*CUSTOMER_FIELDS, *OWNERSHIP_FIELDS) if f != "parent"],
+        list_links=[
+            Page(
+                "customers",
+                _("Merge"),
+                "customers:customer_merge",
+                "system.merge_records",
+                "bi-union",
+            ),
+            Page(
+                "customers",
+                _("Merge history"),
+                "customers:customer_merge_list",
+                None,
+                "bi-clock-history",
+            ),
+            Page(
+                "customers",
+                _("Recycle bin"),
+                "customers:recycle_bin",
+                "customers.delete_customer",
+                "bi-trash3",
+            ),
+        ],
     )
 )
 
@@ -46,5 +71,28 @@ CONTACT = register(
         select_related=["customer"],
         api_select_related=["customer"],
         detail_fields=[*CONTACT_FIELDS, *OWNERSHIP_FIELDS],
+        list_links=[
+            Page(
+                "customers",
+                _("Merge"),
+                "customers:contact_merge",
+                "system.merge_records",
+                "bi-union",
+            ),
+            Page(
+                "customers",
+                _("Merge history"),
+                "customers:contact_merge_list",
+                None,
+                "bi-clock-history",
+            ),
+            Page(
+                "customers",
+                _("Recycle bin"),
+                "customers:contact_recycle_bin",
+                "customers.delete_contact",
+                "bi-trash3",
+            ),
+        ],
     )
 )

@@ -31,6 +31,8 @@ class CustomerDetailView(ObjectDetailView):
             visible.filter(pk=customer.parent_id).first() if customer.parent_id else None
         )
         ctx["subsidiaries"] = list(visible.filter(parent=customer).order_by("name")[:100])
+        ctx["merges"] = list(customer.merges.select_related("user")[:10])
+        ctx["aliases"] = list(customer.aliases.all()[:20])
         return ctx
 
 

@@ -15,6 +15,7 @@ from ..params import dictionaries
 PARAMETER_SECTIONS = [
     (_("Company"), ["company_name", "logo", "admin_email", "currency"]),
     (_("Reminders"), ["receivable_reminder_days", "birthday_reminder_days"]),
+    (_("Recycle bin"), ["recycle_retention_days"]),
     (
         _("Decimal places"),
         [

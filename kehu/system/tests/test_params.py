@@ -221,6 +221,7 @@ def page_data(**overrides):
         "currency": params.currency,
         "receivable_reminder_days": params.receivable_reminder_days,
         "birthday_reminder_days": params.birthday_reminder_days,
+        "recycle_retention_days": params.recycle_retention_days,
         "work_start": "09:00",
         "work_end": "18:00",
         "work_weekdays": params.work_weekdays,
