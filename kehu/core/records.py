@@ -257,6 +257,8 @@ def dependents(obj: models.Model) -> list[Dependent]:
 
 def _hard_delete(model, ids) -> None:
     """Delete rows for good with a delete record for each (all or nothing)."""
+    from .actions import _expand
+
     batch = _batch()
     entries = []
     for obj in model._base_manager.filter(pk__in=ids).iterator(chunk_size=2000):
@@ -265,7 +267,7 @@ def _hard_delete(model, ids) -> None:
             AuditLog.build(
                 obj,
                 AuditLog.Action.DELETE,
-                {k: [v, None] for k, v in snapshot.items() if v not in (None, "")},
+                _expand(obj, {k: [v, None] for k, v in snapshot.items() if v not in (None, "")}),
                 user=None,
                 batch=batch,
             )

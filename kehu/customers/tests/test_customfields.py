@@ -590,6 +590,7 @@ def test_delete_with_confirmation_clears_values_audited(client, admin_user, mana
 @pytest.mark.django_db
 def test_bulk_helpers_audit_custom_values_per_field(manager, fields):
     from kehu.core.actions import bulk_create_audited, bulk_delete, bulk_update_audited
+    from kehu.core.records import purge_expired
 
     [created] = bulk_create_audited(
         Customer,
@@ -608,8 +609,12 @@ def test_bulk_helpers_audit_custom_values_per_field(manager, fields):
     bulk_update_audited(Customer.objects.filter(pk=created.pk), custom={"channel": "expo"})
     entry = AuditLog.for_object(created).filter(action="update").get()
     assert entry.changes == {"custom.channel": ["web", "expo"]}
+    # Customers go to the recycle bin first; the purge records the values it deletes.
     bulk_delete(Customer.objects.filter(pk=created.pk))
-    entry = AuditLog.for_object(created).filter(action="delete").get()
+    assert Customer.all_objects.get(pk=created.pk).custom == {"channel": "expo"}
+    later = datetime.datetime.now(datetime.UTC) + datetime.timedelta(days=1)
+    purge_expired(model=Customer, retention_days=0, now=later)
+    entry = AuditLog.for_object(created).filter(action="delete").latest("pk")
     assert entry.changes["custom.channel"] == ["expo", None]
 
 
