@@ -218,7 +218,9 @@ CELERY_TASK_DEFAULT_QUEUE = os.environ.get("KEHU_QUEUE", "celery")
 # Periodic work (reminders, purges, nightly recomputations): ``kehu worker --beat`` runs the
 # scheduler; ``kehu run`` starts it with its worker. One entry per task, seconds between runs.
 CELERY_BEAT_SCHEDULE_FILENAME = str(DATA_DIR / "celerybeat-schedule")
-CELERY_BEAT_SCHEDULE: dict[str, dict] = {}
+CELERY_BEAT_SCHEDULE: dict[str, dict] = {
+    "activity-reminders": {"task": "kehu.customers.activity_reminders", "schedule": 60.0},
+}
 
 # --- REST API -------------------------------------------------------------------------------
 REST_FRAMEWORK = {

@@ -6,6 +6,7 @@ from __future__ import annotations
 from kehu.core.views import ObjectDetailView, ObjectEditView
 
 from ..models import Contact, Customer
+from .activity import customer_activity_context
 
 
 class CustomerDetailView(ObjectDetailView):
@@ -31,6 +32,7 @@ class CustomerDetailView(ObjectDetailView):
             visible.filter(pk=customer.parent_id).first() if customer.parent_id else None
         )
         ctx["subsidiaries"] = list(visible.filter(parent=customer).order_by("name")[:100])
+        ctx.update(customer_activity_context(self.request, customer))
         return ctx
 
 
