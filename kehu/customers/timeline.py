@@ -129,14 +129,16 @@ def timeline(
 
     The cursor is (time, skip): the page starts at entries at or before that time, less the
     ``skip`` entries at exactly that time already shown, so entries sharing a timestamp are
-    neither lost nor repeated between pages. Each source is asked for ``limit + skip`` entries.
+    neither lost nor repeated between pages. Each source is asked for ``limit + skip + 1``.
     """
     before, skip = decode_cursor(cursor)
     wanted = set(kinds or ())
     sources = [s for s in sources_for(user) if not wanted or s.name in wanted]
     streams = []
     for rank, source in enumerate(sources):
-        entries = list(source.fn(customer, user, before=before, limit=limit + skip))[: limit + skip]
+        # one more than a page: whether there is a next page is known without another query
+        want = limit + skip + 1
+        entries = list(source.fn(customer, user, before=before, limit=want))[:want]
         for position, entry in enumerate(entries):
             entry.source = source.name
             # newest first; ties: the source order, then the source's own order
