@@ -83,7 +83,7 @@ class QuickActivityForm(forms.Form):
         label=_("Contacts"), queryset=Contact.objects.none(), required=False
     )
     outcome = forms.CharField(
-        label=_("Outcome"), widget=forms.Textarea(attrs={"rows": 2}), required=False
+        label=_("Outcome"), widget=forms.Textarea(attrs={"rows": 1}), required=False
     )
     commitment = forms.CharField(
         label=_("Commitment"),
@@ -99,7 +99,7 @@ class QuickActivityForm(forms.Form):
         self.fields["contacts"].queryset = Contact.objects.filter(customer=customer).order_by(
             "-is_primary", "name"
         )
-        self.fields["contacts"].widget.attrs["size"] = 3
+        self.fields["contacts"].widget.attrs["size"] = 2
         for field in self.fields.values():
             widget = field.widget
             widget.attrs.setdefault(
