@@ -17,10 +17,8 @@ class ActivityFilterSet(BaseFilterSet):
     """One FilterSet for the activity list, its exports, the API, the calendar and .ics files."""
 
     q = django_filters.CharFilter(label=_("Search"), method="search")
-    kind = django_filters.MultipleChoiceFilter(
-        label=_("Kind"),
-        choices=Activity.Kind.choices,
-        widget=forms.SelectMultiple(attrs={"size": 1}),
+    kind = django_filters.ChoiceFilter(
+        label=_("Kind"), choices=Activity.Kind.choices, empty_label=_("All")
     )
     status = django_filters.ChoiceFilter(
         label=_("Status"), choices=Activity.Status.choices, empty_label=_("All")

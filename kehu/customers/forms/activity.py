@@ -72,7 +72,6 @@ class QuickActivityForm(forms.Form):
     """The "log activity" form on the customer page: the essentials of what just happened."""
 
     kind = forms.ChoiceField(label=_("Kind"), choices=Activity.Kind.choices)
-    subject = forms.CharField(label=_("Subject"), max_length=200)
     start_at = forms.DateTimeField(
         label=_("Time"),
         widget=DATETIME,
@@ -82,6 +81,7 @@ class QuickActivityForm(forms.Form):
     contacts = forms.ModelMultipleChoiceField(
         label=_("Contacts"), queryset=Contact.objects.none(), required=False
     )
+    subject = forms.CharField(label=_("Subject"), max_length=200)
     outcome = forms.CharField(
         label=_("Outcome"), widget=forms.Textarea(attrs={"rows": 1}), required=False
     )

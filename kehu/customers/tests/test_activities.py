@@ -178,6 +178,10 @@ def test_another_salespersons_activities_are_invisible_everywhere(client, people
         assert "机密拜访" not in page.content.decode()
     ics = b"".join(client.get(reverse("customers:activity_ics"), {"owner": ""}).streaming_content)
     assert "我的电话".encode() in ics and "机密拜访".encode() not in ics
+    ics = b"".join(
+        client.get(reverse("customers:activity_ics"), {"owner": owner.pk}).streaming_content
+    )
+    assert "机密拜访".encode() not in ics
     cust = secret.customer
     assert client.get(reverse("customers:customer_timeline", args=[cust.pk])).status_code == 404
     r = client.post(
@@ -194,6 +198,23 @@ def test_another_salespersons_activities_are_invisible_everywhere(client, people
     assert (
         "机密拜访" not in client.get(reverse("customers:calendar"), {"owner": ""}).content.decode()
     )
+
+
+def test_ics_download_of_others_activities_needs_the_export_permission(client, people):
+    activity(people["owner"], 1, subject="团队电话", start_at=timezone.now())
+    activity(people["manager"], 2, subject="经理电话", start_at=timezone.now())
+    url = reverse("customers:activity_ics")
+    client.force_login(people["manager"])  # sales managers may export
+    body = b"".join(client.get(url, {"owner": ""}).streaming_content).decode()
+    assert "团队电话" in body and "经理电话" in body
+    assert AuditLog.objects.filter(action="export", changes__format="ics").exists()
+    role = people["manager"].roles.get()
+    role.permissions.remove(*role.permissions.filter(codename="export_data"))
+    from kehu.system.models import User
+
+    client.force_login(User.objects.get(pk=people["manager"].pk))
+    body = b"".join(client.get(url, {"owner": ""}).streaming_content).decode()
+    assert "团队电话" not in body and "经理电话" in body  # only one's own
 
 
 def test_the_manager_sees_the_team_in_the_calendar(client, people):

@@ -370,13 +370,25 @@ def _ics_response(activities, *, name: str, request, filename: str) -> Streaming
 @login_required
 def activity_ics(request):
     """Download the filtered activities (the list's or the calendar's filters) as .ics."""
+    from kehu.core.models import AuditLog
+    from kehu.core.permissions import SpecialPermission
+
     from ..filters import ActivityFilterSet
 
     _need(request.user, "customers.view_activity")
+    data = request.GET.copy()
+    if not request.user.has_perm(SpecialPermission.EXPORT):
+        # Without the export permission one downloads one's own activities only.
+        data["owner"] = str(request.user.pk)
     qs = Activity.objects.visible_to(request.user).select_related("customer")
-    filterset = ActivityFilterSet(request.GET, queryset=qs, user=request.user)
+    filterset = ActivityFilterSet(data, queryset=qs, user=request.user)
     rows = filterset.qs if filterset.is_valid() else qs.none()
     rows = rows.order_by("start_at", "pk")[:ICS_LIMIT]
+    AuditLog.record(
+        request.user,
+        AuditLog.Action.EXPORT,
+        {"object_type": "customers.activity", "format": "ics", "filters": data.dict()},
+    )
     stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
     return _ics_response(
         rows.iterator(chunk_size=500),
