@@ -160,6 +160,7 @@ class CalendarFeed(models.Model):
     class Meta:
         verbose_name = _("calendar feed")
         verbose_name_plural = _("calendar feeds")
+        default_permissions = ()  # managed by its owner only, not in the role editor
 
     def __str__(self) -> str:
         return str(self.user)
