@@ -221,6 +221,7 @@ CELERY_BEAT_SCHEDULE_FILENAME = str(DATA_DIR / "celerybeat-schedule")
 CELERY_BEAT_SCHEDULE: dict[str, dict] = {
     # Deleted records past the recycle-bin retention (system parameter) are hard-deleted.
     "purge-recycle-bin": {"task": "kehu.purge_recycle_bin", "schedule": 24 * 3600},
+    "activity-reminders": {"task": "kehu.customers.activity_reminders", "schedule": 60.0},
 }
 
 # --- REST API -------------------------------------------------------------------------------

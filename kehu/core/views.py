@@ -379,13 +379,13 @@ class ObjectBulkDeleteView(RestrictedObjectMixin, View):
 
 
 def object_urls(object_type: ObjectType) -> list:
-    n = object_type.name
+    n, p = object_type.name, object_type.plural_name
     kw = {"object_type": object_type}
     return [
-        path(f"{n}s/", ObjectListView.as_view(**kw), name=f"{n}_list"),
-        path(f"{n}s/add/", ObjectEditView.as_view(**kw), name=f"{n}_add"),
-        path(f"{n}s/bulk-delete/", ObjectBulkDeleteView.as_view(**kw), name=f"{n}_bulk_delete"),
-        path(f"{n}s/<int:pk>/", ObjectDetailView.as_view(**kw), name=f"{n}_detail"),
-        path(f"{n}s/<int:pk>/edit/", ObjectEditView.as_view(**kw), name=f"{n}_edit"),
-        path(f"{n}s/<int:pk>/delete/", ObjectDeleteView.as_view(**kw), name=f"{n}_delete"),
+        path(f"{p}/", ObjectListView.as_view(**kw), name=f"{n}_list"),
+        path(f"{p}/add/", ObjectEditView.as_view(**kw), name=f"{n}_add"),
+        path(f"{p}/bulk-delete/", ObjectBulkDeleteView.as_view(**kw), name=f"{n}_bulk_delete"),
+        path(f"{p}/<int:pk>/", ObjectDetailView.as_view(**kw), name=f"{n}_detail"),
+        path(f"{p}/<int:pk>/edit/", ObjectEditView.as_view(**kw), name=f"{n}_edit"),
+        path(f"{p}/<int:pk>/delete/", ObjectDeleteView.as_view(**kw), name=f"{n}_delete"),
     ]

@@ -9,3 +9,7 @@ class CustomersConfig(AppConfig):
 
     def ready(self) -> None:
         from . import dictionaries, object_types  # noqa: F401
+        from .actions.activity import register_activity_erasure, register_activity_handover
+
+        register_activity_handover()
+        register_activity_erasure()

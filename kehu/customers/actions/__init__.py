@@ -1,4 +1,5 @@
 """Customers actions, one module per area; import from here (``kehu.customers.actions``)."""
 
+from .activity import *  # noqa: F403
 from .customer import *  # noqa: F403
 from .recordops import *  # noqa: F403, E402

@@ -1,4 +1,5 @@
 """Customers views, one module per area."""
 
+from .activity import *  # noqa: F403
 from .customer import *  # noqa: F403
 from .recordops import *  # noqa: F403, E402

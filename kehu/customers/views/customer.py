@@ -6,6 +6,7 @@ from __future__ import annotations
 from kehu.core.views import ObjectDetailView, ObjectEditView
 
 from ..models import Contact, Customer
+from .activity import customer_activity_context
 
 
 class CustomerDetailView(ObjectDetailView):
@@ -33,6 +34,8 @@ class CustomerDetailView(ObjectDetailView):
         ctx["subsidiaries"] = list(visible.filter(parent=customer).order_by("name")[:100])
         ctx["merges"] = list(customer.merges.select_related("user")[:10])
         ctx["aliases"] = list(customer.aliases.all()[:20])
+
+        ctx.update(customer_activity_context(self.request, customer))
         return ctx
 
 

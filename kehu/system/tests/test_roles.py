@@ -129,8 +129,10 @@ def test_matrix_groups_by_module_in_order_with_plural_labels(db):
     seen = [m for i, m in enumerate(modules) if m not in modules[:i]]
     assert seen == [m for m in order if m in seen]
     assert seen[0] == "customers" and seen[-1] == "system"
-    customers = next(r for r in rows if r["module"] == "customers")
-    assert customers["label"] == str(Customer._meta.verbose_name_plural)
+    labels = [r["label"] for r in rows if r["module"] == "customers"]
+    assert labels == sorted(labels)
+    customers = next(r for r in rows if r["label"] == str(Customer._meta.verbose_name_plural))
+    assert customers["module"] == "customers"
     assert customers["cells"] == [
         "customers.view_customer",
         "customers.add_customer",
