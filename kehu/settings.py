@@ -9,6 +9,7 @@ import os
 from pathlib import Path
 
 import dj_database_url
+from celery.schedules import crontab
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent
@@ -218,7 +219,13 @@ CELERY_TASK_DEFAULT_QUEUE = os.environ.get("KEHU_QUEUE", "celery")
 # Periodic work (reminders, purges, nightly recomputations): ``kehu worker --beat`` runs the
 # scheduler; ``kehu run`` starts it with its worker. One entry per task, seconds between runs.
 CELERY_BEAT_SCHEDULE_FILENAME = str(DATA_DIR / "celerybeat-schedule")
-CELERY_BEAT_SCHEDULE: dict[str, dict] = {}
+CELERY_BEAT_SCHEDULE: dict[str, dict] = {
+    # Identity resolution: records changed since the last scan, every night at 02:30.
+    "customers-scan-duplicates": {
+        "task": "kehu.customers.scan_duplicates_nightly",
+        "schedule": crontab(hour=2, minute=30),
+    },
+}
 
 # --- REST API -------------------------------------------------------------------------------
 REST_FRAMEWORK = {

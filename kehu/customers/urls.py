@@ -4,7 +4,14 @@ from django.views.generic import RedirectView
 from kehu.core.views import object_urls
 
 from .object_types import CONTACT, CUSTOMER
-from .views import ContactEditView, CustomerDetailView
+from .views import CustomerDetailView
+from .views.matching import (
+    ContactCreateView,
+    CustomerCreateView,
+    DismissCandidateView,
+    DuplicateListView,
+    ScanDuplicatesView,
+)
 
 app_name = "customers"
 
@@ -16,7 +23,12 @@ urlpatterns = [
         CustomerDetailView.as_view(object_type=CUSTOMER),
         name="customer_detail",
     ),
-    path("contacts/add/", ContactEditView.as_view(object_type=CONTACT), name="contact_add"),
+    # Create forms check for likely duplicates before saving.
+    path("customers/add/", CustomerCreateView.as_view(object_type=CUSTOMER), name="customer_add"),
+    path("contacts/add/", ContactCreateView.as_view(object_type=CONTACT), name="contact_add"),
+    path("duplicates/", DuplicateListView.as_view(), name="duplicate_list"),
+    path("duplicates/scan/", ScanDuplicatesView.as_view(), name="duplicate_scan"),
+    path("duplicates/<int:pk>/dismiss/", DismissCandidateView.as_view(), name="duplicate_dismiss"),
     *object_urls(CUSTOMER),
     *object_urls(CONTACT),
 ]

@@ -9,6 +9,7 @@ from kehu.core.registry import get_object_type
 
 from .. import actions
 from ..models import CONTACT_FIELDS, CUSTOMER_FIELDS, OWNERSHIP_FIELDS, Contact, Customer
+from .matching import DuplicateCheckCreateMixin
 
 
 def _apply(instance, data: dict):
@@ -54,7 +55,7 @@ class CustomerSerializer(BaseModelSerializer):
         return fields
 
 
-class CustomerViewSet(RestrictedModelViewSet):
+class CustomerViewSet(DuplicateCheckCreateMixin, RestrictedModelViewSet):
     serializer_class = CustomerSerializer
 
     @property
@@ -102,7 +103,7 @@ class ContactSerializer(BaseModelSerializer):
         return fields
 
 
-class ContactViewSet(RestrictedModelViewSet):
+class ContactViewSet(DuplicateCheckCreateMixin, RestrictedModelViewSet):
     serializer_class = ContactSerializer
 
     @property

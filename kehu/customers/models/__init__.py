@@ -2,3 +2,4 @@
 
 from .customer import *  # noqa: F403
 from .customer import CONTACT_FIELDS, CUSTOMER_FIELDS, OWNERSHIP_FIELDS, PHONE_ERROR  # noqa: F401
+from .matching import DuplicateCandidate, MatchKey, MatchScan  # noqa: F401
