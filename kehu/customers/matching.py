@@ -681,7 +681,8 @@ def blocking_keys(p: Profile) -> list[str]:
     place = p.city or p.region
     if len(core) >= 2:
         keys.add(f"{fam}a{place}:{core[-2:]}")
-        keys.add(f"{fam}f{place}:{core[:1]}")
+        if place:  # without a place, the first character (a surname) blocks far too much
+            keys.add(f"{fam}f{place}:{core[:1]}")
     if p.address and len(p.address.text) >= 4:
         keys.add(f"{fam}d{p.address.text}")
     return sorted(keys)

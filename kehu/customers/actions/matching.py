@@ -247,6 +247,10 @@ def find_matches(
     kind = kind_of(model)
     probe = profile_of(kind, _values(values, kind))
     ids = neighbours(kind, probe.keys, exclude=exclude_id)
+    parent = values.get("parent")  # a subsidiary is not a duplicate of its parent company
+    parent_id = getattr(parent, "pk", parent) or values.get("parent_id")
+    if parent_id in ids:
+        ids.remove(parent_id)
     if not ids:
         return []
     visible = model.objects.visible_to(user).filter(pk__in=ids)

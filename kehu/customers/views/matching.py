@@ -11,6 +11,7 @@ from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views import View
 from django.views.generic import TemplateView
 
@@ -70,22 +71,22 @@ def _rows(candidate: DuplicateCandidate) -> list[tuple[str, object, object]]:
 
 
 FIELD_LABELS = {
-    "name": _("name"),
-    "phone": _("phone"),
-    "email": _("e-mail"),
-    "address": _("address"),
-    "company": _("company"),
+    "name": gettext_lazy("name"),
+    "phone": gettext_lazy("phone"),
+    "email": gettext_lazy("e-mail"),
+    "address": gettext_lazy("address"),
+    "company": gettext_lazy("company"),
 }
 HOW_LABELS = {
-    "exact": _("exact"),
-    "local": _("same local number"),
-    "different": _("different"),
-    "pinyin": _("pinyin"),
-    "transposed": _("transposed characters"),
-    "abbreviation": _("abbreviation"),
-    "similar": _("similar"),
-    "same customer": _("same customer"),
-    "same local part": _("same mailbox name"),
+    "exact": gettext_lazy("exact"),
+    "local": gettext_lazy("same local number"),
+    "different": gettext_lazy("different"),
+    "pinyin": gettext_lazy("pinyin"),
+    "transposed": gettext_lazy("transposed characters"),
+    "abbreviation": gettext_lazy("abbreviation"),
+    "similar": gettext_lazy("similar"),
+    "same customer": gettext_lazy("same customer"),
+    "same local part": gettext_lazy("same mailbox name"),
 }
 
 
@@ -221,6 +222,9 @@ class DuplicateCheckMixin:
                 form.cleaned_data, model=self.object_type.model, user=request.user
             )
             if matches:
+                messages.warning(
+                    request, _("Possible duplicates found: see the list at the end of the form.")
+                )
                 for m in matches:
                     m.record.components = components(m.explanation)
                 return self.render_to_response(
