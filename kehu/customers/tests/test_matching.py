@@ -333,3 +333,92 @@ def test_api_check_duplicates(pair, client):
     assert dupes[0]["id"] in (a.pk, _b.pk) and dupes[0]["explanation"]["fields"]["phone"]
     response = client.post("/api/customers/", body, content_type="application/json")
     assert response.status_code == 201
+
+
+def test_api_check_shows_only_visible_records(pair, client, make_user):
+    _alice, bob, a, b, c = pair
+    client.force_login(bob)
+    body = {"name": "北京华为技术有限公司", "phone": "010-12345678", "kind": "company"}
+    response = client.post(
+        "/api/customers/?check_duplicates=1", body, content_type="application/json"
+    )
+    assert response.status_code == 409
+    assert [d["id"] for d in response.json()["duplicates"]] == [c.pk]
+    outsider = make_user("salesperson", "b")
+    client.force_login(outsider)
+    response = client.post(
+        "/api/customers/?check_duplicates=1", body, content_type="application/json"
+    )
+    assert response.status_code == 201  # nothing visible: nothing to warn about, nothing leaks
+
+
+def test_api_candidates_per_role_and_dismiss(pair, client, make_user):
+    alice, bob, a, b, c = pair
+    actions.scan_duplicates(kind="customer", full=True)
+    url = "/api/duplicate-candidates/"
+    client.force_login(alice)
+    rows = client.get(url).json()["results"]
+    assert [(r["customer_a"], r["customer_b"]) for r in rows] == [(a.pk, b.pk)]
+    assert rows[0]["summary"].startswith("name ")
+    client.force_login(bob)
+    assert client.get(url).json()["results"] == []
+    other = DuplicateCandidate.objects.get(customer_a=a, customer_b=b)
+    assert client.get(f"{url}{other.pk}/").status_code == 404
+    assert client.post(f"{url}{other.pk}/dismiss/").status_code == 404
+    client.force_login(make_user("sales_manager", "b"))
+    assert client.get(url).json()["results"] == []
+    client.force_login(alice)
+    response = client.post(f"{url}{other.pk}/dismiss/")
+    assert response.status_code == 200 and response.json()["status"] == "dismissed"
+    assert client.get(url + "?status=open").json()["results"] == []
+
+
+def test_scan_page_needs_merge_permission_and_runs_a_job(pair, client, make_user):
+    from kehu.core.models import BackgroundJob
+    from kehu.customers.tasks.matching import scan_duplicates_job
+
+    alice, *_rest = pair
+    client.force_login(alice)
+    assert client.post(reverse("customers:duplicate_scan")).status_code == 403
+    manager = make_user("sales_manager", "a1")
+    client.force_login(manager)
+    response = client.post(reverse("customers:duplicate_scan"), {"full": "1"})
+    job = BackgroundJob.objects.get(kind="scan_duplicates")
+    assert response.status_code == 302 and job.params == {"full": True}
+    scan_duplicates_job(job.pk)  # what the worker runs
+    job.refresh_from_db()
+    assert job.status == "succeeded", job.message
+    assert DuplicateCandidate.objects.filter(status="open").count() == 3
+
+
+def test_nightly_scan_is_scheduled():
+    from django.conf import settings
+
+    from kehu.customers.tasks.matching import scan_duplicates_nightly
+
+    entry = settings.CELERY_BEAT_SCHEDULE["customers-scan-duplicates"]
+    assert entry["task"] == scan_duplicates_nightly.name
+
+
+def test_queue_queries_do_not_grow_with_rows(make_user, client):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    admin = make_user("administrator", "hq")
+    for k in range(3):
+        customer(admin, 10 + k, name=f"上海恒达{k}贸易有限公司", phone=f"139000011{k:02d}")
+        customer(admin, 20 + k, name=f"恒達{k}貿易(上海)", phone=f"+86 139 0000 11{k:02d}")
+    client.force_login(admin)
+    url = reverse("customers:duplicate_list")
+    actions.scan_duplicates(kind="customer", full=True)
+    DuplicateCandidate.objects.filter(
+        pk__in=list(DuplicateCandidate.objects.values_list("pk", flat=True)[1:])
+    ).delete()
+    client.get(url)
+    with CaptureQueriesContext(connection) as one:
+        client.get(url)
+    actions.scan_duplicates(kind="customer", full=True)
+    assert DuplicateCandidate.objects.count() >= 3
+    with CaptureQueriesContext(connection) as many:
+        client.get(url)
+    assert len(many) == len(one)
