@@ -28,7 +28,6 @@ from pathlib import Path
 
 from pypinyin import lazy_pinyin
 from rapidfuzz import fuzz
-from rapidfuzz.distance import JaroWinkler
 
 #: Pairs at or above this score go to the review queue (see docs/guide/duplicates.md).
 REVIEW_THRESHOLD = 0.80
@@ -38,6 +37,8 @@ HIGH_THRESHOLD = 0.93
 NAME_ONLY_CAP = 0.70
 #: … unless they are in the same city with (nearly) the same name.
 SAME_CITY_NAME_CAP = 0.82
+#: Two exact identifiers (phone, e-mail, address) reach the queue whatever the name's typos.
+STRONG_FLOOR = 0.82
 #: Blocks larger than this are compared only within a sliding window of sorted names.
 MAX_BLOCK = 300
 WINDOW = 40
@@ -346,6 +347,12 @@ class CompanyName:
     descriptor: str  # 技术 ('' when none)
 
 
+@lru_cache(maxsize=1)
+def _latin_regions() -> dict[str, str]:
+    """shanghai → 上海, beijing → 北京 …: regions written in pinyin."""
+    return {"".join(lazy_pinyin(r)): r for r in REGIONS}
+
+
 def _strip_legal(text: str) -> str:
     changed = True
     while changed:
@@ -364,7 +371,9 @@ def company_name(name: str) -> CompanyName:
     text = fold(name)
     if not has_cjk(text):
         words = [w for w in re.split(r"[^0-9a-z]+", text) if w and w not in LATIN_LEGAL]
-        region = ""
+        places = _latin_regions()
+        region = next((places[w] for w in words if w in places), "")
+        words = [w for w in words if w not in places] or words
         found = [w for w in words if w in LATIN_DESCRIPTORS]
         descriptor = SAME_TRADE.get(found[0], found[0]) if found else ""
         core_words = [w for w in words if w not in LATIN_DESCRIPTORS] or words
@@ -673,6 +682,8 @@ def blocking_keys(p: Profile) -> list[str]:
     squash = "".join(p.pinyin)
     if len(squash) >= 3:
         keys.add(f"{fam}n{squash[:6]}")
+    if p.person and len(p.pinyin) >= 2:
+        keys.add(f"{fam}s{'|'.join(sorted(p.pinyin))}")  # Zhou Juan = Juan Zhou = 周娟
     if p.pinyin:
         initials = "".join(sorted(s[0] for s in p.pinyin))
         if len(initials) >= 2:
@@ -691,8 +702,11 @@ def blocking_keys(p: Profile) -> list[str]:
 # --- comparison ------------------------------------------------------------------------------
 
 
-def _ratio(a: str, b: str) -> float:
-    return max(fuzz.ratio(a, b), 100 * JaroWinkler.similarity(a, b) - 3) / 100
+def _ratio(a, b) -> float:
+    """Normalised edit similarity (Indel) of two strings or two syllable sequences. Jaro-Winkler
+    was tried and dropped: on two-character cores (宇北 / 云北) it rates different companies
+    as near-identical."""
+    return fuzz.ratio(a, b) / 100
 
 
 def _abbreviation(short: str, long: str) -> bool:
@@ -709,16 +723,21 @@ def name_score(a: Profile, b: Profile) -> tuple[float, str]:
     ca, cb = a.core.replace(" ", ""), b.core.replace(" ", "")
     if not ca or not cb:
         return 0.0, "missing"
-    ratio = (lambda x, y: fuzz.ratio(x, y) / 100) if a.person else _ratio
     if ca == cb:
         best, how = 1.0, "exact"
     else:
-        best, how = ratio(ca, cb), "similar"
+        best, how = _ratio(ca, cb), "similar"
         pa, pb = "".join(a.pinyin), "".join(b.pinyin)
         if pa and pb:
-            s = ratio(pa, pb) * 0.97
-            if a.person and b.person:
-                s = max(s, fuzz.token_sort_ratio(" ".join(a.pinyin), " ".join(b.pinyin)) / 100)
+            if has_cjk(ca) and has_cjk(cb):
+                # syllable by syllable: homophones match, near-sounding syllables do not
+                s = _ratio(a.pinyin, b.pinyin) * 0.97
+            else:  # a Latin spelling against pinyin: letter by letter, in any word order
+                s = _ratio(pa, pb)
+                if a.person and b.person:
+                    sa, sb = " ".join(a.pinyin), " ".join(b.pinyin)
+                    s = max(s, fuzz.token_sort_ratio(sa, sb) / 100)
+                    s = max(s, _ratio("".join(sorted(a.pinyin)), "".join(sorted(b.pinyin))))
                 s *= 0.97
             if s > best:
                 best, how = s, "pinyin"
@@ -776,7 +795,7 @@ def _name_only(a: Profile, b: Profile, total: float) -> float:
     if a.person:
         same_customer = a.customer_id is not None and a.customer_id == b.customer_id
         same_city = a.kind == INDIVIDUAL and a.city and a.city == b.city
-        if (same_city or same_customer) and total >= 0.95:
+        if (same_city or same_customer) and total >= 0.9:
             return min(total, SAME_CITY_NAME_CAP)
         return min(total, NAME_ONLY_CAP)
     return total - 0.05
@@ -804,6 +823,13 @@ def compare(a: Profile, b: Profile) -> Score:
     total = sum(weights[k] * c["score"] for k, c in comps.items()) / total_w
     if set(comps) <= {"name", "company"}:
         total = _name_only(a, b, total)
+    strong = sum(
+        1
+        for k in ("phone", "email", "address")
+        if k in comps and comps[k]["score"] >= (0.95 if k == "address" else 1.0)
+    )
+    if strong >= 2 and comps["name"]["score"] >= 0.4:
+        total = max(total, STRONG_FLOOR)  # two identifiers agree: a misspelt name
     if comps["name"]["score"] < 0.5 and total >= REVIEW_THRESHOLD:
         total = REVIEW_THRESHOLD - 0.01  # shared phone/e-mail, other name: a colleague
     return Score(round(total, 3), comps)
