@@ -19,6 +19,8 @@ from ..models.matching import DuplicateCandidate, MatchKey, MatchScan
 Kind = DuplicateCandidate.Kind
 #: The creation-time check shows records at or above this score.
 CHECK_THRESHOLD = 0.75
+#: More changed records than this since the last scan: the nightly run scans everything.
+INCREMENTAL_LIMIT = 5000
 #: Keys shared by more records than this are ignored by look-ups (too common to tell anything).
 KEY_LOOKUP_CAP = 500
 CUSTOMER_VALUES = ("id", "name", "kind", "phone", "fax", "email", "city", "address")
@@ -87,9 +89,13 @@ def _store_keys(kind: str, profiles: Iterable[matching.Profile]) -> None:
 def refresh_keys(*, kind: str, ids: Iterable[int]) -> list[matching.Profile]:
     """Recompute the blocking keys of some records (after a save, an import, a merge)."""
     ids = list(ids)
-    MatchKey.objects.filter(kind=kind, object_id__in=ids).delete()
-    profiles = load_profiles(kind, model_of(kind).objects.filter(pk__in=ids))
-    _store_keys(kind, profiles)
+    profiles: list[matching.Profile] = []
+    for start in range(0, len(ids), 2000):  # bounded IN lists (SQLite's parameter limit)
+        chunk = ids[start : start + 2000]
+        MatchKey.objects.filter(kind=kind, object_id__in=chunk).delete()
+        found = load_profiles(kind, model_of(kind).objects.filter(pk__in=chunk))
+        _store_keys(kind, found)
+        profiles.extend(found)
     return profiles
 
 
@@ -113,10 +119,9 @@ def store_candidates(
     prefix = "customer" if kind == Kind.CUSTOMER else "contact"
     wanted = {(min(a.id, b.id), max(a.id, b.id)): score for a, b, score in found if a.id and b.id}
     existing: dict[tuple[int, int], tuple[int, str, float]] = {}
-    ids = {i for pair in wanted for i in pair}
+    # every stored pair of the kind: far fewer rows than records, and no huge IN list
     for row in (
         DuplicateCandidate.objects.filter(kind=kind)
-        .filter(**{f"{prefix}_a__in": ids})
         .values_list("pk", f"{prefix}_a_id", f"{prefix}_b_id", "status", "score")
         .iterator(chunk_size=5000)
     ):
@@ -149,6 +154,9 @@ def scan_duplicates(
     model = model_of(kind)
     started = timezone.now()
     last = MatchScan.objects.filter(kind=kind).values_list("scanned_at", flat=True).first()
+    if not full and last is not None:
+        # after a big import, one blocked pass over everything beats per-record look-ups
+        full = model.objects.filter(updated_at__gte=last).count() > INCREMENTAL_LIMIT
     if full or last is None:
         profiles = load_profiles(kind)
         with transaction.atomic():
