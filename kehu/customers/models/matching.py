@@ -142,6 +142,7 @@ class MatchKey(models.Model):
     key = models.CharField(max_length=120)
 
     class Meta:
+        default_permissions = ()  # derived data: no one edits it, no role grants it
         indexes = [
             models.Index(fields=["kind", "key"]),
             models.Index(fields=["kind", "object_id"]),
@@ -156,6 +157,9 @@ class MatchScan(models.Model):
 
     kind = models.CharField(max_length=10, choices=DuplicateCandidate.Kind.choices, unique=True)
     scanned_at = models.DateTimeField()
+
+    class Meta:
+        default_permissions = ()
 
     def __str__(self) -> str:
         return f"{self.kind} {self.scanned_at}"
