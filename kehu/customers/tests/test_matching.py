@@ -422,3 +422,14 @@ def test_queue_queries_do_not_grow_with_rows(make_user, client):
     with CaptureQueriesContext(connection) as many:
         client.get(url)
     assert len(many) == len(one)
+
+
+def test_latin_spellings_are_split_into_pinyin_syllables():
+    assert m.pinyin("Huawei") == ("hua", "wei")
+    assert m.pinyin("Zhang Weiming") == ("zhang", "wei", "ming")
+    assert m.pinyin("Microsoft") == ("microsoft",)
+    xinxin = m.make_profile({"name": "XinXin Co., Ltd."}, kind=m.COMPANY)
+    xinxing = m.make_profile({"name": "成都新星机械有限公司"}, kind=m.COMPANY)
+    assert m.name_score(xinxin, xinxing)[0] < 0.6  # xin ≠ xing: another company
+    person = m.make_profile({"name": "Guoxin Wei"}, kind=m.INDIVIDUAL)
+    assert m.name_score(person, m.make_profile({"name": "韦国鑫"}, kind=m.INDIVIDUAL))[0] >= 0.9
