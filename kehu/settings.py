@@ -9,6 +9,7 @@ import os
 from pathlib import Path
 
 import dj_database_url
+from celery.schedules import crontab
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent
@@ -222,6 +223,11 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
     # Deleted records past the recycle-bin retention (system parameter) are hard-deleted.
     "purge-recycle-bin": {"task": "kehu.purge_recycle_bin", "schedule": 24 * 3600},
     "activity-reminders": {"task": "kehu.customers.activity_reminders", "schedule": 60.0},
+    # Identity resolution: records changed since the last scan, every night at 02:30.
+    "customers-scan-duplicates": {
+        "task": "kehu.customers.scan_duplicates_nightly",
+        "schedule": crontab(hour=2, minute=30),
+    },
 }
 
 # --- REST API -------------------------------------------------------------------------------

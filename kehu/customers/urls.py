@@ -10,10 +10,16 @@ from .views import (
     ActivityEditView,
     ActivityListView,
     ContactDetailView,
-    ContactEditView,
     CustomerDetailView,
 )
 from .views import recordops as ops
+from .views.matching import (
+    ContactCreateView,
+    CustomerCreateView,
+    DismissCandidateView,
+    DuplicateListView,
+    ScanDuplicatesView,
+)
 
 app_name = "customers"
 
@@ -31,7 +37,6 @@ urlpatterns = [
         views.customer_log_activity,
         name="customer_log_activity",
     ),
-    path("contacts/add/", ContactEditView.as_view(object_type=CONTACT), name="contact_add"),
     # Record operations: copy, merge and undo, recycle bin, erasure of personal data.
     path(
         "customers/<int:pk>/copy/",
@@ -79,6 +84,12 @@ urlpatterns = [
     path("calendar/activities.ics", views.activity_ics, name="activity_ics"),
     path("calendar/feed/", views.calendar_feed_settings, name="calendar_feed"),
     path("calendar/feed/<str:token>.ics", views.activity_feed, name="activity_feed"),
+    # Create forms check for likely duplicates before saving.
+    path("customers/add/", CustomerCreateView.as_view(object_type=CUSTOMER), name="customer_add"),
+    path("contacts/add/", ContactCreateView.as_view(object_type=CONTACT), name="contact_add"),
+    path("duplicates/", DuplicateListView.as_view(), name="duplicate_list"),
+    path("duplicates/scan/", ScanDuplicatesView.as_view(), name="duplicate_scan"),
+    path("duplicates/<int:pk>/dismiss/", DismissCandidateView.as_view(), name="duplicate_dismiss"),
     *object_urls(CUSTOMER),
     *object_urls(CONTACT),
     *object_urls(ACTIVITY),

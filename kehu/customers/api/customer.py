@@ -10,6 +10,7 @@ from kehu.core.registry import get_object_type
 from .. import actions
 from ..actions.recordops import CONTACT_MERGE
 from ..models import CONTACT_FIELDS, CUSTOMER_FIELDS, OWNERSHIP_FIELDS, Contact, Customer
+from .matching import DuplicateCheckCreateMixin
 from .recordops import RecordOperationsMixin
 
 
@@ -56,7 +57,7 @@ class CustomerSerializer(BaseModelSerializer):
         return fields
 
 
-class CustomerViewSet(RecordOperationsMixin, RestrictedModelViewSet):
+class CustomerViewSet(DuplicateCheckCreateMixin, RecordOperationsMixin, RestrictedModelViewSet):
     serializer_class = CustomerSerializer
 
     @property
@@ -104,7 +105,7 @@ class ContactSerializer(BaseModelSerializer):
         return fields
 
 
-class ContactViewSet(RecordOperationsMixin, RestrictedModelViewSet):
+class ContactViewSet(DuplicateCheckCreateMixin, RecordOperationsMixin, RestrictedModelViewSet):
     serializer_class = ContactSerializer
     merge_kind = CONTACT_MERGE
 

@@ -3,4 +3,5 @@
 from .activity import *  # noqa: F403
 from .customer import *  # noqa: F403
 from .customer import CONTACT_FIELDS, CUSTOMER_FIELDS, OWNERSHIP_FIELDS, PHONE_ERROR  # noqa: F401
+from .matching import DuplicateCandidate, MatchKey, MatchScan  # noqa: F401
 from .recordops import *  # noqa: F403, E402
