@@ -115,7 +115,8 @@ def check_restore(obj: SoftDeleteModel) -> None:
             % {"object": obj}
         )
     for field in obj._meta.concrete_fields:
-        if field.is_relation and field.name not in ("deleted_by", "created_by", "updated_by"):
+        # a required parent (a contact's customer) must be live; optional links may dangle
+        if field.is_relation and not field.null:
             target = field.related_model
             value = getattr(obj, field.attname)
             if value is not None and is_soft_deletable(target):

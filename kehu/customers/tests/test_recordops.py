@@ -438,3 +438,18 @@ def test_erasure_only_for_individual_customers(admin_user, manager):
     actions.erase_personal_data(record=person, user=admin_user, reason="x")
     person.refresh_from_db()
     assert person.phone == "" and person.credit_limit == company.credit_limit
+
+
+def test_later_module_records_are_counted_and_block_the_purge(linked_model, make_user):
+    Visit = linked_model
+    manager = make_user("sales_manager", "a1")
+    kept, free = make_customer(manager, 1), make_customer(manager, 2)
+    Visit.objects.create(customer=kept)
+    found = {d.label: d for d in records.dependents(kept)}
+    assert found["customers.visit"].count == 1
+    assert found["customers.visit"].effect == str(records.EFFECT_BLOCKS)
+    for obj in (kept, free):
+        records.soft_delete(obj=obj, user=manager)
+    Customer.all_objects.update(deleted_at=timezone.now() - datetime.timedelta(days=99))
+    assert records.purge_expired(model=Customer, retention_days=30) == (1, 1)
+    assert list(Customer.all_objects.values_list("pk", flat=True)) == [kept.pk]
