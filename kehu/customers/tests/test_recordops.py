@@ -418,7 +418,7 @@ def test_erasure_scrubs_fields_and_audit_values_and_is_audited(manager, admin_us
     assert person.name.endswith(str(person.pk)) and person.mobile == "" and person.email == ""
     assert person.customer_id  # the record and its links stay
     assert "13912345678" in seen[0] and "张三丰" in seen[0]
-    assert result["related"] == {"tests.hook": 1}
+    assert result["related"]["tests.hook"] == 1
     trail = AuditLog.for_object(person)
     dump = str(list(trail.values_list("changes", "object_repr")))
     for secret in ("张三丰", "zsf@example.cn", "13912345678", "太极"):
