@@ -9,6 +9,7 @@ import os
 from pathlib import Path
 
 import dj_database_url
+from celery.schedules import crontab
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent
@@ -219,6 +220,15 @@ CELERY_TASK_DEFAULT_QUEUE = os.environ.get("KEHU_QUEUE", "celery")
 # scheduler; ``kehu run`` starts it with its worker. One entry per task, seconds between runs.
 CELERY_BEAT_SCHEDULE_FILENAME = str(DATA_DIR / "celerybeat-schedule")
 CELERY_BEAT_SCHEDULE: dict[str, dict] = {}
+# Customer lifecycle stages at night, care tasks (birthdays, anniversaries) before the day starts.
+CELERY_BEAT_SCHEDULE["customers-lifecycle"] = {
+    "task": "kehu.customers.recompute_lifecycle",
+    "schedule": crontab(hour=1, minute=30),
+}
+CELERY_BEAT_SCHEDULE["customers-care"] = {
+    "task": "kehu.customers.generate_care_tasks",
+    "schedule": crontab(hour=6, minute=0),
+}
 
 # --- REST API -------------------------------------------------------------------------------
 REST_FRAMEWORK = {

@@ -70,7 +70,9 @@ def bulk_update_audited(qs: models.QuerySet, *, chunk_size: int = 2000, **change
     ids = list(qs.order_by("pk").values_list("pk", flat=True))
     for start in range(0, len(ids), chunk_size):
         chunk = ids[start : start + chunk_size]
-        before = model.objects.filter(pk__in=chunk).only("pk", *attnames)
+        # Whole rows: the audit entry's text is str(obj), which may read any field (``only()``
+        # would cost one query per row for a deferred one).
+        before = model.objects.filter(pk__in=chunk)
         entries = []
         for obj in before:
             diff = {

@@ -8,4 +8,5 @@ class CustomersConfig(AppConfig):
     verbose_name = _("Customers")
 
     def ready(self) -> None:
-        from . import dictionaries, object_types  # noqa: F401
+        # actions: registers the lifecycle signals and the handover of customers.
+        from . import actions, dictionaries, object_types  # noqa: F401

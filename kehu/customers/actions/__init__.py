@@ -1,3 +1,6 @@
 """Customers actions, one module per area; import from here (``kehu.customers.actions``)."""
 
+from .care import *  # noqa: F403
 from .customer import *  # noqa: F403
+from .handover import *  # noqa: F403
+from .lifecycle import *  # noqa: F403

@@ -1,4 +1,6 @@
 """Customers models, one module per area; import from here (``kehu.customers.models``)."""
 
+from .care import *  # noqa: F403
 from .customer import *  # noqa: F403
 from .customer import CONTACT_FIELDS, CUSTOMER_FIELDS, OWNERSHIP_FIELDS, PHONE_ERROR  # noqa: F401
+from .lifecycle import *  # noqa: F403

@@ -31,6 +31,10 @@ class CustomerDetailView(ObjectDetailView):
             visible.filter(pk=customer.parent_id).first() if customer.parent_id else None
         )
         ctx["subsidiaries"] = list(visible.filter(parent=customer).order_by("name")[:100])
+        from .lifecycle import STAGE_COLORS
+
+        ctx["lifecycle_badge"] = STAGE_COLORS[customer.lifecycle_stage][0]
+        ctx["can_view_care"] = user.has_perm("customers.view_caretask")
         return ctx
 
 
