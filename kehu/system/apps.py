@@ -33,6 +33,11 @@ def _connect_access_invalidation() -> None:
 
 def _install_defaults(sender, using="default", **kwargs) -> None:
     """After every migrate: the default dictionary entries (kept if an administrator edited them)."""
+    from django.contrib.contenttypes.models import ContentType
+
     from .params import ensure_dictionaries
 
+    # A flush (transactional tests) empties django_content_type without clearing the cache, and
+    # this handler may run before contenttypes re-creates the rows: stale ids break the audit FK.
+    ContentType.objects.clear_cache()
     ensure_dictionaries()
