@@ -1,3 +1,3 @@
 """Demo data for customers (each module registers its generators)."""
 
-from . import customer  # noqa: F401
+from . import customer, lifecycle  # noqa: F401

@@ -160,6 +160,10 @@ def test_handover_page_preview_and_execute(client, book, heirs, admin_user):
     params = {"employee": leaver.pk, "handover_to": [h.pk for h in heirs], "split": "round_robin"}
     preview = client.get(url, params).content.decode()
     assert 'id="handover-preview-table"' in preview and 'id="handover-execute"' in preview
+    colleagues_select = preview.split('name="handover_to"')[1].split("</select>")[0]
+    assert f'value="{leaver.pk}"' not in colleagues_select  # not to themselves
+    by_level = client.get(url, {**params, "split": "by_level"}).content.decode()
+    assert 'id="handover-level-plan"' in by_level and 'name="level__A"' in by_level
     assert Customer.objects.filter(owner=leaver).count() == 6
     done = client.post(url, params)
     assert done.status_code == 302

@@ -52,7 +52,7 @@ class HandoverForm(forms.Form):
         widget=forms.RadioSelect,
     )
 
-    def __init__(self, *args, levels: list[tuple[str, str, int]] = (), **kwargs):
+    def __init__(self, *args, levels: list[tuple[str, str, int]] = (), employee_pk=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["employee"].queryset = User.objects.select_related("department").order_by(
             "-is_active", "username"
@@ -60,6 +60,7 @@ class HandoverForm(forms.Form):
         self.fields["employee"].label_from_instance = _person_label
         self.fields["handover_to"].queryset = (
             User.objects.filter(is_active=True, department__isnull=False)
+            .exclude(pk=employee_pk if str(employee_pk or "").isdigit() else None)
             .select_related("department")
             .order_by("department__path", "username")
         )
@@ -70,13 +71,13 @@ class HandoverForm(forms.Form):
                 label=f"{label} ({count})",
                 coerce=int,
                 required=False,
-                choices=[("", _("In turn"))],
+                choices=[("", _("Automatic"))],
                 widget=forms.Select(attrs={"class": "form-select form-select-sm"}),
             )
 
     def set_level_choices(self, colleagues: list[User]) -> None:
         for code, _label, _count in self.levels:
-            self.fields[f"level__{code}"].choices = [("", _("In turn"))] + [
+            self.fields[f"level__{code}"].choices = [("", _("Automatic"))] + [
                 (c.pk, str(c)) for c in colleagues
             ]
 
@@ -124,15 +125,20 @@ def handover(request):
     data = request.POST if request.method == "POST" else request.GET
     if request.method == "GET" and "handover_to" not in data and "split" not in data:
         # Only the employee chosen (or nothing yet): show what they own, no errors.
-        form = HandoverForm(initial={"employee": data.get("employee")}, levels=_levels(data))
+        form = HandoverForm(
+            initial={"employee": data.get("employee")},
+            levels=_levels(data),
+            employee_pk=data.get("employee"),
+        )
         data = None
     else:
-        form = HandoverForm(data, levels=_levels(data))
+        form = HandoverForm(data, levels=_levels(data), employee_pk=data.get("employee"))
     if data is not None:
         colleague_ids = [i for i in data.getlist("handover_to") if str(i).isdigit()]
         form.set_level_choices(list(User.objects.filter(pk__in=colleague_ids).order_by("username")))
     preview = None
     summary = None
+    level_plan = None
     if data is not None and form.is_valid():
         employee = form.cleaned_data["employee"]
         colleagues = list(form.cleaned_data["handover_to"])
@@ -160,6 +166,15 @@ def handover(request):
                 employee=employee, colleagues=colleagues, split=split, level_map=form.level_map()
             )
             preview = actions.preview_handover(plan)
+            if split == actions.Split.BY_LEVEL:
+                from kehu.customers.actions import default_level_map
+
+                effective = default_level_map(
+                    [(code, n) for code, _label, n in form.levels], colleagues, form.level_map()
+                )
+                level_plan = [
+                    (label, n, plan.colleague(effective[code])) for code, label, n in form.levels
+                ]
         except ValidationError as exc:
             _apply_errors(form, exc)
     employee = None
@@ -177,6 +192,9 @@ def handover(request):
             "employee": employee,
             "summary": summary,
             "preview": preview,
+            "level_plan": level_plan,
+            "show_levels": bool(form.levels)
+            and (form.data if form.is_bound else {}).get("split") == actions.Split.BY_LEVEL,
             "colleagues": colleagues,
             "hidden": [(name, value) for name, values in request.GET.lists() for value in values]
             if preview is not None
