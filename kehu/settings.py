@@ -255,7 +255,10 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
-    "ENUM_NAME_OVERRIDES": {"DataScopeEnum": "kehu.core.permissions.DataScope"},
+    "ENUM_NAME_OVERRIDES": {
+        "DataScopeEnum": "kehu.core.permissions.DataScope",
+        "LifecycleStageEnum": "kehu.customers.models.customer.LifecycleStage",
+    },
 }
 
 FILTERS_EMPTY_CHOICE_LABEL = _("All")
