@@ -219,15 +219,24 @@ CELERY_TASK_DEFAULT_QUEUE = os.environ.get("KEHU_QUEUE", "celery")
 # Periodic work (reminders, purges, nightly recomputations): ``kehu worker --beat`` runs the
 # scheduler; ``kehu run`` starts it with its worker. One entry per task, seconds between runs.
 CELERY_BEAT_SCHEDULE_FILENAME = str(DATA_DIR / "celerybeat-schedule")
-CELERY_BEAT_SCHEDULE: dict[str, dict] = {}
-# Customer lifecycle stages at night, care tasks (birthdays, anniversaries) before the day starts.
-CELERY_BEAT_SCHEDULE["customers-lifecycle"] = {
-    "task": "kehu.customers.recompute_lifecycle",
-    "schedule": crontab(hour=1, minute=30),
-}
-CELERY_BEAT_SCHEDULE["customers-care"] = {
-    "task": "kehu.customers.generate_care_tasks",
-    "schedule": crontab(hour=6, minute=0),
+CELERY_BEAT_SCHEDULE: dict[str, dict] = {
+    # Deleted records past the recycle-bin retention (system parameter) are hard-deleted.
+    "purge-recycle-bin": {"task": "kehu.purge_recycle_bin", "schedule": 24 * 3600},
+    "activity-reminders": {"task": "kehu.customers.activity_reminders", "schedule": 60.0},
+    # Identity resolution: records changed since the last scan, every night at 02:30.
+    "customers-scan-duplicates": {
+        "task": "kehu.customers.scan_duplicates_nightly",
+        "schedule": crontab(hour=2, minute=30),
+    },
+    # Customer lifecycle stages at night, care tasks (birthdays, anniversaries) before the day.
+    "customers-lifecycle": {
+        "task": "kehu.customers.recompute_lifecycle",
+        "schedule": crontab(hour=1, minute=30),
+    },
+    "customers-care": {
+        "task": "kehu.customers.generate_care_tasks",
+        "schedule": crontab(hour=6, minute=0),
+    },
 }
 
 # --- REST API -------------------------------------------------------------------------------

@@ -13,6 +13,7 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
+from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import models, transaction
 from django.db.models import F
@@ -25,6 +26,12 @@ from .models import Attachment, AuditLog, BackgroundJob, Notification
 
 def _batch() -> str:
     return uuid.uuid4().hex
+
+
+def _expand(obj, changes: dict) -> dict:
+    """Per-part entries for composite values (custom fields), as ``BaseModel.save`` records."""
+    expand = getattr(obj, "audit_expand", None)
+    return expand(changes) if expand is not None else changes
 
 
 @transaction.atomic
@@ -51,7 +58,11 @@ def bulk_create_audited(
             and f.attname not in exclude
             and getattr(obj, f.attname) not in (None, "")
         }
-        entries.append(AuditLog.build(obj, AuditLog.Action.CREATE, changes, user=user, batch=batch))
+        entries.append(
+            AuditLog.build(
+                obj, AuditLog.Action.CREATE, _expand(obj, changes), user=user, batch=batch
+            )
+        )
     AuditLog.objects.bulk_create(entries, batch_size=batch_size)
     return created
 
@@ -70,14 +81,14 @@ def bulk_update_audited(qs: models.QuerySet, *, chunk_size: int = 2000, **change
     ids = list(qs.order_by("pk").values_list("pk", flat=True))
     for start in range(0, len(ids), chunk_size):
         chunk = ids[start : start + chunk_size]
-        # Whole rows: the audit entry's text is str(obj), which may read any field (``only()``
-        # would cost one query per row for a deferred one).
-        before = model.objects.filter(pk__in=chunk)
+        # Whole rows: the audit record names each row (str(obj)), which may read any field.
+        before = model._base_manager.filter(pk__in=chunk)
         entries = []
         for obj in before:
             diff = {
                 a: [getattr(obj, a), values[a]] for a in attnames if getattr(obj, a) != values[a]
             }
+            diff = _expand(obj, diff)
             if diff:
                 entries.append(
                     AuditLog.build(obj, AuditLog.Action.UPDATE, diff, user=user, batch=batch)
@@ -85,16 +96,21 @@ def bulk_update_audited(qs: models.QuerySet, *, chunk_size: int = 2000, **change
         extra: dict[str, Any] = {}
         if hasattr(model, "version"):
             extra = {"version": F("version") + 1, "updated_at": timezone.now(), "updated_by": user}
-        total += model.objects.filter(pk__in=chunk).update(**changes, **extra)
+        total += model._base_manager.filter(pk__in=chunk).update(**changes, **extra)
         AuditLog.objects.bulk_create(entries)
     return total
 
 
 @transaction.atomic
 def bulk_delete(qs: models.QuerySet) -> int:
-    """Delete every row of ``qs`` (all or nothing) with a delete record for each in the trail."""
+    """Delete every row of ``qs`` (all or nothing) with a delete record for each in the trail;
+    soft-deletable models (``SoftDeleteModel``) go to the recycle bin instead."""
     batch = _batch()
     user = get_current_user()
+    from .records import is_soft_deletable, soft_delete_queryset
+
+    if is_soft_deletable(qs.model):
+        return soft_delete_queryset(qs, user=user, batch=batch)
     entries = []
     for obj in qs.iterator(chunk_size=2000):
         snapshot = obj.audit_snapshot() if hasattr(obj, "audit_snapshot") else {}
@@ -102,7 +118,7 @@ def bulk_delete(qs: models.QuerySet) -> int:
             AuditLog.build(
                 obj,
                 AuditLog.Action.DELETE,
-                {k: [v, None] for k, v in snapshot.items() if v not in (None, "")},
+                _expand(obj, {k: [v, None] for k, v in snapshot.items() if v not in (None, "")}),
                 user=user,
                 batch=batch,
             )
@@ -112,6 +128,16 @@ def bulk_delete(qs: models.QuerySet) -> int:
     # still raises ProtectedError and the surrounding transaction writes nothing.
     qs.delete()
     return len(entries)
+
+
+def delete_record(*, obj: models.Model, user) -> None:
+    """The delete of the generic views and the API: soft for ``SoftDeleteModel`` records."""
+    from .records import is_soft_deletable, soft_delete
+
+    if is_soft_deletable(type(obj)):
+        soft_delete(obj=obj, user=user)
+    else:
+        obj.delete()
 
 
 # --- Background jobs ----------------------------------------------------------------------------
@@ -183,6 +209,37 @@ def notify(
             )
             created += 1
     return created
+
+
+UNREAD_TTL = 300  # seconds; bounds staleness should a change bypass the invalidation below
+
+
+def _unread_key(user_id: int) -> str:
+    return f"kehu:unread:{user_id}"
+
+
+def unread_count(user) -> int:
+    """The inbox badge on every page: cached per user, dropped whenever their inbox changes."""
+    key = _unread_key(user.pk)
+    count = cache.get(key)
+    if count is None:
+        count = Notification.objects.filter(recipient=user, read_at__isnull=True).count()
+        cache.set(key, count, UNREAD_TTL)
+    return count
+
+
+def forget_unread(user_id: int) -> None:
+    cache.delete(_unread_key(user_id))
+
+
+def mark_notifications_read(*, user, pk: int | None = None) -> int:
+    """Mark one or all of a user's unread notifications read."""
+    items = Notification.objects.filter(recipient=user, read_at__isnull=True)
+    if pk is not None:
+        items = items.filter(pk=pk)
+    changed = items.update(read_at=timezone.now())
+    forget_unread(user.pk)
+    return changed
 
 
 # --- Attachments --------------------------------------------------------------------------------

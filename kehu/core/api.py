@@ -7,21 +7,82 @@ Outside the view scope a record answers 404; inside view but outside edit, 403. 
 from __future__ import annotations
 
 from django.utils.translation import gettext as _
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import permissions, serializers, viewsets
 
 from .errors import StaleObjectError
 
 
+@extend_schema_field(
+    {
+        "type": "object",
+        "description": (
+            "Custom field values by field code (see /api/customfields/): text, a number, "
+            "a date as YYYY-MM-DD, a choice code, a list of choice codes, or true/false. "
+            "On update only the codes sent change; null or an empty value clears one."
+        ),
+        "additionalProperties": {
+            "oneOf": [
+                {"type": "string"},
+                {"type": "number"},
+                {"type": "boolean"},
+                {"type": "array", "items": {"type": "string"}},
+            ],
+            "nullable": True,
+        },
+    }
+)
+class CustomValuesField(serializers.Field):
+    """The record's ``custom`` values as an object, checked against the definitions; an
+    invalid value answers 400 naming the field: ``{"custom": {"<code>": ["…"]}}``."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("required", False)
+        kwargs.setdefault("label", _("custom fields"))
+        super().__init__(**kwargs)
+
+    def to_representation(self, value):
+        from .customfields import definitions
+
+        value = value or {}
+        model = self.parent.Meta.model
+        return {d.code: value[d.code] for d in definitions(model) if d.code in value}
+
+    def to_internal_value(self, data):
+        from django.core.exceptions import ValidationError
+
+        from .customfields import clean_custom_values
+
+        instance = getattr(self.parent, "instance", None)
+        try:
+            return clean_custom_values(
+                self.parent.Meta.model,
+                data,
+                existing=getattr(instance, "custom", None) or {},
+                creating=instance is None,
+            )
+        except ValidationError as exc:
+            raise serializers.ValidationError(
+                exc.message_dict if hasattr(exc, "error_dict") else exc.messages
+            ) from None
+
+
 class BaseModelSerializer(serializers.ModelSerializer):
-    """Exposes ``version``: send back the one you read; a stale one is refused with 409."""
+    """Exposes ``version``: send back the one you read; a stale one is refused with 409.
+
+    A model opted into custom fields gets a ``custom`` object (:class:`CustomValuesField`).
+    """
 
     version = serializers.IntegerField(required=False)
 
     def get_fields(self):
         """Drop sensitive fields (cost, margin …) the requesting user may not see."""
+        from .customfields import is_opted_in
         from .registry import find_object_type
 
         fields = super().get_fields()
+        if is_opted_in(self.Meta.model) and "custom" not in fields:
+            fields["custom"] = CustomValuesField()
         request = self.context.get("request")
         ot = find_object_type(self.Meta.model)
         if ot is not None and request is not None and request.user.is_authenticated:
@@ -34,6 +95,20 @@ class BaseModelSerializer(serializers.ModelSerializer):
         if version is not None and version != instance.version:
             raise StaleObjectError(instance)
         return super().update(instance, validated_data)
+
+    def validate(self, attrs):
+        """On create without ``custom``: the defaults apply and required fields are checked."""
+        from django.core.exceptions import ValidationError
+
+        from .customfields import clean_custom_values, is_opted_in
+
+        attrs = super().validate(attrs)
+        if self.instance is None and is_opted_in(self.Meta.model) and "custom" not in attrs:
+            try:
+                attrs["custom"] = clean_custom_values(self.Meta.model, {}, creating=True)
+            except ValidationError as exc:
+                raise serializers.ValidationError({"custom": exc.message_dict}) from None
+        return attrs
 
     def create(self, validated_data):
         validated_data.pop("version", None)
@@ -58,7 +133,9 @@ class RestrictedModelViewSet(viewsets.ModelViewSet):
     def perform_destroy(self, instance):
         if not self.object_type.deletable:
             self.permission_denied(self.request, message=_("These records cannot be deleted."))
-        super().perform_destroy(instance)
+        from .actions import delete_record
+
+        delete_record(obj=instance, user=self.request.user)
 
     def check_object_permissions(self, request, obj):
         super().check_object_permissions(request, obj)

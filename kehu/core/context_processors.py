@@ -1,7 +1,7 @@
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
-from .models import Notification
+from .actions import unread_count
 
 NAV = [
     ("customers", _("Customers"), "bi-people", "customers:index"),
@@ -23,5 +23,5 @@ def shell(request):
             {"key": k, "label": label, "icon": icon, "url": reverse(url), "active": k == current}
             for k, label, icon, url in NAV
         ],
-        "unread_count": Notification.objects.filter(recipient=user, read_at__isnull=True).count(),
+        "unread_count": unread_count(user),
     }

@@ -38,11 +38,16 @@ class Echo:
 
 def export_columns(object_type, user) -> list[tuple[str, str]]:
     """The export's columns: the object type's export fields less those hidden from ``user``."""
+    from .customfields import definitions, is_opted_in
+
     model = object_type.model
     cols = []
     for name in object_type.visible(object_type.export_fields, user):
         field = model._meta.get_field(name)
         cols.append((name, str(field.verbose_name)))
+    if is_opted_in(model):
+        # one column per active custom field, labelled in the user's language
+        cols += [(d.key, d.label()) for d in definitions(model)]
     return cols
 
 
@@ -57,6 +62,13 @@ def export_queryset(object_type, qs: QuerySet) -> QuerySet:
 
 
 def cell_value(obj, name: str) -> Any:
+    if name.startswith("custom."):
+        from .customfields import definition
+
+        code = name.removeprefix("custom.")
+        defn = definition(type(obj), code)
+        value = (obj.custom or {}).get(code)
+        return defn.display(value) if defn else value
     field = obj._meta.get_field(name)
     if field.choices:
         return getattr(obj, f"get_{name}_display")()

@@ -13,6 +13,21 @@ class BaseFilterSet(django_filters.FilterSet):
         super().__init__(data, queryset, request=request, prefix=prefix)
         self.user = user if user is not None else getattr(request, "user", None)
         self.restrict_choices()
+        self.add_custom_filters()
+
+    def add_custom_filters(self) -> None:
+        """Filters for the model's filterable custom fields: ``custom__<code>`` (text, choice,
+        yes/no) and ``custom__<code>__gte`` / ``__lte`` (number, date), on pages and the API."""
+        from .customfields import definitions, filters_for, is_opted_in
+
+        model = self._meta.model
+        if not is_opted_in(model):
+            return
+        for defn in definitions(model):
+            if defn.filterable:
+                for name, flt in filters_for(defn).items():
+                    flt.parent = self
+                    self.filters[name] = flt
 
     def restrict_choices(self) -> None:
         from kehu.system.access import departments_in_scope, people_in_scope

@@ -5,8 +5,16 @@ from __future__ import annotations
 from decimal import Decimal
 
 from django import forms
+from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
+from .customfields import (
+    clean_custom_values,
+    definitions,
+    form_field,
+    form_initial,
+    is_opted_in,
+)
 from .errors import StaleObjectError
 
 
@@ -24,6 +32,7 @@ class BaseModelForm(forms.ModelForm):
                 self.fields.pop(name, None)
         if self.instance.pk:
             self.fields["version"].initial = self.instance.version
+        self.add_custom_fields()
         for name, field in self.fields.items():
             # Money is stored with 6 decimals; show 1500 rather than 1500.000000 when editing.
             if isinstance(field, forms.DecimalField) and isinstance(
@@ -43,15 +52,60 @@ class BaseModelForm(forms.ModelForm):
             elif not isinstance(widget, forms.HiddenInput):
                 widget.attrs.setdefault("class", "form-control")
 
+    def add_custom_fields(self) -> None:
+        """A form field per active custom field of the model (opted in with
+        ``CustomFieldsMixin``), named ``custom__<code>``, after the model's own fields."""
+        self.custom_definitions = []
+        if not is_opted_in(self._meta.model):
+            return
+        self.fields.pop("custom", None)
+        values = self.instance.custom or {}
+        for defn in definitions(self._meta.model):
+            current = values.get(defn.code)
+            self.fields[defn.param] = form_field(defn, current)
+            if self.instance.pk:
+                self.initial[defn.param] = form_initial(defn, current)
+            elif defn.default is not None:
+                self.initial.setdefault(defn.param, form_initial(defn, defn.default))
+            self.custom_definitions.append(defn)
+
+    @property
+    def first_custom_field(self) -> str | None:
+        """Where the form template puts the "Custom fields" heading."""
+        for defn in self.custom_definitions:
+            if defn.param in self.fields:
+                return defn.param
+        return None
+
     def clean(self):
         data = super().clean()
         version = data.get("version")
         if self.instance.pk and version is not None and version != self.instance.version:
             raise StaleObjectError(self.instance)
+        if self.custom_definitions:
+            values = {
+                d.code: data.get(d.param)
+                for d in self.custom_definitions
+                if d.param in data and d.param not in self.errors
+            }
+            try:
+                self.custom_values = clean_custom_values(
+                    self._meta.model,
+                    values,
+                    existing=self.instance.custom,
+                    creating=self.instance.pk is None,
+                )
+            except ValidationError as exc:
+                for code, errors in exc.message_dict.items():
+                    name = f"custom__{code}"
+                    if name not in self.errors:
+                        self.add_error(name if name in self.fields else None, errors)
         return data
 
     def save(self, commit: bool = True):
         obj = super().save(commit=False)
+        if self.custom_definitions and hasattr(self, "custom_values"):
+            obj.custom = self.custom_values
         version = self.cleaned_data.get("version")
         if obj.pk and version is not None:
             obj.version = version  # the save is conditional on this version

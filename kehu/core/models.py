@@ -53,6 +53,69 @@ class RestrictedManager(models.Manager.from_queryset(RestrictedQuerySet)):
     pass
 
 
+class SoftDeleteQuerySet(RestrictedQuerySet):
+    def alive(self) -> SoftDeleteQuerySet:
+        return self.filter(deleted_at__isnull=True)
+
+    def deleted(self) -> SoftDeleteQuerySet:
+        return self.filter(deleted_at__isnull=False)
+
+
+class SoftDeleteManager(models.Manager.from_queryset(SoftDeleteQuerySet)):
+    """The default manager of soft-deletable models: deleted records are not there at all, so
+    lists, search, the API, exports and form choices never show them."""
+
+    def get_queryset(self):
+        return super().get_queryset().filter(deleted_at__isnull=True)
+
+
+class AllRecordsManager(models.Manager.from_queryset(SoftDeleteQuerySet)):
+    """Deleted records included (recycle bin, restore, purge, merge history)."""
+
+
+class SoftDeleteModel(models.Model):
+    """Mixin: ``delete`` through the views, the API and ``bulk_delete`` only marks the record.
+
+    Put it before the base model (``class Customer(SoftDeleteModel, OwnedModel)``). The record
+    disappears from ``objects`` (``all_objects`` still has it), can be restored within the
+    retention period, and is hard-deleted by the daily purge (``kehu.core.records``).
+    """
+
+    deleted_at = models.DateTimeField(
+        _("deleted at"), null=True, blank=True, editable=False, db_index=True
+    )
+    deleted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("deleted by"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="+",
+    )
+
+    objects = SoftDeleteManager()
+    all_objects = AllRecordsManager()
+
+    #: Accessor names of reverse relations soft-deleted together with the record and restored
+    #: with it (e.g. a customer's "contacts").
+    soft_delete_cascade: ClassVar[tuple[str, ...]] = ()
+    audit_exclude: ClassVar[tuple[str, ...]] = (
+        "updated_at",
+        "updated_by",
+        "version",
+        "deleted_at",
+        "deleted_by",
+    )
+
+    class Meta:
+        abstract = True
+
+    @property
+    def is_deleted(self) -> bool:
+        return self.deleted_at is not None
+
+
 class BaseModel(models.Model):
     """Created/updated by and at, an optimistic-lock version, and an audit record on every save.
 
@@ -105,13 +168,15 @@ class BaseModel(models.Model):
             kwargs["update_fields"] = set(update_fields) | {"version", "updated_at", "updated_by"}
         with transaction.atomic(using=kwargs.get("using")):
             if adding:
-                changes = {
-                    k: [None, v]
-                    for k, v in self.audit_snapshot().items()
-                    if k not in self.audit_exclude and v not in (None, "")
-                }
+                changes = self.audit_expand(
+                    {
+                        k: [None, v]
+                        for k, v in self.audit_snapshot().items()
+                        if k not in self.audit_exclude and v not in (None, "")
+                    }
+                )
             else:
-                changes = self.audit_diff()
+                changes = self.audit_expand(self.audit_diff())
                 self._expected_version = self.version
                 self.version += 1
             try:
@@ -145,11 +210,13 @@ class BaseModel(models.Model):
             AuditLog.record(
                 self,
                 AuditLog.Action.DELETE,
-                {
-                    k: [v, None]
-                    for k, v in self.audit_snapshot().items()
-                    if k not in self.audit_exclude and v not in (None, "")
-                },
+                self.audit_expand(
+                    {
+                        k: [v, None]
+                        for k, v in self.audit_snapshot().items()
+                        if k not in self.audit_exclude and v not in (None, "")
+                    }
+                ),
             )
             return super().delete(*args, **kwargs)
 
@@ -158,6 +225,14 @@ class BaseModel(models.Model):
         instance = super().from_db(db, field_names, values)
         instance._loaded_values = dict(zip(field_names, values, strict=False))
         return instance
+
+    def audit_expand(self, changes: dict[str, list[Any]]) -> dict[str, list[Any]]:
+        """Hook: turn a changed composite value into one entry per part (custom fields)."""
+        return changes
+
+    def refresh_from_db(self, *args, **kwargs) -> None:
+        super().refresh_from_db(*args, **kwargs)
+        self._loaded_values = self.audit_snapshot()  # later diffs start from the fresh values
 
     def audit_snapshot(self) -> dict[str, Any]:
         deferred = self.get_deferred_fields()
@@ -185,6 +260,59 @@ class BaseModel(models.Model):
             if field.to_python(old) != field.to_python(new):
                 diff[name] = [old, new]
         return diff
+
+
+class CustomFieldsMixin(models.Model):
+    """Opt a model into custom fields (自定义字段): values in one ``custom`` JSON column, checked
+    against the administrator's definitions (``kehu.core.customfields``); the base form,
+    filter set, serializer, list, detail, export and global search pick them up by themselves.
+
+    Put it before the base class (``class Customer(CustomFieldsMixin, OwnedModel)``) so the
+    audit trail records one entry per field (``custom.<code>: [old, new]``).
+    """
+
+    custom = models.JSONField(
+        _("custom fields"),
+        default=dict,
+        blank=True,
+        encoder=DjangoJSONEncoder,
+        # raw inserts (bulk loaders, SQL) that omit the column get an empty object
+        db_default=models.Value({}, output_field=models.JSONField()),
+    )
+
+    class Meta:
+        abstract = True
+
+    @classmethod
+    def from_db(cls, db, field_names, values):
+        instance = super().from_db(db, field_names, values)
+        loaded = getattr(instance, "_loaded_values", None)
+        if loaded is not None and isinstance(loaded.get("custom"), dict):
+            loaded["custom"] = dict(loaded["custom"])  # edits of instance.custom stay visible
+        return instance
+
+    def audit_snapshot(self) -> dict[str, Any]:
+        snapshot = super().audit_snapshot()
+        if isinstance(snapshot.get("custom"), dict):
+            snapshot["custom"] = dict(snapshot["custom"])
+        return snapshot
+
+    def audit_expand(self, changes: dict[str, list[Any]]) -> dict[str, list[Any]]:
+        changes = super().audit_expand(changes)
+        if "custom" not in changes:
+            return changes
+        old, new = changes.pop("custom")
+        old, new = old or {}, new or {}
+        for code in sorted(set(old) | set(new)):
+            if old.get(code) != new.get(code):
+                changes[f"custom.{code}"] = [old.get(code), new.get(code)]
+        return changes
+
+    def clean(self) -> None:
+        super().clean()
+        from .customfields import check_custom_values
+
+        check_custom_values(self)
 
 
 class TreeNode(BaseModel):
@@ -249,6 +377,7 @@ class AuditLog(models.Model):
         DELETE = "delete", _("Deleted")
         MERGE = "merge", _("Merged")
         RESTORE = "restore", _("Restored")
+        ERASE = "erase", _("Personal data erased")
         PERMISSION = "permission", _("Permission changed")
         LOGIN = "login", _("Logged in")
         EXPORT = "export", _("Exported")

@@ -51,6 +51,14 @@ class ObjectType:
     deletable: bool = True
     #: Permissions needed on top of the model permission for every page and link of this type.
     extra_perms: tuple[str, ...] = ()
+    #: Extra pages linked from the list page header (recycle bin, merge history …).
+    list_links: list[Page] = field(default_factory=list)
+
+    def links_for(self, user) -> list[Page]:
+        return [p for p in self.list_links if p.perm is None or user.has_perm(p.perm)]
+
+    #: The plural used in page paths and the API (``/api/<plural>/``); default: name + "s".
+    plural: str = ""
 
     def allows(self, user, action: str = "view") -> bool:
         return user.has_perm(self.perm(action)) and all(user.has_perm(p) for p in self.extra_perms)
@@ -73,6 +81,15 @@ class ObjectType:
     @property
     def app_label(self) -> str:
         return self.model._meta.app_label
+
+    @property
+    def plural_name(self) -> str:
+        return self.plural or f"{self.name}s"
+
+    @property
+    def api_path(self) -> str:
+        """``/api/<plural>/``, where the app registers the viewset."""
+        return f"/api/{self.plural_name}/"
 
     def url_name(self, action: str) -> str:
         return f"{self.namespace}:{self.name}_{action}"

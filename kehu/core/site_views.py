@@ -21,6 +21,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_protect
 from django.views.decorators.http import require_POST
 
+from .actions import mark_notifications_read
 from .forms import LoginForm
 from .models import Attachment, AuditLog, BackgroundJob, Notification
 from .permissions import SpecialPermission
@@ -131,12 +132,16 @@ def search(request):
     if q:
         from django.db.models import Q
 
+        from .customfields import custom_search_q, is_opted_in
+
         for ot in registry.values():
             if not ot.search_fields or not ot.allows(request.user):
                 continue
             cond = Q()
             for f in ot.search_fields:
                 cond |= Q(**{f"{f}__icontains": q})
+            if is_opted_in(ot.model):
+                cond |= custom_search_q(ot.model, q)
             hits = list(ot.model.objects.visible_to(request.user).filter(cond).order_by("-pk")[:10])
             if hits:
                 groups.append({"object_type": ot, "hits": hits, "label": ot.verbose_name_plural()})
@@ -157,10 +162,7 @@ def inbox(request):
 @login_required
 @require_POST
 def mark_read(request, pk=None):
-    items = Notification.objects.filter(recipient=request.user, read_at__isnull=True)
-    if pk is not None:
-        items = items.filter(pk=pk)
-    items.update(read_at=timezone.now())
+    mark_notifications_read(user=request.user, pk=pk)
     return redirect(request.POST.get("next") or "core:inbox")
 
 

@@ -111,3 +111,22 @@ def export_job(job: BackgroundJob) -> str:
         {"object_type": ot.label, "rows": n, "filters": params.get("filters", {})},
     )
     return _("%(count)s rows exported.") % {"count": f"{n:,}"}
+
+
+@shared_task(name="kehu.purge_recycle_bin", ignore_result=True)
+def purge_recycle_bin() -> dict[str, list[int]]:
+    """Daily: hard-delete soft-deleted records older than the retention period (audited)."""
+    from kehu.system.params import get_params
+
+    from .records import is_soft_deletable, purge_expired
+    from .registry import registry
+
+    days = get_params().recycle_retention_days
+    result = {}
+    for label, ot in sorted(registry.items()):
+        if is_soft_deletable(ot.model):
+            purged, skipped = purge_expired(model=ot.model, retention_days=days)
+            result[label] = [purged, skipped]
+            if purged or skipped:
+                log.info("purge %s: %s purged, %s skipped", label, purged, skipped)
+    return result

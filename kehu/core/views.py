@@ -24,11 +24,13 @@ from django.views import View
 from django.views.generic import TemplateView
 
 from . import actions
+from .customfields import definitions, is_opted_in
 from .errors import StaleObjectError
 from .export import csv_stream, export_columns, export_queryset
 from .models import AuditLog
 from .pagination import keyset_page
 from .permissions import SpecialPermission
+from .records import dependents, is_soft_deletable
 from .registry import ObjectType
 
 PAGE_SIZES = (25, 50, 100)
@@ -73,6 +75,7 @@ class RestrictedObjectMixin(LoginRequiredMixin):
             "can_delete": ot.deletable and self.request.user.has_perm(ot.perm("delete")),
             "can_export": self.request.user.has_perm(SpecialPermission.EXPORT),
             "owned": ot.model.owner_path is not None,
+            "list_links": ot.links_for(self.request.user),
         }
 
 
@@ -136,7 +139,11 @@ class ObjectListView(RestrictedObjectMixin, TemplateView):
             return "?" + p.urlencode()
 
         columns = []
-        for name in ot.visible(ot.columns, self.request.user):
+        for name in list_columns(ot, self.request.user):
+            if name.startswith("custom."):
+                defn = custom_definition(ot, name)
+                columns.append({"name": name, "label": defn.label(), "sort_url": None})
+                continue
             field = ot.model._meta.get_field(name)
             sortable = name in ot.sortable
             next_sort = f"-{name}" if sort == name else name
@@ -203,7 +210,34 @@ class ObjectListView(RestrictedObjectMixin, TemplateView):
         return redirect("core:job_detail", pk=job.pk)
 
 
+def list_columns(object_type: ObjectType, user) -> list[str]:
+    """The list page's columns: the object type's, then the custom fields shown in lists."""
+    names = object_type.visible(object_type.columns, user)
+    if is_opted_in(object_type.model):
+        names += [
+            d.key for d in definitions(object_type.model) if d.show_in_list and d.key not in names
+        ]
+    return names
+
+
+def custom_definition(object_type: ObjectType, name: str):
+    """The definition behind a ``custom.<code>`` column (inactive ones too: nothing breaks)."""
+    from .customfields import definition
+
+    defn = definition(object_type.model, name.removeprefix("custom."))
+    if defn is None:
+        raise ValueError(f"{object_type.label} has no custom field {name!r}")
+    return defn
+
+
 def cell(obj, name: str):
+    if name.startswith("custom."):
+        from .customfields import definition
+
+        code = name.removeprefix("custom.")
+        defn = definition(type(obj), code)
+        value = (obj.custom or {}).get(code)
+        return defn.display(value) if defn else value
     field = obj._meta.get_field(name)
     if field.choices:
         return getattr(obj, f"get_{name}_display")()
@@ -223,8 +257,14 @@ class ObjectDetailView(RestrictedObjectMixin, TemplateView):
         ot = self.object_type
         fields = []
         for name in ot.visible(ot.detail_fields or ot.columns, self.request.user):
+            if name.startswith("custom."):
+                continue
             field = ot.model._meta.get_field(name)
             fields.append((field.verbose_name, cell(obj, name)))
+        if is_opted_in(ot.model):
+            values = obj.custom or {}
+            for defn in definitions(ot.model):
+                fields.append((defn.label(), defn.display(values.get(defn.code))))
         ctx.update(
             object=obj,
             fields=fields,
@@ -287,13 +327,20 @@ class ObjectDeleteView(RestrictedObjectMixin, TemplateView):
 
     def get_context_data(self, **kwargs):
         ctx = super().get_context_data(**kwargs) | self.base_context()
-        ctx["object"] = self.get_editable_object(kwargs["pk"])
+        obj = self.get_editable_object(kwargs["pk"])
+        ctx["object"] = obj
+        ctx["soft"] = is_soft_deletable(type(obj))
+        ctx["dependents"] = dependents(obj)
+        if ctx["soft"]:
+            from kehu.system.params import get_params
+
+            ctx["retention_days"] = get_params().recycle_retention_days
         return ctx
 
     def post(self, request, *args, **kwargs):
         obj = self.get_editable_object(kwargs["pk"])
         try:
-            obj.delete()
+            actions.delete_record(obj=obj, user=request.user)
         except ProtectedError:
             messages.error(
                 request,
@@ -332,13 +379,13 @@ class ObjectBulkDeleteView(RestrictedObjectMixin, View):
 
 
 def object_urls(object_type: ObjectType) -> list:
-    n = object_type.name
+    n, p = object_type.name, object_type.plural_name
     kw = {"object_type": object_type}
     return [
-        path(f"{n}s/", ObjectListView.as_view(**kw), name=f"{n}_list"),
-        path(f"{n}s/add/", ObjectEditView.as_view(**kw), name=f"{n}_add"),
-        path(f"{n}s/bulk-delete/", ObjectBulkDeleteView.as_view(**kw), name=f"{n}_bulk_delete"),
-        path(f"{n}s/<int:pk>/", ObjectDetailView.as_view(**kw), name=f"{n}_detail"),
-        path(f"{n}s/<int:pk>/edit/", ObjectEditView.as_view(**kw), name=f"{n}_edit"),
-        path(f"{n}s/<int:pk>/delete/", ObjectDeleteView.as_view(**kw), name=f"{n}_delete"),
+        path(f"{p}/", ObjectListView.as_view(**kw), name=f"{n}_list"),
+        path(f"{p}/add/", ObjectEditView.as_view(**kw), name=f"{n}_add"),
+        path(f"{p}/bulk-delete/", ObjectBulkDeleteView.as_view(**kw), name=f"{n}_bulk_delete"),
+        path(f"{p}/<int:pk>/", ObjectDetailView.as_view(**kw), name=f"{n}_detail"),
+        path(f"{p}/<int:pk>/edit/", ObjectEditView.as_view(**kw), name=f"{n}_edit"),
+        path(f"{p}/<int:pk>/delete/", ObjectDeleteView.as_view(**kw), name=f"{n}_delete"),
     ]

@@ -10,3 +10,7 @@ class CustomersConfig(AppConfig):
     def ready(self) -> None:
         # actions: registers the lifecycle signals and the handover of customers.
         from . import actions, dictionaries, object_types  # noqa: F401
+        from .actions.activity import register_activity_erasure, register_activity_handover
+
+        register_activity_handover()
+        register_activity_erasure()

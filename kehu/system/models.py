@@ -249,6 +249,13 @@ class SystemParameters(BaseModel):
             "campaign reaches the same customer."
         ),
     )
+    recycle_retention_days = models.PositiveSmallIntegerField(
+        _("days deleted records stay in the recycle bin"),
+        default=30,
+        help_text=_(
+            "Deleted customers and contacts can be restored for this many days; then they are purged."
+        ),
+    )
     quote_amount_decimals = models.PositiveSmallIntegerField(_("quote amount decimals"), default=2)
     quote_quantity_decimals = models.PositiveSmallIntegerField(
         _("quote quantity decimals"), default=2
@@ -426,3 +433,85 @@ class PriceListItem(BaseModel):
 
     def __str__(self) -> str:
         return f"{self.product} · {self.customer_level}: {self.price}"
+
+
+def custom_field_object_types() -> list[tuple[str, str]]:
+    """Object types that opted into custom fields (their model has ``CustomFieldsMixin``)."""
+    from kehu.core.customfields import is_opted_in
+    from kehu.core.registry import registry
+
+    return [
+        (label, str(ot.verbose_name_plural()).capitalize())
+        for label, ot in sorted(registry.items())
+        if is_opted_in(ot.model)
+    ]
+
+
+class CustomField(BaseModel):
+    """A custom field (自定义字段) of an object type, defined by an administrator without a
+    migration; the values live in the record's ``custom`` JSON column (see
+    :class:`kehu.core.models.CustomFieldsMixin`) and are read through a versioned cache."""
+
+    class Kind(models.TextChoices):
+        TEXT = "text", _("Text")
+        NUMBER = "number", _("Number")
+        DATE = "date", _("Date")
+        CHOICE = "choice", _("Choice")
+        MULTICHOICE = "multichoice", _("Multiple choice")
+        BOOLEAN = "boolean", _("Yes / no")
+
+    object_type = models.CharField(
+        _("object type"), max_length=60, choices=custom_field_object_types
+    )
+    code = models.CharField(
+        _("code"),
+        max_length=40,
+        validators=[
+            RegexValidator(
+                r"^[A-Za-z][A-Za-z0-9]*(_[A-Za-z0-9]+)*$",
+                _(
+                    "Use letters, digits and single underscores, starting with a letter "
+                    "(e.g. source_channel)."
+                ),
+            )
+        ],
+        help_text=_("Used in the API, filters, imports and exports; cannot change later."),
+    )
+    label_zh = models.CharField(_("Chinese label"), max_length=100)
+    label_en = models.CharField(_("English label"), max_length=100, blank=True)
+    kind = models.CharField(_("kind"), max_length=12, choices=Kind.choices, default=Kind.TEXT)
+    #: [{"code": ..., "label_zh": ..., "label_en": ...}] for choice and multiple-choice fields.
+    choices = models.JSONField(_("choices"), default=list, blank=True)
+    required = models.BooleanField(_("required"), default=False)
+    default = models.JSONField(_("default value"), null=True, blank=True)
+    help_text = models.CharField(_("help text"), max_length=200, blank=True)
+    min_value = models.DecimalField(
+        _("minimum"), max_digits=20, decimal_places=6, null=True, blank=True
+    )
+    max_value = models.DecimalField(
+        _("maximum"), max_digits=20, decimal_places=6, null=True, blank=True
+    )
+    order = models.IntegerField(_("order"), default=0)
+    is_active = models.BooleanField(_("active"), default=True)
+    show_in_list = models.BooleanField(_("show in lists"), default=False)
+    filterable = models.BooleanField(_("filterable"), default=False)
+    searchable = models.BooleanField(_("searchable"), default=False)
+
+    class Meta:
+        verbose_name = _("custom field")
+        verbose_name_plural = _("custom fields")
+        ordering = ["object_type", "order", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["object_type", "code"], name="custom_field_code_once")
+        ]
+
+    def __str__(self) -> str:
+        return self.label()
+
+    def label(self, language: str | None = None) -> str:
+        from django.utils.translation import get_language
+
+        language = language or get_language() or "zh-hans"
+        if language.startswith("en") and self.label_en:
+            return self.label_en
+        return self.label_zh

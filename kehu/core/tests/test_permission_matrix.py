@@ -58,7 +58,7 @@ def urls(ot, pk):
         "detail": reverse(ot.url_name("detail"), args=[pk]),
         "edit": reverse(ot.url_name("edit"), args=[pk]),
         "delete": reverse(ot.url_name("delete"), args=[pk]),
-        "api": f"/api/{ot.name}s/{pk}/",
+        "api": f"{ot.api_path}{pk}/",
     }
 
 
@@ -82,7 +82,7 @@ def test_outside_view_scope_gets_404_and_no_data(client, people, label, who):
     assert listing.status_code == 200
     assert str(obj) not in listing.content.decode()
     assert u["detail"] not in listing.content.decode()
-    api_list = client.get(f"/api/{ot.name}s/").json()
+    api_list = client.get(ot.api_path).json()
     assert obj.pk not in [row["id"] for row in api_list["results"]]
     search = client.get(reverse("core:search"), {"q": str(obj)})
     assert search.status_code == 200
@@ -155,7 +155,7 @@ def test_without_functional_permission_every_path_is_403(client, make_user, labe
     assert client.get(u["detail"]).status_code == 403
     assert client.get(u["edit"]).status_code == 403
     assert client.post(u["delete"]).status_code == 403
-    assert client.get(f"/api/{ot.name}s/").status_code == 403
+    assert client.get(ot.api_path).status_code == 403
     assert client.get(u["api"]).status_code == 403
     assert client.delete(u["api"]).status_code == 403
     assert ot.model.objects.filter(pk=obj.pk).exists()

@@ -113,6 +113,34 @@ def test_notifications_dedupe_and_inbox(client, make_user):
     assert Notification.objects.filter(read_at__isnull=True).count() == 0
 
 
+@pytest.mark.django_db
+def test_unread_badge_is_cached_and_follows_every_inbox_change(
+    client, make_user, django_assert_num_queries
+):
+    from kehu.core.actions import unread_count
+
+    user = make_user()
+    other = make_user()
+    notify(recipients=[user], title="一")
+    assert unread_count(user) == 1
+    with django_assert_num_queries(0):
+        assert unread_count(user) == 1
+    notify(recipients=[user, other], title="二")
+    assert unread_count(user) == 2
+    client.force_login(user)
+    assert 'data-unread="2"' in client.get(reverse("core:inbox")).content.decode()
+    first = Notification.objects.filter(recipient=user).earliest("pk")
+    client.post(reverse("core:mark_read", args=[first.pk]))
+    assert unread_count(user) == 1
+    client.post(reverse("core:mark_all_read"))
+    assert unread_count(user) == 0
+    Notification.objects.create(recipient=user, title="三")
+    assert unread_count(user) == 1
+    Notification.objects.filter(recipient=user, read_at__isnull=True).get().delete()
+    assert unread_count(user) == 0
+    assert unread_count(other) == 1
+
+
 def test_mnemonic_from_pinyin_initials():
     from kehu.customers.actions import mnemonic_for
 

@@ -8,7 +8,10 @@ from kehu.core.api import BaseModelSerializer, RestrictedModelViewSet
 from kehu.core.registry import get_object_type
 
 from .. import actions
+from ..actions.recordops import CONTACT_MERGE
 from ..models import CONTACT_FIELDS, CUSTOMER_FIELDS, OWNERSHIP_FIELDS, Contact, Customer
+from .matching import DuplicateCheckCreateMixin
+from .recordops import RecordOperationsMixin
 
 
 def _apply(instance, data: dict):
@@ -71,7 +74,7 @@ class CustomerSerializer(BaseModelSerializer):
         return fields
 
 
-class CustomerViewSet(RestrictedModelViewSet):
+class CustomerViewSet(DuplicateCheckCreateMixin, RecordOperationsMixin, RestrictedModelViewSet):
     serializer_class = CustomerSerializer
 
     @property
@@ -119,8 +122,9 @@ class ContactSerializer(BaseModelSerializer):
         return fields
 
 
-class ContactViewSet(RestrictedModelViewSet):
+class ContactViewSet(DuplicateCheckCreateMixin, RecordOperationsMixin, RestrictedModelViewSet):
     serializer_class = ContactSerializer
+    merge_kind = CONTACT_MERGE
 
     @property
     def object_type(self):

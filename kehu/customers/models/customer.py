@@ -8,11 +8,12 @@ from decimal import Decimal
 from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
 from django.db import models
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from kehu.core.fields import MoneyField
-from kehu.core.models import OwnedModel
+from kehu.core.models import CustomFieldsMixin, OwnedModel, SoftDeleteModel
 
 PHONE_CHARS = re.compile(r"^[0-9 +\-()]+$")
 PHONE_ERROR = _(
@@ -82,7 +83,9 @@ class LifecycleStage(models.TextChoices):
     RECOVERY = "recovery", _("Recovery")
 
 
-class Customer(OwnedModel):
+class Customer(SoftDeleteModel, CustomFieldsMixin, OwnedModel):
+    """A customer; deleting one moves it (with its contacts) to the recycle bin."""
+
     class Kind(models.TextChoices):
         COMPANY = "company", _("Company")
         INDIVIDUAL = "individual", _("Individual")
@@ -90,7 +93,6 @@ class Customer(OwnedModel):
     number = models.CharField(
         _("customer number"),
         max_length=30,
-        unique=True,
         blank=True,
         help_text=_("Leave empty to number the customer automatically."),
     )
@@ -142,10 +144,32 @@ class Customer(OwnedModel):
     )
     lifecycle_since = models.DateTimeField(_("in this stage since"), null=True, blank=True)
 
+    merged_into = models.ForeignKey(
+        "customers.CustomerMerge",
+        verbose_name=_("merged by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="+",
+    )
+
+    soft_delete_cascade = ("contacts",)
+
     class Meta:
         verbose_name = _("customer")
         verbose_name_plural = _("customers")
         ordering = ["-id"]
+        default_manager_name = "objects"
+        constraints = [
+            # Deleted customers (recycle bin, merged losers) do not hold their number.
+            models.UniqueConstraint(
+                fields=["number"],
+                condition=Q(deleted_at__isnull=True),
+                name="customer_number_unique",
+                violation_error_message=_("A customer with this customer number already exists."),
+            )
+        ]
         indexes = [
             models.Index(fields=["name", "id"]),
             models.Index(fields=["owner", "id"]),
@@ -164,7 +188,7 @@ class Customer(OwnedModel):
         return reverse("customers:customer_detail", args=[self.pk])
 
 
-class Contact(OwnedModel):
+class Contact(SoftDeleteModel, CustomFieldsMixin, OwnedModel):
     """A person at a customer. Data permissions follow the customer (its owner and department);
     the contact's own owner/department columns are kept equal to the customer's."""
 
@@ -218,11 +242,21 @@ class Contact(OwnedModel):
     hobbies = models.CharField(_("hobbies"), max_length=255, blank=True)
     notes = models.TextField(_("notes"), blank=True)
     is_primary = models.BooleanField(_("primary contact"), default=False)
+    merged_into = models.ForeignKey(
+        "customers.ContactMerge",
+        verbose_name=_("merged by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="+",
+    )
 
     class Meta:
         verbose_name = _("contact")
         verbose_name_plural = _("contacts")
         ordering = ["-id"]
+        default_manager_name = "objects"
         indexes = [
             models.Index(fields=["customer", "id"]),
             models.Index(fields=["name", "id"]),

@@ -32,6 +32,29 @@ CUSTOMER = register(
         api_select_related=["parent"],
         # The parent company has its own card on the customer page.
         detail_fields=[f for f in (*CUSTOMER_FIELDS, *OWNERSHIP_FIELDS) if f != "parent"],
+        list_links=[
+            Page(
+                "customers",
+                _("Merge"),
+                "customers:customer_merge",
+                "system.merge_records",
+                "bi-union",
+            ),
+            Page(
+                "customers",
+                _("Merge history"),
+                "customers:customer_merge_list",
+                None,
+                "bi-clock-history",
+            ),
+            Page(
+                "customers",
+                _("Recycle bin"),
+                "customers:recycle_bin",
+                "customers.delete_customer",
+                "bi-trash3",
+            ),
+        ],
     )
 )
 
@@ -71,5 +94,28 @@ CONTACT = register(
         select_related=["customer"],
         api_select_related=["customer"],
         detail_fields=[*CONTACT_FIELDS, *OWNERSHIP_FIELDS],
+        list_links=[
+            Page(
+                "customers",
+                _("Merge"),
+                "customers:contact_merge",
+                "system.merge_records",
+                "bi-union",
+            ),
+            Page(
+                "customers",
+                _("Merge history"),
+                "customers:contact_merge_list",
+                None,
+                "bi-clock-history",
+            ),
+            Page(
+                "customers",
+                _("Recycle bin"),
+                "customers:contact_recycle_bin",
+                "customers.delete_contact",
+                "bi-trash3",
+            ),
+        ],
     )
 )

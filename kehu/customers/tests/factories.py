@@ -31,3 +31,29 @@ def contact(owner, n: int = 1, **kw) -> Contact:
     )
     obj.save()
     return obj
+
+
+@factory("customers.activity")
+def activity(owner, n: int = 1, **kw):
+    """An activity with a new customer owned by ``owner`` (unless ``customer`` is given)."""
+    import datetime
+
+    from django.utils import timezone
+
+    from kehu.customers.models import Activity
+
+    cust = kw.pop("customer", None) or customer(
+        owner, n, number=f"A{owner.pk:04d}{n:05d}", name=f"活动客户{owner.pk}-{n}"
+    )
+    obj = Activity(
+        customer=cust,
+        kind=kw.pop("kind", Activity.Kind.CALL),
+        subject=kw.pop("subject", f"电话回访{owner.pk}-{n}"),
+        start_at=kw.pop("start_at", timezone.now() - datetime.timedelta(hours=n)),
+        status=kw.pop("status", Activity.Status.DONE),
+        owner=kw.pop("activity_owner", owner),
+        department=owner.department,
+        **kw,
+    )
+    obj.save()
+    return obj

@@ -6,6 +6,7 @@ from __future__ import annotations
 from kehu.core.views import ObjectDetailView, ObjectEditView
 
 from ..models import Contact, Customer
+from .activity import customer_activity_context
 
 
 class CustomerDetailView(ObjectDetailView):
@@ -35,6 +36,10 @@ class CustomerDetailView(ObjectDetailView):
 
         ctx["lifecycle_badge"] = STAGE_COLORS[customer.lifecycle_stage][0]
         ctx["can_view_care"] = user.has_perm("customers.view_caretask")
+        ctx["merges"] = list(customer.merges.select_related("user")[:10])
+        ctx["aliases"] = list(customer.aliases.all()[:20])
+
+        ctx.update(customer_activity_context(self.request, customer))
         return ctx
 
 

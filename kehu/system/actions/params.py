@@ -52,6 +52,7 @@ PARAMETER_FIELDS = [
     "receivable_reminder_days",
     "care_reminder_days",
     "care_suppression_days",
+    "recycle_retention_days",
     *DECIMAL_FIELDS,
     "work_start",
     "work_end",
@@ -111,6 +112,10 @@ def validate_parameters(values: dict) -> None:
                 "work_weekdays",
                 _("Enter distinct weekday numbers from 1 (Monday) to 7 (Sunday), e.g. 12345."),
             )
+    if "recycle_retention_days" in values:
+        value = values["recycle_retention_days"]
+        if not isinstance(value, int) or isinstance(value, bool) or not 1 <= value <= 3650:
+            error("recycle_retention_days", _("Enter a number of days from 1 to 3650."))
     start, end = values.get("work_start"), values.get("work_end")
     for name, value in (("work_start", start), ("work_end", end)):
         if name in values and not isinstance(value, datetime.time):

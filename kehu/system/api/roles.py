@@ -6,16 +6,26 @@ from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, permissions, serializers, viewsets
+from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound
 from rest_framework.exceptions import PermissionDenied as DRFPermissionDenied
+from rest_framework.response import Response
 
 from kehu.core.api import BaseModelSerializer, RestrictedModelViewSet
 from kehu.core.drf import ModelPermission
 from kehu.core.permissions import DataScope, SpecialPermission
 from kehu.core.registry import find_object_type
 
-from ..actions.roles import delete_role, save_role, share_record, unshare_record
+from ..actions.roles import (
+    delete_role,
+    permission_key,
+    save_role,
+    share_record,
+    unshare_record,
+    update_role_permissions,
+)
 from ..filters.roles import with_user_count
 from ..models import Department, RecordShare, Role, User
 from ..object_types.roles import ROLE
@@ -64,8 +74,51 @@ class RoleSerializer(BaseModelSerializer):
         return attrs
 
 
+_SCOPES = [(c.value, c.label) for c in DataScope]
+
+
+class ScopePairSerializer(serializers.Serializer):
+    view = serializers.ChoiceField(choices=_SCOPES)
+    edit = serializers.ChoiceField(choices=_SCOPES)
+
+
+class RolePermissionsSerializer(serializers.Serializer):
+    """Everything the role editor shows, as one document: read it, change it, write it back."""
+
+    permissions = serializers.ListField(
+        child=serializers.CharField(), help_text="Complete set of 'app.codename' permissions."
+    )
+    scopes = serializers.DictField(
+        child=ScopePairSerializer(),
+        help_text="Per-object-type data scopes; types left out use the role's defaults.",
+    )
+    default_view_scope = serializers.ChoiceField(choices=_SCOPES)
+    default_edit_scope = serializers.ChoiceField(choices=_SCOPES)
+    departments = serializers.ListField(child=serializers.IntegerField(), required=False)
+    users = serializers.ListField(child=serializers.IntegerField(), required=False)
+    version = serializers.IntegerField()
+
+
+def role_permissions_document(role: Role) -> dict:
+    return {
+        "permissions": sorted(
+            permission_key(p) for p in role.permissions.select_related("content_type")
+        ),
+        "scopes": {
+            s.object_type: {"view": s.view_scope, "edit": s.edit_scope}
+            for s in role.data_scopes.all()
+        },
+        "default_view_scope": role.default_view_scope,
+        "default_edit_scope": role.default_edit_scope,
+        "departments": sorted(role.departments.values_list("pk", flat=True)),
+        "users": sorted(role.users.values_list("pk", flat=True)),
+        "version": role.version,
+    }
+
+
 class RoleViewSet(RestrictedModelViewSet):
-    """Roles: name, description and default scopes. Permissions change in the role editor."""
+    """Roles: name, description and default scopes; ``/permissions/`` is the role editor's
+    document (functional and special permissions, data scopes, holders)."""
 
     serializer_class = RoleSerializer
     permission_classes = [ManageUsersPermission]
@@ -90,6 +143,39 @@ class RoleViewSet(RestrictedModelViewSet):
 
     def perform_destroy(self, instance):
         delete_role(role=instance, actor=self.request.user)
+
+    @extend_schema(methods=["GET"], responses=RolePermissionsSerializer, summary="Role permissions")
+    @extend_schema(
+        methods=["PUT"],
+        request=RolePermissionsSerializer,
+        responses=RolePermissionsSerializer,
+        summary="Replace role permissions",
+    )
+    @action(detail=True, methods=["get", "put"], url_path="permissions")
+    def role_permissions(self, request, pk=None):
+        """Read or replace the role's permissions in one audited transaction; a stale
+        ``version`` answers 409. Departments and users left out keep their current holders."""
+        role = self.get_object()
+        if request.method == "GET":
+            return Response(role_permissions_document(role))
+        if not request.user.has_perm(self.object_type.perm("change")):
+            raise DRFPermissionDenied()
+        body = RolePermissionsSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        data = body.validated_data
+        update_role_permissions(
+            role=role,
+            permissions=set(data["permissions"]),
+            scopes={k: (v["view"], v["edit"]) for k, v in data["scopes"].items()},
+            default_view=data["default_view_scope"],
+            default_edit=data["default_edit_scope"],
+            department_ids=data.get("departments", role.departments.values_list("pk", flat=True)),
+            user_ids=data.get("users", role.users.values_list("pk", flat=True)),
+            actor=request.user,
+            version=data["version"],
+        )
+        role.refresh_from_db()
+        return Response(role_permissions_document(role))
 
 
 class ShareSerializer(serializers.ModelSerializer):

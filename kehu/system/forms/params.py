@@ -18,6 +18,7 @@ PARAMETER_SECTIONS = [
         _("Reminders"),
         ["receivable_reminder_days", "care_reminder_days", "care_suppression_days"],
     ),
+    (_("Recycle bin"), ["recycle_retention_days"]),
     (
         _("Decimal places"),
         [

@@ -1,3 +1,3 @@
 """Object types of system set-up, one module per area."""
 
-from . import org, params, products, roles  # noqa: F401
+from . import customfields, org, params, products, roles  # noqa: F401

@@ -1,3 +1,9 @@
 """Factories of system set-up object types, one module per area."""
 
-from . import factories_org, factories_params, factories_products, factories_roles  # noqa: F401
+from . import (  # noqa: F401
+    factories_customfields,
+    factories_org,
+    factories_params,
+    factories_products,
+    factories_roles,
+)

@@ -222,6 +222,7 @@ def page_data(**overrides):
         "receivable_reminder_days": params.receivable_reminder_days,
         "care_reminder_days": params.care_reminder_days,
         "care_suppression_days": params.care_suppression_days,
+        "recycle_retention_days": params.recycle_retention_days,
         "work_start": "09:00",
         "work_end": "18:00",
         "work_weekdays": params.work_weekdays,

@@ -10,8 +10,8 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('customers', '0002_customer_fields_and_contacts'),
-        ('system', '0003_user_manager'),
+        ('customers', '0006_matching'),
+        ('system', '0006_lifecycle'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

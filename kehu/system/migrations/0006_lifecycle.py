@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('system', '0003_user_manager'),
+        ('system', '0005_recordops'),
     ]
 
     operations = [

@@ -1,0 +1,367 @@
+"""Identity resolution actions: scan for duplicates, keep the blocking keys, check at creation,
+decide on a candidate. The scoring itself is pure (``kehu.customers.matching``)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.db.models import Model, Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from .. import matching
+from ..models import Contact, Customer
+from ..models.matching import DuplicateCandidate, MatchKey, MatchScan
+
+Kind = DuplicateCandidate.Kind
+#: The creation-time check shows records at or above this score.
+CHECK_THRESHOLD = 0.75
+#: More changed records than this since the last scan: the nightly run scans everything.
+INCREMENTAL_LIMIT = 5000
+#: Keys shared by more records than this are ignored by look-ups (too common to tell anything).
+KEY_LOOKUP_CAP = 500
+CUSTOMER_VALUES = ("id", "name", "kind", "phone", "fax", "email", "city", "address")
+CONTACT_VALUES = (
+    "id",
+    "name",
+    "mobile",
+    "office_phone",
+    "home_phone",
+    "email",
+    "customer_id",
+    "customer__name",
+)
+
+
+def kind_of(model: type[Model]) -> str:
+    if model is Customer:
+        return Kind.CUSTOMER
+    if model is Contact:
+        return Kind.CONTACT
+    raise ValueError(f"no duplicate matching for {model!r}")
+
+
+def model_of(kind: str) -> type[Model]:
+    return Customer if kind == Kind.CUSTOMER else Contact
+
+
+def profile_of(kind: str, row: dict) -> matching.Profile:
+    """A profile from a values() row or a form's cleaned data (ids, not instances)."""
+    if kind == Kind.CUSTOMER:
+        pkind = (
+            matching.INDIVIDUAL if row.get("kind") == Customer.Kind.INDIVIDUAL else matching.COMPANY
+        )
+        return matching.make_profile(row, kind=pkind, id=row.get("id"))
+    return matching.make_profile(
+        row,
+        kind=matching.CONTACT,
+        id=row.get("id"),
+        customer_name=row.get("customer__name") or "",
+    )
+
+
+def load_profiles(kind: str, qs=None, *, chunk: int = 5000) -> list[matching.Profile]:
+    """Profiles of every record of ``qs`` (default: all of the kind), read in id chunks."""
+    model = model_of(kind)
+    qs = model.objects.all() if qs is None else qs
+    fields = CUSTOMER_VALUES if kind == Kind.CUSTOMER else CONTACT_VALUES
+    out: list[matching.Profile] = []
+    last = 0
+    while True:
+        rows = list(qs.filter(pk__gt=last).order_by("pk").values(*fields)[:chunk])
+        if not rows:
+            return out
+        out.extend(profile_of(kind, row) for row in rows)
+        last = rows[-1]["id"]
+
+
+def _store_keys(kind: str, profiles: Iterable[matching.Profile]) -> None:
+    MatchKey.objects.bulk_create(
+        [MatchKey(kind=kind, object_id=p.id, key=k[:120]) for p in profiles for k in p.keys],
+        batch_size=5000,
+    )
+
+
+@transaction.atomic
+def refresh_keys(*, kind: str, ids: Iterable[int]) -> list[matching.Profile]:
+    """Recompute the blocking keys of some records (after a save, an import, a merge)."""
+    ids = list(ids)
+    profiles: list[matching.Profile] = []
+    for start in range(0, len(ids), 2000):  # bounded IN lists (SQLite's parameter limit)
+        chunk = ids[start : start + 2000]
+        MatchKey.objects.filter(kind=kind, object_id__in=chunk).delete()
+        found = load_profiles(kind, model_of(kind).objects.filter(pk__in=chunk))
+        _store_keys(kind, found)
+        profiles.extend(found)
+    return profiles
+
+
+def _pair_fields(kind: str, a: int, b: int) -> dict:
+    a, b = min(a, b), max(a, b)
+    if kind == Kind.CUSTOMER:
+        return {"kind": kind, "customer_a_id": a, "customer_b_id": b}
+    return {"kind": kind, "contact_a_id": a, "contact_b_id": b}
+
+
+@transaction.atomic
+def store_candidates(
+    *, kind: str, found: Iterable[tuple[matching.Profile, matching.Profile, matching.Score]]
+) -> int:
+    """Add new pairs (audited), refresh the score of open ones; decided pairs stay decided."""
+    from kehu.core.actions import bulk_create_audited
+
+    found = list(found)
+    if not found:
+        return 0
+    prefix = "customer" if kind == Kind.CUSTOMER else "contact"
+    wanted = {(min(a.id, b.id), max(a.id, b.id)): score for a, b, score in found if a.id and b.id}
+    existing: dict[tuple[int, int], tuple[int, str, float]] = {}
+    # every stored pair of the kind: far fewer rows than records, and no huge IN list
+    for row in (
+        DuplicateCandidate.objects.filter(kind=kind)
+        .values_list("pk", f"{prefix}_a_id", f"{prefix}_b_id", "status", "score")
+        .iterator(chunk_size=5000)
+    ):
+        existing[(row[1], row[2])] = (row[0], row[3], row[4])
+    new = []
+    for pair, score in wanted.items():
+        old = existing.get(pair)
+        if old is None:
+            new.append(
+                DuplicateCandidate(
+                    **_pair_fields(kind, *pair), score=score.total, explanation=score.explanation
+                )
+            )
+        elif old[1] == DuplicateCandidate.Status.OPEN and abs(old[2] - score.total) > 0.001:
+            candidate = DuplicateCandidate.objects.get(pk=old[0])
+            candidate.score, candidate.explanation = score.total, score.explanation
+            candidate.save(update_fields=["score", "explanation"])
+    bulk_create_audited(DuplicateCandidate, new)
+    return len(new)
+
+
+def scan_duplicates(
+    *, kind: str, full: bool = False, progress: Callable[[int, int], None] | None = None
+) -> dict:
+    """Find likely duplicates and store them for review.
+
+    ``full``: every record, blocked in memory (and every blocking key rebuilt). Otherwise only
+    records changed since the last scan, compared with the records sharing a blocking key
+    (looked up in the key table), so a nightly run costs what changed, not the whole book."""
+    model = model_of(kind)
+    started = timezone.now()
+    last = MatchScan.objects.filter(kind=kind).values_list("scanned_at", flat=True).first()
+    if not full and last is not None:
+        # after a big import, one blocked pass over everything beats per-record look-ups
+        full = model.objects.filter(updated_at__gte=last).count() > INCREMENTAL_LIMIT
+    if full or last is None:
+        profiles = load_profiles(kind)
+        with transaction.atomic():
+            MatchKey.objects.filter(kind=kind).delete()
+            _store_keys(kind, profiles)
+        pairs = matching.candidate_pairs(profiles)
+        found = []
+        for n, (i, j) in enumerate(pairs):
+            score = matching.compare(profiles[i], profiles[j])
+            if score.total >= matching.REVIEW_THRESHOLD:
+                found.append((profiles[i], profiles[j], score))
+            if progress and n % 10000 == 0:
+                progress(n, len(pairs))
+        scanned, compared = len(profiles), len(pairs)
+    else:
+        changed_ids = list(model.objects.filter(updated_at__gte=last).values_list("pk", flat=True))
+        changed = refresh_keys(kind=kind, ids=changed_ids)
+        found, compared = [], 0
+        for p in changed:
+            others = neighbours(kind, p.keys, exclude=p.id)
+            for q in load_profiles(kind, model.objects.filter(pk__in=others)):
+                compared += 1
+                score = matching.compare(p, q)
+                if score.total >= matching.REVIEW_THRESHOLD:
+                    found.append((p, q, score))
+        scanned = len(changed)
+    created = store_candidates(kind=kind, found=found)
+    MatchScan.objects.update_or_create(kind=kind, defaults={"scanned_at": started})
+    return {"scanned": scanned, "compared": compared, "found": len(found), "created": created}
+
+
+def neighbours(kind: str, keys: list[str], *, exclude: int | None = None) -> list[int]:
+    """Ids of records sharing a blocking key; over-common keys are skipped."""
+    if not keys:
+        return []
+    ids: set[int] = set()
+    for key in keys:
+        found = list(
+            MatchKey.objects.filter(kind=kind, key=key[:120]).values_list("object_id", flat=True)[
+                : KEY_LOOKUP_CAP + 1
+            ]
+        )
+        if len(found) <= KEY_LOOKUP_CAP:
+            ids.update(found)
+    ids.discard(exclude)
+    return sorted(ids)
+
+
+# --- creation-time check (also for import) ---------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Match:
+    """A record that may be the same as the values checked, with the scored explanation."""
+
+    record: Model
+    score: float
+    explanation: dict
+
+    @property
+    def summary(self) -> str:
+        return matching.explain_text(self.explanation)
+
+
+def _values(values: dict, kind: str) -> dict:
+    """Accept instances for foreign keys (a form's cleaned data) as well as ids."""
+    row = dict(values)
+    if kind == Kind.CONTACT:
+        customer = row.get("customer")
+        if isinstance(customer, Customer):
+            row.setdefault("customer_id", customer.pk)
+            row.setdefault("customer__name", customer.name)
+        elif row.get("customer_id") and "customer__name" not in row:
+            row["customer__name"] = (
+                Customer.objects.filter(pk=row["customer_id"])
+                .values_list("name", flat=True)
+                .first()
+                or ""
+            )
+    return row
+
+
+def find_matches(
+    values: dict,
+    *,
+    model: type[Model],
+    user,
+    limit: int = 5,
+    threshold: float = CHECK_THRESHOLD,
+    exclude_id: int | None = None,
+) -> list[Match]:
+    """Records the user may see that look like ``values`` (a dict of model fields: name, phone,
+    email, city, address, kind for customers; name, mobile, office_phone, email, customer for
+    contacts), best first. Used before saving a new record and by the import's duplicate
+    handling; looks candidates up by blocking key (an index), never by scanning."""
+    kind = kind_of(model)
+    probe = profile_of(kind, _values(values, kind))
+    ids = neighbours(kind, probe.keys, exclude=exclude_id)
+    parent = values.get("parent")  # a subsidiary is not a duplicate of its parent company
+    parent_id = getattr(parent, "pk", parent) or values.get("parent_id")
+    if parent_id in ids:
+        ids.remove(parent_id)
+    if not ids:
+        return []
+    visible = model.objects.visible_to(user).filter(pk__in=ids)
+    scored = []
+    for q in load_profiles(kind, visible):
+        score = matching.compare(probe, q)
+        if score.total >= threshold:
+            scored.append((score, q.id))
+    scored.sort(key=lambda s: (-s[0].total, s[1]))
+    scored = scored[:limit]
+    records = model.objects.in_bulk([i for _s, i in scored])
+    return [Match(records[i], s.total, s.explanation) for s, i in scored if i in records]
+
+
+def best_match(values: dict, *, user, model: type[Model] = Customer) -> Model | None:
+    """The one record that is almost certainly the same (score >= HIGH_THRESHOLD), or None:
+    what the import's "update existing" mode updates."""
+    matches = find_matches(
+        values, model=model, user=user, limit=1, threshold=matching.HIGH_THRESHOLD
+    )
+    return matches[0].record if matches else None
+
+
+# --- decisions -------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def dismiss_candidate(*, candidate: DuplicateCandidate, user) -> DuplicateCandidate:
+    """Not the same record: the pair leaves the queue and later scans leave it alone."""
+    if not DuplicateCandidate.objects.editable_by(user).filter(pk=candidate.pk).exists():
+        raise PermissionDenied
+    if candidate.status != DuplicateCandidate.Status.OPEN:
+        raise ValidationError(_("This pair has already been decided."))
+    candidate.status = DuplicateCandidate.Status.DISMISSED
+    candidate.decided_by = user
+    candidate.decided_at = timezone.now()
+    candidate.save(update_fields=["status", "decided_by", "decided_at"])
+    return candidate
+
+
+def _pairs_among(kind: str, ids: set[int]):
+    prefix = "customer" if kind == Kind.CUSTOMER else "contact"
+    return DuplicateCandidate.objects.filter(
+        Q(kind=kind) & Q(**{f"{prefix}_a__in": ids}) & Q(**{f"{prefix}_b__in": ids})
+    )
+
+
+@transaction.atomic
+def mark_merged(*, model: type[Model], ids: Iterable[int], user=None) -> int:
+    """Pairs among merged records are settled (called from the records_merged signal)."""
+    from kehu.core.actions import bulk_update_audited
+
+    qs = _pairs_among(kind_of(model), set(ids)).filter(status=DuplicateCandidate.Status.OPEN)
+    return bulk_update_audited(
+        qs, status=DuplicateCandidate.Status.MERGED, decided_by=user, decided_at=timezone.now()
+    )
+
+
+@transaction.atomic
+def reopen_merged(*, model: type[Model], ids: Iterable[int]) -> int:
+    """A merge was undone: its pairs go back to the queue (merge_undone signal)."""
+    from kehu.core.actions import bulk_update_audited
+
+    qs = _pairs_among(kind_of(model), set(ids)).filter(status=DuplicateCandidate.Status.MERGED)
+    return bulk_update_audited(
+        qs, status=DuplicateCandidate.Status.OPEN, decided_by=None, decided_at=None
+    )
+
+
+# --- signals ---------------------------------------------------------------------------------
+
+
+def _on_saved(sender, instance, raw=False, **kwargs) -> None:
+    """Keep the blocking keys of a saved record current (bulk writes: the nightly scan)."""
+    if not raw:
+        refresh_keys(kind=kind_of(sender), ids=[instance.pk])
+
+
+def _on_deleted(sender, instance, **kwargs) -> None:
+    MatchKey.objects.filter(kind=kind_of(sender), object_id=instance.pk).delete()
+
+
+def _on_merged(sender, survivor, losers, **kwargs) -> None:
+    from kehu.core.context import get_current_user
+
+    if sender in (Customer, Contact):
+        mark_merged(model=sender, ids=[survivor.pk, *losers], user=get_current_user())
+
+
+def _on_merge_undone(sender, survivor, restored, **kwargs) -> None:
+    if sender in (Customer, Contact):
+        reopen_merged(model=sender, ids=[survivor.pk, *restored])
+
+
+def connect_signals() -> None:
+    from django.db.models.signals import post_delete, post_save
+
+    from ..signals import merge_undone, records_merged
+
+    for model in (Customer, Contact):
+        post_save.connect(_on_saved, sender=model, dispatch_uid=f"matching-keys-{model.__name__}")
+        post_delete.connect(
+            _on_deleted, sender=model, dispatch_uid=f"matching-keys-del-{model.__name__}"
+        )
+    records_merged.connect(_on_merged, dispatch_uid="matching-merged")
+    merge_undone.connect(_on_merge_undone, dispatch_uid="matching-merge-undone")

@@ -1,0 +1,125 @@
+"""Duplicate check on API creates: ``POST …/customers/?check_duplicates=1`` answers 409 with
+the likely duplicates (scores and per-field explanation) instead of creating; send the same
+request without the parameter to create anyway."""
+
+from __future__ import annotations
+
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.utils.translation import gettext as _
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import exceptions, serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.response import Response
+
+from ..actions.matching import dismiss_candidate, find_matches
+from ..matching import explain_text
+from ..models import DuplicateCandidate
+
+CHECK_PARAMETER = OpenApiParameter(
+    "check_duplicates",
+    bool,
+    description="1: refuse with 409 and list likely duplicates the user can see instead of "
+    "creating; repeat without it to create anyway.",
+)
+
+
+class DuplicateCheckCreateMixin:
+    @extend_schema(parameters=[CHECK_PARAMETER])
+    def create(self, request, *args, **kwargs):
+        if request.query_params.get("check_duplicates") in ("1", "true"):
+            serializer = self.get_serializer(data=request.data)
+            serializer.is_valid(raise_exception=True)
+            matches = find_matches(
+                dict(serializer.validated_data), model=self.object_type.model, user=request.user
+            )
+            if matches:
+                return Response(
+                    {
+                        "detail": _(
+                            "Possible duplicates found; send the request again without "
+                            "check_duplicates to create the record anyway."
+                        ),
+                        "duplicates": [
+                            {
+                                "id": m.record.pk,
+                                "name": str(m.record),
+                                "url": m.record.get_absolute_url(),
+                                "score": m.score,
+                                "summary": m.summary,
+                                "explanation": m.explanation,
+                            }
+                            for m in matches
+                        ],
+                    },
+                    status=status.HTTP_409_CONFLICT,
+                )
+        return super().create(request, *args, **kwargs)
+
+
+class DuplicateCandidateSerializer(serializers.ModelSerializer):
+    summary = serializers.SerializerMethodField()
+
+    class Meta:
+        model = DuplicateCandidate
+        fields = [
+            "id",
+            "kind",
+            "customer_a",
+            "customer_b",
+            "contact_a",
+            "contact_b",
+            "score",
+            "explanation",
+            "summary",
+            "status",
+            "decided_by",
+            "decided_at",
+        ]
+        read_only_fields = fields
+
+    def get_summary(self, obj) -> str:
+        return explain_text(obj.explanation)
+
+
+class DuplicateCandidateViewSet(viewsets.ReadOnlyModelViewSet):
+    """Likely duplicate pairs the user may see both records of; ``?kind=customer|contact``,
+    ``?status=open|merged|dismissed``; ``POST …/{id}/dismiss/`` dismisses one."""
+
+    serializer_class = DuplicateCandidateSerializer
+
+    def get_queryset(self):
+        qs = DuplicateCandidate.objects.visible_to(self.request.user)
+        kind = self.request.query_params.get("kind")
+        status_ = self.request.query_params.get("status")
+        if kind in DuplicateCandidate.Kind.values:
+            qs = qs.filter(kind=kind)
+        if status_ in DuplicateCandidate.Status.values:
+            qs = qs.filter(status=status_)
+        return qs
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("kind", str, enum=DuplicateCandidate.Kind.values),
+            OpenApiParameter("status", str, enum=DuplicateCandidate.Status.values),
+        ]
+    )
+    def list(self, request, *args, **kwargs):
+        return super().list(request, *args, **kwargs)
+
+    @extend_schema(request=None, responses=DuplicateCandidateSerializer)
+    @action(detail=True, methods=["post"])
+    def dismiss(self, request, pk=None):
+        if not request.user.has_perm("customers.change_duplicatecandidate"):
+            raise exceptions.PermissionDenied
+        candidate = self.get_object()
+        try:
+            dismiss_candidate(candidate=candidate, user=request.user)
+        except DjangoPermissionDenied as exc:
+            raise exceptions.PermissionDenied from exc
+        return Response(self.get_serializer(candidate).data)
+
+
+def register(router) -> None:
+    router.register(
+        "duplicate-candidates", DuplicateCandidateViewSet, basename="duplicatecandidate"
+    )

@@ -1,0 +1,1311 @@
+"""Identity resolution (查重): normalisation, blocking keys and an explainable pair score.
+
+Pure functions, no database: the scan job, the creation-time check, the import and the
+benchmark all build a :class:`Profile` per record and compare profiles.
+
+* Normalisation: traditional → simplified characters (OpenCC's character table), full-width →
+  half-width (NFKC), case and punctuation; company names lose legal forms (有限公司, Co., Ltd.),
+  region names (北京, (北京), 北京市) and trade descriptors (技术, 科技) so that
+  北京华为技术有限公司 / 华为技术(北京) / 华为北京 share the core 华为 and the region 北京;
+  pinyin makes 华为 and "Huawei" comparable; phones become national numbers (+86/0086/86 and
+  extensions dropped, landlines keep their area code); e-mail is lower-cased (dots and plus tags
+  dropped for the providers that ignore them); addresses lose province/city/district tokens.
+* Blocking: a handful of cheap keys per record (phone tail, e-mail, pinyin prefix of the name
+  core, sorted initials, city + core): only records sharing a key are compared.
+* Scoring: one component per field present on both sides, weighted; the total and the
+  components are kept (``Score.explanation``) so a reviewer sees "name 0.93, phone exact".
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections import defaultdict
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+from pypinyin import lazy_pinyin
+from rapidfuzz import fuzz
+
+#: Pairs at or above this score go to the review queue (see docs/guide/duplicates.md).
+REVIEW_THRESHOLD = 0.80
+#: A record is taken as "the same" without review (import's update mode) at or above this.
+HIGH_THRESHOLD = 0.93
+#: Persons (individual customers, contacts) matched on the name alone never reach the queue.
+NAME_ONLY_CAP = 0.70
+#: … unless they are in the same city with (nearly) the same name.
+SAME_CITY_NAME_CAP = 0.82
+#: Two exact identifiers (phone, e-mail, address) reach the queue whatever the name's typos.
+STRONG_FLOOR = 0.82
+#: Blocks larger than this are compared only within a sliding window of sorted names.
+MAX_BLOCK = 300
+WINDOW = 40
+
+# --- characters ------------------------------------------------------------------------------
+
+
+@lru_cache(maxsize=1)
+def _ts_table() -> dict[int, str]:
+    """Traditional → simplified, character by character, from OpenCC's table (Apache-2.0,
+    shipped by the ``opencc-python-reimplemented`` dependency)."""
+    import opencc
+
+    table: dict[int, str] = {}
+    path = Path(opencc.__file__).parent / "dictionary" / "TSCharacters.txt"
+    with path.open(encoding="utf-8") as fh:
+        for line in fh:
+            parts = line.rstrip("\n").split("\t")
+            if len(parts) == 2 and len(parts[0]) == 1:
+                table[ord(parts[0])] = parts[1].split(" ")[0]
+    return table
+
+
+def to_simplified(text: str) -> str:
+    """華為技術 → 华为技术 (character table: fast, good enough for names and addresses)."""
+    return text.translate(_ts_table())
+
+
+_PUNCT = re.compile(
+    r"[\s\-_.,;:!?'\"/\\|·•・&+@#*~`^$%=<>\[\]{}()（）【】《》「」『』“”‘’、，。；：！？]+"
+)
+
+
+def fold(text: str) -> str:
+    """Full-width → half-width, lower case, simplified characters, collapsed whitespace."""
+    text = unicodedata.normalize("NFKC", text or "")
+    return " ".join(to_simplified(text).lower().split())
+
+
+def is_cjk(ch: str) -> bool:
+    return "\u4e00" <= ch <= "\u9fff" or "\u3400" <= ch <= "\u4dbf"
+
+
+def has_cjk(text: str) -> bool:
+    return any(is_cjk(ch) for ch in text)
+
+
+#: Every toneless pinyin syllable (as pypinyin spells them), to split Latin spellings.
+SYLLABLES = frozenset(
+    [
+        "a",
+        "ai",
+        "an",
+        "ang",
+        "ao",
+        "ba",
+        "bai",
+        "ban",
+        "bang",
+        "bao",
+        "bei",
+        "ben",
+        "beng",
+        "bi",
+        "bian",
+        "biao",
+        "bie",
+        "bin",
+        "bing",
+        "bo",
+        "bu",
+        "ca",
+        "cai",
+        "can",
+        "cang",
+        "cao",
+        "ce",
+        "cen",
+        "ceng",
+        "cha",
+        "chai",
+        "chan",
+        "chang",
+        "chao",
+        "che",
+        "chen",
+        "cheng",
+        "chi",
+        "chong",
+        "chou",
+        "chu",
+        "chua",
+        "chuai",
+        "chuan",
+        "chuang",
+        "chui",
+        "chun",
+        "chuo",
+        "ci",
+        "cong",
+        "cou",
+        "cu",
+        "cuan",
+        "cui",
+        "cun",
+        "cuo",
+        "da",
+        "dai",
+        "dan",
+        "dang",
+        "dao",
+        "de",
+        "den",
+        "deng",
+        "di",
+        "dian",
+        "diao",
+        "die",
+        "ding",
+        "diu",
+        "dong",
+        "dou",
+        "du",
+        "duan",
+        "dui",
+        "dun",
+        "duo",
+        "e",
+        "ei",
+        "en",
+        "eng",
+        "er",
+        "fa",
+        "fan",
+        "fang",
+        "fei",
+        "fen",
+        "feng",
+        "fiao",
+        "fo",
+        "fou",
+        "fu",
+        "ga",
+        "gai",
+        "gan",
+        "gang",
+        "gao",
+        "ge",
+        "gei",
+        "gen",
+        "geng",
+        "gong",
+        "gou",
+        "gu",
+        "gua",
+        "guai",
+        "guan",
+        "guang",
+        "gui",
+        "gun",
+        "guo",
+        "ha",
+        "hai",
+        "han",
+        "hang",
+        "hao",
+        "he",
+        "hei",
+        "hen",
+        "heng",
+        "hm",
+        "hong",
+        "hou",
+        "hu",
+        "hua",
+        "huai",
+        "huan",
+        "huang",
+        "hui",
+        "hun",
+        "huo",
+        "ji",
+        "jia",
+        "jian",
+        "jiang",
+        "jiao",
+        "jie",
+        "jin",
+        "jing",
+        "jiong",
+        "jiu",
+        "ju",
+        "juan",
+        "jue",
+        "jun",
+        "ka",
+        "kai",
+        "kan",
+        "kang",
+        "kao",
+        "ke",
+        "ken",
+        "keng",
+        "kong",
+        "kou",
+        "ku",
+        "kua",
+        "kuai",
+        "kuan",
+        "kuang",
+        "kui",
+        "kun",
+        "kuo",
+        "la",
+        "lai",
+        "lan",
+        "lang",
+        "lao",
+        "le",
+        "lei",
+        "leng",
+        "li",
+        "lia",
+        "lian",
+        "liang",
+        "liao",
+        "lie",
+        "lin",
+        "ling",
+        "liu",
+        "lo",
+        "long",
+        "lou",
+        "lu",
+        "luan",
+        "lun",
+        "luo",
+        "lv",
+        "lve",
+        "m",
+        "ma",
+        "mai",
+        "man",
+        "mang",
+        "mao",
+        "me",
+        "mei",
+        "men",
+        "meng",
+        "mi",
+        "mian",
+        "miao",
+        "mie",
+        "min",
+        "ming",
+        "miu",
+        "mo",
+        "mou",
+        "mu",
+        "n",
+        "na",
+        "nai",
+        "nan",
+        "nang",
+        "nao",
+        "ne",
+        "nei",
+        "nen",
+        "neng",
+        "ni",
+        "nian",
+        "niang",
+        "niao",
+        "nie",
+        "nin",
+        "ning",
+        "niu",
+        "nong",
+        "nou",
+        "nu",
+        "nuan",
+        "nun",
+        "nuo",
+        "nv",
+        "nve",
+        "o",
+        "ou",
+        "pa",
+        "pai",
+        "pan",
+        "pang",
+        "pao",
+        "pei",
+        "pen",
+        "peng",
+        "pi",
+        "pian",
+        "piao",
+        "pie",
+        "pin",
+        "ping",
+        "po",
+        "pou",
+        "pu",
+        "qi",
+        "qia",
+        "qian",
+        "qiang",
+        "qiao",
+        "qie",
+        "qin",
+        "qing",
+        "qiong",
+        "qiu",
+        "qu",
+        "quan",
+        "que",
+        "qun",
+        "ran",
+        "rang",
+        "rao",
+        "re",
+        "ren",
+        "reng",
+        "ri",
+        "rong",
+        "rou",
+        "ru",
+        "rua",
+        "ruan",
+        "rui",
+        "run",
+        "ruo",
+        "sa",
+        "sai",
+        "san",
+        "sang",
+        "sao",
+        "se",
+        "sen",
+        "seng",
+        "sha",
+        "shai",
+        "shan",
+        "shang",
+        "shao",
+        "she",
+        "shen",
+        "sheng",
+        "shi",
+        "shou",
+        "shu",
+        "shua",
+        "shuai",
+        "shuan",
+        "shuang",
+        "shui",
+        "shun",
+        "shuo",
+        "si",
+        "song",
+        "sou",
+        "su",
+        "suan",
+        "sui",
+        "sun",
+        "suo",
+        "ta",
+        "tai",
+        "tan",
+        "tang",
+        "tao",
+        "te",
+        "teng",
+        "ti",
+        "tian",
+        "tiao",
+        "tie",
+        "ting",
+        "tong",
+        "tou",
+        "tu",
+        "tuan",
+        "tui",
+        "tun",
+        "tuo",
+        "wa",
+        "wai",
+        "wan",
+        "wang",
+        "wei",
+        "wen",
+        "weng",
+        "wo",
+        "wu",
+        "xi",
+        "xia",
+        "xian",
+        "xiang",
+        "xiao",
+        "xie",
+        "xin",
+        "xing",
+        "xiong",
+        "xiu",
+        "xu",
+        "xuan",
+        "xue",
+        "xun",
+        "ya",
+        "yan",
+        "yang",
+        "yao",
+        "ye",
+        "yi",
+        "yin",
+        "ying",
+        "yo",
+        "yong",
+        "you",
+        "yu",
+        "yuan",
+        "yue",
+        "yun",
+        "za",
+        "zai",
+        "zan",
+        "zang",
+        "zao",
+        "ze",
+        "zei",
+        "zen",
+        "zeng",
+        "zha",
+        "zhai",
+        "zhan",
+        "zhang",
+        "zhao",
+        "zhe",
+        "zhen",
+        "zheng",
+        "zhi",
+        "zhong",
+        "zhou",
+        "zhu",
+        "zhua",
+        "zhuai",
+        "zhuan",
+        "zhuang",
+        "zhui",
+        "zhun",
+        "zhuo",
+        "zi",
+        "zong",
+        "zou",
+        "zu",
+        "zuan",
+        "zui",
+        "zun",
+        "zuo",
+    ]
+)
+
+
+@lru_cache(maxsize=200_000)
+def segment(word: str) -> tuple[str, ...] | None:
+    """ "huawei" → ("hua", "wei"), "weiming" → ("wei", "ming"); None when the word is not
+    pinyin ("microsoft"). Longest syllable first, backtracking."""
+    if not word:
+        return ()
+    for size in range(min(6, len(word)), 0, -1):
+        head = word[:size]
+        if head in SYLLABLES:
+            rest = segment(word[size:])
+            if rest is not None:
+                return (head, *rest)
+    return None
+
+
+@lru_cache(maxsize=200_000)
+def pinyin(text: str) -> tuple[str, ...]:
+    """Pinyin syllables without tones; Latin words are split into syllables when they are
+    pinyin ("Huawei" → hua, wei) and kept whole otherwise."""
+    out: list[str] = []
+    for part in lazy_pinyin(text, errors=lambda chars: [chars]):
+        for w in re.split(r"[^0-9a-z]+", part.lower()):
+            if w:
+                out.extend(segment(w) or (w,))
+    return tuple(out)
+
+
+# --- company names ---------------------------------------------------------------------------
+
+PROVINCES = [
+    "北京",
+    "天津",
+    "上海",
+    "重庆",
+    "河北",
+    "山西",
+    "辽宁",
+    "吉林",
+    "黑龙江",
+    "江苏",
+    "浙江",
+    "安徽",
+    "福建",
+    "江西",
+    "山东",
+    "河南",
+    "湖北",
+    "湖南",
+    "广东",
+    "海南",
+    "四川",
+    "贵州",
+    "云南",
+    "陕西",
+    "甘肃",
+    "青海",
+    "台湾",
+    "内蒙古",
+    "广西",
+    "西藏",
+    "宁夏",
+    "新疆",
+    "香港",
+    "澳门",
+]
+CITIES = [
+    "广州",
+    "深圳",
+    "杭州",
+    "南京",
+    "成都",
+    "武汉",
+    "西安",
+    "苏州",
+    "长沙",
+    "青岛",
+    "厦门",
+    "宁波",
+    "郑州",
+    "济南",
+    "沈阳",
+    "大连",
+    "哈尔滨",
+    "长春",
+    "石家庄",
+    "太原",
+    "合肥",
+    "福州",
+    "南昌",
+    "南宁",
+    "昆明",
+    "贵阳",
+    "兰州",
+    "西宁",
+    "银川",
+    "乌鲁木齐",
+    "拉萨",
+    "海口",
+    "三亚",
+    "呼和浩特",
+    "无锡",
+    "常州",
+    "南通",
+    "徐州",
+    "温州",
+    "绍兴",
+    "嘉兴",
+    "金华",
+    "台州",
+    "佛山",
+    "东莞",
+    "珠海",
+    "中山",
+    "惠州",
+    "汕头",
+    "泉州",
+    "漳州",
+    "烟台",
+    "潍坊",
+    "临沂",
+    "唐山",
+    "保定",
+    "洛阳",
+    "宜昌",
+    "襄阳",
+    "芜湖",
+    "扬州",
+    "镇江",
+    "盐城",
+    "绵阳",
+    "遵义",
+    "桂林",
+    "柳州",
+]
+REGIONS = sorted({*PROVINCES, *CITIES, "中国"}, key=len, reverse=True)
+_REGION_ALT = "|".join(REGIONS)
+_REGION_SUFFIX = r"(?:特别行政区|自治区|省|市|区|县)?"
+_LEADING_REGION = re.compile(rf"^({_REGION_ALT}){_REGION_SUFFIX}")
+_TRAILING_REGION = re.compile(rf"({_REGION_ALT}){_REGION_SUFFIX}(?:分公司|办事处|分部)?$")
+_BRACKETED = re.compile(r"[(（\[【]([^)）\]】]*)[)）\]】]")
+LEGAL_FORMS = sorted(
+    [
+        "股份有限公司",
+        "有限责任公司",
+        "有限公司",
+        "集团公司",
+        "集团",
+        "总公司",
+        "分公司",
+        "公司",
+        "合伙企业",
+        "个体工商户",
+        "工作室",
+        "事务所",
+        "商行",
+        "厂",
+    ],
+    key=len,
+    reverse=True,
+)
+LATIN_LEGAL = {
+    "co",
+    "ltd",
+    "limited",
+    "inc",
+    "incorporated",
+    "corp",
+    "corporation",
+    "company",
+    "llc",
+    "plc",
+    "gmbh",
+    "ag",
+    "sa",
+    "group",
+    "holdings",
+    "holding",
+    "the",
+}
+DESCRIPTORS = sorted(
+    [
+        "信息技术",
+        "网络科技",
+        "科技发展",
+        "技术",
+        "科技",
+        "电子",
+        "机械",
+        "贸易",
+        "电力",
+        "物流",
+        "医药",
+        "食品",
+        "建材",
+        "证券",
+        "教育",
+        "实业",
+        "软件",
+        "网络",
+        "信息",
+        "咨询",
+        "投资",
+        "发展",
+        "控股",
+        "国际",
+        "通信",
+        "电气",
+        "能源",
+        "化工",
+        "工程",
+        "建设",
+        "商贸",
+        "服务",
+        "文化",
+        "传媒",
+        "设备",
+        "制造",
+        "汽车",
+        "生物",
+        "环保",
+        "新材料",
+        "材料",
+    ],
+    key=len,
+    reverse=True,
+)
+LATIN_DESCRIPTORS = {
+    "technologies",
+    "technology",
+    "tech",
+    "trading",
+    "electronics",
+    "software",
+    "network",
+    "networks",
+    "international",
+    "industries",
+    "industrial",
+    "logistics",
+    "pharmaceutical",
+    "communications",
+    "energy",
+    "consulting",
+    "investment",
+}
+
+
+#: Descriptors that mean the same trade, in either script, compare equal.
+SAME_TRADE = {
+    "科技": "技术",
+    "信息技术": "技术",
+    "网络科技": "技术",
+    "科技发展": "技术",
+    "technologies": "技术",
+    "technology": "技术",
+    "tech": "技术",
+    "商贸": "贸易",
+    "trading": "贸易",
+    "electronics": "电子",
+    "software": "软件",
+    "network": "网络",
+    "networks": "网络",
+    "logistics": "物流",
+    "pharmaceutical": "医药",
+    "communications": "通信",
+    "energy": "能源",
+    "consulting": "咨询",
+    "investment": "投资",
+    "international": "国际",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class CompanyName:
+    core: str  # 华为
+    region: str  # 北京 ('' when none)
+    descriptor: str  # 技术 ('' when none)
+
+
+@lru_cache(maxsize=1)
+def _latin_regions() -> dict[str, str]:
+    """shanghai → 上海, beijing → 北京 …: regions written in pinyin."""
+    return {"".join(lazy_pinyin(r)): r for r in REGIONS}
+
+
+def _strip_legal(text: str) -> str:
+    changed = True
+    while changed:
+        changed = False
+        for form in LEGAL_FORMS:
+            if text.endswith(form) and len(text) > len(form):
+                text, changed = text[: -len(form)], True
+                break
+    return text
+
+
+@lru_cache(maxsize=200_000)
+def company_name(name: str) -> CompanyName:
+    """北京华为技术有限公司, 华为技术(北京), 华为北京, 華為技術（北京）有限公司 → 华为 / 北京 / 技术;
+    "Huawei Technologies Co., Ltd." → huawei / '' / technologies."""
+    text = fold(name)
+    if not has_cjk(text):
+        words = [w for w in re.split(r"[^0-9a-z]+", text) if w and w not in LATIN_LEGAL]
+        places = _latin_regions()
+        region = next((places[w] for w in words if w in places), "")
+        words = [w for w in words if w not in places] or words
+        found = [w for w in words if w in LATIN_DESCRIPTORS]
+        descriptor = SAME_TRADE.get(found[0], found[0]) if found else ""
+        core_words = [w for w in words if w not in LATIN_DESCRIPTORS] or words
+        return CompanyName(" ".join(core_words), region, descriptor)
+    region = ""
+    # bracketed parts: a region is kept as the region, anything else is dropped
+    for inner in _BRACKETED.findall(text):
+        m = _LEADING_REGION.match(inner.strip())
+        if m and not region:
+            region = m.group(1)
+    text = _BRACKETED.sub("", text)
+    text = _PUNCT.sub("", text)
+    text = _strip_legal(text)
+    m = _LEADING_REGION.match(text)
+    if m and len(text) > m.end():
+        region = region or m.group(1)
+        text = text[m.end() :]
+    text = _strip_legal(text)
+    m = _TRAILING_REGION.search(text)
+    if m and m.start() > 0:
+        region = region or m.group(1)
+        text = text[: m.start()]
+    text = _strip_legal(text)
+    descriptor = ""
+    for word in DESCRIPTORS:
+        if text.endswith(word) and len(text) > len(word):
+            descriptor, text = SAME_TRADE.get(word, word), text[: -len(word)]
+            break
+    return CompanyName(text, region, descriptor)
+
+
+# --- person names ----------------------------------------------------------------------------
+
+
+@lru_cache(maxsize=200_000)
+def person_name(name: str) -> str:
+    """张 伟 / 張偉 → 张伟; "Zhang Wei" → "zhang wei" (titles and punctuation dropped)."""
+    text = fold(name)
+    text = re.sub(r"^(mr|mrs|ms|miss|dr)\.?\s+", "", text)
+    text = re.sub(r"(先生|女士|小姐|老师|经理|总)$", "", text) if len(text) > 2 else text
+    if has_cjk(text):
+        return _PUNCT.sub("", text)
+    return " ".join(w for w in re.split(r"[^0-9a-z]+", text) if w)
+
+
+# --- phones ----------------------------------------------------------------------------------
+
+_EXTENSION = re.compile(r"(?:转|分机|ext\.?|x|#)\s*\d{1,6}\s*$", re.IGNORECASE)
+_MOBILE = re.compile(r"^1[3-9]\d{9}$")
+
+
+@dataclass(frozen=True, slots=True)
+class Phone:
+    number: str  # national number: 13800138000, 01012345678, or the bare local 12345678
+    local: str  # subscriber part of a landline (12345678), the whole number for a mobile
+    mobile: bool
+    has_area: bool
+
+
+def _national(digits: str, international: bool) -> Phone | None:
+    """A digit string (country code still on) → a Phone, or None when it is no valid number."""
+    if international or digits.startswith("00"):
+        digits = digits.lstrip("0")
+        if not digits.startswith("86"):  # a foreign number: kept as it is
+            return Phone(digits, digits[-8:], False, True) if 7 <= len(digits) <= 15 else None
+        digits = digits[2:]
+    elif digits.startswith("86") and len(digits) in (12, 13) and not _MOBILE.match(digits):
+        digits = digits[2:]
+    if _MOBILE.match(digits):
+        return Phone(digits, digits, True, True)
+    if not digits.startswith("0") and len(digits) in (10, 11) and digits[0] != "1":
+        digits = "0" + digits  # area code written without its trunk prefix (+86 21 …)
+    if not digits.startswith("0") and len(digits) == 10 and digits.startswith("10"):
+        digits = "0" + digits  # +86 10 … (Beijing)
+    if digits.startswith("0") and 10 <= len(digits) <= 12:
+        area = 3 if digits[1] in "12" else 4
+        return Phone(digits, digits[area:], False, True)
+    if 5 <= len(digits) <= 8:
+        return Phone(digits, digits, False, False)  # a local number, or 95588 / 12345
+    return None
+
+
+@lru_cache(maxsize=200_000)
+def phone(raw: str) -> Phone | None:
+    """+86 138 0013 8000 / 0086-13800138000 / 13800138000 → 13800138000 (mobile);
+    010-12345678 / +86 10 1234 5678 / (010)12345678-801 → 01012345678 (local 12345678);
+    12345678 → local only. Not a phone → None."""
+    text = unicodedata.normalize("NFKC", raw or "").strip()
+    if not text:
+        return None
+    text = _EXTENSION.sub("", text).strip()
+    groups = re.findall(r"\d+", text)
+    digits = "".join(groups)
+    international = text.startswith("+")
+    found = _national(digits, international)
+    if found is None and len(groups) >= 2 and len(groups[-1]) <= 5:
+        found = _national(digits[: -len(groups[-1])], international)  # 010-12345678-801
+    return found
+
+
+def phone_score(a: Iterable[Phone], b: Iterable[Phone]) -> tuple[float, str]:
+    """1.0 "exact" for the same national number; 0.9 "local" when one side lacks the area code
+    and the subscriber numbers agree; 0.0 "different"."""
+    best, how = 0.0, "different"
+    for p in a:
+        for q in b:
+            if p.number == q.number:
+                return 1.0, "exact"
+            if (
+                not p.mobile
+                and not q.mobile
+                and p.local == q.local
+                and not (p.has_area and q.has_area)
+            ):
+                best, how = 0.9, "local"
+    return best, how
+
+
+# --- e-mail ----------------------------------------------------------------------------------
+
+DOTLESS = {"gmail.com", "googlemail.com"}
+PLUS_TAGS = {"gmail.com", "googlemail.com", "outlook.com", "hotmail.com", "live.com", "icloud.com"}
+
+
+@lru_cache(maxsize=200_000)
+def email(raw: str) -> str:
+    """Lower case; gmail ignores dots; plus tags dropped where the provider ignores them."""
+    text = unicodedata.normalize("NFKC", raw or "").strip().lower()
+    if "@" not in text:
+        return ""
+    local, _at, domain = text.rpartition("@")
+    if domain == "googlemail.com":
+        domain = "gmail.com"
+    if domain in PLUS_TAGS:
+        local = local.split("+", 1)[0]
+    if domain in DOTLESS:
+        local = local.replace(".", "")
+    return f"{local}@{domain}"
+
+
+def email_score(a: str, b: str) -> tuple[float, str]:
+    if a == b:
+        return 1.0, "exact"
+    la, lb = a.split("@")[0], b.split("@")[0]
+    if la == lb and len(la) >= 4:
+        return 0.6, "same local part"
+    return 0.0, "different"
+
+
+# --- addresses -------------------------------------------------------------------------------
+
+_CN_DIGITS = {c: str(i) for i, c in enumerate("零一二三四五六七八九")}
+_ADDRESS_PREFIX = re.compile(
+    rf"^(?:(?:{_REGION_ALT}){_REGION_SUFFIX}|[\u4e00-\u9fff]{{2,4}}(?:省|自治区))*"
+)
+_DISTRICT = re.compile(r"^[\u4e00-\u9fff]{1,4}?(?:区|县)(?=[\u4e00-\u9fff])")
+_STREET_WORDS = [
+    ("大道", "路"),
+    ("大街", "街"),
+    ("road", "路"),
+    ("rd", "路"),
+    ("street", "街"),
+    ("st", "街"),
+    ("avenue", "路"),
+    ("ave", "路"),
+    ("no", ""),
+    ("号楼", "栋"),
+    ("幢", "栋"),
+    ("座", "栋"),
+    ("层", "楼"),
+    ("f", "楼"),
+    ("弄", "号"),
+]
+
+
+def _cn_number(m: re.Match) -> str:
+    s = m.group(0)
+    if s == "十":
+        return "10"
+    if "十" in s:
+        head, _sep, tail = s.partition("十")
+        return str(int(_CN_DIGITS.get(head, "1") or 1) * 10 + int(_CN_DIGITS.get(tail, "0")))
+    return "".join(_CN_DIGITS[c] for c in s)
+
+
+@dataclass(frozen=True, slots=True)
+class Address:
+    text: str  # 中关村路5号 (regions removed, street words unified)
+    district: str
+    numbers: frozenset[str]
+
+
+@lru_cache(maxsize=200_000)
+def address(raw: str) -> Address:
+    """北京市海淀区中关村大街五号 / 海淀区中关村街5号 → 中关村街5号 (district 海淀)."""
+    text = fold(raw)
+    text = re.sub(r"[零一二三四五六七八九十]+(?=[号楼层栋室弄巷])", _cn_number, text)
+    text = _ADDRESS_PREFIX.sub("", text)
+    district = ""
+    m = _DISTRICT.match(text)
+    if m:
+        district, text = m.group(0)[:-1], text[m.end() :]
+    words = re.findall(r"[a-z]+|\d+|[\u4e00-\u9fff]+", text)
+    out = []
+    for w in words:
+        for old, new in _STREET_WORDS:
+            if w == old or (not w.isascii() and old in w and not old.isascii()):
+                w = w.replace(old, new) if not w.isascii() else new
+        if w:
+            out.append(w)
+    joined = "".join(out)
+    return Address(joined, district, frozenset(re.findall(r"\d+", joined)))
+
+
+def address_score(a: Address, b: Address) -> float:
+    if not a.text or not b.text:
+        return 0.0
+    s = fuzz.token_set_ratio(" ".join(a.text), " ".join(b.text)) / 100
+    if a.numbers and b.numbers and a.numbers != b.numbers:
+        s *= 0.7  # another building number: another place
+    if a.district and b.district and a.district != b.district:
+        s *= 0.8
+    return round(s, 2)
+
+
+# --- profiles --------------------------------------------------------------------------------
+
+COMPANY, INDIVIDUAL, CONTACT = "company", "individual", "contact"
+
+
+@dataclass(slots=True)
+class Profile:
+    """Everything a comparison needs, normalised once per record."""
+
+    id: int | None
+    kind: str
+    name: str  # folded full name
+    core: str  # company core or person name
+    region: str = ""
+    descriptor: str = ""
+    pinyin: tuple[str, ...] = ()
+    phones: tuple[Phone, ...] = ()
+    email: str = ""
+    address: Address | None = None
+    city: str = ""
+    group: str = ""  # contacts: the core of their customer's name
+    customer_id: int | None = None
+    keys: list[str] = field(default_factory=list)
+
+    @property
+    def person(self) -> bool:
+        return self.kind != COMPANY
+
+
+def make_profile(
+    values: dict, *, kind: str, id: int | None = None, customer_name: str = ""
+) -> Profile:
+    """Build a profile from a dict of model fields (a form's cleaned data, a CSV row, a record).
+
+    Customers: name, kind, phone, fax, finance_phone, email, city, address.
+    Contacts: name, mobile, office_phone, home_phone, email (+ ``customer_name``)."""
+    name = str(values.get("name") or "")
+    if kind == COMPANY:
+        cn = company_name(name)
+        core, region, descriptor = cn.core, cn.region, cn.descriptor
+    else:
+        core, region, descriptor = person_name(name), "", ""
+    city = fold(str(values.get("city") or "")).removesuffix("市")
+    if kind == COMPANY and not region and city in REGIONS:
+        region = city
+    phones = []
+    for key in ("phone", "mobile", "office_phone", "home_phone", "finance_phone", "fax"):
+        p = phone(str(values.get(key) or ""))
+        if p is not None and p not in phones:
+            phones.append(p)
+    raw_address = str(values.get("address") or "")
+    profile = Profile(
+        id=id,
+        kind=kind,
+        name=fold(name),
+        core=core,
+        region=region,
+        descriptor=descriptor,
+        pinyin=pinyin(core),
+        phones=tuple(phones),
+        email=email(str(values.get("email") or "")),
+        address=address(raw_address) if raw_address else None,
+        city=city,
+        group=company_name(customer_name).core if customer_name else "",
+        customer_id=values.get("customer_id"),
+    )
+    profile.keys = blocking_keys(profile)
+    return profile
+
+
+def blocking_keys(p: Profile) -> list[str]:
+    """Cheap keys; two records are compared only when they share one. Prefixed by the kind
+    family (companies never pair with persons)."""
+    fam = "c" if p.kind == COMPANY else "p"
+    keys: set[str] = set()
+    for ph in p.phones:
+        if len(ph.local) >= 7:
+            keys.add(f"{fam}t{ph.local[-8:] if ph.mobile else ph.local[-7:]}")
+    if p.email:
+        keys.add(f"{fam}e{p.email}")
+    squash = "".join(p.pinyin)
+    if len(squash) >= 3:
+        keys.add(f"{fam}n{squash[:6]}")
+    if p.person and len(p.pinyin) >= 2:
+        keys.add(f"{fam}s{'|'.join(sorted(p.pinyin))}")  # Zhou Juan = Juan Zhou = 周娟
+    if p.pinyin:
+        initials = "".join(sorted(s[0] for s in p.pinyin))
+        if len(initials) >= 2:
+            keys.add(f"{fam}i{initials}{squash[-2:] if len(initials) < 3 else ''}")
+    core = p.core.replace(" ", "")
+    place = p.city or p.region
+    if len(core) >= 2:
+        keys.add(f"{fam}a{place}:{core[-2:]}")
+        if place:  # without a place, the first character (a surname) blocks far too much
+            keys.add(f"{fam}f{place}:{core[:1]}")
+    if p.address and len(p.address.text) >= 4:
+        keys.add(f"{fam}d{p.address.text}")
+    return sorted(keys)
+
+
+# --- comparison ------------------------------------------------------------------------------
+
+
+def _ratio(a, b) -> float:
+    """Normalised edit similarity (Indel) of two strings or two syllable sequences. Jaro-Winkler
+    was tried and dropped: on two-character cores (宇北 / 云北) it rates different companies
+    as near-identical."""
+    return fuzz.ratio(a, b) / 100
+
+
+def _abbreviation(short: str, long: str) -> bool:
+    """北大 ⊂ 北京大学 (in order, same first character): an abbreviation."""
+    if len(short) < 2 or len(short) >= len(long) or short[0] != long[0]:
+        return False
+    it = iter(long)
+    return all(ch in it for ch in short)
+
+
+def name_score(a: Profile, b: Profile) -> tuple[float, str]:
+    """Best of: characters, pinyin (homophones, "Huawei" vs 华为), sorted characters
+    (transposed 张明伟 / 张伟明), abbreviation; then region and descriptor conflicts."""
+    ca, cb = a.core.replace(" ", ""), b.core.replace(" ", "")
+    if not ca or not cb:
+        return 0.0, "missing"
+    if ca == cb:
+        best, how = 1.0, "exact"
+    else:
+        best, how = _ratio(ca, cb), "similar"
+        pa, pb = "".join(a.pinyin), "".join(b.pinyin)
+        if pa and pb:
+            if all(x in SYLLABLES for x in (*a.pinyin, *b.pinyin)):
+                # syllable by syllable: homophones and pinyin spellings match, near-sounding
+                # syllables (xin / xing) do not; people's names in any order
+                s = _ratio(a.pinyin, b.pinyin)
+                if a.person and b.person:
+                    s = max(s, _ratio(sorted(a.pinyin), sorted(b.pinyin)))
+                s *= 0.97
+            else:  # a Latin word that is no pinyin: letter by letter, in any word order
+                s = _ratio(pa, pb)
+                if a.person and b.person:
+                    sa, sb = " ".join(a.pinyin), " ".join(b.pinyin)
+                    s = max(s, fuzz.token_sort_ratio(sa, sb) / 100)
+                    s = max(s, _ratio("".join(sorted(a.pinyin)), "".join(sorted(b.pinyin))))
+                s *= 0.97
+            if s > best:
+                best, how = s, "pinyin"
+        if best < 0.92 and len(ca) == len(cb) and sorted(ca) == sorted(cb):
+            best, how = 0.92, "transposed"
+        abbreviated = _abbreviation(ca, cb) or _abbreviation(cb, ca)
+        if best < 0.85 and has_cjk(ca) and has_cjk(cb) and abbreviated:
+            best, how = 0.85, "abbreviation"
+    if not a.person:
+        if a.region and b.region and a.region != b.region:
+            best, how = best * 0.75, f"{how}, other region"
+        if a.descriptor and b.descriptor and a.descriptor != b.descriptor:
+            best, how = best * 0.85, f"{how}, other trade"
+    return round(best, 2), how
+
+
+#: Field weights per kind (renormalised over the fields both records have).
+WEIGHTS = {
+    COMPANY: {"name": 0.5, "phone": 0.2, "email": 0.15, "address": 0.15},
+    INDIVIDUAL: {"name": 0.45, "phone": 0.3, "email": 0.2, "address": 0.15},
+    CONTACT: {"name": 0.45, "phone": 0.3, "email": 0.2, "company": 0.05},
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Score:
+    total: float
+    components: dict  # field → {"score": 0.93, "how": "pinyin"}
+
+    @property
+    def explanation(self) -> dict:
+        return {"total": self.total, "fields": self.components}
+
+    def summary(self) -> str:
+        return explain_text(self.explanation)
+
+
+def explain_text(explanation: dict) -> str:
+    """{"fields": {"name": {"score": .93}, "phone": {"how": "exact"}}} → "name 0.93, phone exact"."""
+    parts = []
+    for name, comp in (explanation.get("fields") or {}).items():
+        how = comp.get("how", "")
+        if name in ("phone", "email") and how in ("exact", "local", "different"):
+            parts.append(f"{name} {how}")
+        else:
+            parts.append(f"{name} {comp.get('score', 0):.2f}")
+    return ", ".join(parts)
+
+
+def _name_only(a: Profile, b: Profile, total: float) -> float:
+    """Only the names could be compared: weaker evidence. Two people of one name are usually
+    two people: capped below the queue unless they also live in the same city (or are
+    contacts at the same customer); companies
+    lose a little (a similar name alone is how different companies look, too)."""
+    if a.person:
+        same_customer = a.customer_id is not None and a.customer_id == b.customer_id
+        same_city = a.kind == INDIVIDUAL and a.city and a.city == b.city
+        if (same_city or same_customer) and total >= 0.9:
+            return min(total, SAME_CITY_NAME_CAP)
+        return min(total, NAME_ONLY_CAP)
+    return total - 0.05
+
+
+def compare(a: Profile, b: Profile) -> Score:
+    """The weighted score of a pair with one component per field both records have."""
+    weights = WEIGHTS[a.kind if a.kind == b.kind else CONTACT if a.kind == CONTACT else a.kind]
+    comps: dict[str, dict] = {}
+    s, how = name_score(a, b)
+    comps["name"] = {"score": s, "how": how}
+    if a.phones and b.phones:
+        s, how = phone_score(a.phones, b.phones)
+        comps["phone"] = {"score": s, "how": how}
+    if a.email and b.email:
+        s, how = email_score(a.email, b.email)
+        comps["email"] = {"score": s, "how": how}
+    if "address" in weights and a.address and b.address and a.address.text and b.address.text:
+        comps["address"] = {"score": address_score(a.address, b.address), "how": "similar"}
+    if "company" in weights and a.group and b.group:
+        same = a.customer_id is not None and a.customer_id == b.customer_id
+        s = 1.0 if same else round(_ratio(a.group, b.group), 2)
+        comps["company"] = {"score": s, "how": "same customer" if same else "similar"}
+    total_w = sum(weights[k] for k in comps)
+    total = sum(weights[k] * c["score"] for k, c in comps.items()) / total_w
+    if set(comps) <= {"name", "company"}:
+        total = _name_only(a, b, total)
+    strong = sum(
+        1
+        for k in ("phone", "email", "address")
+        if k in comps and comps[k]["score"] >= (0.95 if k == "address" else 1.0)
+    )
+    if strong >= 2 and comps["name"]["score"] >= 0.4:
+        total = max(total, STRONG_FLOOR)  # two identifiers agree: a misspelt name
+    if comps["name"]["score"] < 0.5 and total >= REVIEW_THRESHOLD:
+        total = REVIEW_THRESHOLD - 0.01  # shared phone/e-mail, other name: a colleague
+    return Score(round(total, 3), comps)
+
+
+# --- blocking over a batch -------------------------------------------------------------------
+
+
+def candidate_pairs(profiles: list[Profile]) -> set[tuple[int, int]]:
+    """Index pairs (i < j) sharing a blocking key; oversized blocks only within a window of
+    records sorted by pinyin (sorted-neighbourhood), so the count stays near-linear."""
+    blocks: dict[str, list[int]] = defaultdict(list)
+    for i, p in enumerate(profiles):
+        for key in p.keys:
+            blocks[key].append(i)
+    pairs: set[tuple[int, int]] = set()
+    for members in blocks.values():
+        if len(members) < 2:
+            continue
+        if len(members) > MAX_BLOCK:
+            members = sorted(members, key=lambda i: "".join(profiles[i].pinyin))
+            for x, i in enumerate(members):
+                for j in members[x + 1 : x + 1 + WINDOW]:
+                    pairs.add((i, j) if i < j else (j, i))
+            continue
+        for x, i in enumerate(members):
+            for j in members[x + 1 :]:
+                pairs.add((i, j) if i < j else (j, i))
+    return pairs
+
+
+def find_duplicates(
+    profiles: list[Profile], *, threshold: float = REVIEW_THRESHOLD
+) -> Iterator[tuple[Profile, Profile, Score]]:
+    """Every blocked pair scoring at or above ``threshold``."""
+    for i, j in candidate_pairs(profiles):
+        a, b = profiles[i], profiles[j]
+        score = compare(a, b)
+        if score.total >= threshold:
+            yield a, b, score

@@ -1,0 +1,39 @@
+from django.utils.translation import gettext_lazy as _
+
+from kehu.core.registry import ObjectType, Page, register, register_page
+
+from ..filters import ActivityFilterSet
+from ..forms import ActivityForm
+from ..models import ACTIVITY_FIELDS, OWNERSHIP_FIELDS, Activity
+
+#: Contacts (many-to-many) have their own line on the detail page and are left out of exports.
+SCALAR_FIELDS = [f for f in ACTIVITY_FIELDS if f != "contacts"]
+
+ACTIVITY = register(
+    ObjectType(
+        model=Activity,
+        namespace="customers",
+        filterset=ActivityFilterSet,
+        form=ActivityForm,
+        columns=["start_at", "kind", "subject", "customer", "status", "owner", "commitment_due"],
+        sortable=["start_at", "subject", "commitment_due"],
+        default_sort="-start_at",
+        search_fields=["subject"],
+        export_fields=[*SCALAR_FIELDS, *OWNERSHIP_FIELDS, "completed_at"],
+        select_related=["customer", "owner"],
+        api_select_related=["customer", "owner"],
+        detail_fields=[*SCALAR_FIELDS, "completed_at", "owner"],
+        plural="activities",
+    )
+)
+
+register_page(
+    Page(
+        module="customers",
+        label=_("Calendar"),
+        url_name="customers:calendar",
+        perm="customers.view_activity",
+        icon="bi-calendar3",
+        order=10,
+    )
+)

@@ -1,0 +1,241 @@
+"""The duplicate review queue (疑似重复) and the duplicate check on the create forms."""
+
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+from django.contrib import messages
+from django.contrib.auth.mixins import LoginRequiredMixin
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.shortcuts import get_object_or_404, redirect
+from django.urls import NoReverseMatch, reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views import View
+from django.views.generic import TemplateView
+
+from kehu.core.actions import start_job
+from kehu.core.permissions import SpecialPermission
+from kehu.core.views import ObjectEditView
+
+from ..actions import matching as actions
+from ..models import DuplicateCandidate
+from .customer import ContactEditView
+
+VIEW_PERM = "customers.view_duplicatecandidate"
+CHANGE_PERM = "customers.change_duplicatecandidate"
+
+
+def merge_url(candidate: DuplicateCandidate) -> str | None:
+    """The merge page of the pair, when the merge module is installed (its URL resolves)."""
+    name = (
+        "customers:customer_merge"
+        if candidate.kind == DuplicateCandidate.Kind.CUSTOMER
+        else "customers:contact_merge"
+    )
+    try:
+        base = reverse(name)
+    except NoReverseMatch:
+        return None
+    return base + "?" + urlencode([("ids", i) for i in candidate.record_ids])
+
+
+def _rows(candidate: DuplicateCandidate) -> list[tuple[str, object, object]]:
+    """Side-by-side rows: label, value of A, value of B."""
+    a, b = candidate.records
+    if candidate.kind == DuplicateCandidate.Kind.CUSTOMER:
+        fields = [
+            (_("Number"), "number"),
+            (_("Kind"), "get_kind_display"),
+            (_("Phone"), "phone"),
+            (_("E-mail"), "email"),
+            (_("City"), "city"),
+            (_("Address"), "address"),
+            (_("Owner"), "owner"),
+        ]
+    else:
+        fields = [
+            (_("Customer"), "customer"),
+            (_("Mobile"), "mobile"),
+            (_("Office phone"), "office_phone"),
+            (_("E-mail"), "email"),
+            (_("Job title"), "title"),
+        ]
+
+    def value(obj, attr):
+        v = getattr(obj, attr)
+        return v() if callable(v) else v
+
+    return [(label, value(a, attr), value(b, attr)) for label, attr in fields]
+
+
+FIELD_LABELS = {
+    "name": gettext_lazy("name"),
+    "phone": gettext_lazy("phone"),
+    "email": gettext_lazy("e-mail"),
+    "address": gettext_lazy("address"),
+    "company": gettext_lazy("company"),
+}
+HOW_LABELS = {
+    "exact": gettext_lazy("exact"),
+    "local": gettext_lazy("same local number"),
+    "different": gettext_lazy("different"),
+    "pinyin": gettext_lazy("pinyin"),
+    "transposed": gettext_lazy("transposed characters"),
+    "abbreviation": gettext_lazy("abbreviation"),
+    "similar": gettext_lazy("similar"),
+    "same customer": gettext_lazy("same customer"),
+    "same local part": gettext_lazy("same mailbox name"),
+}
+
+
+def components(explanation: dict) -> list[dict]:
+    """The explanation's fields with translated labels, for the badges."""
+    out = []
+    for name, comp in (explanation.get("fields") or {}).items():
+        how = str(comp.get("how", ""))
+        hows = [str(HOW_LABELS.get(h.strip(), h.strip())) for h in how.split(",") if h.strip()]
+        score = float(comp.get("score", 0))
+        out.append(
+            {
+                "label": FIELD_LABELS.get(name, name),
+                "score": score,
+                "how": "，".join(hows) if hows else "",
+                "level": "success" if score >= 0.9 else "warning" if score >= 0.6 else "secondary",
+            }
+        )
+    return out
+
+
+def decorate(candidate: DuplicateCandidate, user) -> DuplicateCandidate:
+    candidate.rows = _rows(candidate)
+    candidate.components = components(candidate.explanation)
+    can_merge = user.has_perm(SpecialPermission.MERGE)
+    candidate.merge_url = merge_url(candidate) if can_merge else None
+    return candidate
+
+
+def visible_candidates(user):
+    return DuplicateCandidate.objects.visible_to(user).select_related(
+        "customer_a__owner",
+        "customer_b__owner",
+        "contact_a__customer",
+        "contact_b__customer",
+        "decided_by",
+    )
+
+
+class DuplicateListView(LoginRequiredMixin, TemplateView):
+    """Open pairs the user may see both sides of, best score first; HTMX swaps the rows."""
+
+    template_name = "customers/duplicate_list.html"
+
+    def dispatch(self, request, *args, **kwargs):
+        if request.user.is_authenticated and not request.user.has_perm(VIEW_PERM):
+            raise PermissionDenied
+        return super().dispatch(request, *args, **kwargs)
+
+    def get_template_names(self):
+        if getattr(self.request, "htmx", False) and not self.request.htmx.boosted:
+            return ["customers/_duplicate_rows.html"]
+        return [self.template_name]
+
+    def get_context_data(self, **kwargs):
+        ctx = super().get_context_data(**kwargs)
+        user = self.request.user
+        kind = self.request.GET.get("kind")
+        kind = kind if kind in DuplicateCandidate.Kind.values else DuplicateCandidate.Kind.CUSTOMER
+        status = self.request.GET.get("status")
+        status = status if status in DuplicateCandidate.Status.values else "open"
+        qs = visible_candidates(user).filter(kind=kind, status=status).order_by("-score", "pk")
+        page = Paginator(qs, 20).get_page(self.request.GET.get("page"))
+        ctx.update(
+            kind=kind,
+            status=status,
+            kinds=DuplicateCandidate.Kind.choices,
+            statuses=DuplicateCandidate.Status.choices,
+            page=page,
+            candidates=[decorate(c, user) for c in page.object_list],
+            can_decide=user.has_perm(CHANGE_PERM),
+            can_scan=user.has_perm(SpecialPermission.MERGE),
+        )
+        return ctx
+
+
+class DismissCandidateView(LoginRequiredMixin, View):
+    """Dismiss one pair (audited); HTMX gets the updated card, a plain form a redirect."""
+
+    def post(self, request, pk: int):
+        if not request.user.has_perm(CHANGE_PERM):
+            raise PermissionDenied
+        candidate = get_object_or_404(visible_candidates(request.user), pk=pk)
+        htmx = bool(getattr(request, "htmx", False))
+        try:
+            actions.dismiss_candidate(candidate=candidate, user=request.user)
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+        else:
+            if not htmx:  # the swapped card shows the decision itself
+                messages.success(request, _("Dismissed: %(pair)s.") % {"pair": candidate})
+        if htmx:
+            from django.shortcuts import render
+
+            return render(
+                request,
+                "customers/_duplicate_card.html",
+                {"c": decorate(candidate, request.user), "can_decide": False},
+            )
+        return redirect(reverse("customers:duplicate_list") + f"?kind={candidate.kind}")
+
+
+class ScanDuplicatesView(LoginRequiredMixin, View):
+    """Start a scan in the background (managers who may merge)."""
+
+    def post(self, request):
+        if not request.user.has_perm(SpecialPermission.MERGE):
+            raise PermissionDenied
+        from ..tasks.matching import scan_duplicates_job
+
+        job = start_job(
+            user=request.user,
+            kind="scan_duplicates",
+            title=_("Scan for duplicates"),
+            task=scan_duplicates_job,
+            params={"full": request.POST.get("full") == "1"},
+        )
+        return redirect("core:job_detail", pk=job.pk)
+
+
+class DuplicateCheckMixin:
+    """On create, a valid form is first checked for likely duplicates among the records the
+    user may see; they are shown with scores and links, and "Create anyway" saves."""
+
+    template_name = "customers/object_form_checked.html"
+
+    def post(self, request, *args, **kwargs):
+        if "pk" in kwargs or request.POST.get("confirm_duplicates") == "1":
+            return super().post(request, *args, **kwargs)
+        form = self.object_type.form(request.POST, request.FILES, instance=None, user=request.user)
+        if form.is_valid():
+            matches = actions.find_matches(
+                form.cleaned_data, model=self.object_type.model, user=request.user
+            )
+            if matches:
+                messages.warning(
+                    request, _("Possible duplicates found: see the list at the end of the form.")
+                )
+                for m in matches:
+                    m.record.components = components(m.explanation)
+                return self.render_to_response(
+                    self.get_context_data(form=form, duplicates=matches, **kwargs)
+                )
+        return super().post(request, *args, **kwargs)
+
+
+class CustomerCreateView(DuplicateCheckMixin, ObjectEditView):
+    pass
+
+
+class ContactCreateView(DuplicateCheckMixin, ContactEditView):
+    pass
