@@ -44,7 +44,14 @@ from kehu.core.actions import bulk_update_audited
 from kehu.core.errors import StaleObjectError
 from kehu.core.models import AuditLog
 
-from ..models import Contact, Customer, LifecycleChange, LifecycleSettings, LifecycleStage
+from ..models import (
+    Activity,
+    Contact,
+    Customer,
+    LifecycleChange,
+    LifecycleSettings,
+    LifecycleStage,
+)
 
 __all__ = [
     "DEFAULT_THRESHOLDS",
@@ -320,6 +327,67 @@ register_lifecycle_signal(
     label=gettext_lazy("Days since the last edit"),
 )
 register_lifecycle_signal("contacts_count", _contacts_count, label=gettext_lazy("Contacts"))
+
+
+def _happened():
+    """Activities that count as contact: done or planned up to now, never cancelled ones."""
+    return Activity.objects.exclude(status=Activity.Status.CANCELLED).filter(
+        start_at__lte=timezone.now()
+    )
+
+
+def _days_since_last_activity(ids: list[int]) -> dict[int, int | None]:
+    now = timezone.now()
+    rows = (
+        _happened()
+        .filter(customer_id__in=ids)
+        .values("customer_id")
+        .annotate(last=Max("start_at"))
+        .values_list("customer_id", "last")
+    )
+    last = dict(rows)
+    return {cid: (max(0, (now - last[cid]).days) if cid in last else None) for cid in ids}
+
+
+def _activity_counts(ids: list[int]) -> dict[int, tuple[int, int]]:
+    now = timezone.now()
+    recent = now - datetime.timedelta(days=90)
+    previous = now - datetime.timedelta(days=180)
+    rows = (
+        _happened()
+        .filter(customer_id__in=ids, start_at__gt=previous)
+        .values("customer_id")
+        .annotate(
+            last=Count("id", filter=Q(start_at__gt=recent)),
+            prev=Count("id", filter=Q(start_at__lte=recent)),
+        )
+        .values_list("customer_id", "last", "prev")
+    )
+    counts = {cid: (last, prev) for cid, last, prev in rows}
+    return {cid: counts.get(cid, (0, 0)) for cid in ids}
+
+
+def _activities_last_90d(ids: list[int]) -> dict[int, int]:
+    return {cid: pair[0] for cid, pair in _activity_counts(ids).items()}
+
+
+def _activities_prev_90d(ids: list[int]) -> dict[int, int]:
+    return {cid: pair[1] for cid, pair in _activity_counts(ids).items()}
+
+
+register_lifecycle_signal(
+    "days_since_last_activity",
+    _days_since_last_activity,
+    label=gettext_lazy("Days since the last activity"),
+)
+register_lifecycle_signal(
+    "activities_last_90d", _activities_last_90d, label=gettext_lazy("Activities, last 90 days")
+)
+register_lifecycle_signal(
+    "activities_prev_90d",
+    _activities_prev_90d,
+    label=gettext_lazy("Activities, the 90 days before"),
+)
 
 
 # --- Rules --------------------------------------------------------------------------------------

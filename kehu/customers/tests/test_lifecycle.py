@@ -20,6 +20,7 @@ from kehu.customers.actions.lifecycle import DEFAULT_THRESHOLDS, evaluate_stage
 from kehu.customers.models import Customer, LifecycleChange, LifecycleStage
 from kehu.system.models import Role
 
+from .factories import activity as make_activity
 from .factories import contact as make_contact
 from .factories import customer as make_customer
 
@@ -238,7 +239,36 @@ def test_built_in_signals(seller):
     assert signals[lost.pk]["contacts_count"] == 0
     assert signals[lost.pk]["status"] == "lost"
     assert signals[old.pk]["days_since_audit_change"] == 0
-    assert "days_since_last_activity" not in signals[old.pk]  # no activities provider here
+    assert signals[old.pk]["days_since_last_activity"] is None  # no activity yet
+    assert signals[old.pk]["activities_last_90d"] == 0
+
+
+@pytest.mark.django_db
+def test_activity_signals_and_the_stages_they_lead_to(seller):
+    from kehu.customers.models import Activity
+
+    now = timezone.now()
+    busy = make_customer(seller, 1)
+    for n in range(7):  # seven calls in the last 90 days, one in the 90 before: growth
+        make_activity(seller, 10 + n, customer=busy, start_at=now - datetime.timedelta(days=n + 1))
+    make_activity(seller, 30, customer=busy, start_at=now - datetime.timedelta(days=120))
+    make_activity(  # a cancelled meeting and a future one are no sign of life
+        seller, 31, customer=busy, start_at=now, status=Activity.Status.CANCELLED
+    )
+    quiet = make_customer(seller, 2)
+    make_activity(seller, 40, customer=quiet, start_at=now + datetime.timedelta(days=3))
+    signals = actions.compute_signals([busy.pk, quiet.pk])
+    assert signals[busy.pk]["days_since_last_activity"] == 1
+    assert (signals[busy.pk]["activities_last_90d"], signals[busy.pk]["activities_prev_90d"]) == (
+        7,
+        1,
+    )
+    assert signals[quiet.pk]["days_since_last_activity"] is None
+    assert signals[quiet.pk]["activities_last_90d"] == 0
+    actions.recompute_lifecycle()
+    busy.refresh_from_db()
+    assert busy.lifecycle_stage == G
+    assert LifecycleChange.objects.get(customer=busy).reason == "activity_growth"
 
 
 @pytest.mark.django_db
