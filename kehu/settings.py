@@ -228,6 +228,15 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
         "task": "kehu.customers.scan_duplicates_nightly",
         "schedule": crontab(hour=2, minute=30),
     },
+    # Customer lifecycle stages at night, care tasks (birthdays, anniversaries) before the day.
+    "customers-lifecycle": {
+        "task": "kehu.customers.recompute_lifecycle",
+        "schedule": crontab(hour=1, minute=30),
+    },
+    "customers-care": {
+        "task": "kehu.customers.generate_care_tasks",
+        "schedule": crontab(hour=6, minute=0),
+    },
 }
 
 # --- REST API -------------------------------------------------------------------------------
@@ -255,7 +264,10 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
-    "ENUM_NAME_OVERRIDES": {"DataScopeEnum": "kehu.core.permissions.DataScope"},
+    "ENUM_NAME_OVERRIDES": {
+        "DataScopeEnum": "kehu.core.permissions.DataScope",
+        "LifecycleStageEnum": "kehu.customers.models.customer.LifecycleStage",
+    },
 }
 
 FILTERS_EMPTY_CHOICE_LABEL = _("All")

@@ -8,7 +8,8 @@ class CustomersConfig(AppConfig):
     verbose_name = _("Customers")
 
     def ready(self) -> None:
-        from . import dictionaries, object_types  # noqa: F401
+        # actions: registers the lifecycle signals and the handover of customers.
+        from . import actions, dictionaries, object_types  # noqa: F401
         from .actions.activity import register_activity_erasure, register_activity_handover
 
         register_activity_handover()

@@ -11,6 +11,13 @@ from .views import (
     ActivityListView,
     ContactDetailView,
     CustomerDetailView,
+    care_close,
+    care_list,
+    customer_care,
+    customer_lifecycle,
+    lifecycle_overview,
+    lifecycle_recompute,
+    lifecycle_rules,
 )
 from .views import recordops as ops
 from .views.matching import (
@@ -31,6 +38,13 @@ urlpatterns = [
         CustomerDetailView.as_view(object_type=CUSTOMER),
         name="customer_detail",
     ),
+    path("customers/<int:pk>/lifecycle/", customer_lifecycle, name="customer_lifecycle"),
+    path("customers/<int:pk>/care/", customer_care, name="customer_care"),
+    path("lifecycle/", lifecycle_overview, name="lifecycle"),
+    path("lifecycle/rules/", lifecycle_rules, name="lifecycle_rules"),
+    path("lifecycle/recompute/", lifecycle_recompute, name="lifecycle_recompute"),
+    path("care/", care_list, name="care"),
+    path("care/<int:pk>/<str:op>/", care_close, name="care_close"),
     path("customers/<int:pk>/timeline/", views.customer_timeline, name="customer_timeline"),
     path(
         "customers/<int:pk>/log-activity/",

@@ -238,8 +238,16 @@ class SystemParameters(BaseModel):
     receivable_reminder_days = models.PositiveSmallIntegerField(
         _("days before a receivable is due to remind"), default=7
     )
-    birthday_reminder_days = models.PositiveSmallIntegerField(
-        _("days before a birthday to remind"), default=3
+    care_reminder_days = models.PositiveSmallIntegerField(
+        _("days before a birthday or anniversary to remind"), default=3
+    )
+    care_suppression_days = models.PositiveSmallIntegerField(
+        _("days before a campaign without care gestures"),
+        default=7,
+        help_text=_(
+            "No care gesture (birthday or anniversary greeting) is planned this many days before a "
+            "campaign reaches the same customer."
+        ),
     )
     recycle_retention_days = models.PositiveSmallIntegerField(
         _("days deleted records stay in the recycle bin"),

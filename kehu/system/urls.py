@@ -3,7 +3,7 @@ from django.utils.translation import gettext_lazy as _
 
 from kehu.core.site_views import module_index
 
-from .views import customfields, org, params, products, roles
+from .views import customfields, handover, org, params, products, roles
 
 app_name = "system"
 
@@ -19,6 +19,7 @@ urlpatterns = [
     ),
     *params.urlpatterns,
     *org.urlpatterns,
+    *handover.urlpatterns,
     *roles.urlpatterns,
     *products.urlpatterns,
     *customfields.urlpatterns,

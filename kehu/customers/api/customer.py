@@ -43,9 +43,26 @@ class CustomerSerializer(BaseModelSerializer):
 
     class Meta:
         model = Customer
-        fields = ["id", *CUSTOMER_FIELDS, *OWNERSHIP_FIELDS, "created_at", "updated_at", "version"]
-        # Owner and department change only through the reassign action (mass assignment guard).
-        read_only_fields = ["owner", "department", "created_at", "updated_at"]
+        fields = [
+            "id",
+            *CUSTOMER_FIELDS,
+            *OWNERSHIP_FIELDS,
+            "lifecycle_stage",
+            "lifecycle_overridden",
+            "created_at",
+            "updated_at",
+            "version",
+        ]
+        # Owner and department change only through the reassign action (mass assignment guard);
+        # the lifecycle stage only through the lifecycle actions.
+        read_only_fields = [
+            "owner",
+            "department",
+            "lifecycle_stage",
+            "lifecycle_overridden",
+            "created_at",
+            "updated_at",
+        ]
         # Empty: numbered on create; uniqueness is checked by the action's full_clean.
         extra_kwargs = {"number": {"required": False, "validators": []}}
 

@@ -5,7 +5,7 @@ from django.utils.translation import gettext_lazy as _
 
 from kehu.core.filters import BaseFilterSet
 
-from ..models import Contact, Customer
+from ..models import Contact, Customer, LifecycleStage
 
 
 class CustomerFilterSet(BaseFilterSet):
@@ -15,6 +15,9 @@ class CustomerFilterSet(BaseFilterSet):
     city = django_filters.CharFilter(label=_("City"), lookup_expr="exact")
     kind = django_filters.ChoiceFilter(
         label=_("Kind"), choices=Customer.Kind.choices, empty_label=_("All")
+    )
+    lifecycle_stage = django_filters.ChoiceFilter(
+        label=_("Lifecycle stage"), choices=LifecycleStage.choices, empty_label=_("All")
     )
     registered_after = django_filters.DateFilter(
         label=_("Registered from"),
@@ -37,6 +40,7 @@ class CustomerFilterSet(BaseFilterSet):
             "customer_type",
             "status",
             "level",
+            "lifecycle_stage",
             "industry",
             "city",
             "owner",

@@ -71,6 +71,18 @@ def _text(verbose_name, max_length: int = 60, **kw):
     )
 
 
+class LifecycleStage(models.TextChoices):
+    """The seven stages of the customer lifecycle (客户生命周期), in their natural order."""
+
+    PROSPECT = "prospect", _("Prospect")
+    DEVELOPMENT = "development", _("Development")
+    GROWTH = "growth", _("Growth")
+    MATURITY = "maturity", _("Maturity")
+    DECLINE = "decline", _("Decline")
+    TERMINATION = "termination", _("Termination")
+    RECOVERY = "recovery", _("Recovery")
+
+
 class Customer(SoftDeleteModel, CustomFieldsMixin, OwnedModel):
     """A customer; deleting one moves it (with its contacts) to the recycle bin."""
 
@@ -115,7 +127,23 @@ class Customer(SoftDeleteModel, CustomFieldsMixin, OwnedModel):
     finance_contact = _text(_("finance contact"), 60)
     finance_phone = _text(_("finance phone"), 40, validators=[validate_phone])
     registered_on = models.DateField(_("registration date"), default=timezone.localdate)
+    birthday = models.DateField(
+        _("birthday"), null=True, blank=True, help_text=_("For individual customers.")
+    )
     notes = models.TextField(_("notes"), blank=True)
+    # Lifecycle (客户生命周期): set by kehu.customers.actions.lifecycle, never by the edit form.
+    lifecycle_stage = models.CharField(
+        _("lifecycle stage"),
+        max_length=12,
+        choices=LifecycleStage.choices,
+        default=LifecycleStage.PROSPECT,
+        db_default=LifecycleStage.PROSPECT,
+    )
+    lifecycle_overridden = models.BooleanField(
+        _("stage set by hand"), default=False, db_default=False
+    )
+    lifecycle_since = models.DateTimeField(_("in this stage since"), null=True, blank=True)
+
     merged_into = models.ForeignKey(
         "customers.CustomerMerge",
         verbose_name=_("merged by"),
@@ -148,6 +176,7 @@ class Customer(SoftDeleteModel, CustomFieldsMixin, OwnedModel):
             models.Index(fields=["department", "id"]),
             models.Index(fields=["city", "id"]),
             models.Index(fields=["registered_on", "id"]),
+            models.Index(fields=["lifecycle_stage", "id"]),
         ]
 
     def __str__(self) -> str:
@@ -180,6 +209,12 @@ class Contact(SoftDeleteModel, CustomFieldsMixin, OwnedModel):
         _("gender"), max_length=10, choices=Gender.choices, default=Gender.UNKNOWN
     )
     birthday = models.DateField(_("birthday"), null=True, blank=True)
+    anniversary = models.DateField(
+        _("anniversary"),
+        null=True,
+        blank=True,
+        help_text=_("A date to remember every year, e.g. a wedding or the start of the business."),
+    )
     work_department = models.CharField(
         _("department"),
         max_length=100,
@@ -260,6 +295,7 @@ CUSTOMER_FIELDS = [
     "finance_contact",
     "finance_phone",
     "registered_on",
+    "birthday",
     "notes",
 ]
 CONTACT_FIELDS = [
@@ -267,6 +303,7 @@ CONTACT_FIELDS = [
     "name",
     "gender",
     "birthday",
+    "anniversary",
     "work_department",
     "title",
     "reports_to",

@@ -1,6 +1,6 @@
 from django.utils.translation import gettext_lazy as _
 
-from kehu.core.registry import ObjectType, Page, register
+from kehu.core.registry import ObjectType, Page, register, register_page
 
 from ..filters import ContactFilterSet, CustomerFilterSet
 from ..forms import ContactForm, CustomerForm
@@ -18,12 +18,13 @@ CUSTOMER = register(
             "customer_type",
             "status",
             "level",
+            "lifecycle_stage",
             "city",
             "phone",
             "owner",
             "registered_on",
         ],
-        sortable=["number", "name", "city", "registered_on"],
+        sortable=["number", "name", "city", "registered_on", "lifecycle_stage"],
         default_sort="-pk",
         search_fields=["name", "number", "mnemonic", "phone"],
         export_fields=[*CUSTOMER_FIELDS, *OWNERSHIP_FIELDS],
@@ -54,6 +55,28 @@ CUSTOMER = register(
                 "bi-trash3",
             ),
         ],
+    )
+)
+
+# Pages of the customers module beyond the object lists.
+register_page(
+    Page(
+        module="customers",
+        label=_("Customer lifecycle"),
+        url_name="customers:lifecycle",
+        perm="customers.view_customer",
+        icon="bi-arrow-repeat",
+        order=40,
+    )
+)
+register_page(
+    Page(
+        module="customers",
+        label=_("Customer care"),
+        url_name="customers:care",
+        perm="customers.view_caretask",
+        icon="bi-gift",
+        order=50,
     )
 )
 

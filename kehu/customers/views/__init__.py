@@ -1,5 +1,7 @@
 """Customers views, one module per area."""
 
 from .activity import *  # noqa: F403
+from .care import *  # noqa: F403
 from .customer import *  # noqa: F403
+from .lifecycle import *  # noqa: F403
 from .recordops import *  # noqa: F403, E402

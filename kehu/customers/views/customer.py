@@ -32,6 +32,10 @@ class CustomerDetailView(ObjectDetailView):
             visible.filter(pk=customer.parent_id).first() if customer.parent_id else None
         )
         ctx["subsidiaries"] = list(visible.filter(parent=customer).order_by("name")[:100])
+        from .lifecycle import STAGE_COLORS
+
+        ctx["lifecycle_badge"] = STAGE_COLORS[customer.lifecycle_stage][0]
+        ctx["can_view_care"] = user.has_perm("customers.view_caretask")
         ctx["merges"] = list(customer.merges.select_related("user")[:10])
         ctx["aliases"] = list(customer.aliases.all()[:20])
 

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import models, transaction
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -248,17 +249,58 @@ def set_employee_skills(*, employee: User, skills: dict[str, int]) -> User:
     return employee
 
 
-# --- Leaving: deactivation with a handover of what the employee owns ----------------------------
+# --- Handover: what an employee owns goes to colleagues (when leaving, or at any time) -----------
+
+
+class Split(models.TextChoices):
+    """How records are shared out among the receiving colleagues."""
+
+    ROUND_ROBIN = "round_robin", gettext_lazy("In turn (round robin)")
+    BY_LEVEL = "by_level", gettext_lazy("By customer level")
+    ALL_TO_ONE = "all_to_one", gettext_lazy("All to one colleague")
+
+
+@dataclass
+class HandoverPlan:
+    """Who gets what: the colleagues, the split, and (for ``by_level``) level code → colleague id.
+
+    Handovers compute their assignment from it; ``cache`` lets one handover reuse another's
+    (contacts and care tasks follow the customers' assignment).
+    """
+
+    employee: User
+    colleagues: list[User]
+    split: str = Split.ROUND_ROBIN
+    level_map: dict[str, int] = field(default_factory=dict)
+    cache: dict[str, Any] = field(default_factory=dict)
+
+    def share_out(self, keys: list) -> dict[Any, User]:
+        """Round robin over the colleagues in order (all to the first for ``all_to_one``)."""
+        if self.split == Split.ALL_TO_ONE:
+            return dict.fromkeys(keys, self.colleagues[0])
+        n = len(self.colleagues)
+        return {key: self.colleagues[i % n] for i, key in enumerate(keys)}
+
+    def colleague(self, pk: int) -> User | None:
+        return next((c for c in self.colleagues if c.pk == pk), None)
 
 
 @dataclass(frozen=True)
 class Handover:
-    """Something an employee owns that must go to colleagues when they leave."""
+    """Something an employee owns that must go to colleagues when they leave.
+
+    ``reassign(employee, colleagues) -> int`` is the simple form (records shared out in turn);
+    ``plan_reassign(employee, plan) -> {colleague id: records}`` follows the chosen split and
+    ``preview(employee, plan) -> {colleague id: records}`` says what it would do, writing nothing.
+    """
 
     name: str
     label: object  # lazy translated text
     count: Callable[[User], int]
-    reassign: Callable[[User, list[User]], int]
+    reassign: Callable[[User, list[User]], int] | None = None
+    plan_reassign: Callable[[User, HandoverPlan], dict[int, int]] | None = None
+    preview: Callable[[User, HandoverPlan], dict[int, int]] | None = None
+    order: int = 100
 
 
 HANDOVERS: dict[str, Handover] = {}
@@ -268,37 +310,41 @@ def register_handover(
     name: str,
     label,
     count_fn: Callable[[User], int],
-    reassign_fn: Callable[[User, list[User]], int],
+    reassign_fn: Callable[[User, list[User]], int] | None = None,
+    *,
+    plan_reassign_fn: Callable[[User, HandoverPlan], dict[int, int]] | None = None,
+    preview_fn: Callable[[User, HandoverPlan], dict[int, int]] | None = None,
+    order: int = 100,
 ) -> Handover:
-    """Modules register how to count and reassign what a leaving employee owns."""
-    handover = Handover(name=name, label=label, count=count_fn, reassign=reassign_fn)
+    """Modules register how to count and reassign what an employee owns (lower ``order`` runs
+    first: customers before the records that follow them)."""
+    if reassign_fn is None and plan_reassign_fn is None:
+        raise ValueError("a handover needs reassign_fn or plan_reassign_fn")
+    handover = Handover(
+        name=name,
+        label=label,
+        count=count_fn,
+        reassign=reassign_fn,
+        plan_reassign=plan_reassign_fn,
+        preview=preview_fn,
+        order=order,
+    )
     HANDOVERS[name] = handover
     return handover
 
 
+def _handovers() -> list[Handover]:
+    return sorted(HANDOVERS.values(), key=lambda h: h.order)
+
+
 def handover_summary(employee: User) -> list[tuple[Handover, int]]:
-    return [(h, h.count(employee)) for h in HANDOVERS.values()]
+    return [(h, h.count(employee)) for h in _handovers()]
 
 
-@transaction.atomic
-def deactivate_employee(
-    *,
-    employee: User,
-    left_on: datetime.date,
-    handover_to: list[User] | None = None,
-    by: User | None = None,
-) -> User:
-    """Mark an employee as left and hand everything they own to active colleagues.
-
-    All or nothing: if a reassignment fails the employee stays active and nothing moves.
-    """
-    by = by if by is not None else get_current_user()
-    if by is not None and by.pk == employee.pk:
-        raise ValidationError(_("You cannot deactivate yourself."), code="self")
-    employee = User.objects.select_for_update().get(pk=employee.pk)
-    if not employee.is_active:
-        raise ValidationError(_("%(employee)s has already left.") % {"employee": employee})
-    colleagues = list(handover_to or [])
+def check_handover_colleagues(
+    *, employee: User, colleagues: list[User], split: str = Split.ROUND_ROBIN, level_map=None
+) -> None:
+    """Colleagues must be other, active people with a department; the split must fit them."""
     for person in colleagues:
         if person.pk == employee.pk or not person.is_active:
             raise ValidationError(
@@ -312,6 +358,164 @@ def deactivate_employee(
                 },
                 code="invalid",
             )
+    if split not in Split.values:
+        raise ValidationError({"split": _("Choose how to share the records out.")})
+    if split == Split.ALL_TO_ONE and len(colleagues) > 1:
+        raise ValidationError(
+            {"handover_to": _("Choose exactly one colleague to receive everything.")},
+            code="invalid",
+        )
+    ids = {c.pk for c in colleagues}
+    for pk in (level_map or {}).values():
+        if pk not in ids:
+            raise ValidationError(
+                {"level_map": _("Each level must go to one of the chosen colleagues.")},
+                code="invalid",
+            )
+
+
+def plan_handover(
+    *,
+    employee: User,
+    colleagues: list[User],
+    split: str = Split.ROUND_ROBIN,
+    level_map: dict[str, int] | None = None,
+) -> HandoverPlan:
+    colleagues = list(colleagues)
+    check_handover_colleagues(
+        employee=employee, colleagues=colleagues, split=split, level_map=level_map
+    )
+    return HandoverPlan(
+        employee=employee, colleagues=colleagues, split=split, level_map=dict(level_map or {})
+    )
+
+
+def preview_handover(plan: HandoverPlan) -> list[dict[str, Any]]:
+    """What the handover would move, per type and per colleague; writes nothing."""
+    rows = []
+    for handover, count in handover_summary(plan.employee):
+        per: dict[int, int] = {}
+        if count and plan.colleagues:
+            if handover.preview is not None:
+                per = handover.preview(plan.employee, plan)
+            else:
+                n = len(plan.colleagues)
+                per = {c.pk: len(range(i, count, n)) for i, c in enumerate(plan.colleagues)}
+        rows.append(
+            {
+                "handover": handover,
+                "count": count,
+                "per_colleague": [per.get(c.pk, 0) for c in plan.colleagues],
+            }
+        )
+    return rows
+
+
+def _run_handover(plan: HandoverPlan, *, leaving: bool) -> dict[int, dict[str, int]]:
+    """Move everything (inside the caller's transaction) and tell each colleague once."""
+    from django.urls import reverse
+
+    from kehu.core.actions import notify
+
+    employee = plan.employee
+    received: dict[int, dict[str, int]] = {}
+    labels = {}
+    for handover, count in handover_summary(employee):
+        if not count:
+            continue
+        labels[handover.name] = handover.label
+        if handover.plan_reassign is not None:
+            per = handover.plan_reassign(employee, plan)
+        else:
+            handover.reassign(employee, list(plan.colleagues))
+            per = {}
+        for pk, n in per.items():
+            if n:
+                received.setdefault(pk, {})[handover.name] = n
+    for person in plan.colleagues:
+        got = received.get(person.pk)
+        if not got:
+            continue
+        summary = ", ".join(f"{labels[name]} {n}" for name, n in got.items())
+        values = {"employee": employee, "summary": summary}
+        notify(
+            recipients=[person],
+            title=_("Records of %(employee)s are now yours: %(summary)s") % values,
+            body=(
+                _("%(employee)s has left; their records were handed over to you.")
+                if leaving
+                else _("The records of %(employee)s were handed over to you.")
+            )
+            % values,
+            link=reverse("customers:customer_list") + f"?owner={person.pk}",
+            kind="handover",
+        )
+    if received:
+        AuditLog.record(
+            employee,
+            AuditLog.Action.UPDATE,
+            {
+                "handover": [
+                    None,
+                    {
+                        "split": plan.split,
+                        "to": {str(plan.colleague(pk) or pk): got for pk, got in received.items()},
+                    },
+                ]
+            },
+        )
+    return received
+
+
+@transaction.atomic
+def hand_over(
+    *,
+    employee: User,
+    colleagues: list[User],
+    split: str = Split.ROUND_ROBIN,
+    level_map: dict[str, int] | None = None,
+) -> dict[int, dict[str, int]]:
+    """Reassign everything ``employee`` owns to colleagues in one step, all or nothing.
+
+    Every record is audited (owner and department diffs keep the previous owner), each
+    colleague is notified once with what they received. Returns {colleague id: {type: n}}.
+    """
+    employee = User.objects.select_for_update().get(pk=employee.pk)
+    colleagues = list(colleagues)
+    if not colleagues:
+        raise ValidationError(
+            {"handover_to": _("Choose who takes the records over.")}, code="required"
+        )
+    plan = plan_handover(employee=employee, colleagues=colleagues, split=split, level_map=level_map)
+    if not any(n for _h, n in handover_summary(employee)):
+        raise ValidationError(
+            _("%(employee)s owns nothing to hand over.") % {"employee": employee}, code="empty"
+        )
+    return _run_handover(plan, leaving=False)
+
+
+@transaction.atomic
+def deactivate_employee(
+    *,
+    employee: User,
+    left_on: datetime.date,
+    handover_to: list[User] | None = None,
+    by: User | None = None,
+    split: str = Split.ROUND_ROBIN,
+    level_map: dict[str, int] | None = None,
+) -> User:
+    """Mark an employee as left and hand everything they own to active colleagues.
+
+    All or nothing: if a reassignment fails the employee stays active and nothing moves.
+    """
+    by = by if by is not None else get_current_user()
+    if by is not None and by.pk == employee.pk:
+        raise ValidationError(_("You cannot deactivate yourself."), code="self")
+    employee = User.objects.select_for_update().get(pk=employee.pk)
+    if not employee.is_active:
+        raise ValidationError(_("%(employee)s has already left.") % {"employee": employee})
+    colleagues = list(handover_to or [])
+    plan = plan_handover(employee=employee, colleagues=colleagues, split=split, level_map=level_map)
     owned = [(h, n) for h, n in handover_summary(employee) if n]
     if owned and not colleagues:
         raise ValidationError(
@@ -324,8 +528,8 @@ def deactivate_employee(
     employee.is_active = False
     employee.left_on = left_on
     employee.save()
-    for handover, _n in owned:
-        handover.reassign(employee, colleagues)
+    if owned:
+        _run_handover(plan, leaving=True)
     return employee
 
 
@@ -337,46 +541,15 @@ def reactivate_employee(*, employee: User) -> User:
     return employee
 
 
-def _count_customers(employee: User) -> int:
-    from kehu.customers.models import Customer
-
-    return Customer.objects.filter(owner=employee).count()
-
-
-def _reassign_customers(employee: User, colleagues: list[User]) -> int:
-    """Round-robin the leaver's customers over the colleagues, each told how many they got."""
-    from django.urls import reverse
-
-    from kehu.core.actions import bulk_update_audited, notify
-    from kehu.customers.models import Customer
-
-    ids = list(Customer.objects.filter(owner=employee).order_by("pk").values_list("pk", flat=True))
-    total = 0
-    for i, person in enumerate(colleagues):
-        share = ids[i :: len(colleagues)]
-        if not share:
-            continue
-        total += bulk_update_audited(
-            Customer.objects.filter(pk__in=share), owner=person, department=person.department
-        )
-        notify(
-            recipients=[person],
-            title=_("%(count)s customers of %(employee)s are now yours")
-            % {"count": len(share), "employee": employee},
-            body=_("%(employee)s has left; their customers were handed over to you.")
-            % {"employee": employee},
-            link=reverse("customers:customer_list") + f"?owner={person.pk}",
-            kind="handover",
-        )
-    return total
-
-
-register_handover("customers", gettext_lazy("Customers"), _count_customers, _reassign_customers)
-
-
 __all__ = [
     "HANDOVERS",
     "Handover",
+    "HandoverPlan",
+    "Split",
+    "check_handover_colleagues",
+    "hand_over",
+    "plan_handover",
+    "preview_handover",
     "create_department",
     "create_employee",
     "deactivate_department",

@@ -50,7 +50,8 @@ PARAMETER_FIELDS = [
     "admin_email",
     "currency",
     "receivable_reminder_days",
-    "birthday_reminder_days",
+    "care_reminder_days",
+    "care_suppression_days",
     "recycle_retention_days",
     *DECIMAL_FIELDS,
     "work_start",
@@ -95,7 +96,11 @@ def validate_parameters(values: dict) -> None:
             value = values[name]
             if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= 6:
                 error(name, _("Enter a number of decimal places from 0 to 6."))
-    for name in ("receivable_reminder_days", "birthday_reminder_days"):
+    for name in (
+        "receivable_reminder_days",
+        "care_reminder_days",
+        "care_suppression_days",
+    ):
         if name in values:
             value = values[name]
             if not isinstance(value, int) or not 0 <= value <= MAX_REMINDER_DAYS:

@@ -14,7 +14,10 @@ from ..params import dictionaries
 #: The sections of the parameter page, in order: (title, field names).
 PARAMETER_SECTIONS = [
     (_("Company"), ["company_name", "logo", "admin_email", "currency"]),
-    (_("Reminders"), ["receivable_reminder_days", "birthday_reminder_days"]),
+    (
+        _("Reminders"),
+        ["receivable_reminder_days", "care_reminder_days", "care_suppression_days"],
+    ),
     (_("Recycle bin"), ["recycle_retention_days"]),
     (
         _("Decimal places"),

@@ -79,3 +79,14 @@ register_page(
         order=20,
     )
 )
+
+register_page(
+    Page(
+        module="system",
+        label=_("Handover"),
+        url_name="system:handover",
+        perm="system.manage_users",
+        icon="bi-arrow-left-right",
+        order=25,
+    )
+)

@@ -128,6 +128,7 @@ class EmployeeDetailView(ObjectDetailView):
             and obj.is_active
             and obj.pk != self.request.user.pk,
             handovers=actions.handover_summary(obj) if obj.is_active and may_manage else [],
+            can_hand_over=may_manage,
         )
         return ctx
 

@@ -1,0 +1,206 @@
+"""The handover page (工作交接): choose an employee, colleagues and a split, preview, execute.
+
+Needs ``view_user`` and the special permission ``manage_users``. GET previews (writes nothing);
+POST runs ``actions.hand_over`` (all or nothing, audited, colleagues notified).
+"""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.shortcuts import redirect, render
+from django.urls import path
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from kehu.core.permissions import SpecialPermission
+
+from .. import actions
+from ..models import User
+
+
+def may_hand_over(user) -> bool:
+    return user.has_perm("system.view_user") and user.has_perm(SpecialPermission.MANAGE_USERS)
+
+
+def _person_label(user: User) -> str:
+    parts = [str(user)]
+    if user.department_id:
+        parts.append(user.department.name)
+    if not user.is_active:
+        parts.append(str(_("left")))
+    return " · ".join(parts)
+
+
+class HandoverForm(forms.Form):
+    employee = forms.ModelChoiceField(
+        label=gettext_lazy("Employee handing over"),
+        queryset=User.objects.none(),
+        widget=forms.Select(attrs={"class": "form-select"}),
+    )
+    handover_to = forms.ModelMultipleChoiceField(
+        label=gettext_lazy("Colleagues taking over"),
+        queryset=User.objects.none(),
+        widget=forms.SelectMultiple(attrs={"class": "form-select", "size": 8}),
+    )
+    split = forms.ChoiceField(
+        label=gettext_lazy("Split"),
+        choices=actions.Split.choices,
+        initial=actions.Split.ROUND_ROBIN,
+        widget=forms.RadioSelect,
+    )
+
+    def __init__(self, *args, levels: list[tuple[str, str, int]] = (), employee_pk=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["employee"].queryset = User.objects.select_related("department").order_by(
+            "-is_active", "username"
+        )
+        self.fields["employee"].label_from_instance = _person_label
+        self.fields["handover_to"].queryset = (
+            User.objects.filter(is_active=True, department__isnull=False)
+            .exclude(pk=employee_pk if str(employee_pk or "").isdigit() else None)
+            .select_related("department")
+            .order_by("department__path", "username")
+        )
+        self.fields["handover_to"].label_from_instance = _person_label
+        self.levels = list(levels)
+        for code, label, count in self.levels:
+            self.fields[f"level__{code}"] = forms.TypedChoiceField(
+                label=f"{label} ({count})",
+                coerce=int,
+                required=False,
+                choices=[("", _("Automatic"))],
+                widget=forms.Select(attrs={"class": "form-select form-select-sm"}),
+            )
+
+    def set_level_choices(self, colleagues: list[User]) -> None:
+        for code, _label, _count in self.levels:
+            self.fields[f"level__{code}"].choices = [("", _("Automatic"))] + [
+                (c.pk, str(c)) for c in colleagues
+            ]
+
+    def level_fields(self):
+        return [self[f"level__{code}"] for code, _label, _count in self.levels]
+
+    def level_map(self) -> dict[str, int]:
+        return {
+            code: self.cleaned_data[f"level__{code}"]
+            for code, _label, _count in self.levels
+            if self.cleaned_data.get(f"level__{code}")
+        }
+
+
+def _levels(data) -> list[tuple[str, str, int]]:
+    """The customer levels the chosen employee owns, for the by-level split."""
+    pk = (data or {}).get("employee") or ""
+    if not str(pk).isdigit():
+        return []
+    from kehu.customers.actions import levels_owned
+    from kehu.system.params import dictionary_choices
+
+    labels = dict(dictionary_choices("customer_level", include_inactive=True))
+    employee = User.objects.filter(pk=pk).first()
+    if employee is None:
+        return []
+    return [
+        (code, labels.get(code, code) if code else str(_("No level")), n)
+        for code, n in levels_owned(employee)
+    ]
+
+
+def _apply_errors(form, exc: ValidationError) -> None:
+    if hasattr(exc, "error_dict"):
+        for name, errors in exc.error_dict.items():
+            form.add_error(name if name in form.fields else None, errors)
+    else:
+        form.add_error(None, exc)
+
+
+@login_required
+def handover(request):
+    if not may_hand_over(request.user):
+        raise PermissionDenied
+    data = request.POST if request.method == "POST" else request.GET
+    if request.method == "GET" and "handover_to" not in data and "split" not in data:
+        # Only the employee chosen (or nothing yet): show what they own, no errors.
+        form = HandoverForm(
+            initial={"employee": data.get("employee")},
+            levels=_levels(data),
+            employee_pk=data.get("employee"),
+        )
+        data = None
+    else:
+        form = HandoverForm(data, levels=_levels(data), employee_pk=data.get("employee"))
+    if data is not None:
+        colleague_ids = [i for i in data.getlist("handover_to") if str(i).isdigit()]
+        form.set_level_choices(list(User.objects.filter(pk__in=colleague_ids).order_by("username")))
+    preview = None
+    summary = None
+    level_plan = None
+    if data is not None and form.is_valid():
+        employee = form.cleaned_data["employee"]
+        colleagues = list(form.cleaned_data["handover_to"])
+        split = form.cleaned_data["split"]
+        try:
+            if request.method == "POST":
+                received = actions.hand_over(
+                    employee=employee,
+                    colleagues=colleagues,
+                    split=split,
+                    level_map=form.level_map(),
+                )
+                total = sum(sum(got.values()) for got in received.values())
+                messages.success(
+                    request,
+                    _("%(count)s records of %(employee)s were handed over to %(people)s.")
+                    % {
+                        "count": total,
+                        "employee": employee,
+                        "people": ", ".join(str(c) for c in colleagues),
+                    },
+                )
+                return redirect(f"{request.path}?employee={employee.pk}")
+            plan = actions.plan_handover(
+                employee=employee, colleagues=colleagues, split=split, level_map=form.level_map()
+            )
+            preview = actions.preview_handover(plan)
+            if split == actions.Split.BY_LEVEL:
+                from kehu.customers.actions import default_level_map
+
+                effective = default_level_map(
+                    [(code, n) for code, _label, n in form.levels], colleagues, form.level_map()
+                )
+                level_plan = [
+                    (label, n, plan.colleague(effective[code])) for code, label, n in form.levels
+                ]
+        except ValidationError as exc:
+            _apply_errors(form, exc)
+    employee = None
+    chosen = (form.data if form.is_bound else request.GET).get("employee") or ""
+    if str(chosen).isdigit():
+        employee = form.fields["employee"].queryset.filter(pk=chosen).first()
+    if employee is not None:
+        summary = actions.handover_summary(employee)
+    colleagues = list(form.cleaned_data["handover_to"]) if preview is not None else []
+    return render(
+        request,
+        "system/org/handover.html",
+        {
+            "form": form,
+            "employee": employee,
+            "summary": summary,
+            "preview": preview,
+            "level_plan": level_plan,
+            "show_levels": bool(form.levels)
+            and (form.data if form.is_bound else {}).get("split") == actions.Split.BY_LEVEL,
+            "colleagues": colleagues,
+            "hidden": [(name, value) for name, values in request.GET.lists() for value in values]
+            if preview is not None
+            else [],
+        },
+    )
+
+
+urlpatterns = [path("handover/", handover, name="handover")]
