@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy as _
 
 from kehu.core.fields import MoneyField
 from kehu.core.models import OwnedModel
+from kehu.core.search import Searchable, build_document
 
 PHONE_CHARS = re.compile(r"^[0-9 +\-()]+$")
 PHONE_ERROR = _(
@@ -70,7 +71,7 @@ def _text(verbose_name, max_length: int = 60, **kw):
     )
 
 
-class Customer(OwnedModel):
+class Customer(Searchable, OwnedModel):
     class Kind(models.TextChoices):
         COMPANY = "company", _("Company")
         INDIVIDUAL = "individual", _("Individual")
@@ -135,8 +136,22 @@ class Customer(OwnedModel):
 
         return reverse("customers:customer_detail", args=[self.pk])
 
+    #: What the global search and the list's search box look in (see kehu/core/search.py).
+    search_sources = ("name", "mnemonic", "number", "phone", "fax", "finance_phone", "email")
 
-class Contact(OwnedModel):
+    def search_document(self) -> tuple[str, str]:
+        return build_document(
+            name=self.name,
+            codes=[self.mnemonic, self.number],
+            phones=[self.phone, self.fax, self.finance_phone],
+            emails=[self.email],
+        )
+
+    def search_summary(self) -> str:
+        return " · ".join(v for v in (self.number, self.city, self.phone) if v)
+
+
+class Contact(Searchable, OwnedModel):
     """A person at a customer. Data permissions follow the customer (its owner and department);
     the contact's own owner/department columns are kept equal to the customer's."""
 
@@ -202,6 +217,19 @@ class Contact(OwnedModel):
         from django.urls import reverse
 
         return reverse("customers:contact_detail", args=[self.pk])
+
+    search_sources = ("name", "mobile", "office_phone", "home_phone", "email")
+
+    def search_document(self) -> tuple[str, str]:
+        return build_document(
+            name=self.name,
+            phones=[self.mobile, self.office_phone, self.home_phone],
+            emails=[self.email],
+        )
+
+    def search_summary(self) -> str:
+        # customer is in the contact type's select_related: no query per hit
+        return " · ".join(v for v in (self.customer.name, self.mobile or self.email) if v)
 
 
 #: The fields a user edits, in display order: one list for the forms, the API, exports and pages.
