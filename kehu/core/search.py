@@ -264,6 +264,14 @@ class Searchable(models.Model):
     class Meta:
         abstract = True
 
+    def save(self, *args, **kwargs) -> None:
+        update_fields = kwargs.get("update_fields")
+        if update_fields is None or set(update_fields) & set(self.search_sources):
+            self.refresh_search_fields()
+            if update_fields is not None:
+                kwargs["update_fields"] = {*update_fields, *SEARCH_FIELDS}
+        super().save(*args, **kwargs)
+
     def search_document(self) -> tuple[str, str]:  # pragma: no cover - abstract
         raise NotImplementedError
 
@@ -273,14 +281,6 @@ class Searchable(models.Model):
 
     def refresh_search_fields(self) -> None:
         self.search_text, self.search_grams = self.search_document()
-
-    def save(self, *args, **kwargs) -> None:
-        update_fields = kwargs.get("update_fields")
-        if update_fields is None or set(update_fields) & set(self.search_sources):
-            self.refresh_search_fields()
-            if update_fields is not None:
-                kwargs["update_fields"] = {*update_fields, *SEARCH_FIELDS}
-        super().save(*args, **kwargs)
 
     def audit_snapshot(self) -> dict[str, Any]:
         """Derived columns stay out of the audit trail."""
