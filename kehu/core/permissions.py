@@ -49,6 +49,7 @@ class SpecialPermission(StrEnum):
     REASSIGN_OWNER = "system.reassign_owner"
     MANAGE_USERS = "system.manage_users"
     VIEW_AUDIT = "system.view_audit"
+    SHARE_VIEWS = "system.share_saved_views"
 
 
 SPECIAL_PERMISSION_LABELS = {
@@ -61,4 +62,5 @@ SPECIAL_PERMISSION_LABELS = {
     "reassign_owner": _("Reassign owner"),
     "manage_users": _("Manage users"),
     "view_audit": _("View audit trail"),
+    "share_saved_views": _("Share saved views with everyone"),
 }
