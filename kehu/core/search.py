@@ -51,12 +51,16 @@ def compact(value: str | None) -> str:
 
 @lru_cache(maxsize=65536)
 def pinyin_forms(name: str) -> tuple[str, str]:
-    """Full pinyin and pinyin initials of a name (北京华为 -> beijinghuawei, bjhw)."""
-    from pypinyin import Style, lazy_pinyin
+    """Full pinyin and pinyin initials of a name (北京华为 -> beijinghuawei, bjhw).
 
-    keep = lambda chars: list(chars)  # noqa: E731 - Latin letters and digits stay as they are
-    full = compact("".join(lazy_pinyin(name, errors=keep)))
-    initials = compact("".join(lazy_pinyin(name, style=Style.FIRST_LETTER, errors=keep)))
+    One segmentation (the slow part of pypinyin) gives both: the initials are the first letters
+    of the syllables, as ``Style.FIRST_LETTER`` would give them.
+    """
+    from pypinyin import lazy_pinyin
+
+    syllables = lazy_pinyin(name, errors=lambda chars: list(chars))
+    full = compact("".join(syllables))
+    initials = compact("".join(s[:1] if len(s) > 1 else s for s in syllables))
     return full, initials
 
 
@@ -97,10 +101,14 @@ def build_document(
     codes: Iterable[str] = (),
     phones: Iterable[str] = (),
     emails: Iterable[str] = (),
+    pinyin: tuple[str, str] | None = None,
 ) -> tuple[str, str]:
-    """``(search_text, search_grams)`` of one record; the name always comes first."""
+    """``(search_text, search_grams)`` of one record; the name always comes first.
+
+    ``pinyin`` (full, initials) may be passed by a caller that already knows it (generators).
+    """
     name_c = compact(name)
-    full, initials = pinyin_forms(name or "")
+    full, initials = pinyin or pinyin_forms(name or "")
     codes_c = [compact(c) for c in codes]
     parts = [name_c, full, initials, *codes_c]
     parts += [phone_national(p) for p in phones]
