@@ -281,8 +281,51 @@ def org():
     return User.objects.get(username="bench_admin"), people
 
 
-CUSTOMER_COLUMNS = ["id", "created_at", "updated_at", "version", "number", "name", "mnemonic", "kind", "phone", "email", "city", "address", "industry", "level", "credit_limit", "registered_on", "notes", "department_id", "owner_id", "search_text", "search_grams"]
-CONTACT_COLUMNS = ["created_at", "updated_at", "version", "name", "gender", "work_department", "title", "office_phone", "mobile", "email", "home_phone", "fax_im", "hobbies", "notes", "is_primary", "customer_id", "department_id", "owner_id", "search_text", "search_grams"]
+CUSTOMER_COLUMNS = [
+    "id",
+    "created_at",
+    "updated_at",
+    "version",
+    "number",
+    "name",
+    "mnemonic",
+    "kind",
+    "phone",
+    "email",
+    "city",
+    "address",
+    "industry",
+    "level",
+    "credit_limit",
+    "registered_on",
+    "notes",
+    "department_id",
+    "owner_id",
+    "search_text",
+    "search_grams",
+]
+CONTACT_COLUMNS = [
+    "created_at",
+    "updated_at",
+    "version",
+    "name",
+    "gender",
+    "work_department",
+    "title",
+    "office_phone",
+    "mobile",
+    "email",
+    "home_phone",
+    "fax_im",
+    "hobbies",
+    "notes",
+    "is_primary",
+    "customer_id",
+    "department_id",
+    "owner_id",
+    "search_text",
+    "search_grams",
+]
 
 
 def insert_sql(table: str, columns: list[str]) -> str:

@@ -513,3 +513,10 @@ class SavedView(BaseModel):
         ot = get_object_type(self.object_type)
         joiner = "&" if self.query else ""
         return f"{reverse(ot.url_name('list'))}?{self.query}{joiner}view={self.pk}"
+
+    @property
+    def query_display(self) -> str:
+        """The filters as people read them: "q=华为 · city=上海"."""
+        from urllib.parse import unquote_plus
+
+        return " · ".join(unquote_plus(part) for part in self.query.split("&") if part)
