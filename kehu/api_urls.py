@@ -2,10 +2,12 @@
 
 from rest_framework.routers import DefaultRouter
 
+import kehu.core.api
 import kehu.customers.api
 import kehu.system.api
 
 router = DefaultRouter()
+kehu.core.api.register(router)
 kehu.customers.api.register(router)
 kehu.system.api.register(router)
 

@@ -11,6 +11,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import permissions, serializers, viewsets
 
 from .errors import StaleObjectError
+from .models import SavedView
 
 
 @extend_schema_field(
@@ -145,3 +146,88 @@ class RestrictedModelViewSet(viewsets.ModelViewSet):
                 self.permission_denied(
                     request, message=_("You may view but not change this record.")
                 )
+
+
+# --- Saved views --------------------------------------------------------------------------------
+
+
+class SavedViewSerializer(serializers.ModelSerializer):
+    """A saved list view: the user's own (writable) or one shared with everyone (read-only)."""
+
+    owner = serializers.CharField(source="user.username", read_only=True)
+    is_own = serializers.SerializerMethodField()
+    url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = SavedView
+        fields = [
+            "id",
+            "object_type",
+            "name",
+            "query",
+            "is_default",
+            "shared",
+            "owner",
+            "is_own",
+            "url",
+        ]
+        read_only_fields = ["id", "owner", "is_own", "url"]
+
+    def get_is_own(self, obj) -> bool:
+        request = self.context.get("request")
+        return request is not None and obj.user_id == request.user.pk
+
+    def get_url(self, obj) -> str:
+        return obj.get_absolute_url()
+
+
+class SavedViewViewSet(viewsets.ModelViewSet):
+    """``/api/saved-views/``: the requesting user's views and the shared ones
+    (``?object_type=customers.customer`` narrows to one list). Only the owner changes a view."""
+
+    serializer_class = SavedViewSerializer
+    # Personal settings: any signed-in user; the queryset limits them to their own and shared.
+    permission_classes = [permissions.IsAuthenticated]
+    pagination_class = None
+    filterset_class = None
+    filter_backends: list = []
+
+    def get_queryset(self):
+        qs = SavedView.objects.available_to(self.request.user).select_related("user")
+        label = self.request.query_params.get("object_type")
+        return qs.filter(object_type=label) if label else qs
+
+    def perform_create(self, serializer):
+        from . import actions
+
+        data = serializer.validated_data
+        serializer.instance = actions.save_view(
+            user=self.request.user,
+            object_type=data.get("object_type", ""),
+            name=data.get("name", ""),
+            query=data.get("query", ""),
+            is_default=data.get("is_default", False),
+            shared=data.get("shared", False),
+        )
+
+    def perform_update(self, serializer):
+        from . import actions
+
+        data = serializer.validated_data
+        serializer.instance = actions.update_view(
+            view=serializer.instance,
+            user=self.request.user,
+            name=data.get("name"),
+            is_default=data.get("is_default"),
+            shared=data.get("shared"),
+            query=data.get("query"),
+        )
+
+    def perform_destroy(self, instance):
+        from . import actions
+
+        actions.delete_view(view=instance, user=self.request.user)
+
+
+def register(router) -> None:
+    router.register("saved-views", SavedViewViewSet, basename="savedview")

@@ -8,4 +8,9 @@ class CoreConfig(AppConfig):
     verbose_name = _("Core")
 
     def ready(self) -> None:
+        from django.db.models.signals import post_migrate
+
         from . import signals  # noqa: F401
+        from .search import ensure_search_indexes
+
+        post_migrate.connect(ensure_search_indexes, dispatch_uid="kehu-search-indexes")

@@ -571,3 +571,81 @@ class BackgroundJob(models.Model):
             self.total = total
             fields.append("total")
         BackgroundJob.objects.filter(pk=self.pk).update(**{f: getattr(self, f) for f in fields})
+
+
+class SavedViewQuerySet(RestrictedQuerySet):
+    def available_to(self, user, object_type: str | None = None) -> SavedViewQuerySet:
+        """The user's own views and the views shared with everyone (never anyone else's)."""
+        if user is None or not getattr(user, "is_authenticated", False):
+            return self.none()
+        qs = self.filter(Q(user=user) | Q(shared=True))
+        return qs if object_type is None else qs.filter(object_type=object_type)
+
+    def owned_by(self, user) -> SavedViewQuerySet:
+        if user is None or not getattr(user, "is_authenticated", False):
+            return self.none()
+        return self.filter(user=user)
+
+
+class SavedView(BaseModel):
+    """A named set of list filters, sort order and page size (保存的视图).
+
+    Only a query string: applying a view runs the list through the same ``visible_to`` as
+    always, so a shared view never shows anyone more than their own data scope allows.
+    """
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("user"),
+        on_delete=models.CASCADE,
+        related_name="saved_views",
+    )
+    object_type = models.CharField(_("object type"), max_length=100)
+    name = models.CharField(_("name"), max_length=100)
+    query = models.TextField(_("filters"), blank=True)
+    is_default = models.BooleanField(
+        _("default view"),
+        default=False,
+        help_text=_("Applied when you open the list without filters."),
+    )
+    shared = models.BooleanField(
+        _("shared with everyone"),
+        default=False,
+        help_text=_("Everyone can apply it; they still see only the records they may see."),
+    )
+
+    objects = models.Manager.from_queryset(SavedViewQuerySet)()
+
+    class Meta:
+        verbose_name = _("saved view")
+        verbose_name_plural = _("saved views")
+        ordering = ["name", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "object_type", "name"], name="core_savedview_unique_name"
+            )
+        ]
+        indexes = [
+            models.Index(fields=["user", "object_type"]),
+            models.Index(fields=["object_type", "shared"]),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def get_absolute_url(self) -> str:
+        """The list page with the view's filters applied."""
+        from django.urls import reverse
+
+        from .registry import get_object_type
+
+        ot = get_object_type(self.object_type)
+        joiner = "&" if self.query else ""
+        return f"{reverse(ot.url_name('list'))}?{self.query}{joiner}view={self.pk}"
+
+    @property
+    def query_display(self) -> str:
+        """The filters as people read them: "q=华为 · city=上海"."""
+        from urllib.parse import unquote_plus
+
+        return " · ".join(unquote_plus(part) for part in self.query.split("&") if part)

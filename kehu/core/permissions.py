@@ -50,6 +50,7 @@ class SpecialPermission(StrEnum):
     MANAGE_USERS = "system.manage_users"
     VIEW_AUDIT = "system.view_audit"
     ERASE_PERSONAL_DATA = "system.erase_personal_data"
+    SHARE_VIEWS = "system.share_saved_views"
 
 
 SPECIAL_PERMISSION_LABELS = {
@@ -63,4 +64,5 @@ SPECIAL_PERMISSION_LABELS = {
     "manage_users": _("Manage users"),
     "view_audit": _("View audit trail"),
     "erase_personal_data": _("Erase personal data (PIPL/GDPR requests)"),
+    "share_saved_views": _("Share saved views with everyone"),
 }

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib import messages
@@ -126,8 +127,14 @@ def module_index(module: str, title, description):
 
 @login_required
 def search(request):
-    """Global search over every registered object type, always through ``visible_to``."""
-    q = (request.GET.get("q") or "").strip()
+    """Global search over every registered object type, always through ``visible_to``.
+
+    Customers and contacts (``Searchable`` models) use the indexed search and its ranking;
+    other types fall back to ``icontains`` on their ``search_fields``.
+    """
+    from .search import is_searchable, ranked_search
+
+    q = (request.GET.get("q") or "").strip()[:200]
     groups = []
     if q:
         from django.db.models import Q
@@ -137,14 +144,29 @@ def search(request):
         for ot in registry.values():
             if not ot.search_fields or not ot.allows(request.user):
                 continue
-            cond = Q()
-            for f in ot.search_fields:
-                cond |= Q(**{f"{f}__icontains": q})
-            if is_opted_in(ot.model):
-                cond |= custom_search_q(ot.model, q)
-            hits = list(ot.model.objects.visible_to(request.user).filter(cond).order_by("-pk")[:10])
+            qs = ot.model.objects.visible_to(request.user).select_related(*ot.select_related)
+            extra = custom_search_q(ot.model, q) if is_opted_in(ot.model) else Q()
+            if is_searchable(ot.model):
+                hits = ranked_search(qs, q, limit=10)
+                if extra and len(hits) < 10:  # searchable custom fields (not in the index)
+                    found = qs.filter(extra).exclude(pk__in=[h.pk for h in hits])
+                    hits += list(found.order_by("-pk")[: 10 - len(hits)])
+            else:
+                cond = extra
+                for f in ot.search_fields:
+                    cond |= Q(**{f"{f}__icontains": q})
+                hits = list(qs.filter(cond).order_by("-pk")[:10])
             if hits:
-                groups.append({"object_type": ot, "hits": hits, "label": ot.verbose_name_plural()})
+                groups.append(
+                    {
+                        "object_type": ot,
+                        "hits": hits,
+                        "label": ot.verbose_name_plural(),
+                        "more_url": reverse(ot.url_name("list")) + "?" + urlencode({"q": q})
+                        if is_searchable(ot.model) and "q" in ot.filterset.base_filters
+                        else None,
+                    }
+                )
     template = (
         "core/_search_results.html" if getattr(request, "htmx", False) else "core/search.html"
     )

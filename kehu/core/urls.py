@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path, reverse_lazy
 
-from . import site_views
+from . import saved_views, site_views
 
 app_name = "core"
 
@@ -35,6 +35,10 @@ urlpatterns = [
         site_views.attachment_upload,
         name="attachment_upload",
     ),
+    path("views/", saved_views.manage, name="saved_views"),
+    path("views/add/", saved_views.create, name="saved_view_add"),
+    path("views/<int:pk>/", saved_views.update, name="saved_view_update"),
+    path("views/<int:pk>/delete/", saved_views.delete, name="saved_view_delete"),
     path("audit/", site_views.audit_log, name="audit_log"),
     path("health/", site_views.health, name="health"),
 ]

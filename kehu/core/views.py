@@ -95,7 +95,42 @@ class ObjectListView(RestrictedObjectMixin, TemplateView):
         export = request.GET.get("export")
         if export:
             return self.export(export)
+        if not request.GET and not getattr(request, "htmx", False):
+            default = next(
+                (v for v in self.saved_views() if v.is_default and v.user_id == request.user.pk),
+                None,
+            )
+            if default is not None:  # opened without parameters: the user's default view
+                return redirect(default.get_absolute_url())
         return super().get(request, *args, **kwargs)
+
+    def saved_views(self) -> list:
+        """The views the user may apply to this list: their own and the shared ones (1 query)."""
+        from .models import SavedView
+
+        if not hasattr(self, "_saved_views"):
+            self._saved_views = list(
+                SavedView.objects.available_to(
+                    self.request.user, self.object_type.label
+                ).select_related("user")
+            )
+        return self._saved_views
+
+    def saved_views_context(self, params) -> dict:
+        user = self.request.user
+        views = self.saved_views()
+        current = None
+        wanted = self.request.GET.get("view", "")
+        if wanted.isdigit():
+            current = next((v for v in views if v.pk == int(wanted)), None)
+        return {
+            "saved_views": views,
+            "own_views": [v for v in views if v.user_id == user.pk],
+            "shared_views": [v for v in views if v.user_id != user.pk],
+            "current_view": current,
+            "view_query": actions.clean_view_query(params.urlencode()),
+            "can_share_views": user.has_perm(SpecialPermission.SHARE_VIEWS),
+        }
 
     def sort(self) -> str:
         ot = self.object_type
@@ -169,6 +204,7 @@ class ObjectListView(RestrictedObjectMixin, TemplateView):
             page_size=page_size,
             page_sizes=PAGE_SIZES,
             query_string=params.urlencode(),
+            **self.saved_views_context(params),
         )
         return ctx
 

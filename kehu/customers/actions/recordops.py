@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 from kehu.core import records
 from kehu.core.models import AuditLog
 from kehu.core.permissions import SpecialPermission
+from kehu.core.search import refresh_search_index
 
 from ..models import (
     CONTACT_FIELDS,
@@ -616,6 +617,8 @@ def erase_personal_data(*, record, user, reason: str) -> dict:
         model._base_manager.filter(pk=record.pk).update(
             **new, version=F("version") + 1, updated_at=timezone.now(), updated_by=user
         )
+        # The search columns hold the name, phones and e-mail too.
+        refresh_search_index(model, pks=[record.pk])
     erased_names = set(old)
     # The audit trail of the record: the values of those fields, and the same strings anywhere.
     ct = ContentType.objects.get_for_model(model, for_concrete_model=False)

@@ -1,9 +1,9 @@
 import django_filters
 from django import forms
-from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from kehu.core.filters import BaseFilterSet
+from kehu.core.search import search
 
 from ..models import Contact, Customer, LifecycleStage
 
@@ -48,15 +48,8 @@ class CustomerFilterSet(BaseFilterSet):
         ]
 
     def search(self, queryset, name, value):
-        value = value.strip()
-        if not value:
-            return queryset
-        return queryset.filter(
-            Q(name__icontains=value)
-            | Q(number__iexact=value)
-            | Q(mnemonic__istartswith=value)
-            | Q(phone__contains=value)
-        )
+        """Name (Chinese, pinyin, initials, substring), number, phones, e-mail: indexed."""
+        return search(queryset, value)
 
 
 class ContactFilterSet(BaseFilterSet):
@@ -79,9 +72,5 @@ class ContactFilterSet(BaseFilterSet):
         fields = ["q", "customer_number", "gender", "is_primary"]
 
     def search(self, queryset, name, value):
-        value = value.strip()
-        if not value:
-            return queryset
-        return queryset.filter(
-            Q(name__icontains=value) | Q(mobile__contains=value) | Q(email__icontains=value)
-        )
+        """Name (Chinese, pinyin, initials, substring), phones, e-mail: indexed."""
+        return search(queryset, value)

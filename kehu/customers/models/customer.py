@@ -14,6 +14,12 @@ from django.utils.translation import gettext_lazy as _
 
 from kehu.core.fields import MoneyField
 from kehu.core.models import CustomFieldsMixin, OwnedModel, SoftDeleteModel
+from kehu.core.search import (
+    Searchable,
+    SearchableAllRecordsManager,
+    SearchableSoftDeleteManager,
+    build_document,
+)
 
 PHONE_CHARS = re.compile(r"^[0-9 +\-()]+$")
 PHONE_ERROR = _(
@@ -83,7 +89,7 @@ class LifecycleStage(models.TextChoices):
     RECOVERY = "recovery", _("Recovery")
 
 
-class Customer(SoftDeleteModel, CustomFieldsMixin, OwnedModel):
+class Customer(Searchable, SoftDeleteModel, CustomFieldsMixin, OwnedModel):
     """A customer; deleting one moves it (with its contacts) to the recycle bin."""
 
     class Kind(models.TextChoices):
@@ -156,6 +162,9 @@ class Customer(SoftDeleteModel, CustomFieldsMixin, OwnedModel):
 
     soft_delete_cascade = ("contacts",)
 
+    objects = SearchableSoftDeleteManager()
+    all_objects = SearchableAllRecordsManager()
+
     class Meta:
         verbose_name = _("customer")
         verbose_name_plural = _("customers")
@@ -187,8 +196,22 @@ class Customer(SoftDeleteModel, CustomFieldsMixin, OwnedModel):
 
         return reverse("customers:customer_detail", args=[self.pk])
 
+    #: What the global search and the list's search box look in (see kehu/core/search.py).
+    search_sources = ("name", "mnemonic", "number", "phone", "fax", "finance_phone", "email")
 
-class Contact(SoftDeleteModel, CustomFieldsMixin, OwnedModel):
+    def search_document(self) -> tuple[str, str]:
+        return build_document(
+            name=self.name,
+            codes=[self.mnemonic, self.number],
+            phones=[self.phone, self.fax, self.finance_phone],
+            emails=[self.email],
+        )
+
+    def search_summary(self) -> str:
+        return " · ".join(v for v in (self.number, self.city, self.phone) if v)
+
+
+class Contact(Searchable, SoftDeleteModel, CustomFieldsMixin, OwnedModel):
     """A person at a customer. Data permissions follow the customer (its owner and department);
     the contact's own owner/department columns are kept equal to the customer's."""
 
@@ -252,6 +275,9 @@ class Contact(SoftDeleteModel, CustomFieldsMixin, OwnedModel):
         related_name="+",
     )
 
+    objects = SearchableSoftDeleteManager()
+    all_objects = SearchableAllRecordsManager()
+
     class Meta:
         verbose_name = _("contact")
         verbose_name_plural = _("contacts")
@@ -270,6 +296,19 @@ class Contact(SoftDeleteModel, CustomFieldsMixin, OwnedModel):
         from django.urls import reverse
 
         return reverse("customers:contact_detail", args=[self.pk])
+
+    search_sources = ("name", "mobile", "office_phone", "home_phone", "email")
+
+    def search_document(self) -> tuple[str, str]:
+        return build_document(
+            name=self.name,
+            phones=[self.mobile, self.office_phone, self.home_phone],
+            emails=[self.email],
+        )
+
+    def search_summary(self) -> str:
+        # customer is in the contact type's select_related: no query per hit
+        return " · ".join(v for v in (self.customer.name, self.mobile or self.email) if v)
 
 
 #: The fields a user edits, in display order: one list for the forms, the API, exports and pages.

@@ -65,6 +65,14 @@
     }
   });
 
+  // Saved views: the list's filters live in the URL (HTMX pushes it), so save what it says now.
+  document.addEventListener("submit", function (event) {
+    var form = event.target.closest("[data-saved-view-form]");
+    if (form && form.elements.query) {
+      form.elements.query.value = window.location.search.replace(/^\?/, "");
+    }
+  });
+
   document.addEventListener("DOMContentLoaded", function () { renderCharts(document); });
   document.addEventListener("htmx:afterSwap", function (event) { renderCharts(event.target); });
 })();
