@@ -97,6 +97,10 @@ def bulk_update_audited(qs: models.QuerySet, *, chunk_size: int = 2000, **change
         if hasattr(model, "version"):
             extra = {"version": F("version") + 1, "updated_at": timezone.now(), "updated_by": user}
         total += model._base_manager.filter(pk__in=chunk).update(**changes, **extra)
+        if set(changes) & set(getattr(model, "search_sources", ())):
+            from .search import refresh_search_index  # the plain manager skips the search columns
+
+            refresh_search_index(model, pks=chunk)
         AuditLog.objects.bulk_create(entries)
     return total
 

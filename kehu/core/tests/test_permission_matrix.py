@@ -137,7 +137,9 @@ def test_permissions_cost_constant_queries_per_request(
     for n in range(30):
         customer(people["owner"], n)
     client.force_login(people["branch_a"])
-    with django_assert_max_num_queries(16):
+    # Cold caches included (access, custom-field definitions, dictionaries, unread count) plus the
+    # saved views; none of it grows with rows.
+    with django_assert_max_num_queries(17):
         assert client.get(reverse("customers:customer_list")).status_code == 200
 
 

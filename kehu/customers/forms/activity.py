@@ -89,7 +89,7 @@ class QuickActivityForm(forms.Form):
         label=_("Commitment"),
         max_length=500,
         required=False,
-        help_text=_("What was promised, e.g. “a 5% discount by Friday”."),
+        help_text=_("What was promised, e.g. “free delivery by Friday”."),
     )
     commitment_due = forms.DateField(label=_("Commitment due"), widget=DATE, required=False)
 

@@ -47,7 +47,7 @@ class Migration(migrations.Migration):
                 ('location', models.CharField(blank=True, max_length=200, verbose_name='location')),
                 ('status', models.CharField(choices=[('planned', 'Planned'), ('done', 'Done'), ('cancelled', 'Cancelled')], default='planned', max_length=10, verbose_name='status')),
                 ('outcome', models.TextField(blank=True, verbose_name='outcome')),
-                ('commitment', models.CharField(blank=True, help_text='What was promised, e.g. “a 5% discount by Friday”.', max_length=500, verbose_name='commitment')),
+                ('commitment', models.CharField(blank=True, help_text='What was promised, e.g. “free delivery by Friday”.', max_length=500, verbose_name='commitment')),
                 ('commitment_due', models.DateField(blank=True, null=True, verbose_name='commitment due')),
                 ('commitment_kept', models.BooleanField(default=False, verbose_name='commitment kept')),
                 ('commitment_reminded_for', models.DateField(blank=True, editable=False, null=True)),

@@ -74,7 +74,7 @@ class Activity(OwnedModel):
         _("commitment"),
         max_length=500,
         blank=True,
-        help_text=_("What was promised, e.g. “a 5% discount by Friday”."),
+        help_text=_("What was promised, e.g. “free delivery by Friday”."),
     )
     commitment_due = models.DateField(_("commitment due"), null=True, blank=True)
     commitment_kept = models.BooleanField(_("commitment kept"), default=False)
