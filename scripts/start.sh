@@ -5,7 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install.sh
 export KEHU_DATA_DIR=${KEHU_DATA_DIR:-$PWD/var}
-.venv/bin/kehu demo --customers "${KEHU_DEMO_CUSTOMERS:-5000}"
+.venv/bin/kehu demo --customers "${KEHU_DEMO_CUSTOMERS:-20000}"
 echo
 echo "Open http://${KEHU_HOST:-127.0.0.1}:${KEHU_PORT:-8000}/ and log in as admin / kehu-demo"
 exec .venv/bin/kehu run

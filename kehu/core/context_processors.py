@@ -13,6 +13,25 @@ NAV = [
 ]
 
 
+def module_links(user, module: str, current_url: str) -> list[dict]:
+    """The current module's object lists and pages the user may open (the secondary nav)."""
+    from .registry import pages, registry
+
+    links = [
+        {"label": ot.verbose_name_plural(), "url": reverse(ot.url_name("list")), "icon": ""}
+        for ot in registry.values()
+        if ot.app_label == module and ot.in_menu and ot.allows(user)
+    ]
+    links += [
+        {"label": p.label, "url": reverse(p.url_name), "icon": p.icon}
+        for p in sorted(pages, key=lambda p: p.order)
+        if p.module == module and (p.perm is None or user.has_perm(p.perm))
+    ]
+    for link in links:
+        link["active"] = current_url.startswith(link["url"])
+    return links
+
+
 def shell(request):
     user = getattr(request, "user", None)
     if not user or not user.is_authenticated:
@@ -24,4 +43,7 @@ def shell(request):
             for k, label, icon, url in NAV
         ],
         "unread_count": unread_count(user),
+        "module_links": module_links(user, current, request.path)
+        if current in {k for k, *_ in NAV}
+        else [],
     }

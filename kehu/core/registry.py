@@ -53,6 +53,8 @@ class ObjectType:
     extra_perms: tuple[str, ...] = ()
     #: Extra pages linked from the list page header (recycle bin, merge history …).
     list_links: list[Page] = field(default_factory=list)
+    #: Listed in its module's secondary navigation.
+    in_menu: bool = True
 
     def links_for(self, user) -> list[Page]:
         return [p for p in self.list_links if p.perm is None or user.has_perm(p.perm)]
