@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import csv
 import datetime
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import IO, Any
 
@@ -29,6 +30,27 @@ def safe_cell(value: Any) -> Any:
     if isinstance(value, bool | int | float | Decimal | datetime.date):
         return value
     return safe_cell(str(value))
+
+
+@dataclass
+class ExportFormat:
+    """A further format for one object type's list export (vCard for contacts, iCalendar ...):
+    streamed from the same restricted, filtered queryset as CSV, with the same permission."""
+
+    code: str
+    label: Any
+    stream: Callable[[QuerySet], Iterator[str]]
+    content_type: str
+    icon: str = "bi-download"
+
+
+#: {object type label: {format code: ExportFormat}}
+export_formats: dict[str, dict[str, ExportFormat]] = {}
+
+
+def register_export_format(label: str, fmt: ExportFormat) -> ExportFormat:
+    export_formats.setdefault(label, {})[fmt.code] = fmt
+    return fmt
 
 
 class Echo:

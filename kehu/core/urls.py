@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path, reverse_lazy
 
-from . import site_views
+from . import import_views, site_views
 
 app_name = "core"
 
@@ -35,6 +35,12 @@ urlpatterns = [
         site_views.attachment_upload,
         name="attachment_upload",
     ),
+    path("imports/new/<str:label>/", import_views.import_start, name="import_start"),
+    path("imports/<int:pk>/map/", import_views.import_map, name="import_map"),
+    path("imports/<int:pk>/reread/", import_views.import_reread, name="import_reread"),
+    path("imports/<int:pk>/preview/", import_views.import_preview, name="import_preview"),
+    path("imports/<int:pk>/", import_views.import_result, name="import_result"),
+    path("imports/<int:pk>/errors/", import_views.import_errors, name="import_errors"),
     path("audit/", site_views.audit_log, name="audit_log"),
     path("health/", site_views.health, name="health"),
 ]

@@ -9,3 +9,4 @@ class CustomersConfig(AppConfig):
 
     def ready(self) -> None:
         from . import dictionaries, object_types  # noqa: F401
+        from .actions import imports  # noqa: F401  (importers and the vCard export)
