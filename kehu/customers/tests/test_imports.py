@@ -135,7 +135,7 @@ def test_wrong_encoding_chosen_gives_a_clear_message(manager):
         new_run(manager, csv_bytes(GOOD), encoding="gb18030")
     assert "looks like UTF-8" in " ".join(exc.value.messages)
     # when a UTF-8 file happens to decode as GBK, the mapping page warns that it will be garbled
-    assert "garbled" in imports.encoding_warning("中文".encode("utf-8")[:3] * 2, "gb18030")
+    assert "garbled" in imports.encoding_warning("中文".encode()[:3] * 2, "gb18030")
 
 
 @pytest.mark.django_db
@@ -162,7 +162,7 @@ BROKEN = [
 
 @pytest.mark.django_db
 def test_broken_rows_are_reported_and_good_rows_saved(manager, cap):
-    rows = [[f"", f"好客户{i}", f"021-5555{i:04d}", "", "上海", "", "", "", ""] for i in range(63)]
+    rows = [["", f"好客户{i}", f"021-5555{i:04d}", "", "上海", "", "", "", ""] for i in range(63)]
     for i, bad in enumerate(BROKEN):
         rows.insert(i * 9 + 3, bad)
     run = run_now(new_run(manager, csv_bytes(rows)), cap)
