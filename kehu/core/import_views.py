@@ -187,7 +187,8 @@ def import_preview(request, pk: int):
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
         return redirect("core:import_map", pk=run.pk)
-    fields = [f for f in importer.fields if f.name in run.mapping]
+    shown = {key for row in outcome.preview for key in row.preview}
+    fields = [f for f in importer.fields if f.name in run.mapping and f.name in shown]
     preview_rows = [
         (row, [row.preview.get(f.name, "") for f in fields], row.preview.get("contact", ""))
         for row in outcome.preview

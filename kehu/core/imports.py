@@ -31,6 +31,7 @@ from django.core.exceptions import ValidationError
 from django.core.files import File
 from django.db import DatabaseError, transaction
 from django.utils import timezone, translation
+from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -245,13 +246,20 @@ def _blank(cells: list[Any]) -> bool:
 
 
 def read_rows(run: ImportRun) -> tuple[list[str], Iterator[tuple[int, list[Any]]]]:
-    """The header row and an iterator of (row number, cells) of the run's file."""
-    run.file.open("rb")
-    try:
-        data = run.file.read()
-    finally:
-        run.file.close()
-    return read_bytes(data, run.file_format, run.encoding, run.delimiter, run.object_type)
+    """The header row and an iterator of (row number, cells) of the run's file. CSV and XLSX
+    are streamed from the stored file (memory does not grow with the file)."""
+    if run.file_format == "vcf":
+        with run.file.open("rb") as fh:
+            data = fh.read()
+        return read_bytes(data, run.file_format, run.encoding, run.delimiter, run.object_type)
+    fh = run.file.open("rb")
+    if run.file_format == "xlsx":
+        return _read_xlsx(fh)
+    encoding = run.encoding or "utf-8-sig"
+    text = io.TextIOWrapper(
+        fh, encoding="utf-8-sig" if encoding == "utf-8" else encoding, newline=""
+    )
+    return _read_csv(text, run.delimiter or ",", encoding)
 
 
 def read_bytes(
@@ -265,29 +273,52 @@ def read_bytes(
             raise ValidationError(_("vCard files cannot be imported here."), code="format")
         headers, rows = importer.read_vcf(data)
         return headers, ((i, r) for i, r in enumerate(rows, 2))
-    text = decode(data, encoding or detect_encoding(data))
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter or sniff_delimiter(text))
+    encoding = encoding or detect_encoding(data)
+    text = decode(data, encoding)
+    return _read_csv(io.StringIO(text, newline=""), delimiter or sniff_delimiter(text), encoding)
+
+
+def _read_csv(fh, delimiter: str, encoding: str):
+    reader = csv.reader(fh, delimiter=delimiter)
     headers: list[str] | None = None
-    for line in reader:
-        if not _blank(line):
-            headers = [h.strip() for h in line]
-            break
+    try:
+        for line in reader:
+            if not _blank(line):
+                headers = [h.strip() for h in line]
+                break
+    except UnicodeDecodeError as exc:
+        raise ValidationError(
+            _("The file is not valid %(encoding)s text.")
+            % {"encoding": str(ENCODINGS.get(encoding, encoding))},
+            code="encoding",
+        ) from exc
     if headers is None:
         raise ValidationError(_("The file is empty."), code="empty")
 
     def rows():
-        for line in reader:
-            if not _blank(line):
-                yield reader.line_num, [c.strip() for c in line]
+        try:
+            for line in reader:
+                if not _blank(line):
+                    yield reader.line_num, [c.strip() for c in line]
+        except UnicodeDecodeError as exc:
+            raise ValidationError(
+                _("The file is not valid %(encoding)s text (line %(line)s).")
+                % {"encoding": str(ENCODINGS.get(encoding, encoding)), "line": reader.line_num + 1},
+                code="encoding",
+            ) from exc
+        finally:
+            fh.close()
 
     return headers, rows()
 
 
-def _read_xlsx(data: bytes):
+def _read_xlsx(source):
     from openpyxl import load_workbook
 
+    if isinstance(source, bytes):
+        source = io.BytesIO(source)
     try:
-        wb = load_workbook(io.BytesIO(data), read_only=True, data_only=False)
+        wb = load_workbook(source, read_only=True, data_only=False)
     except Exception as exc:  # openpyxl raises many kinds for a damaged file
         raise ValidationError(_("The file is not a readable Excel workbook."), code="xlsx") from exc
     ws = wb.worksheets[0]
@@ -352,13 +383,13 @@ def check_mapping(importer: Importer, mapping: list[str]) -> None:
     if twice:
         errors.append(
             _("These fields are mapped to more than one column: %(fields)s.")
-            % {"fields": ", ".join(str(importer.field(m).label) for m in twice)}
+            % {"fields": ", ".join(str(capfirst(importer.field(m).label)) for m in twice)}
         )
     missing = [f for f in importer.fields if f.required and f.name not in chosen]
     if missing:
         errors.append(
             _("Required fields without a column: %(fields)s.")
-            % {"fields": ", ".join(str(f.label) for f in missing)}
+            % {"fields": ", ".join(str(capfirst(f.label)) for f in missing)}
         )
     if errors:
         raise ValidationError(errors, code="mapping")

@@ -18,6 +18,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from pypinyin import Style, lazy_pinyin
@@ -380,7 +381,7 @@ def _prepare(ctx: ImportContext) -> None:
 
 def _prepare_customers(ctx: ImportContext) -> None:
     _prepare(ctx)
-    ctx.state["labels"] = {f.name: str(f.label) for f in CUSTOMER_IMPORTER.fields}
+    ctx.state["labels"] = {f.name: capfirst(str(f.label)) for f in CUSTOMER_IMPORTER.fields}
 
 
 def _number_source(ctx: ImportContext, reserved: set[str]):
@@ -712,7 +713,7 @@ def _contact_fields() -> list[ImportField]:
 
 def _prepare_contacts(ctx: ImportContext) -> None:
     _prepare(ctx)
-    ctx.state["labels"] = {f.name: str(f.label) for f in CONTACT_IMPORTER.fields}
+    ctx.state["labels"] = {f.name: capfirst(str(f.label)) for f in CONTACT_IMPORTER.fields}
     ctx.state["new_customers"] = {}  # customer name -> Customer created by this run
     ctx.state["address_cleaner"] = _cleaner(Customer, "address")
 

@@ -568,9 +568,24 @@ def test_fast_mnemonic_equals_the_form_rule():
     from kehu.customers.actions.customer import mnemonic_for
 
     names = [
-        "北京华为技术有限公司", "重庆银行", "长沙长城", "银行行长", "朝阳区朝阳门", "乐乐音乐",
-        "ABC公司 12", "〇一二", "㐀㐁abc", "x,y;z", "的士", "覃先生", "曾经曾先生", "", "Acme Ltd.",
-        "上海浦东发展银行股份有限公司" * 3, "华为(北京)", "中国石油化工股份有限公司重庆分公司",
+        "北京华为技术有限公司",
+        "重庆银行",
+        "长沙长城",
+        "银行行长",
+        "朝阳区朝阳门",
+        "乐乐音乐",
+        "ABC公司 12",
+        "〇一二",
+        "㐀㐁abc",
+        "x,y;z",
+        "的士",
+        "覃先生",
+        "曾经曾先生",
+        "",
+        "Acme Ltd.",
+        "上海浦东发展银行股份有限公司" * 3,
+        "华为(北京)",
+        "中国石油化工股份有限公司重庆分公司",
     ]
     for name in names:
         assert customer_imports.mnemonic_for(name) == mnemonic_for(name), name
