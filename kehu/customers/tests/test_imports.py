@@ -589,3 +589,26 @@ def test_fast_mnemonic_equals_the_form_rule():
     ]
     for name in names:
         assert customer_imports.mnemonic_for(name) == mnemonic_for(name), name
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("role", "allowed"),
+    [
+        ("administrator", True),
+        ("director", False),
+        ("branch_manager", True),
+        ("sales_manager", True),
+        ("salesperson", False),
+        ("service_agent", False),
+    ],
+)
+def test_import_permission_per_role(client, make_user, role, allowed):
+    user = make_user(role, "a1")
+    client.force_login(user)
+    for label in ("customers.customer", "customers.contact"):
+        url = reverse("core:import_start", args=[label])
+        assert client.get(url).status_code == (200 if allowed else 403)
+        response = client.post(url, {"file": upload(csv_bytes(GOOD)), "mode": "skip"})
+        assert response.status_code == (302 if allowed else 403)
+    assert ImportRun.objects.filter(user=user).count() == (2 if allowed else 0)
