@@ -93,6 +93,12 @@ def _mapping_context(run: ImportRun, importer: imports.Importer, errors=None) ->
         read_error = ""
     except ValidationError as exc:
         sample, read_error = [], " ".join(exc.messages)
+        if run.file_format == "csv":
+            with run.file.open("rb") as fh:
+                try:
+                    imports.decode(fh.read(), run.encoding)
+                except ValidationError as full:  # the message that names the likely encoding
+                    read_error = " ".join(full.messages)
     warning = ""
     if run.file_format == "csv" and not read_error:
         run.file.open("rb")
@@ -155,16 +161,15 @@ def import_reread(request, pk: int):
     run, importer = _run(request, pk)
     if run.status not in (ImportRun.Status.UPLOADED, ImportRun.Status.MAPPED):
         raise Http404
-    errors = []
     try:
         imports.reread_headers(
             run,
             encoding=request.POST.get("encoding", ""),
             delimiter=request.POST.get("delimiter", ""),
         )
-    except ValidationError as exc:
-        errors = exc.messages
-    return render(request, "core/_import_mapping.html", _mapping_context(run, importer, errors))
+    except ValidationError:
+        pass  # the mapping card shows why the file cannot be read this way
+    return render(request, "core/_import_mapping.html", _mapping_context(run, importer))
 
 
 @login_required

@@ -470,6 +470,8 @@ def reread_headers(run: ImportRun, *, encoding: str, delimiter: str = "") -> Imp
     run.encoding = encoding
     if delimiter in DELIMITERS:
         run.delimiter = delimiter
+    with run.file.open("rb") as fh:
+        decode(fh.read(), encoding)  # a wrong choice: say which encoding the file looks like
     headers, _rows = read_rows(run)
     if headers != run.headers:
         run.headers = headers
