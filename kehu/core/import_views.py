@@ -7,6 +7,8 @@ import permission and the importer's own permission (403 otherwise).
 
 from __future__ import annotations
 
+import contextlib
+
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -161,14 +163,13 @@ def import_reread(request, pk: int):
     run, importer = _run(request, pk)
     if run.status not in (ImportRun.Status.UPLOADED, ImportRun.Status.MAPPED):
         raise Http404
-    try:
+    # On a ValidationError the mapping card shows why the file cannot be read this way.
+    with contextlib.suppress(ValidationError):
         imports.reread_headers(
             run,
             encoding=request.POST.get("encoding", ""),
             delimiter=request.POST.get("delimiter", ""),
         )
-    except ValidationError:
-        pass  # the mapping card shows why the file cannot be read this way
     return render(request, "core/_import_mapping.html", _mapping_context(run, importer))
 
 
