@@ -408,7 +408,7 @@ def _row_contact(row: Row, ctx: ImportContext) -> dict | None:
         return None
     contact = _clean(row, st["contact_cleaners"], st["labels"], ROW_CONTACT_FIELDS, "contact_")
     if not contact.get("name"):
-        row.fail(_("%(field)s: this field is required.") % {"field": st["labels"]["contact_name"]})
+        row.fail(f"{st['labels']['contact_name']}: " + _("This field is required."))
     return contact
 
 
@@ -420,7 +420,7 @@ def process_customers(rows: list[Row], ctx: ImportContext) -> None:
     for row in rows:
         values = _clean(row, st["customer_cleaners"], labels, CUSTOMER_IMPORT_FIELDS)
         if not values.get("name"):
-            row.fail(_("%(field)s: this field is required.") % {"field": labels["name"]})
+            row.fail(f"{labels['name']}: " + _("This field is required."))
         contact = _row_contact(row, ctx)
         owner = _resolve_owner(row, ctx, labels["owner"])
         if owner is not None and owner[1] is None:
@@ -734,10 +734,10 @@ def process_contacts(rows: list[Row], ctx: ImportContext) -> None:
     for row in rows:
         values = _clean(row, st["contact_cleaners"], labels, names)
         if not values.get("name"):
-            row.fail(_("%(field)s: this field is required.") % {"field": labels["name"]})
+            row.fail(f"{labels['name']}: " + _("This field is required."))
         ref = str(row.values.get("customer") or "").strip()
         if not ref:
-            row.fail(_("%(field)s: this field is required.") % {"field": labels["customer"]})
+            row.fail(f"{labels['customer']}: " + _("This field is required."))
         address = ""
         try:
             address = st["address_cleaner"](row.values.get("address"))
