@@ -302,7 +302,7 @@ def main() -> None:
         type=int,
         default=0,
         help="give django-import-export only the first N rows of the file (its default mode "
-        "needs about half an hour per 100,000 rows here); its rows/s is per row it was given",
+        "needs 7 to 30 minutes per 100,000 rows here); its rows/s is per row it was given",
     )
     p.add_argument("--databases", default="sqlite,postgresql")
     p.add_argument("--worker", nargs=3, metavar=("ENGINE", "DB", "FILE"), help=argparse.SUPPRESS)
