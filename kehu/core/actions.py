@@ -36,9 +36,15 @@ def _expand(obj, changes: dict) -> dict:
 
 @transaction.atomic
 def bulk_create_audited(
-    model: type[models.Model], objs: Sequence[models.Model], *, batch_size: int = 2000
+    model: type[models.Model],
+    objs: Sequence[models.Model],
+    *,
+    batch_size: int = 2000,
+    batch: str | None = None,
 ) -> list[models.Model]:
-    """``bulk_create`` that stamps created/updated by and writes one audit record per row."""
+    """``bulk_create`` that stamps created/updated by and writes one audit record per row.
+
+    ``batch`` groups the audit records of several calls (one import run) under one ID."""
     user = get_current_user()
     now = timezone.now()
     for obj in objs:
@@ -47,7 +53,7 @@ def bulk_create_audited(
             obj.created_by = obj.created_by if obj.created_by_id else user
             obj.updated_by = user
     created = model.objects.bulk_create(objs, batch_size=batch_size)
-    batch = _batch()
+    batch = batch or _batch()
     exclude = set(getattr(model, "audit_exclude", ()))
     entries = []
     for obj in created:
@@ -68,13 +74,15 @@ def bulk_create_audited(
 
 
 @transaction.atomic
-def bulk_update_audited(qs: models.QuerySet, *, chunk_size: int = 2000, **changes: Any) -> int:
+def bulk_update_audited(
+    qs: models.QuerySet, *, chunk_size: int = 2000, batch: str | None = None, **changes: Any
+) -> int:
     """``qs.update(**changes)`` with per-row field diffs in the audit trail and version bumps."""
     model = qs.model
     user = get_current_user()
     fields = [model._meta.get_field(name) for name in changes]
     attnames = [f.attname for f in fields]
-    batch = _batch()
+    batch = batch or _batch()
     values = {f.attname: changes[f.name] for f in fields}
     values = {k: (v.pk if isinstance(v, models.Model) else v) for k, v in values.items()}
     total = 0
@@ -103,6 +111,59 @@ def bulk_update_audited(qs: models.QuerySet, *, chunk_size: int = 2000, **change
             refresh_search_index(model, pks=chunk)
         AuditLog.objects.bulk_create(entries)
     return total
+
+
+@transaction.atomic
+def bulk_save_audited(
+    objs: Sequence[models.Model], fields: Sequence[str], *, batch: str | None = None
+) -> int:
+    """Save loaded objects whose ``fields`` hold different new values per row (an import's
+    updates): one ``bulk_update``, the per-row diffs in the audit trail, versions bumped.
+
+    Each object must have been loaded from the database (its loaded values are the "before").
+    Rows changed by someone else since they were loaded raise :class:`StaleObjectError`."""
+    from .errors import StaleObjectError
+
+    if not objs:
+        return 0
+    model = type(objs[0])
+    user = get_current_user()
+    batch = batch or _batch()
+    attnames = [model._meta.get_field(name).attname for name in fields]
+    versioned = hasattr(model, "version")
+    entries, changed = [], []
+    now = timezone.now()
+    for obj in objs:
+        loaded = getattr(obj, "_loaded_values", {})
+        diff = {}
+        for a in attnames:
+            field = model._meta.get_field(a)
+            old, new = loaded.get(a), getattr(obj, a)
+            if field.to_python(old) != field.to_python(new):
+                diff[a] = [old, new]
+        if not diff:
+            continue
+        entries.append(AuditLog.build(obj, AuditLog.Action.UPDATE, diff, user=user, batch=batch))
+        changed.append(obj)
+    if not changed:
+        return 0
+    update_fields = list(fields)
+    if versioned:
+        current = dict(
+            model.objects.filter(pk__in=[o.pk for o in changed])
+            .select_for_update()
+            .values_list("pk", "version")
+        )
+        for obj in changed:
+            if current.get(obj.pk) != obj.version:
+                raise StaleObjectError(obj)
+            obj.version += 1
+            obj.updated_at = now
+            obj.updated_by = user
+        update_fields += ["version", "updated_at", "updated_by"]
+    model.objects.bulk_update(changed, update_fields, batch_size=1000)
+    AuditLog.objects.bulk_create(entries, batch_size=2000)
+    return len(changed)
 
 
 @transaction.atomic

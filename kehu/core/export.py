@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import csv
 import datetime
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import IO, Any
 
@@ -29,6 +30,27 @@ def safe_cell(value: Any) -> Any:
     if isinstance(value, bool | int | float | Decimal | datetime.date):
         return value
     return safe_cell(str(value))
+
+
+@dataclass
+class ExportFormat:
+    """A further format for one object type's list export (vCard for contacts, iCalendar ...):
+    streamed from the same restricted, filtered queryset as CSV, with the same permission."""
+
+    code: str
+    label: Any
+    stream: Callable[[QuerySet], Iterator[str]]
+    content_type: str
+    icon: str = "bi-download"
+
+
+#: {object type label: {format code: ExportFormat}}
+export_formats: dict[str, dict[str, ExportFormat]] = {}
+
+
+def register_export_format(label: str, fmt: ExportFormat) -> ExportFormat:
+    export_formats.setdefault(label, {})[fmt.code] = fmt
+    return fmt
 
 
 class Echo:
@@ -78,11 +100,34 @@ def cell_value(obj, name: str) -> Any:
     return value
 
 
+def _getters(model, columns: list[tuple[str, str]]) -> list[Callable[[Any], Any]]:
+    """One value function per column, prepared once per export: choice labels (dictionary
+    entries included) are read once, not once per row (``get_FOO_display`` re-reads them)."""
+    getters: list[Callable[[Any], Any]] = []
+    for name, _label in columns:
+        field = model._meta.get_field(name)
+        if field.choices:
+            labels = {k: str(v) for k, v in field.flatchoices}
+            getters.append(
+                lambda obj, a=field.attname, labels=labels: labels.get(
+                    getattr(obj, a), getattr(obj, a)
+                )
+            )
+        elif field.is_relation:
+            getters.append(
+                lambda obj, n=name: "" if getattr(obj, n) is None else str(getattr(obj, n))
+            )
+        else:
+            getters.append(lambda obj, a=field.attname: getattr(obj, a))
+    return getters
+
+
 def iter_rows(
     qs: QuerySet, columns: list[tuple[str, str]], chunk_size: int = 2000
 ) -> Iterator[list]:
+    getters = _getters(qs.model, columns)
     for obj in qs.iterator(chunk_size=chunk_size):
-        yield [safe_cell(cell_value(obj, name)) for name, _label in columns]
+        yield [safe_cell(get(obj)) for get in getters]
 
 
 def csv_stream(qs: QuerySet, columns: list[tuple[str, str]]) -> Iterator[str]:

@@ -649,3 +649,65 @@ class SavedView(BaseModel):
         from urllib.parse import unquote_plus
 
         return " · ".join(unquote_plus(part) for part in self.query.split("&") if part)
+
+
+class ImportRun(models.Model):
+    """One import of a file into an object type: the upload, its column mapping and options, the
+    counts of what happened, and the per-row error report (see :mod:`kehu.core.imports`)."""
+
+    class Status(models.TextChoices):
+        UPLOADED = "uploaded", _("Uploaded")
+        MAPPED = "mapped", _("Columns mapped")
+        RUNNING = "running", _("Running")
+        DONE = "done", _("Finished")
+        FAILED = "failed", _("Failed")
+
+    class Mode(models.TextChoices):
+        SKIP = "skip", _("Skip existing records")
+        UPDATE = "update", _("Update existing records")
+        CREATE = "create", _("Create new records anyway")
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("user"), on_delete=models.PROTECT, related_name="+"
+    )
+    object_type = models.CharField(_("object type"), max_length=100)
+    file = models.FileField(_("file"), upload_to="imports/%Y/%m/", max_length=300)
+    file_name = models.CharField(_("file name"), max_length=255)
+    file_format = models.CharField(_("format"), max_length=10)
+    encoding = models.CharField(_("encoding"), max_length=20, blank=True)
+    delimiter = models.CharField(_("delimiter"), max_length=1, blank=True)
+    headers = models.JSONField(default=list, blank=True)
+    #: one target field name per column of the file ("" = column not imported)
+    mapping = models.JSONField(default=list, blank=True)
+    options = models.JSONField(default=dict, encoder=DjangoJSONEncoder, blank=True)
+    mode = models.CharField(
+        _("existing records"), max_length=10, choices=Mode.choices, default=Mode.SKIP
+    )
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.UPLOADED
+    )
+    total_rows = models.PositiveIntegerField(_("rows"), default=0)
+    created = models.PositiveIntegerField(_("created"), default=0)
+    updated = models.PositiveIntegerField(_("updated"), default=0)
+    skipped = models.PositiveIntegerField(_("skipped"), default=0)
+    duplicates = models.PositiveIntegerField(_("duplicates in the file"), default=0)
+    errors = models.PositiveIntegerField(_("rows with errors"), default=0)
+    #: the audit-trail batch of every record this run wrote
+    batch = models.CharField(_("batch"), max_length=32, blank=True, db_index=True)
+    job = models.ForeignKey(
+        BackgroundJob, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    error_file = models.FileField(upload_to="imports/%Y/%m/", blank=True, max_length=300)
+    error_name = models.CharField(max_length=255, blank=True)
+    message = models.TextField(_("message"), blank=True)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("import")
+        verbose_name_plural = _("imports")
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["user", "-created_at"])]
+
+    def __str__(self) -> str:
+        return self.file_name

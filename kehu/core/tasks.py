@@ -130,3 +130,25 @@ def purge_recycle_bin() -> dict[str, list[int]]:
             if purged or skipped:
                 log.info("purge %s: %s purged, %s skipped", label, purged, skipped)
     return result
+
+
+@job_task("kehu.core.import")
+def import_job(job: BackgroundJob) -> str:
+    """Run an import as the user who started it; progress counts rows read."""
+    from .imports import allowed, get_importer, read_rows, run_import, summary
+    from .models import ImportRun
+
+    run = ImportRun.objects.select_related("user").get(pk=job.params["run"])
+    try:
+        if run.user_id != job.user_id or not allowed(get_importer(run.object_type), job.user):
+            raise PermissionError(_("You may not import data."))
+        _headers, rows = read_rows(run)
+        job.set_progress(0, sum(1 for _row in rows))
+        run = run_import(run, progress=lambda n, _total=None: job.set_progress(n))
+    except Exception as exc:
+        ImportRun.objects.filter(pk=run.pk).update(
+            status=ImportRun.Status.FAILED, message=str(exc)[:2000], finished_at=timezone.now()
+        )
+        raise
+    job.set_progress(run.total_rows)
+    return summary(run)

@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path, reverse_lazy
 
-from . import saved_views, site_views
+from . import import_views, saved_views, site_views
 
 app_name = "core"
 
@@ -39,6 +39,12 @@ urlpatterns = [
     path("views/add/", saved_views.create, name="saved_view_add"),
     path("views/<int:pk>/", saved_views.update, name="saved_view_update"),
     path("views/<int:pk>/delete/", saved_views.delete, name="saved_view_delete"),
+    path("imports/new/<str:label>/", import_views.import_start, name="import_start"),
+    path("imports/<int:pk>/map/", import_views.import_map, name="import_map"),
+    path("imports/<int:pk>/reread/", import_views.import_reread, name="import_reread"),
+    path("imports/<int:pk>/preview/", import_views.import_preview, name="import_preview"),
+    path("imports/<int:pk>/", import_views.import_result, name="import_result"),
+    path("imports/<int:pk>/errors/", import_views.import_errors, name="import_errors"),
     path("audit/", site_views.audit_log, name="audit_log"),
     path("health/", site_views.health, name="health"),
 ]

@@ -26,7 +26,9 @@ from django.views.generic import TemplateView
 from . import actions
 from .customfields import definitions, is_opted_in
 from .errors import StaleObjectError
-from .export import csv_stream, export_columns, export_queryset
+from .export import csv_stream, export_columns, export_formats, export_queryset
+from .imports import allowed as import_allowed
+from .imports import importers
 from .models import AuditLog
 from .pagination import keyset_page
 from .permissions import SpecialPermission
@@ -201,6 +203,14 @@ class ObjectListView(RestrictedObjectMixin, TemplateView):
             last_url=url(last="1"),
             export_csv_url=url(export="csv"),
             export_xlsx_url=url(export="xlsx"),
+            extra_exports=[
+                (fmt, url(export=fmt.code)) for fmt in export_formats.get(ot.label, {}).values()
+            ],
+            import_url=(
+                reverse("core:import_start", args=[ot.label])
+                if ot.label in importers and import_allowed(importers[ot.label], self.request.user)
+                else None
+            ),
             page_size=page_size,
             page_sizes=PAGE_SIZES,
             query_string=params.urlencode(),
@@ -211,9 +221,10 @@ class ObjectListView(RestrictedObjectMixin, TemplateView):
     def export(self, fmt: str):
         if not self.request.user.has_perm(SpecialPermission.EXPORT):
             raise PermissionDenied
-        if fmt not in ("csv", "xlsx"):
-            raise Http404
         ot = self.object_type
+        extra = export_formats.get(ot.label, {}).get(fmt)
+        if fmt not in ("csv", "xlsx") and extra is None:
+            raise Http404
         filterset, qs = filtered_queryset(ot, self.request.user, self.request.GET)
         qs = (
             qs.order_by(self.sort(), "pk")
@@ -224,6 +235,17 @@ class ObjectListView(RestrictedObjectMixin, TemplateView):
         params = {
             k: v for k, v in self.request.GET.items() if k not in ("export", "after", "before")
         }
+        if extra is not None:
+            # Streamed whatever the size: one card per row, constant memory.
+            AuditLog.record(
+                self.request.user,
+                AuditLog.Action.EXPORT,
+                {"object_type": ot.label, "format": fmt, "rows": qs.count(), "filters": params},
+            )
+            response = StreamingHttpResponse(extra.stream(qs), content_type=extra.content_type)
+            stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
+            response["Content-Disposition"] = f'attachment; filename="{ot.name}-{stamp}.{fmt}"'
+            return response
         if fmt == "csv" and n <= settings.KEHU_EXPORT_SYNC_LIMIT:
             AuditLog.record(
                 self.request.user,

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import Model, Q
+from django.db.models import Count, Model, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -365,3 +365,45 @@ def connect_signals() -> None:
         )
     records_merged.connect(_on_merged, dispatch_uid="matching-merged")
     merge_undone.connect(_on_merge_undone, dispatch_uid="matching-merge-undone")
+
+
+def best_matches(
+    values_list: list[dict], *, user, model: type[Model] = Customer
+) -> list[Model | None]:
+    """``best_match`` for a whole batch (the import): a constant number of queries for any
+    number of rows — the blocking keys of every row in one lookup, the candidates' profiles in
+    one read — then scoring in memory."""
+    if not values_list:
+        return []
+    kind = kind_of(model)
+    probes = [profile_of(kind, _values(v, kind)) for v in values_list]
+    keys = {k[:120] for p in probes for k in p.keys}
+    common = set(
+        MatchKey.objects.filter(kind=kind, key__in=keys)
+        .values("key")
+        .annotate(n=Count("id"))
+        .filter(n__gt=KEY_LOOKUP_CAP)
+        .values_list("key", flat=True)
+    )
+    by_key: dict[str, list[int]] = {}
+    for key, object_id in MatchKey.objects.filter(kind=kind, key__in=keys - common).values_list(
+        "key", "object_id"
+    ):
+        by_key.setdefault(key, []).append(object_id)
+    wanted = {i for ids in by_key.values() for i in ids}
+    profiles = {
+        q.id: q
+        for q in (
+            load_profiles(kind, model.objects.visible_to(user).filter(pk__in=wanted))
+            if wanted
+            else []
+        )
+    }
+    best: list[int | None] = []
+    for probe in probes:
+        ids = {i for k in probe.keys for i in by_key.get(k[:120], ())}
+        scored = [(matching.compare(probe, profiles[i]).total, -i) for i in ids if i in profiles]
+        top = max(scored, default=None)
+        best.append(-top[1] if top and top[0] >= matching.HIGH_THRESHOLD else None)
+    records = model.objects.in_bulk([i for i in best if i is not None])
+    return [records.get(i) if i is not None else None for i in best]

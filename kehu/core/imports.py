@@ -1,0 +1,777 @@
+"""The import framework: read a CSV/XLSX/vCard file, map its columns to fields, validate every row
+the way a form save would, and write the good rows in audited batches.
+
+A module registers an :class:`Importer` per object type (its fields and a ``process`` function that
+validates, and unless it is a dry run writes, one batch of rows). This module does everything
+around it: encoding detection (UTF-8, UTF-8 with BOM, GBK/GB18030), delimiter sniffing, guessing
+the mapping from Chinese or English headers, batching, counts, progress and the per-row error
+report (original row + row number + reason, formula-escaped).
+
+Rules the importers keep: a bad row never stops the good rows and never leaves half-written data
+(a batch is written in one transaction; if the database refuses it, the batch is retried row by
+row, each row in its own savepoint), and nothing is written without an audit record carrying the
+run's batch ID.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime
+import io
+import re
+import tempfile
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.core.files import File
+from django.db import DatabaseError, transaction
+from django.utils import timezone, translation
+from django.utils.text import capfirst
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from .export import safe_cell
+from .models import ImportRun
+
+BATCH_SIZE = 1000
+PREVIEW_LIMIT = 5000  # rows a dry run validates (a preview, not the run itself)
+ENCODINGS = {
+    "utf-8": gettext_lazy("UTF-8"),
+    "utf-8-sig": gettext_lazy("UTF-8 with BOM"),
+    "gb18030": gettext_lazy("GBK / GB18030 (Chinese Windows, Excel)"),
+}
+DELIMITERS = {
+    ",": gettext_lazy("Comma"),
+    ";": gettext_lazy("Semicolon"),
+    "\t": gettext_lazy("Tab"),
+    "|": "|",
+}
+
+
+# --- Declarations ---------------------------------------------------------------------------
+
+
+@dataclass
+class ImportField:
+    name: str
+    label: Any
+    required: bool = False
+    #: more header spellings recognised when guessing the mapping (Chinese and English)
+    aliases: tuple[str, ...] = ()
+    help: Any = ""
+
+
+@dataclass
+class Row:
+    """One data row of the file: its row number as a spreadsheet shows it, the original cells,
+    the mapped values, and what happened to it."""
+
+    number: int
+    raw: list[Any]
+    values: dict[str, Any]
+    outcome: str = ""  # created / updated / skipped / duplicate / error
+    errors: list[str] = field(default_factory=list)
+    preview: dict[str, Any] = field(default_factory=dict)
+
+    def fail(self, message: str) -> None:
+        self.outcome = "error"
+        self.errors.append(str(message))
+
+
+@dataclass
+class ImportContext:
+    """What a ``process`` call may use: the user, the run's options, per-run caches."""
+
+    user: Any
+    mode: str
+    dry_run: bool
+    batch: str
+    options: dict[str, Any]
+    state: dict[str, Any] = field(default_factory=dict)
+    #: keys of the rows seen so far in the file (in-file duplicates): key -> row number
+    seen: dict[Any, int] = field(default_factory=dict)
+    _added: list[Any] = field(default_factory=list)
+
+    def first_seen(self, key: Any, number: int) -> int | None:
+        """The row number that already had ``key`` in this file, else remember this row's."""
+        if key in self.seen:
+            return self.seen[key]
+        self.seen[key] = number
+        self._added.append(key)
+        return None
+
+    def forget_since(self, mark: int) -> None:
+        """Undo :meth:`first_seen` calls of a batch whose writes were rolled back."""
+        for key in self._added[mark:]:
+            self.seen.pop(key, None)
+        del self._added[mark:]
+
+
+@dataclass
+class Importer:
+    label: str  # object type label, e.g. "customers.customer"
+    verbose_name: Any
+    fields: list[ImportField]
+    #: ``process(rows, ctx)``: set ``outcome``/``errors``/``preview`` on each row; write unless
+    #: ``ctx.dry_run``. Called once per batch inside a transaction.
+    process: Callable[[list[Row], ImportContext], None]
+    #: permission needed on top of the special import permission
+    perm: str = ""
+    formats: tuple[str, ...] = ("csv", "xlsx")
+    #: ``read_vcf(data: bytes) -> (headers, rows)`` for importers that take vCard files
+    read_vcf: Callable[[bytes], tuple[list[str], list[list[Any]]]] | None = None
+    #: called once per run before the first batch (preload caches into ``ctx.state``)
+    prepare: Callable[[ImportContext], None] | None = None
+
+    def field(self, name: str) -> ImportField | None:
+        return next((f for f in self.fields if f.name == name), None)
+
+
+importers: dict[str, Importer] = {}
+
+
+def register_importer(importer: Importer) -> Importer:
+    importers[importer.label] = importer
+    return importer
+
+
+def get_importer(label: str) -> Importer:
+    return importers[label]
+
+
+def allowed(importer: Importer, user) -> bool:
+    from .permissions import SpecialPermission
+
+    return user.has_perm(SpecialPermission.IMPORT) and (
+        not importer.perm or user.has_perm(importer.perm)
+    )
+
+
+# --- Reading files --------------------------------------------------------------------------
+
+
+def file_format(name: str) -> str:
+    ext = name.rsplit(".", 1)[-1].lower() if "." in name else ""
+    return {"csv": "csv", "txt": "csv", "xlsx": "xlsx", "vcf": "vcf"}.get(ext, "")
+
+
+def detect_encoding(data: bytes) -> str:
+    """UTF-8 (with or without BOM), else GB18030 (a superset of GBK and GB2312)."""
+    if data.startswith(b"\xef\xbb\xbf"):
+        return "utf-8-sig"
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError:
+        pass
+    else:
+        return "utf-8"
+    try:
+        data.decode("gb18030")
+    except UnicodeDecodeError as exc:
+        raise ValidationError(
+            _(
+                "The file is neither UTF-8 nor GBK text (unreadable bytes at position %(pos)s). "
+                "Save it from Excel as “CSV UTF-8” or as an .xlsx workbook and upload it again."
+            )
+            % {"pos": exc.start},
+            code="encoding",
+        ) from exc
+    return "gb18030"
+
+
+def decode(data: bytes, encoding: str) -> str:
+    """The file's text in ``encoding``, or a message that says which encoding it looks like."""
+    try:
+        text = data.decode(encoding)
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        try:
+            guess = str(ENCODINGS.get(detect_encoding(data), ""))
+        except ValidationError:
+            guess = ""
+        message = _("The file is not valid %(encoding)s text (line %(line)s).") % {
+            "encoding": str(ENCODINGS.get(encoding, encoding)),
+            "line": line,
+        }
+        if guess:
+            message += " " + _("It looks like %(guess)s: choose that encoding.") % {"guess": guess}
+        raise ValidationError(message, code="encoding") from exc
+    return text[1:] if text.startswith("\ufeff") else text
+
+
+def encoding_warning(data: bytes, encoding: str) -> str:
+    """A warning when the chosen encoding decodes but another one fits better (garbled text)."""
+    try:
+        detected = detect_encoding(data)
+    except ValidationError:
+        return ""
+    if detected.startswith("utf-8") != encoding.startswith("utf-8"):
+        return _(
+            "This file looks like %(detected)s; read as %(chosen)s its text will be garbled."
+        ) % {
+            "detected": str(ENCODINGS[detected]),
+            "chosen": str(ENCODINGS.get(encoding, encoding)),
+        }
+    return ""
+
+
+def sniff_delimiter(text: str) -> str:
+    sample = text[:65536]
+    first = sample.split("\n", 1)[0]
+    try:
+        return csv.Sniffer().sniff(sample, delimiters=",;\t|").delimiter
+    except csv.Error:
+        counts = {d: first.count(d) for d in ",;\t|"}
+        best = max(counts, key=counts.get)
+        return best if counts[best] else ","
+
+
+def _cell(value: Any) -> Any:
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))  # phone numbers and codes Excel stored as numbers
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    if isinstance(value, str):
+        return value.strip()
+    return value
+
+
+def _blank(cells: list[Any]) -> bool:
+    return all(c is None or (isinstance(c, str) and not c.strip()) for c in cells)
+
+
+def read_rows(run: ImportRun) -> tuple[list[str], Iterator[tuple[int, list[Any]]]]:
+    """The header row and an iterator of (row number, cells) of the run's file. CSV and XLSX
+    are streamed from the stored file (memory does not grow with the file)."""
+    if run.file_format == "vcf":
+        with run.file.open("rb") as fh:
+            data = fh.read()
+        return read_bytes(data, run.file_format, run.encoding, run.delimiter, run.object_type)
+    fh = run.file.open("rb")
+    if run.file_format == "xlsx":
+        return _read_xlsx(fh)
+    encoding = run.encoding or "utf-8-sig"
+    text = io.TextIOWrapper(
+        fh, encoding="utf-8-sig" if encoding == "utf-8" else encoding, newline=""
+    )
+    return _read_csv(text, run.delimiter or ",", encoding)
+
+
+def read_bytes(
+    data: bytes, fmt: str, encoding: str, delimiter: str, label: str = ""
+) -> tuple[list[str], Iterator[tuple[int, list[Any]]]]:
+    if fmt == "xlsx":
+        return _read_xlsx(data)
+    if fmt == "vcf":
+        importer = importers.get(label)
+        if importer is None or importer.read_vcf is None:
+            raise ValidationError(_("vCard files cannot be imported here."), code="format")
+        headers, rows = importer.read_vcf(data)
+        return headers, ((i, r) for i, r in enumerate(rows, 2))
+    encoding = encoding or detect_encoding(data)
+    text = decode(data, encoding)
+    return _read_csv(io.StringIO(text, newline=""), delimiter or sniff_delimiter(text), encoding)
+
+
+def _read_csv(fh, delimiter: str, encoding: str):
+    reader = csv.reader(fh, delimiter=delimiter)
+    headers: list[str] | None = None
+    try:
+        for line in reader:
+            if not _blank(line):
+                headers = [h.strip() for h in line]
+                break
+    except UnicodeDecodeError as exc:
+        raise ValidationError(
+            _("The file is not valid %(encoding)s text.")
+            % {"encoding": str(ENCODINGS.get(encoding, encoding))},
+            code="encoding",
+        ) from exc
+    if headers is None:
+        raise ValidationError(_("The file is empty."), code="empty")
+
+    def rows():
+        try:
+            for line in reader:
+                if not _blank(line):
+                    yield reader.line_num, [c.strip() for c in line]
+        except UnicodeDecodeError as exc:
+            raise ValidationError(
+                _("The file is not valid %(encoding)s text (line %(line)s).")
+                % {"encoding": str(ENCODINGS.get(encoding, encoding)), "line": reader.line_num + 1},
+                code="encoding",
+            ) from exc
+        finally:
+            fh.close()
+
+    return headers, rows()
+
+
+def _read_xlsx(source):
+    from openpyxl import load_workbook
+
+    if isinstance(source, bytes):
+        source = io.BytesIO(source)
+    try:
+        wb = load_workbook(source, read_only=True, data_only=False)
+    except Exception as exc:  # openpyxl raises many kinds for a damaged file
+        raise ValidationError(_("The file is not a readable Excel workbook."), code="xlsx") from exc
+    ws = wb.worksheets[0]
+    it = ws.iter_rows(values_only=True)
+    headers = None
+    number = 0
+    for number, line in enumerate(it, 1):  # noqa: B007
+        if not _blank(list(line)):
+            headers = [str(h).strip() if h is not None else "" for h in line]
+            break
+    if headers is None:
+        raise ValidationError(_("The file is empty."), code="empty")
+
+    def rows():
+        for n, line in enumerate(it, number + 1):
+            cells = [_cell(c) for c in line]
+            if not _blank(cells):
+                yield n, cells
+        wb.close()
+
+    return headers, rows()
+
+
+# --- Mapping --------------------------------------------------------------------------------
+
+
+def normalise_header(text: str) -> str:
+    return re.sub(r"[\s_\-:：*()（）/]+", "", str(text)).lower()
+
+
+def header_names(importer: Importer) -> dict[str, str]:
+    """{normalised spelling: field} from field names, labels in both languages and aliases."""
+    names: dict[str, str] = {}
+    for f in importer.fields:
+        spellings = [f.name, *f.aliases]
+        for lang in ("zh-hans", "en"):
+            with translation.override(lang):
+                spellings.append(str(f.label))
+        for s in spellings:
+            names.setdefault(normalise_header(s), f.name)
+    return names
+
+
+def guess_mapping(importer: Importer, headers: list[str]) -> list[str]:
+    known = header_names(importer)
+    used: set[str] = set()
+    mapping = []
+    for h in headers:
+        target = known.get(normalise_header(h), "")
+        if target in used:
+            target = ""
+        used.add(target)
+        mapping.append(target)
+    return mapping
+
+
+def check_mapping(importer: Importer, mapping: list[str]) -> None:
+    """Every required field mapped, no field mapped twice."""
+    chosen = [m for m in mapping if m]
+    twice = sorted({m for m in chosen if chosen.count(m) > 1})
+    errors = []
+    if twice:
+        errors.append(
+            _("These fields are mapped to more than one column: %(fields)s.")
+            % {"fields": ", ".join(str(capfirst(importer.field(m).label)) for m in twice)}
+        )
+    missing = [f for f in importer.fields if f.required and f.name not in chosen]
+    if missing:
+        errors.append(
+            _("Required fields without a column: %(fields)s.")
+            % {"fields": ", ".join(str(capfirst(f.label)) for f in missing)}
+        )
+    if errors:
+        raise ValidationError(errors, code="mapping")
+
+
+# --- Starting a run -------------------------------------------------------------------------
+
+
+@transaction.atomic
+def create_run(*, user, label: str, upload, encoding: str = "", mode: str = "") -> ImportRun:
+    """Check the upload, detect its encoding and delimiter, read its headers, guess a mapping."""
+    from .actions import check_upload
+
+    importer = get_importer(label)
+    check_upload(upload)
+    fmt = file_format(upload.name or "")
+    if fmt not in importer.formats:
+        raise ValidationError(
+            _("Upload a file of type %(formats)s.")
+            % {"formats": ", ".join(f.upper() for f in importer.formats)},
+            code="format",
+        )
+    data = upload.read()
+    upload.seek(0)
+    run = ImportRun(
+        user=user,
+        object_type=label,
+        file_name=(upload.name or "")[:255],
+        file_format=fmt,
+        mode=mode or ImportRun.Mode.SKIP,
+        batch=uuid.uuid4().hex,
+    )
+    if fmt == "csv":
+        run.encoding = encoding or detect_encoding(data)
+        run.delimiter = sniff_delimiter(decode(data, run.encoding))
+    headers, _rows = read_bytes(data, fmt, run.encoding, run.delimiter, label)
+    run.headers = headers
+    run.mapping = guess_mapping(importer, headers)
+    run.file.save(f"{run.batch}.{fmt}", upload, save=False)
+    run.save()
+    return run
+
+
+def sample_rows(run: ImportRun, n: int = 5) -> list[list[Any]]:
+    _headers, rows = read_rows(run)
+    out = []
+    for _number, cells in rows:
+        out.append(cells)
+        if len(out) >= n:
+            break
+    return out
+
+
+@transaction.atomic
+def set_mapping(
+    *, run: ImportRun, mapping: list[str], mode: str, encoding: str = "", delimiter: str = ""
+) -> ImportRun:
+    importer = get_importer(run.object_type)
+    valid = {f.name for f in importer.fields}
+    mapping = [m if m in valid else "" for m in mapping][: len(run.headers)]
+    mapping += [""] * (len(run.headers) - len(mapping))
+    check_mapping(importer, mapping)
+    if mode not in ImportRun.Mode.values:
+        raise ValidationError(_("Choose what to do with existing records."), code="mode")
+    run.mapping, run.mode = mapping, mode
+    if run.file_format == "csv":
+        run.encoding = encoding if encoding in ENCODINGS else run.encoding
+        run.delimiter = delimiter if delimiter in DELIMITERS else run.delimiter
+    run.status = ImportRun.Status.MAPPED
+    run.save()
+    return run
+
+
+def reread_headers(run: ImportRun, *, encoding: str, delimiter: str = "") -> ImportRun:
+    """Read the file again in another encoding/delimiter the user chose; guess the mapping anew."""
+    if encoding not in ENCODINGS:
+        raise ValidationError(_("Unknown encoding."), code="encoding")
+    run.encoding = encoding
+    if delimiter in DELIMITERS:
+        run.delimiter = delimiter
+    with run.file.open("rb") as fh:
+        decode(fh.read(), encoding)  # a wrong choice: say which encoding the file looks like
+    headers, _rows = read_rows(run)
+    if headers != run.headers:
+        run.headers = headers
+        run.mapping = guess_mapping(get_importer(run.object_type), headers)
+    run.save()
+    return run
+
+
+# --- Running --------------------------------------------------------------------------------
+
+
+@dataclass
+class Outcome:
+    counts: dict[str, int]
+    preview: list[Row]
+    problems: list[Row]
+    total: int
+    truncated: bool = False
+
+
+class ErrorReport:
+    """The rows that were not imported: original cells, row number and reason, formula-escaped;
+    written as the file came (CSV, or XLSX for a workbook)."""
+
+    def __init__(self, headers: list[str], fmt: str):
+        self.fmt = "xlsx" if fmt == "xlsx" else "csv"
+        self.tmp = tempfile.TemporaryDirectory()
+        self.path = Path(self.tmp.name) / f"errors.{self.fmt}"
+        self.columns = [_("Row"), *headers, _("Error")]
+        self.n = 0
+        if self.fmt == "csv":
+            self.fh = self.path.open("w", newline="", encoding="utf-8")
+            self.fh.write("\ufeff")
+            self.writer = csv.writer(self.fh)
+            self.writer.writerow([safe_cell(c) for c in self.columns])
+        else:
+            from openpyxl import Workbook
+
+            self.wb = Workbook(write_only=True)
+            self.ws = self.wb.create_sheet(_("Errors")[:31])
+            self.ws.append([safe_cell(c) for c in self.columns])
+
+    def add(self, row: Row) -> None:
+        cells = [row.number, *row.raw, "; ".join(row.errors)]
+        cells += [""] * (len(self.columns) - len(cells))
+        out = [safe_cell(c) for c in cells]
+        if self.fmt == "csv":
+            self.writer.writerow(out)
+        else:
+            self.ws.append(out)
+        self.n += 1
+
+    def close(self) -> Path:
+        if self.fmt == "csv":
+            self.fh.close()
+        else:
+            self.wb.save(self.path)
+        return self.path
+
+    def cleanup(self) -> None:
+        self.tmp.cleanup()
+
+
+def _process_batch(importer: Importer, rows: list[Row], ctx: ImportContext) -> None:
+    """One batch in one transaction; if the database refuses it, row by row in savepoints so the
+    good rows still land and a bad one leaves nothing behind."""
+    if ctx.dry_run:
+        importer.process(rows, ctx)
+        ctx._added.clear()
+        return
+    try:
+        with transaction.atomic():
+            importer.process(rows, ctx)
+    except (DatabaseError, ValidationError):
+        ctx.forget_since(0)
+        for row in rows:
+            row.outcome, row.errors, row.preview = "", [], {}
+            try:
+                with transaction.atomic():
+                    importer.process([row], ctx)
+            except ValidationError as exc:
+                ctx.forget_since(0)
+                row.outcome, row.errors = "error", list(exc.messages)
+            except DatabaseError as exc:
+                ctx.forget_since(0)
+                row.outcome = "error"
+                row.errors = [_("The database refused the row: %(error)s") % {"error": exc}]
+            ctx._added.clear()
+    ctx._added.clear()
+
+
+def execute(
+    run: ImportRun,
+    *,
+    dry_run: bool,
+    limit: int | None = None,
+    progress: Callable[[int, int | None], None] | None = None,
+    report: ErrorReport | None = None,
+    preview_size: int = 20,
+) -> Outcome:
+    """Validate (and unless ``dry_run`` write) the run's rows batch by batch."""
+    importer = get_importer(run.object_type)
+    check_mapping(importer, run.mapping)
+    headers, rows_iter = read_rows(run)
+    ctx = ImportContext(
+        user=run.user,
+        mode=run.mode,
+        dry_run=dry_run,
+        batch=run.batch,
+        options=dict(run.options or {}),
+    )
+    if importer.prepare:
+        importer.prepare(ctx)
+    mapping = list(run.mapping) + [""] * max(0, len(headers) - len(run.mapping))
+    columns = [(i, name) for i, name in enumerate(mapping) if name]
+    counts = {"created": 0, "updated": 0, "skipped": 0, "duplicate": 0, "error": 0}
+    preview: list[Row] = []
+    problems: list[Row] = []
+    total = 0
+    truncated = False
+
+    def flush(batch: list[Row]) -> None:
+        _process_batch(importer, batch, ctx)
+        for row in batch:
+            counts[row.outcome or "error"] = counts.get(row.outcome or "error", 0) + 1
+            if row.outcome in ("error", "duplicate"):
+                if report is not None:
+                    report.add(row)
+                if len(problems) < 200:
+                    problems.append(row)
+            elif len(preview) < preview_size:
+                preview.append(row)
+        if progress:
+            progress(total, None)
+
+    batch: list[Row] = []
+    for number, cells in rows_iter:
+        if limit is not None and total >= limit:
+            truncated = True
+            break
+        total += 1
+        values = {name: (cells[i] if i < len(cells) else "") for i, name in columns}
+        batch.append(Row(number=number, raw=list(cells)[: len(headers)], values=values))
+        if len(batch) >= BATCH_SIZE:
+            flush(batch)
+            batch = []
+    if batch:
+        flush(batch)
+    return Outcome(
+        counts=counts, preview=preview, problems=problems, total=total, truncated=truncated
+    )
+
+
+def dry_run(run: ImportRun) -> Outcome:
+    """Validate the first rows without writing: what would be created, updated, skipped."""
+    return execute(run, dry_run=True, limit=PREVIEW_LIMIT)
+
+
+def run_import(run: ImportRun, *, progress=None) -> ImportRun:
+    """The import itself (a background job calls it): all rows, counts and error report saved."""
+    ImportRun.objects.filter(pk=run.pk).update(status=ImportRun.Status.RUNNING)
+    headers = run.headers
+    report = ErrorReport(headers, run.file_format)
+    try:
+        outcome = execute(run, dry_run=False, progress=progress, report=report)
+        path = report.close()
+        if report.n:
+            stem = run.file_name.rsplit(".", 1)[0]
+            name = f"{stem}-errors.{report.fmt}"
+            with path.open("rb") as fh:
+                run.error_file.save(f"{run.batch}-errors.{report.fmt}", File(fh), save=False)
+            run.error_name = name
+    finally:
+        report.cleanup()
+    c = outcome.counts
+    run.total_rows = outcome.total
+    run.created, run.updated, run.skipped = c["created"], c["updated"], c["skipped"]
+    run.duplicates, run.errors = c["duplicate"], c["error"]
+    run.status = ImportRun.Status.DONE
+    run.finished_at = timezone.now()
+    run.message = summary(run)
+    run.save()
+    return run
+
+
+def summary(run: ImportRun) -> str:
+    return _(
+        "%(total)s rows: %(created)s created, %(updated)s updated, %(skipped)s skipped, "
+        "%(duplicates)s duplicates in the file, %(errors)s with errors."
+    ) % {
+        "total": f"{run.total_rows:,}",
+        "created": f"{run.created:,}",
+        "updated": f"{run.updated:,}",
+        "skipped": f"{run.skipped:,}",
+        "duplicates": f"{run.duplicates:,}",
+        "errors": f"{run.errors:,}",
+    }
+
+
+def start_run(*, run: ImportRun) -> ImportRun:
+    """Queue the import as a background job with a progress bar."""
+    from .actions import start_job
+    from .tasks import import_job
+
+    importer = get_importer(run.object_type)
+    check_mapping(importer, run.mapping)
+    if run.status in (ImportRun.Status.RUNNING, ImportRun.Status.DONE):
+        raise ValidationError(_("This import has already run."), code="ran")
+    with transaction.atomic():
+        job = start_job(
+            user=run.user,
+            kind="import",
+            title=_("Import of %(objects)s from %(file)s")
+            % {"objects": str(importer.verbose_name), "file": run.file_name},
+            task=import_job,
+            params={"run": run.pk},
+        )
+        run.job = job
+        run.status = ImportRun.Status.RUNNING
+        run.save(update_fields=["job", "status"])
+    return run
+
+
+# --- Parsing helpers the importers share ----------------------------------------------------
+
+TRUE_WORDS = {"1", "y", "yes", "true", "t", "是", "对", "√", "✓", "x"}
+FALSE_WORDS = {"0", "n", "no", "false", "f", "否", "不", "×", ""}
+DATE_RE = re.compile(r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?$")
+
+
+def parse_date(value: Any) -> datetime.date | None:
+    if value in (None, ""):
+        return None
+    if isinstance(value, datetime.datetime):
+        return value.date()
+    if isinstance(value, datetime.date):
+        return value
+    text = str(value).strip()
+    m = DATE_RE.match(text)
+    if not m and re.fullmatch(r"\d{8}", text):
+        m = re.match(r"(\d{4})(\d{2})(\d{2})", text)
+    if m:
+        try:
+            return datetime.date(int(m[1]), int(m[2]), int(m[3]))
+        except ValueError:
+            pass
+    raise ValidationError(
+        _("“%(value)s” is not a valid date; use YYYY-MM-DD.") % {"value": text[:40]},
+        code="invalid_date",
+    )
+
+
+def parse_decimal(value: Any) -> Decimal | None:
+    if value in (None, ""):
+        return None
+    if isinstance(value, Decimal | int | float) and not isinstance(value, bool):
+        return Decimal(str(value))
+    text = re.sub(r"[,，¥￥\s]", "", str(value))
+    try:
+        return Decimal(text)
+    except ArithmeticError:
+        raise ValidationError(
+            _("“%(value)s” is not a number.") % {"value": str(value)[:40]}, code="invalid_number"
+        ) from None
+
+
+def parse_bool(value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    text = str(value or "").strip().lower()
+    if text in TRUE_WORDS:
+        return True
+    if text in FALSE_WORDS:
+        return False
+    raise ValidationError(
+        _("“%(value)s” is not yes or no.") % {"value": text[:40]}, code="invalid_bool"
+    )
+
+
+def choice_lookup(choices, extra: dict[str, str] | None = None) -> dict[str, str]:
+    """{code, Chinese label, English label (lower-cased): code} for a choice list."""
+    lookup: dict[str, str] = {}
+    for lang in ("en", "zh-hans"):
+        with translation.override(lang):
+            for code, label in choices:
+                lookup.setdefault(str(code).lower(), code)
+                lookup.setdefault(str(label).strip().lower(), code)
+    for word, code in (extra or {}).items():
+        lookup.setdefault(word.lower(), code)
+    return lookup
+
+
+def dictionary_lookup(code: str) -> dict[str, str]:
+    """{entry code or label in either language (lower-cased): code} of the active entries."""
+    from kehu.system.params import DICTIONARIES
+
+    lookup: dict[str, str] = {}
+    for dictionary, item, zh, en, active, _color in DICTIONARIES.get():
+        if dictionary == code and active:
+            for key in (item, zh, en):
+                if key:
+                    lookup.setdefault(str(key).strip().lower(), item)
+    return lookup
