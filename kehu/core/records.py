@@ -289,6 +289,16 @@ def _purge_batch(model, ids: list) -> None:
         )
         if children:
             _purge_batch(related, children)
+    # Records that are part of this one (a customer's activities) go with it, audited.
+    for name in getattr(model, "purge_cascade", ()):
+        rel = model._meta.get_field(name)
+        children = list(
+            rel.related_model._base_manager.filter(**{f"{rel.field.name}__in": ids}).values_list(
+                "pk", flat=True
+            )
+        )
+        if children:
+            _purge_batch(rel.related_model, children)
     for rel in _relations(model):
         if rel.many_to_many or not rel.field.null or rel.on_delete is models.CASCADE:
             continue

@@ -161,6 +161,8 @@ class Customer(Searchable, SoftDeleteModel, CustomFieldsMixin, OwnedModel):
     )
 
     soft_delete_cascade = ("contacts",)
+    #: Purged with the customer once the recycle bin's retention has passed (audited).
+    purge_cascade = ("activities",)
 
     objects = SearchableSoftDeleteManager()
     all_objects = SearchableAllRecordsManager()

@@ -135,6 +135,9 @@ def test_purge_after_retention_only(manager):
     with acting_as(manager):
         attach(old)
     recent = make_customer(manager, 4)
+    from kehu.customers.tests.factories import activity as make_activity
+
+    call = make_activity(manager, 5, customer=old)
     records.soft_delete(obj=old, user=manager)
     records.soft_delete(obj=recent, user=manager)
     Customer.all_objects.filter(pk=old.pk).update(
@@ -155,6 +158,11 @@ def test_purge_after_retention_only(manager):
     assert not Attachment.objects.filter(object_id=str(old.pk)).exists()
     assert AuditLog.objects.filter(
         object_id=str(old.pk), content_type__model="customer", action="delete", user=None
+    ).exists()
+    # The customer's activities are part of it: purged with it, each audited.
+    assert not type(call).objects.filter(pk=call.pk).exists()
+    assert AuditLog.objects.filter(
+        object_id=str(call.pk), content_type__model="activity", action="delete"
     ).exists()
 
 
