@@ -35,6 +35,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.contrib.contenttypes.models import ContentType
+from django.db import models
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
@@ -204,6 +205,20 @@ def _field_label(model, attname: str) -> str:
     return attname
 
 
+def _display(model, attname: str, value) -> str:
+    """An audited value as people read it: choice labels, local date-times."""
+    if value in (None, ""):
+        return "—"
+    field = next((f for f in model._meta.concrete_fields if f.attname == attname), None)
+    if field is not None and field.choices:
+        return str(dict(field.flatchoices).get(value, value))
+    if isinstance(field, models.DateTimeField) and isinstance(value, str):
+        parsed = parse_datetime(value)
+        if parsed is not None:
+            return timezone.localtime(parsed).strftime("%Y-%m-%d %H:%M")
+    return str(value)
+
+
 def history_entries(customer, user, *, before, limit):
     """The customer's own audit trail: creation, field changes (values only for users who may
     read the audit trail; fields hidden from the user never), owner changes with names."""
@@ -241,7 +256,8 @@ def history_entries(customer, user, *, before, limit):
             for key, value in changes.items():
                 label = _field_label(Customer, key)
                 if with_values and isinstance(value, list) and len(value) == 2:
-                    labels.append(f"{label}: {value[0] or '—'} → {value[1] or '—'}")
+                    old, new = (_display(Customer, key, v) for v in value)
+                    labels.append(f"{label}: {old} → {new}")
                 else:
                     labels.append(label)
             summary = "\n".join(labels) if with_values else ", ".join(labels)

@@ -179,16 +179,16 @@ def test_customer_panels_registry(client, owner, settings, tmp_path):
     assert b"customer-panel-placeholder" in client.get(cust.get_absolute_url()).content
     tl.register_customer_panel(
         "value",
-        label="客户价值",
+        label="价值面板甲",
         template="panel.html",
         context=lambda customer, user: {"tier": "A"} if customer.pk == cust.pk else None,
     )
     try:
         page = client.get(cust.get_absolute_url()).content.decode()
-        assert "客户价值" in page and "等级 A" in page
+        assert "价值面板甲" in page and "等级 A" in page
         assert "customer-panel-placeholder" not in page
         other = customer(owner, 2)
-        assert "客户价值" not in client.get(other.get_absolute_url()).content.decode()
+        assert "价值面板甲" not in client.get(other.get_absolute_url()).content.decode()
     finally:
         tl.CUSTOMER_PANELS.pop("value")
 
@@ -274,3 +274,16 @@ def test_ics_download_respects_filters(client, owner):
     assert "attachment" in r["Content-Disposition"]
     body = b"".join(r.streaming_content).decode()
     assert "拜访A" in body and "电话B" not in body
+
+
+def test_history_values_read_as_labels_and_local_times(owner, admin_user):
+    cust = customer(owner, 1, status="active")
+    with acting_as(admin_user):
+        cust.status = "dormant"
+        cust.lifecycle_stage = "decline"
+        cust.lifecycle_since = timezone.now()
+        cust.save()
+    entries = tl.timeline(cust, admin_user, limit=10, kinds=["history"]).entries
+    changed = next(e for e in entries if e.kind == "changed")
+    assert "decline" not in changed.summary and "dormant" not in changed.summary
+    assert "T" not in changed.summary.split("\n")[-1].split("→")[-1]  # no ISO timestamps
