@@ -105,6 +105,9 @@ def _getters(model, columns: list[tuple[str, str]]) -> list[Callable[[Any], Any]
     entries included) are read once, not once per row (``get_FOO_display`` re-reads them)."""
     getters: list[Callable[[Any], Any]] = []
     for name, _label in columns:
+        if name.startswith("custom."):  # custom fields: the definition's own display
+            getters.append(lambda obj, n=name: cell_value(obj, n))
+            continue
         field = model._meta.get_field(name)
         if field.choices:
             labels = {k: str(v) for k, v in field.flatchoices}

@@ -144,7 +144,7 @@ def test_create_with_validation_error_then_edit(web, admin_user):
     with page.expect_navigation():
         page.locator("main form button[type=submit]").click()
     name_error = page.locator("#id_name").locator("xpath=ancestor::div[contains(@class,'col')][1]")
-    expect(name_error.locator(".invalid-feedback")).to_have_text("该字段是必填项。")
+    expect(name_error.locator(".invalid-feedback")).to_have_text("此字段为必填项。")
     assert page.locator("#id_number").input_value() == "K-0001"  # kept what was typed
     assert not Customer.objects.exists()
     web.screenshot("customer-form-error")

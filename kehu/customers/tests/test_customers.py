@@ -104,7 +104,7 @@ def test_unknown_code_message_in_both_languages_and_labels_shown(client, manager
     client.force_login(manager)
     data = {"name": "客户", "level": "Z", "credit_limit": "0", "kind": "company"}
     zh = client.post(reverse("customers:customer_add"), data).content.decode()
-    assert "选择一个有效的选项" in zh
+    assert "请选择有效的选项" in zh
     english(client)
     en = client.post(reverse("customers:customer_add"), data).content.decode()
     assert "Select a valid choice" in en

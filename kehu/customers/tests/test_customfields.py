@@ -132,9 +132,9 @@ def test_validation_names_each_bad_field_in_the_users_language(fields):
     with translation.override("zh-hans"), pytest.raises(ValidationError) as exc:
         clean_custom_values(Customer, {"channel": "fax", "budget": "lots", "first_visit": "x"})
     errors = exc.value.message_dict
-    assert "不在可用的选项中" in errors["channel"][0]
-    assert errors["budget"] == ["输入一个数字。"]
-    assert errors["first_visit"] == ["输入一个有效的日期。"]
+    assert "不在可选范围内" in errors["channel"][0]
+    assert errors["budget"] == ["请输入数字。"]
+    assert errors["first_visit"] == ["请输入有效的日期。"]
 
 
 @pytest.mark.django_db
@@ -144,7 +144,7 @@ def test_required_range_merge_and_normalisation(fields):
     with translation.override("zh-hans"), pytest.raises(ValidationError) as exc:
         clean_custom_values(Customer, {"budget": -1}, creating=True)
     assert "必填" in exc.value.message_dict["channel"][0]
-    assert exc.value.message_dict["budget"] == ["确保该值大于或等于0。"]
+    assert exc.value.message_dict["budget"] == ["请确保该值大于或等于 0。"]
     values = clean_custom_values(
         Customer,
         {"budget": "1500.50", "first_visit": datetime.date(2026, 3, 1), "tags": ["web", "web"]},

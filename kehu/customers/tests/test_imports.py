@@ -133,9 +133,9 @@ def test_wrong_encoding_chosen_gives_a_clear_message(manager):
     assert "UTF-8" in message and "GBK" in message
     with pytest.raises(imports.ValidationError) as exc:
         new_run(manager, csv_bytes(GOOD), encoding="gb18030")
-    assert "looks like UTF-8" in " ".join(exc.value.messages)
+    assert "似乎是 UTF-8" in " ".join(exc.value.messages)  # the message names the right one
     # when a UTF-8 file happens to decode as GBK, the mapping page warns that it will be garbled
-    assert "garbled" in imports.encoding_warning("中文".encode()[:3] * 2, "gb18030")
+    assert "乱码" in imports.encoding_warning("中文".encode()[:3] * 2, "gb18030")
 
 
 @pytest.mark.django_db
