@@ -341,8 +341,10 @@ def plan(qs) -> str:
     ],
 )
 def test_query_plan_uses_the_index(admin_user, huawei, query, sqlite_table, pg_index):
-    """An administrator's search (no owner condition the planner could prefer instead)."""
-    qs = search(Customer.objects.visible_to(admin_user), query).order_by("-pk")[:10]
+    """An administrator's search (no owner condition the planner could prefer instead). All
+    records, deleted ones included: on a few rows PostgreSQL would otherwise answer "not deleted"
+    from the partial unique index on the number and filter the search text afterwards."""
+    qs = search(Customer.all_objects.visible_to(admin_user), query).order_by("-pk")[:10]
     text = plan(qs)
     if connection.vendor == "sqlite":
         assert f"SCAN {sqlite_table} VIRTUAL TABLE" in text, text
