@@ -208,6 +208,7 @@ def dependents(obj: models.Model) -> list[Dependent]:
     """Every kind of record that points at ``obj``, with a count and what deleting does to it."""
     model = type(obj)
     cascade = set(getattr(model, "soft_delete_cascade", ()))
+    purged_with = set(getattr(model, "purge_cascade", ()))
     found = []
     for rel in _relations(model):
         related = rel.related_model
@@ -219,6 +220,8 @@ def dependents(obj: models.Model) -> list[Dependent]:
             continue
         if rel.get_accessor_name() in cascade:
             effect = EFFECT_CASCADE
+        elif rel.get_accessor_name() in purged_with:
+            effect = EFFECT_PURGED
         elif rel.many_to_many or rel.field.null:
             effect = EFFECT_KEPT_LINK
         elif rel.on_delete is models.CASCADE:

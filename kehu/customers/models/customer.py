@@ -162,7 +162,7 @@ class Customer(Searchable, SoftDeleteModel, CustomFieldsMixin, OwnedModel):
 
     soft_delete_cascade = ("contacts",)
     #: Purged with the customer once the recycle bin's retention has passed (audited).
-    purge_cascade = ("activities",)
+    purge_cascade = ("activities", "care_tasks")
 
     objects = SearchableSoftDeleteManager()
     all_objects = SearchableAllRecordsManager()

@@ -58,7 +58,11 @@ def test_dependents_list_contacts_subsidiaries_attachments_and_shares(manager, m
         object_id=parent.pk,
         user=make_user("salesperson", "b"),
     )
+    from kehu.customers.tests.factories import activity as make_activity
+
+    make_activity(manager, 5, customer=parent)
     found = {d.label: d for d in records.dependents(parent)}
+    assert found["customers.activity"].effect == str(records.EFFECT_PURGED)
     assert found["customers.contact"].count == 2
     assert found["customers.contact"].effect == str(records.EFFECT_CASCADE)
     assert found["customers.customer"].count == 1  # the subsidiary
@@ -138,6 +142,15 @@ def test_purge_after_retention_only(manager):
     from kehu.customers.tests.factories import activity as make_activity
 
     call = make_activity(manager, 5, customer=old)
+    from kehu.customers.models import CareTask
+
+    care = CareTask.objects.create(
+        customer=old,
+        kind=CareTask.Kind.BIRTHDAY,
+        due_on=timezone.localdate(),
+        owner=manager,
+        department=manager.department,
+    )
     records.soft_delete(obj=old, user=manager)
     records.soft_delete(obj=recent, user=manager)
     Customer.all_objects.filter(pk=old.pk).update(
@@ -161,6 +174,10 @@ def test_purge_after_retention_only(manager):
     ).exists()
     # The customer's activities are part of it: purged with it, each audited.
     assert not type(call).objects.filter(pk=call.pk).exists()
+    assert not CareTask.objects.filter(pk=care.pk).exists()
+    assert AuditLog.objects.filter(
+        object_id=str(care.pk), content_type__model="caretask", action="delete"
+    ).exists()
     assert AuditLog.objects.filter(
         object_id=str(call.pk), content_type__model="activity", action="delete"
     ).exists()
