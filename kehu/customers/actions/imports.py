@@ -13,7 +13,6 @@ import contextvars
 import re
 import unicodedata
 from collections.abc import Callable
-from functools import lru_cache
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -21,9 +20,6 @@ from django.db import models
 from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from pypinyin import Style, lazy_pinyin
-from pypinyin.constants import RE_HANS as PINYIN_HANS
-from pypinyin.seg.mmseg import seg as _mmseg
 
 from kehu.core.actions import bulk_create_audited, bulk_save_audited
 from kehu.core.imports import (
@@ -39,9 +35,10 @@ from kehu.core.imports import (
     register_importer,
 )
 from kehu.core.permissions import Access, SpecialPermission
+from kehu.core.search import phone_core
 
 from ..models import Contact, Customer
-from .customer import next_customer_number, number_pattern
+from .customer import mnemonic_for, next_customer_number, number_pattern
 
 #: customer field -> dictionary code (the form offers the same lists)
 DICTIONARY_FIELDS = {
@@ -63,30 +60,6 @@ CHOICE_WORDS = {
 }
 
 
-# --- Mnemonic codes at import speed ----------------------------------------------------------
-
-cut_words = _mmseg.cut
-_HAN_RUNS = re.compile("(" + PINYIN_HANS.pattern.strip("^$").rstrip("+") + "+)")
-
-
-@lru_cache(maxsize=200_000)
-def _word_initials(word: str) -> str:
-    return "".join(lazy_pinyin(word, style=Style.FIRST_LETTER, errors=lambda chars: list(chars)))
-
-
-def mnemonic_for(name: str) -> str:
-    """The same code as :func:`.customer.mnemonic_for` (a test checks it), about 8x faster on
-    large imports: pypinyin's own segmentation (Chinese runs cut into dictionary words), with
-    each word's initials cached, since company names share most of their words."""
-    out: list[str] = []
-    for i, part in enumerate(_HAN_RUNS.split(name)):
-        if i % 2:
-            out.extend(_word_initials(word) for word in cut_words(part))
-        elif part:
-            out.append(part)
-    return "".join(ch for ch in "".join(out) if ch.isalnum()).upper()[:50]
-
-
 # --- Matching existing customers ------------------------------------------------------------
 
 
@@ -96,14 +69,9 @@ def normalise_name(name: str) -> str:
 
 
 def normalise_phone(phone: str) -> str:
-    """Digits only, without the +86/0086 country code and the trunk 0 of area codes:
+    """Digits without +86/0086 and the trunk 0 of area codes (the search index's rule):
     +86 138-0013-8000 = 13800138000, +86 21 5555 0001 = 021-55550001."""
-    digits = re.sub(r"\D", "", phone or "")
-    for prefix in ("0086", "86"):
-        if digits.startswith(prefix) and len(digits) - len(prefix) >= 10:
-            digits = digits[len(prefix) :]
-            break
-    return digits.lstrip("0")
+    return phone_core(phone)
 
 
 _batch_index: contextvars.ContextVar[dict | None] = contextvars.ContextVar(
