@@ -711,3 +711,22 @@ class ImportRun(models.Model):
 
     def __str__(self) -> str:
         return self.file_name
+
+
+class NumberSequence(models.Model):
+    """The last number handed out for one numbering series (see :mod:`kehu.core.numbering`).
+
+    One row per series key: the pattern with its date parts filled in, so "KH{YYYY}-{seq:5}"
+    starts again at 1 each year. Incremented with an UPDATE inside the caller's transaction,
+    which serialises concurrent creations instead of letting them collide on the same number.
+    """
+
+    key = models.CharField(_("series"), max_length=100, unique=True)
+    last = models.BigIntegerField(_("last number"), default=0)
+
+    class Meta:
+        verbose_name = _("number sequence")
+        verbose_name_plural = _("number sequences")
+
+    def __str__(self) -> str:
+        return f"{self.key}: {self.last}"

@@ -256,6 +256,16 @@ class SystemParameters(BaseModel):
             "Deleted customers and contacts can be restored for this many days; then they are purged."
         ),
     )
+    customer_number_pattern = models.CharField(
+        _("customer number pattern"),
+        max_length=40,
+        default="C{seq:8}",
+        help_text=_(
+            "Numbers given to new customers left without one: letters and digits plus {YYYY}, "
+            "{YY}, {MM}, {DD} (today's date) and one counter {seq:N} of N digits, e.g. "
+            "KH{YYYY}-{seq:5}. The counter starts again when the date part changes."
+        ),
+    )
     quote_amount_decimals = models.PositiveSmallIntegerField(_("quote amount decimals"), default=2)
     quote_quantity_decimals = models.PositiveSmallIntegerField(
         _("quote quantity decimals"), default=2

@@ -5,14 +5,15 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Max
 from django.utils.translation import gettext as _
 from pypinyin import Style, lazy_pinyin
 from pypinyin.constants import RE_HANS as PINYIN_HANS
 from pypinyin.seg.mmseg import seg as _mmseg
+
+from kehu.core.numbering import take_numbers
+from kehu.system.params import get_params
 
 from ..models import Contact, Customer
 
@@ -38,26 +39,25 @@ def mnemonic_for(name: str) -> str:
     return "".join(ch for ch in "".join(out) if ch.isalnum()).upper()[:50]
 
 
-def number_pattern() -> tuple[str, int]:
-    """Prefix and digit count of generated customer numbers (settings may change them)."""
-    prefix = getattr(settings, "KEHU_CUSTOMER_NUMBER_PREFIX", "C")
-    digits = int(getattr(settings, "KEHU_CUSTOMER_NUMBER_DIGITS", 8))
-    return prefix, digits
+def take_customer_numbers(count: int, *, peek: bool = False) -> list[str]:
+    """The next ``count`` customer numbers of the pattern in the system parameters.
+
+    Call inside the saving transaction: the counter is locked until it commits, so concurrent
+    creations never get the same number; numbers already held (deleted records included) are
+    skipped. ``peek`` shows what would come without taking them (import dry runs).
+    """
+    return take_numbers(
+        get_params().customer_number_pattern,
+        count,
+        queryset=Customer.all_objects.all(),
+        field="number",
+        label="customers.customer",
+        peek=peek,
+    )
 
 
 def next_customer_number() -> str:
-    """The next free number: highest existing "<prefix><digits>" number plus one.
-
-    A simple max()+1 inside the saving transaction: two simultaneous creations may compute the
-    same number, and the unique constraint then refuses the second (the user saves again). A
-    sequence table replaces this when import needs bulk numbering.
-    """
-    prefix, digits = number_pattern()
-    highest = Customer.objects.filter(number__regex=rf"^{prefix}[0-9]{{{digits}}}$").aggregate(
-        m=Max("number")
-    )["m"]
-    n = int(highest[len(prefix) :]) + 1 if highest else 1
-    return f"{prefix}{n:0{digits}d}"
+    return take_customer_numbers(1)[0]
 
 
 def check_parent(customer: Customer) -> None:

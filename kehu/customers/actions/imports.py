@@ -38,7 +38,7 @@ from kehu.core.permissions import Access, SpecialPermission
 from kehu.core.search import phone_core
 
 from ..models import Contact, Customer
-from .customer import mnemonic_for, next_customer_number, number_pattern
+from .customer import mnemonic_for, take_customer_numbers
 
 #: customer field -> dictionary code (the form offers the same lists)
 DICTIONARY_FIELDS = {
@@ -354,7 +354,6 @@ def _prepare(ctx: ImportContext) -> None:
     }
     st["owners"] = _owners(ctx.user)
     st["may_reassign"] = ctx.user.has_perm(SpecialPermission.REASSIGN_OWNER)
-    st["next_number"] = None
 
 
 def _prepare_customers(ctx: ImportContext) -> None:
@@ -362,22 +361,16 @@ def _prepare_customers(ctx: ImportContext) -> None:
     ctx.state["labels"] = {f.name: capfirst(str(f.label)) for f in CUSTOMER_IMPORTER.fields}
 
 
-def _number_source(ctx: ImportContext, reserved: set[str]):
-    """Generated numbers for the new rows: the next free one in the pattern, computed once per
-    run and counted on in memory (skipping numbers the file itself uses)."""
-    prefix, digits = number_pattern()
-    if ctx.state["next_number"] is None:
-        ctx.state["next_number"] = int(next_customer_number()[len(prefix) :])
-
-    def take() -> str:
-        while True:
-            n = ctx.state["next_number"]
-            ctx.state["next_number"] = n + 1
-            number = f"{prefix}{n:0{digits}d}"
-            if number not in reserved:
-                return number
-
-    return take
+def _number_new(customers: list[Customer], reserved: set[str]) -> None:
+    """Give the batch's new customers without a number the next ones of the series, skipping
+    numbers the file itself uses. Taken inside the batch's transaction: a batch that is rolled
+    back gives its numbers back."""
+    missing = [c for c in customers if not c.number]
+    while missing:
+        numbers = [n for n in take_customer_numbers(len(missing)) if n not in reserved]
+        for customer, number in zip(missing, numbers, strict=False):
+            customer.number = number
+        missing = missing[len(numbers) :]
 
 
 def _row_contact(row: Row, ctx: ImportContext) -> dict | None:
@@ -531,10 +524,7 @@ def process_customers(rows: list[Row], ctx: ImportContext) -> None:
 
     if ctx.dry_run:
         return
-    take = _number_source(ctx, reserved)
-    for _row, customer, _contact in new:
-        if not customer.number:
-            customer.number = take()
+    _number_new([c for _r, c, _ct in new], reserved)
     bulk_create_audited(Customer, [c for _r, c, _ct in new], batch=ctx.batch)
     contacts = []
     for _row, customer, contact in new:
@@ -845,9 +835,7 @@ def _write_contacts(new, updates, new_customers, names, ctx: ImportContext) -> N
         if id(c) not in needed:
             ctx.state["new_customers"].pop(ref, None)
     if creating:
-        take = _number_source(ctx, set())
-        for c in creating:
-            c.number = take()
+        _number_new(creating, set())
         bulk_create_audited(Customer, creating, batch=ctx.batch)
     for _row, contact in new:
         contact.customer_id = contact.customer.pk  # set by the bulk insert above

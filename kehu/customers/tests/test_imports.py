@@ -221,13 +221,20 @@ def test_database_refusal_fails_only_that_row(manager, cap):
     run = new_run(manager, csv_bytes(rows))
     imports.set_mapping(run=run, mapping=run.mapping, mode="skip")
 
-    original = customer_imports.next_customer_number
+    original = customer_imports.take_customer_numbers
     make_customer(manager, 99, number="C00000003")  # taken behind the counter's back
-    customer_imports.next_customer_number = lambda: "C00000001"
+    calls = []
+
+    def racing(count, **kwargs):  # the first block collides, as if another session won a race
+        calls.append(count)
+        numbers = original(count, **kwargs)
+        return ["C00000003", *numbers[1:]] if len(calls) == 1 else numbers
+
+    customer_imports.take_customer_numbers = racing
     try:
         imports.run_import(run)
     finally:
-        customer_imports.next_customer_number = original
+        customer_imports.take_customer_numbers = original
     run.refresh_from_db()
     # the batch was rolled back and written row by row: every row found a free number
     assert (run.created, run.errors) == (5, 0)

@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 from kehu.core.actions import check_upload
 from kehu.core.errors import StaleObjectError
 from kehu.core.models import AuditLog
+from kehu.core.numbering import check_pattern
 
 from ..models import DictionaryItem, Holiday, SystemParameters
 from ..params import PARAMETERS, get_holidays, get_params, load_parameters
@@ -53,6 +54,7 @@ PARAMETER_FIELDS = [
     "care_reminder_days",
     "care_suppression_days",
     "recycle_retention_days",
+    "customer_number_pattern",
     *DECIMAL_FIELDS,
     "work_start",
     "work_end",
@@ -116,6 +118,11 @@ def validate_parameters(values: dict) -> None:
         value = values["recycle_retention_days"]
         if not isinstance(value, int) or isinstance(value, bool) or not 1 <= value <= 3650:
             error("recycle_retention_days", _("Enter a number of days from 1 to 3650."))
+    if "customer_number_pattern" in values:
+        try:
+            check_pattern(values["customer_number_pattern"] or "")
+        except ValidationError as exc:
+            errors.setdefault("customer_number_pattern", []).extend(exc.messages)
     start, end = values.get("work_start"), values.get("work_end")
     for name, value in (("work_start", start), ("work_end", end)):
         if name in values and not isinstance(value, datetime.time):

@@ -19,6 +19,7 @@ PARAMETER_SECTIONS = [
         ["receivable_reminder_days", "care_reminder_days", "care_suppression_days"],
     ),
     (_("Recycle bin"), ["recycle_retention_days"]),
+    (_("Numbering"), ["customer_number_pattern"]),
     (
         _("Decimal places"),
         [

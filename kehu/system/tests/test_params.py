@@ -223,6 +223,7 @@ def page_data(**overrides):
         "care_reminder_days": params.care_reminder_days,
         "care_suppression_days": params.care_suppression_days,
         "recycle_retention_days": params.recycle_retention_days,
+        "customer_number_pattern": params.customer_number_pattern,
         "work_start": "09:00",
         "work_end": "18:00",
         "work_weekdays": params.work_weekdays,
@@ -493,3 +494,26 @@ def test_api_refuses_unknown_or_read_only_fields_quietly(client, administrator):
     )
     assert response.status_code == 200
     assert SystemParameters.objects.get().pk == 1
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("language", "expected"),
+    [("en", "The counter {seq:N} needs from 3 to 12 digits."), ("zh-hans", "计数器")],
+)
+def test_numbering_pattern_checked_in_the_users_language(client, administrator, language, expected):
+    client.force_login(administrator)
+    set_language(client, language)
+    response = client.post(
+        reverse("system:parameters"),
+        page_data(customer_number_pattern="C{seq:2}"),
+        HTTP_ACCEPT_LANGUAGE=language,
+    )
+    assert response.status_code == 200
+    assert "customer_number_pattern" in response.context["form"].errors
+    assert expected in response.content.decode()
+    response = client.post(
+        reverse("system:parameters"), page_data(customer_number_pattern="KH{YYYY}-{seq:5}")
+    )
+    assert response.status_code == 302
+    assert P.get_params().customer_number_pattern == "KH{YYYY}-{seq:5}"
