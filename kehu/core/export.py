@@ -175,3 +175,64 @@ def write_xlsx(path, rows: Iterable[list], columns, max_rows: int, progress=None
             progress(n)
     wb.save(path)
     return n
+
+
+def export_to_file(
+    *,
+    user,
+    object_type,
+    fmt: str,
+    path,
+    filters: dict | None = None,
+    sort: str = "",
+    progress: Callable[..., None] | None = None,
+) -> int:
+    """Write a filtered list, as ``user`` sees it, to ``path``; the background export job and
+    ``kehu export`` both call this. Needs the export permission; recorded in the audit trail."""
+    from django.conf import settings
+    from django.http import QueryDict
+
+    from .models import AuditLog
+    from .permissions import SpecialPermission
+    from .views import filtered_queryset
+
+    if not user.has_perm(SpecialPermission.EXPORT):
+        raise PermissionError(_("You may not export data."))
+    extra = export_formats.get(object_type.label, {}).get(fmt)
+    if fmt not in ("csv", "xlsx") and extra is None:
+        raise ValueError(_("Unknown export format: %(format)s") % {"format": fmt})
+    data = QueryDict(mutable=True)
+    for k, v in (filters or {}).items():
+        data[k] = v
+    _fs, qs = filtered_queryset(object_type, user, data)
+    sort = sort or object_type.default_sort
+    qs = qs.order_by(sort) if sort.lstrip("-") == "pk" else qs.order_by(sort, "pk")
+    total = qs.count()
+    if progress:
+        progress(0, total)
+    if fmt == "xlsx" and total > settings.KEHU_XLSX_MAX_ROWS:
+        raise TooManyRowsError(
+            _("An Excel sheet holds at most %(max)s rows; narrow the filter or export CSV.")
+            % {"max": f"{settings.KEHU_XLSX_MAX_ROWS:,}"}
+        )
+    if extra is not None:
+        with open(path, "w", encoding="utf-8", newline="") as fh:
+            for chunk in extra.stream(qs):
+                fh.write(chunk)
+        n = total
+    elif fmt == "csv":
+        columns = export_columns(object_type, user)
+        with open(path, "w", newline="", encoding="utf-8") as fh:
+            n = write_csv(
+                fh, iter_rows(export_queryset(object_type, qs), columns), columns, progress
+            )
+    else:
+        columns = export_columns(object_type, user)
+        rows = iter_rows(export_queryset(object_type, qs), columns)
+        n = write_xlsx(path, rows, columns, settings.KEHU_XLSX_MAX_ROWS, progress)
+    AuditLog.record(
+        user,
+        AuditLog.Action.EXPORT,
+        {"object_type": object_type.label, "format": fmt, "rows": n, "filters": filters or {}},
+    )
+    return n

@@ -9,9 +9,7 @@ import tempfile
 from pathlib import Path
 
 from celery import shared_task
-from django.conf import settings
 from django.core.files import File
-from django.http import QueryDict
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -57,59 +55,30 @@ def job_task(name: str):
 @job_task("kehu.core.export")
 def export_job(job: BackgroundJob) -> str:
     """Export a filtered list as the job's user sees it (their data permissions apply)."""
-    from .export import export_columns, export_queryset, iter_rows, write_csv, write_xlsx
-    from .models import AuditLog
-    from .permissions import SpecialPermission
+    from .export import export_to_file
     from .registry import get_object_type
-    from .views import filtered_queryset
 
-    if not job.user.has_perm(SpecialPermission.EXPORT):
-        raise PermissionError(_("You may not export data."))
     params = job.params
     ot = get_object_type(params["object_type"])
-    data = QueryDict(mutable=True)
-    for k, v in params.get("filters", {}).items():
-        data[k] = v
-    _fs, qs = filtered_queryset(ot, job.user, data)
-    sort = params.get("sort") or ot.default_sort
-    qs = qs.order_by(sort) if sort.lstrip("-") == "pk" else qs.order_by(sort, "pk")
-    columns = export_columns(ot, job.user)
-    total = qs.count()
-    qs = export_queryset(ot, qs)
-    job.set_progress(0, total)
     fmt = params["format"]
-    if fmt == "xlsx" and total > settings.KEHU_XLSX_MAX_ROWS:
-        from .export import TooManyRowsError
-
-        raise TooManyRowsError(
-            _("An Excel sheet holds at most %(max)s rows; narrow the filter or export CSV.")
-            % {"max": f"{settings.KEHU_XLSX_MAX_ROWS:,}"}
-        )
     stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
     name = f"{ot.name}-{stamp}.{fmt}"
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / name
-        if fmt == "csv":
-            with path.open("w", newline="", encoding="utf-8") as fh:
-                n = write_csv(fh, iter_rows(qs, columns), columns, progress=job.set_progress)
-        else:
-            n = write_xlsx(
-                path,
-                iter_rows(qs, columns),
-                columns,
-                settings.KEHU_XLSX_MAX_ROWS,
-                progress=job.set_progress,
-            )
+        n = export_to_file(
+            user=job.user,
+            object_type=ot,
+            fmt=fmt,
+            path=path,
+            filters=params.get("filters", {}),
+            sort=params.get("sort") or "",
+            progress=job.set_progress,
+        )
         with path.open("rb") as fh:
             job.result_file.save(name, File(fh), save=False)
     job.result_name = name
     job.progress = n
     job.save(update_fields=["result_file", "result_name", "progress"])
-    AuditLog.record(
-        job.user,
-        AuditLog.Action.EXPORT,
-        {"object_type": ot.label, "rows": n, "filters": params.get("filters", {})},
-    )
     return _("%(count)s rows exported.") % {"count": f"{n:,}"}
 
 
