@@ -59,6 +59,7 @@ def export_job(job: BackgroundJob) -> str:
     """Export a filtered list as the job's user sees it (their data permissions apply)."""
     from .export import export_columns, export_queryset, iter_rows, write_csv, write_xlsx
     from .models import AuditLog
+    from .pagination import order_for_sort
     from .permissions import SpecialPermission
     from .registry import get_object_type
     from .views import filtered_queryset
@@ -72,7 +73,7 @@ def export_job(job: BackgroundJob) -> str:
         data[k] = v
     _fs, qs = filtered_queryset(ot, job.user, data)
     sort = params.get("sort") or ot.default_sort
-    qs = qs.order_by(sort) if sort.lstrip("-") == "pk" else qs.order_by(sort, "pk")
+    qs = order_for_sort(qs, sort)  # custom fields too (``custom.<code>``)
     columns = export_columns(ot, job.user)
     total = qs.count()
     qs = export_queryset(ot, qs)
