@@ -148,3 +148,40 @@ def test_api_reassign_one_and_many(client, people):
     assert set(Activity.objects.filter(pk__in=[a.pk, b.pk]).values_list("owner", flat=True)) == {
         manager.pk
     }
+
+
+def test_list_bulk_reassign(client, people, django_assert_max_num_queries):
+    seller, teammate, manager = people["seller"], people["teammate"], people["manager"]
+    mine = [activity(seller, n) for n in (1, 2, 3)]
+    url = reverse("customers:activity_list")
+    client.force_login(seller)  # nobody else to give them to: no bulk reassign
+    assert "data-bulk-reassign" not in client.get(url).content.decode()
+    client.force_login(manager)
+    page = client.get(url).content.decode()
+    assert "data-bulk-reassign" in page and 'name="pk"' in page and "李四" in page
+    with django_assert_max_num_queries(60):
+        r = client.post(
+            reverse("customers:activity_bulk_reassign") + "?kind=call",
+            {"pk": [a.pk for a in mine[:2]], "owner": teammate.pk},
+        )
+    assert r.status_code == 302 and r["Location"].endswith("?kind=call")
+    assert set(Activity.objects.filter(owner=teammate).values_list("pk", flat=True)) == {
+        mine[0].pk,
+        mine[1].pk,
+    }
+    assert AuditLog.objects.filter(object_id=str(mine[0].pk), user=manager).exists()
+    # outside the scope: refused, nothing moves
+    outside = activity(people["other_team"], 4)
+    r = client.post(
+        reverse("customers:activity_bulk_reassign"),
+        {"pk": [mine[2].pk, outside.pk], "owner": teammate.pk},
+    )
+    assert r.status_code == 403
+    assert Activity.objects.get(pk=mine[2].pk).owner == seller
+    # a salesperson cannot reassign another's activity through the list either
+    client.force_login(teammate)
+    r = client.post(
+        reverse("customers:activity_bulk_reassign"), {"pk": [mine[2].pk], "owner": teammate.pk}
+    )
+    assert r.status_code == 403
+    assert Activity.objects.get(pk=mine[2].pk).owner == seller
