@@ -35,7 +35,9 @@ def custom_ordering(request, view) -> str | None:
     if not term.lstrip("-").startswith("custom.") or ot is None or not is_opted_in(ot.model):
         return None
     defn = definition(ot.model, term.lstrip("-").removeprefix("custom."))
-    return term if defn is not None and defn.is_active else None
+    if defn is None or not defn.is_active or defn.key in ot.hidden_for(request.user):
+        return None
+    return term
 
 
 class CustomFieldOrderingFilter(OrderingFilter):

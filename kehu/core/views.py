@@ -139,7 +139,7 @@ class ObjectListView(RestrictedObjectMixin, TemplateView):
         sort = self.request.GET.get("sort") or ot.default_sort
         sortable = ot.visible([*ot.sortable, "pk"], self.request.user)
         if is_opted_in(ot.model):  # every active custom field: ``custom.<code>``
-            sortable += [d.key for d in definitions(ot.model)]
+            sortable += ot.visible([d.key for d in definitions(ot.model)], self.request.user)
         return sort if sort.lstrip("-") in sortable else ot.default_sort
 
     def get_template_names(self):
