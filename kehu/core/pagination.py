@@ -140,6 +140,8 @@ def keyset_page(
 
     cursor_token = before or after
     cursor = decode_cursor(cursor_token) if cursor_token else None
+    if cursor and (not isinstance(cursor[1], int) or isinstance(cursor[1], bool)):
+        cursor = None  # a hand-made cursor: start from the beginning, not an error
     if cursor and defn is not None:
         from .customfields import sort_value_from_cursor
 
