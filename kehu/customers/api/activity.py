@@ -151,6 +151,7 @@ class ActivityViewSet(RestrictedModelViewSet):
         )
         return Response(ActivitySerializer(activity, context=self.get_serializer_context()).data)
 
+    @extend_schema(request=ReassignSerializer, responses=ActivitySerializer)
     @action(detail=True, methods=["post"], serializer_class=ReassignSerializer)
     def reassign(self, request, pk=None):
         """Give the activity to another active employee the caller may assign to (400 when they
@@ -164,7 +165,11 @@ class ActivityViewSet(RestrictedModelViewSet):
         activity.refresh_from_db()
         return Response(ActivitySerializer(activity, context=self.get_serializer_context()).data)
 
-    @extend_schema(request=BulkReassignSerializer, responses=ReassignResultSerializer)
+    @extend_schema(
+        operation_id="activities_bulk_reassign",
+        request=BulkReassignSerializer,
+        responses=ReassignResultSerializer,
+    )
     @action(
         detail=False, methods=["post"], url_path="reassign", serializer_class=BulkReassignSerializer
     )
