@@ -132,6 +132,8 @@ def generate(db: str, database_url: str, data_dir: str, rows: int) -> None:
             values.append(exprs[f.column])
         elif f.null:
             values.append("NULL")
+        elif isinstance(f, models.JSONField):
+            values.append("'{}'")
         elif isinstance(f, models.CharField | models.TextField):
             values.append("''")
         elif isinstance(f, models.BooleanField):

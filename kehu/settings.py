@@ -248,7 +248,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["kehu.core.drf.ModelPermission"],
     "DEFAULT_FILTER_BACKENDS": [
         "django_filters.rest_framework.DjangoFilterBackend",
-        "rest_framework.filters.OrderingFilter",
+        "kehu.core.drf.CustomFieldOrderingFilter",
     ],
     "DEFAULT_PAGINATION_CLASS": "kehu.core.drf.KeysetPagination",
     "PAGE_SIZE": 50,

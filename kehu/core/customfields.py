@@ -612,3 +612,56 @@ def filters_for(defn: Definition) -> dict[str, Any]:
             ),
         }
     return {}
+
+
+# --- Sorting -----------------------------------------------------------------------------------
+
+
+def _label_sort_key(label: str) -> tuple:
+    """Alphabetical order of choice labels: Chinese by pinyin, then the label itself."""
+    from pypinyin import lazy_pinyin
+
+    return ("".join(lazy_pinyin(label)).lower(), label)
+
+
+def sort_expressions(defn: Definition):
+    """``(empty, value)`` expressions that order records by a custom field on both databases:
+    ``empty`` is 1 for a missing or empty value (sorted last in both directions), 0 otherwise;
+    ``value`` is the number (numbers sort numerically), the ISO date text (chronologically), the
+    rank of the choice's label in the user's language (alphabetically) or the text; ``NULL``
+    for empty values, so the records without a value follow each other by id."""
+    from django.db.models import Case, IntegerField, Value, When
+    from django.db.models.lookups import Exact, IsNull
+
+    text = text_expression(defn.code)
+    empty = IsNull(text, True) | Exact(text, "") | Exact(text, "[]")
+    if defn.kind == NUMBER:
+        value, output = number_expression(defn.code), DecimalField(max_digits=30, decimal_places=10)
+    elif defn.kind == CHOICE:
+        ranked = sorted(defn.choices, key=lambda c: _label_sort_key(c.label()))
+        value = Case(
+            *[When(Exact(text, c.code), then=Value(rank)) for rank, c in enumerate(ranked)],
+            default=Value(len(ranked)),  # a code no longer listed: after the listed ones
+            output_field=IntegerField(),
+        )
+        output = IntegerField()
+    else:  # text, ISO dates, yes/no (false before true), multiple choices as their JSON text
+        value, output = text, TextField()
+    return (
+        Case(When(empty, then=Value(1)), default=Value(0), output_field=IntegerField()),
+        Case(When(empty, then=Value(None)), default=value, output_field=output),
+    )
+
+
+def sort_value_from_cursor(defn: Definition, value: Any) -> Any:
+    """A sort value read back from a page cursor (JSON) in the type the database compares."""
+    if value is None:
+        return None
+    if defn.kind == NUMBER:
+        try:
+            return Decimal(str(value))
+        except InvalidOperation:
+            return None
+    if defn.kind == CHOICE:
+        return int(value) if isinstance(value, int | str) and str(value).isdigit() else None
+    return str(value)

@@ -30,7 +30,7 @@ from .export import csv_stream, export_columns, export_formats, export_queryset
 from .imports import allowed as import_allowed
 from .imports import importers
 from .models import AuditLog
-from .pagination import keyset_page
+from .pagination import keyset_page, order_for_sort
 from .permissions import SpecialPermission
 from .records import dependents, is_soft_deletable
 from .registry import ObjectType
@@ -138,6 +138,8 @@ class ObjectListView(RestrictedObjectMixin, TemplateView):
         ot = self.object_type
         sort = self.request.GET.get("sort") or ot.default_sort
         sortable = ot.visible([*ot.sortable, "pk"], self.request.user)
+        if is_opted_in(ot.model):  # every active custom field: ``custom.<code>``
+            sortable += ot.visible([d.key for d in definitions(ot.model)], self.request.user)
         return sort if sort.lstrip("-") in sortable else ot.default_sort
 
     def get_template_names(self):
@@ -179,7 +181,15 @@ class ObjectListView(RestrictedObjectMixin, TemplateView):
         for name in list_columns(ot, self.request.user):
             if name.startswith("custom."):
                 defn = custom_definition(ot, name)
-                columns.append({"name": name, "label": defn.label(), "sort_url": None})
+                next_sort = f"-{name}" if sort == name else name
+                columns.append(
+                    {
+                        "name": name,
+                        "label": defn.label(),
+                        "sort_url": url(sort=next_sort) if defn.is_active else None,
+                        "sorted": "asc" if sort == name else "desc" if sort == f"-{name}" else None,
+                    }
+                )
                 continue
             field = ot.model._meta.get_field(name)
             sortable = name in ot.sortable
@@ -226,11 +236,7 @@ class ObjectListView(RestrictedObjectMixin, TemplateView):
         if fmt not in ("csv", "xlsx") and extra is None:
             raise Http404
         filterset, qs = filtered_queryset(ot, self.request.user, self.request.GET)
-        qs = (
-            qs.order_by(self.sort(), "pk")
-            if self.sort().lstrip("-") != "pk"
-            else qs.order_by(self.sort())
-        )
+        qs = order_for_sort(qs, self.sort())
         n = qs[: settings.KEHU_EXPORT_SYNC_LIMIT + 1].count()
         params = {
             k: v for k, v in self.request.GET.items() if k not in ("export", "after", "before")

@@ -83,6 +83,11 @@ urlpatterns = [
         "contacts/<int:pk>/", ContactDetailView.as_view(object_type=CONTACT), name="contact_detail"
     ),
     path("activities/", ActivityListView.as_view(object_type=ACTIVITY), name="activity_list"),
+    path(
+        "activities/bulk-reassign/",
+        views.activity_bulk_reassign,
+        name="activity_bulk_reassign",
+    ),
     path("activities/add/", ActivityEditView.as_view(object_type=ACTIVITY), name="activity_add"),
     path(
         "activities/<int:pk>/",

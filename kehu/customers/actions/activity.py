@@ -9,7 +9,7 @@ import secrets
 from collections.abc import Iterable
 
 from django.contrib.contenttypes.models import ContentType
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models, transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -35,6 +35,8 @@ __all__ = [
     "revoke_calendar_feed",
     "save_activity",
     "send_activity_reminders",
+    "activity_assignees",
+    "reassign_activities",
 ]
 
 
@@ -193,6 +195,72 @@ def keep_commitment(*, activity: Activity, kept: bool = True) -> Activity:
     activity.commitment_kept = kept
     activity.save()
     return activity
+
+
+# --- Owner change by hand --------------------------------------------------------------------
+
+
+def activity_assignees(user):
+    """Active employees ``user`` may make owners of activities — the rule customer owner changes
+    follow (imports, merges): people whose activities ``user`` may edit (their edit scope), and
+    anyone but themselves only with the reassign-owner permission."""
+    from kehu.core.permissions import SpecialPermission
+    from kehu.system.access import Access, people_in_scope
+
+    people = people_in_scope(user, Activity, Access.EDIT).filter(is_active=True)
+    if not user.has_perm(SpecialPermission.REASSIGN_OWNER):
+        people = people.filter(pk=user.pk)
+    return people.order_by("display_name", "username")
+
+
+@transaction.atomic
+def reassign_activities(*, activities: Iterable[Activity], owner, user) -> int:
+    """Give activities to another active employee by hand (the edit page, the list's bulk
+    action, the API). The editor must be allowed to edit every one of them and to assign to
+    ``owner`` (``activity_assignees``); the owning department follows the new owner. Each
+    moved activity is audited (owner and department diff) and the new owner hears of it in
+    their inbox. Returns how many activities changed hands."""
+    from kehu.core.actions import bulk_update_audited, notify
+    from kehu.core.context import acting_as, get_request_id
+
+    ids = sorted({a.pk for a in activities})
+    if not ids:
+        return 0
+    if not user.has_perm("customers.change_activity") or Activity.objects.editable_by(user).filter(
+        pk__in=ids
+    ).count() != len(ids):
+        raise PermissionDenied(_("You may not edit all of these activities."))
+    if owner is None or not activity_assignees(user).filter(pk=owner.pk).exists():
+        raise ValidationError(
+            {"owner": _("You may not assign activities to this employee.")}, code="owner"
+        )
+    with acting_as(user, get_request_id()):
+        moved = bulk_update_audited(
+            Activity.objects.filter(pk__in=ids).exclude(owner=owner),
+            owner=owner.pk,
+            department=owner.department_id,
+        )
+    if moved and owner.pk != user.pk:
+        from django.urls import reverse
+
+        first = Activity.objects.filter(pk__in=ids).order_by("start_at", "pk").first()
+        values = {"user": user, "n": moved, "subject": first.subject if first else ""}
+        notify(
+            recipients=[owner],
+            title=(
+                _("%(user)s gave you an activity: %(subject)s") % values
+                if moved == 1
+                else _("%(user)s gave you %(n)s activities") % values
+            ),
+            body=_("You are now the owner; their reminders come to you."),
+            link=(
+                first.get_absolute_url()
+                if moved == 1 and first
+                else reverse("customers:activity_list") + f"?owner={owner.pk}"
+            ),
+            kind="activity_reassigned",
+        )
+    return moved
 
 
 # --- Reminders ----------------------------------------------------------------------------------

@@ -1,3 +1,3 @@
 """Demo data for customers (each module registers its generators)."""
 
-from . import activity, customer, duplicates, lifecycle  # noqa: F401
+from . import activity, customer, customfields, duplicates, lifecycle  # noqa: F401

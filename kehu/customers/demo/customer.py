@@ -11,6 +11,7 @@ from kehu.system.demo import person_name
 
 from ..actions import mnemonic_for
 from ..models import Contact, Customer
+from .customfields import contact_values, customer_values
 
 CITIES = [
     "北京",
@@ -93,7 +94,7 @@ HOBBIES = ["", "", "高尔夫", "茶道", "摄影", "登山", "书法", "钓鱼"
 GROUP_SHARE = 100  # one group company per this many customers
 
 
-def _contacts(rng, customers: list[Customer]) -> list[Contact]:
+def _contacts(rng, customers: list[Customer], ctx: DemoContext | None = None) -> list[Contact]:
     """One to three contacts per customer; the first one is the primary contact."""
     rows = []
     for customer in customers:
@@ -121,6 +122,7 @@ def _contacts(rng, customers: list[Customer]) -> list[Contact]:
                     is_primary=k == 0,
                     owner_id=customer.owner_id,
                     department_id=customer.department_id,
+                    custom=contact_values(ctx) if ctx is not None else {},
                 )
             )
     return rows
@@ -143,7 +145,7 @@ def customers(ctx: DemoContext) -> None:
         created = bulk_create_audited(Customer, batch)
         if len(groups) < n_groups:
             groups.extend(c.pk for c in created)
-        bulk_create_audited(Contact, _contacts(rng, created))
+        bulk_create_audited(Contact, _contacts(rng, created, ctx))
         batch.clear()
         ctx.out(f"  {done:,} / {total:,}")
 
@@ -163,30 +165,29 @@ def customers(ctx: DemoContext) -> None:
         else:
             name, industry, kind = person_name(rng), "", Customer.Kind.INDIVIDUAL
         company = kind == Customer.Kind.COMPANY
-        batch.append(
-            Customer(
-                number=f"C{i + 1:08d}",
-                name=name,
-                mnemonic=mnemonic_for(name),
-                kind=kind,
-                customer_type=rng.choice(TYPES) if company else "individual",
-                status=rng.choice(STATUSES),
-                credit_rating=rng.choice(RATINGS) if company else "",
-                phone=f"1{rng.choice('3456789')}{rng.randrange(10**9):09d}",
-                city=city,
-                postcode=f"{rng.randrange(100000, 860000):06d}" if company else "",
-                website=f"https://www.c{i + 1}.example.cn" if company else "",
-                industry=industry,
-                level=rng.choice(LEVELS),
-                parent_id=parent_id,
-                finance_contact=person_name(rng) if company else "",
-                credit_limit=Decimal(rng.choice((0, 50000, 100000, 200000, 500000))),
-                registered_on=datetime.date(2020, 1, 1)
-                + datetime.timedelta(days=rng.randrange(2000)),
-                owner_id=owner.pk,
-                department_id=owner.department_id,
-            )
+        obj = Customer(
+            number=f"C{i + 1:08d}",
+            name=name,
+            mnemonic=mnemonic_for(name),
+            kind=kind,
+            customer_type=rng.choice(TYPES) if company else "individual",
+            status=rng.choice(STATUSES),
+            credit_rating=rng.choice(RATINGS) if company else "",
+            phone=f"1{rng.choice('3456789')}{rng.randrange(10**9):09d}",
+            city=city,
+            postcode=f"{rng.randrange(100000, 860000):06d}" if company else "",
+            website=f"https://www.c{i + 1}.example.cn" if company else "",
+            industry=industry,
+            level=rng.choice(LEVELS),
+            parent_id=parent_id,
+            finance_contact=person_name(rng) if company else "",
+            credit_limit=Decimal(rng.choice((0, 50000, 100000, 200000, 500000))),
+            registered_on=datetime.date(2020, 1, 1) + datetime.timedelta(days=rng.randrange(2000)),
+            owner_id=owner.pk,
+            department_id=owner.department_id,
         )
+        obj.custom = customer_values(ctx, company, obj.registered_on)  # a generator of its own
+        batch.append(obj)
         # The group companies go in a batch of their own: their ids are needed above.
         if i + 1 == n_groups or len(batch) >= 5000:
             flush(i + 1)

@@ -56,6 +56,34 @@ class ActivityForm(BaseModelForm):
         )
         self.fields["contacts"].widget.attrs["size"] = 4
         self.fields["contacts"].help_text = _("Contacts of the chosen customer.")
+        self._add_owner_field()
+
+    def _add_owner_field(self) -> None:
+        """Editing an activity: its owner can be changed to anyone the editor may assign to
+        (``activity_assignees``); the field is left out when there is no one else to choose."""
+        from django.db.models import Q
+
+        from kehu.system.models import User
+
+        from ..actions import activity_assignees
+
+        if self.user is None or not self.instance.pk:
+            return
+        people = User.objects.filter(
+            Q(pk__in=activity_assignees(self.user).values("pk")) | Q(pk=self.instance.owner_id)
+        ).order_by("display_name", "username")
+        if len(choices := list(people)) < 2:
+            return
+        field = forms.ModelChoiceField(
+            label=_("Owner"),
+            queryset=people,
+            empty_label=None,
+            help_text=_("Give the activity to a colleague; they are told in their inbox."),
+        )
+        field.choices = [(p.pk, str(p)) for p in choices]
+        field.widget.attrs["class"] = "form-select"
+        self.fields["owner"] = field
+        self.initial["owner"] = self.instance.owner_id
 
     def save(self, commit: bool = True):
         from .. import actions
@@ -65,6 +93,10 @@ class ActivityForm(BaseModelForm):
             actions.save_activity(
                 activity=obj, user=self.user, contacts=self.cleaned_data.get("contacts") or []
             )
+            owner = self.cleaned_data.get("owner")
+            if owner is not None and owner.pk != obj.owner_id:
+                actions.reassign_activities(activities=[obj], owner=owner, user=self.user)
+                obj.refresh_from_db()
         return obj
 
 

@@ -16,6 +16,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from kehu.core.errors import StaleObjectError
@@ -33,6 +34,7 @@ __all__ = [
     "ActivityListView",
     "ContactDetailView",
     "activity_action",
+    "activity_bulk_reassign",
     "activity_calendar",
     "activity_feed",
     "activity_ics",
@@ -54,6 +56,53 @@ def _need(user, perm: str) -> None:
 
 class ActivityListView(ObjectListView):
     template_name = "customers/activity_list.html"
+
+    def get_context_data(self, **kwargs):
+        ctx = super().get_context_data(**kwargs)
+        user = self.request.user
+        if user.has_perm("customers.change_activity"):
+            people = list(actions.activity_assignees(user))
+            if len(people) > 1:  # someone else to give activities to: the bulk reassign
+                ctx["bulk_reassign"] = {
+                    "url": reverse("customers:activity_bulk_reassign"),
+                    "people": people,
+                }
+        return ctx
+
+
+@login_required
+@require_POST
+def activity_bulk_reassign(request):
+    """The list's "Reassign selected": all selected activities to one employee, all or nothing
+    (``reassign_activities`` checks the edit scope and who may be assigned)."""
+    from kehu.system.models import User
+
+    _need(request.user, "customers.change_activity")
+    ids = {int(i) for i in request.POST.getlist("pk") if i.isdigit()}
+    owner_id = request.POST.get("owner") or ""
+    owner = User.objects.filter(pk=owner_id).first() if owner_id.isdigit() else None
+    back = reverse("customers:activity_list") + "?" + urlencode(request.GET)
+    if not ids:
+        messages.error(request, _("Select the activities to reassign."))
+        return redirect(back)
+    chosen = list(Activity.objects.visible_to(request.user).filter(pk__in=ids).only("pk"))
+    if len(chosen) != len(ids):
+        raise PermissionDenied
+    try:
+        n = actions.reassign_activities(activities=chosen, owner=owner, user=request.user)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(
+            request,
+            ngettext(
+                "%(count)s activity reassigned to %(owner)s.",
+                "%(count)s activities reassigned to %(owner)s.",
+                n,
+            )
+            % {"count": n, "owner": owner},
+        )
+    return redirect(back)
 
 
 class ActivityDetailView(ObjectDetailView):
