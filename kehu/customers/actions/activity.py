@@ -201,16 +201,10 @@ def keep_commitment(*, activity: Activity, kept: bool = True) -> Activity:
 
 
 def activity_assignees(user):
-    """Active employees ``user`` may make owners of activities — the rule customer owner changes
-    follow (imports, merges): people whose activities ``user`` may edit (their edit scope), and
-    anyone but themselves only with the reassign-owner permission."""
-    from kehu.core.permissions import SpecialPermission
-    from kehu.system.access import Access, people_in_scope
+    """Active employees ``user`` may make owners of activities (the one rule: ``assignees``)."""
+    from .handover import assignees
 
-    people = people_in_scope(user, Activity, Access.EDIT).filter(is_active=True)
-    if not user.has_perm(SpecialPermission.REASSIGN_OWNER):
-        people = people.filter(pk=user.pk)
-    return people.order_by("display_name", "username")
+    return assignees(user, Activity)
 
 
 @transaction.atomic

@@ -8,18 +8,113 @@ customer's new owner. Every moved record is audited (owner and department diffs)
 
 from __future__ import annotations
 
+import uuid
 from collections import Counter
+from collections.abc import Iterable
 
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
 from django.db.models import Count
+from django.urls import reverse
+from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from kehu.core.actions import bulk_update_audited
+from kehu.core.actions import bulk_update_audited, notify
+from kehu.core.context import acting_as, get_request_id
+from kehu.core.permissions import SpecialPermission
+from kehu.system.access import Access, people_in_scope
 from kehu.system.actions import HandoverPlan, Split, register_handover
 from kehu.system.models import User
 
-from ..models import CareTask, Contact, Customer
+from ..models import Activity, CareTask, Contact, Customer
 
-__all__ = ["customer_assignment", "default_level_map", "levels_owned"]
+__all__ = [
+    "assignees",
+    "customer_assignees",
+    "customer_assignment",
+    "default_level_map",
+    "levels_owned",
+    "transfer_customers",
+]
+
+
+def assignees(user, model):
+    """Active employees ``user`` may make owners of ``model`` records: people whose records
+    ``user`` may edit (their edit scope), and anyone but themselves only with the reassign-owner
+    permission. The one rule for owner changes by hand (customers, activities, imports)."""
+    people = people_in_scope(user, model, Access.EDIT).filter(is_active=True)
+    if not user.has_perm(SpecialPermission.REASSIGN_OWNER):
+        people = people.filter(pk=user.pk)
+    return people.order_by("display_name", "username")
+
+
+def customer_assignees(user):
+    return assignees(user, Customer)
+
+
+@transaction.atomic
+def transfer_customers(*, customers: Iterable[Customer], owner: User | None, user) -> int:
+    """Give some customers to a colleague by hand (转移客户: the customer page, the list's bulk
+    action, the API), all or nothing. Their contacts, open care tasks and the open activities
+    their previous owner had planned on them follow; completed activities keep their owner (the
+    history stays as it happened). Every moved record is audited, and the new owner hears of
+    it in their inbox. Returns how many customers changed hands."""
+    ids = sorted({c.pk for c in customers})
+    if not ids:
+        return 0
+    if not user.has_perm("customers.change_customer") or Customer.objects.editable_by(user).filter(
+        pk__in=ids
+    ).count() != len(ids):
+        raise PermissionDenied(_("You may not edit all of these customers."))
+    if owner is None or not customer_assignees(user).filter(pk=owner.pk).exists():
+        raise ValidationError(
+            {"owner": _("You may not give customers to this employee.")}, code="owner"
+        )
+    previous = dict(
+        Customer.objects.filter(pk__in=ids).exclude(owner=owner).values_list("pk", "owner_id")
+    )
+    if not previous:
+        return 0
+    # one audit batch: the history shows the transfer as one change
+    new = {"owner": owner.pk, "department": owner.department_id, "batch": uuid.uuid4().hex}
+    with acting_as(user, get_request_id()):
+        moved = bulk_update_audited(Customer.objects.filter(pk__in=list(previous)), **new)
+        bulk_update_audited(
+            Contact.objects.filter(customer_id__in=list(previous)).exclude(owner=owner), **new
+        )
+        bulk_update_audited(
+            CareTask.objects.filter(
+                customer_id__in=list(previous), status=CareTask.Status.OPEN
+            ).exclude(owner=owner),
+            **new,
+        )
+        for old_owner in set(previous.values()):
+            mine = [pk for pk, o in previous.items() if o == old_owner]
+            bulk_update_audited(
+                Activity.objects.filter(
+                    customer_id__in=mine, owner_id=old_owner, status=Activity.Status.PLANNED
+                ),
+                **new,
+            )
+    if owner.pk != user.pk:
+        first = Customer.objects.filter(pk__in=list(previous)).order_by("pk").first()
+        values = {"user": user, "n": moved, "name": first.name if first else ""}
+        notify(
+            recipients=[owner],
+            title=(
+                _("%(user)s gave you a customer: %(name)s") % values
+                if moved == 1
+                else _("%(user)s gave you %(n)s customers") % values
+            ),
+            body=_("You are now their owner, with their contacts and open activities."),
+            link=(
+                first.get_absolute_url()
+                if moved == 1 and first
+                else reverse("customers:customer_list") + f"?owner={owner.pk}"
+            ),
+            kind="customers_transferred",
+        )
+    return moved
 
 
 def levels_owned(employee: User) -> list[tuple[str, int]]:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import serializers
 from rest_framework.decorators import action
 from rest_framework.response import Response
@@ -12,6 +12,7 @@ from kehu.core.registry import get_object_type
 
 from .. import actions
 from ..models import ACTIVITY_FIELDS, OWNERSHIP_FIELDS, Activity, Contact, Customer
+from .reassign import ReassignMixin
 
 
 class ActivitySerializer(BaseModelSerializer):
@@ -73,30 +74,18 @@ class RescheduleSerializer(serializers.Serializer):
     end_at = serializers.DateTimeField(required=False, allow_null=True)
 
 
-class ReassignSerializer(serializers.Serializer):
-    owner = serializers.IntegerField(help_text="The new owner's user id.")
-
-
-class BulkReassignSerializer(ReassignSerializer):
-    ids = serializers.ListField(
-        child=serializers.IntegerField(), min_length=1, max_length=1000, help_text="Activity ids."
-    )
-
-
-class ReassignResultSerializer(serializers.Serializer):
-    moved = serializers.IntegerField()
-
-
-def _new_owner(user_id: int):
-    from kehu.system.models import User
-
-    return User.objects.filter(pk=user_id).first()
-
-
-class ActivityViewSet(RestrictedModelViewSet):
+@extend_schema_view(
+    reassign=extend_schema(responses=ActivitySerializer),
+    bulk_reassign=extend_schema(
+        operation_id="activities_bulk_reassign",
+        description="Give several activities to one employee, all or nothing.",
+    ),
+)
+class ActivityViewSet(ReassignMixin, RestrictedModelViewSet):
     """Activities; errors from the actions answer 400 with field messages, stale versions 409."""
 
     serializer_class = ActivitySerializer
+    object_serializer = ActivitySerializer
 
     @property
     def object_type(self):
@@ -151,43 +140,8 @@ class ActivityViewSet(RestrictedModelViewSet):
         )
         return Response(ActivitySerializer(activity, context=self.get_serializer_context()).data)
 
-    @extend_schema(request=ReassignSerializer, responses=ActivitySerializer)
-    @action(detail=True, methods=["post"], serializer_class=ReassignSerializer)
-    def reassign(self, request, pk=None):
-        """Give the activity to another active employee the caller may assign to (400 when they
-        may not); the new owner is told in their inbox."""
-        activity = self._editable()
-        body = ReassignSerializer(data=request.data)
-        body.is_valid(raise_exception=True)
-        actions.reassign_activities(
-            activities=[activity], owner=_new_owner(body.validated_data["owner"]), user=request.user
-        )
-        activity.refresh_from_db()
-        return Response(ActivitySerializer(activity, context=self.get_serializer_context()).data)
-
-    @extend_schema(
-        operation_id="activities_bulk_reassign",
-        request=BulkReassignSerializer,
-        responses=ReassignResultSerializer,
-    )
-    @action(
-        detail=False, methods=["post"], url_path="reassign", serializer_class=BulkReassignSerializer
-    )
-    def bulk_reassign(self, request):
-        """Give several activities to one employee: all or nothing — 404 when one is not
-        visible, 403 when one may not be edited, 400 when the owner may not be assigned to."""
-        from django.http import Http404
-
-        body = BulkReassignSerializer(data=request.data)
-        body.is_valid(raise_exception=True)
-        ids = set(body.validated_data["ids"])
-        found = list(Activity.objects.visible_to(request.user).filter(pk__in=ids).only("pk"))
-        if len(found) != len(ids):
-            raise Http404
-        moved = actions.reassign_activities(
-            activities=found, owner=_new_owner(body.validated_data["owner"]), user=request.user
-        )
-        return Response({"moved": moved})
+    def reassign_records(self, records, owner, user) -> int:
+        return actions.reassign_activities(activities=records, owner=owner, user=user)
 
 
 def register(router) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import serializers
 
 from kehu.core.api import BaseModelSerializer, RestrictedModelViewSet
@@ -11,6 +12,7 @@ from .. import actions
 from ..actions.recordops import CONTACT_MERGE
 from ..models import CONTACT_FIELDS, CUSTOMER_FIELDS, OWNERSHIP_FIELDS, Contact, Customer
 from .matching import DuplicateCheckCreateMixin
+from .reassign import ReassignMixin
 from .recordops import RecordOperationsMixin
 
 
@@ -74,8 +76,25 @@ class CustomerSerializer(BaseModelSerializer):
         return fields
 
 
-class CustomerViewSet(DuplicateCheckCreateMixin, RecordOperationsMixin, RestrictedModelViewSet):
+@extend_schema_view(
+    reassign=extend_schema(
+        responses=CustomerSerializer,
+        description="Transfer the customer to a colleague; its contacts, open care tasks and "
+        "its owner's open activities go along.",
+    ),
+    bulk_reassign=extend_schema(
+        operation_id="customers_bulk_reassign",
+        description="Transfer several customers to one colleague, all or nothing.",
+    ),
+)
+class CustomerViewSet(
+    ReassignMixin, DuplicateCheckCreateMixin, RecordOperationsMixin, RestrictedModelViewSet
+):
     serializer_class = CustomerSerializer
+    object_serializer = CustomerSerializer
+
+    def reassign_records(self, records, owner, user) -> int:
+        return actions.transfer_customers(customers=records, owner=owner, user=user)
 
     @property
     def object_type(self):

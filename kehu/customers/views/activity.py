@@ -27,6 +27,7 @@ from ..forms import QuickActivityForm
 from ..ical import calendar_stream
 from ..models import Activity, Contact, Customer
 from ..timeline import owner_history, render_panels, sources_for, timeline
+from .reassign import bulk_reassign
 
 __all__ = [
     "ActivityDetailView",
@@ -73,36 +74,25 @@ class ActivityListView(ObjectListView):
 @login_required
 @require_POST
 def activity_bulk_reassign(request):
-    """The list's "Reassign selected": all selected activities to one employee, all or nothing
-    (``reassign_activities`` checks the edit scope and who may be assigned)."""
-    from kehu.system.models import User
-
-    _need(request.user, "customers.change_activity")
-    ids = {int(i) for i in request.POST.getlist("pk") if i.isdigit()}
-    owner_id = request.POST.get("owner") or ""
-    owner = User.objects.filter(pk=owner_id).first() if owner_id.isdigit() else None
-    back = reverse("customers:activity_list") + "?" + urlencode(request.GET)
-    if not ids:
-        messages.error(request, _("Select the activities to reassign."))
-        return redirect(back)
-    chosen = list(Activity.objects.visible_to(request.user).filter(pk__in=ids).only("pk"))
-    if len(chosen) != len(ids):
-        raise PermissionDenied
-    try:
-        n = actions.reassign_activities(activities=chosen, owner=owner, user=request.user)
-    except ValidationError as exc:
-        messages.error(request, " ".join(exc.messages))
-    else:
-        messages.success(
-            request,
+    """The list's "Reassign selected" (``reassign_activities`` checks scope and assignee)."""
+    return bulk_reassign(
+        request,
+        model=Activity,
+        perm="customers.change_activity",
+        reassign=lambda chosen, owner, user: actions.reassign_activities(
+            activities=chosen, owner=owner, user=user
+        ),
+        back=reverse("customers:activity_list"),
+        nothing=_("Select the activities to reassign."),
+        done=lambda n, owner: (
             ngettext(
                 "%(count)s activity reassigned to %(owner)s.",
                 "%(count)s activities reassigned to %(owner)s.",
                 n,
             )
-            % {"count": n, "owner": owner},
-        )
-    return redirect(back)
+            % {"count": n, "owner": owner}
+        ),
+    )
 
 
 class ActivityDetailView(ObjectDetailView):

@@ -3,10 +3,81 @@ adding a contact from a customer page."""
 
 from __future__ import annotations
 
-from kehu.core.views import ObjectDetailView, ObjectEditView
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.shortcuts import get_object_or_404, redirect
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+from django.views.decorators.http import require_POST
 
+from kehu.core.views import ObjectDetailView, ObjectEditView, ObjectListView
+
+from .. import actions
 from ..models import Contact, Customer
 from .activity import customer_activity_context
+from .reassign import bulk_reassign, chosen_owner
+
+
+def _transfer_targets(user) -> list:
+    """Whom ``user`` may give customers to, when that is someone besides themselves."""
+    if not user.has_perm("customers.change_customer"):
+        return []
+    people = list(actions.customer_assignees(user))
+    return people if len(people) > 1 else []
+
+
+def _transferred(n: int, owner) -> str:
+    return ngettext(
+        "%(count)s customer transferred to %(owner)s, with its contacts and open activities.",
+        "%(count)s customers transferred to %(owner)s, with their contacts and open activities.",
+        n,
+    ) % {"count": n, "owner": owner}
+
+
+class CustomerListView(ObjectListView):
+    """The generic list plus "Reassign selected" for people who may give customers away."""
+
+    def get_context_data(self, **kwargs):
+        ctx = super().get_context_data(**kwargs)
+        people = _transfer_targets(self.request.user)
+        if people:
+            ctx["bulk_reassign"] = {"url": reverse("customers:customer_transfer"), "people": people}
+        return ctx
+
+
+@login_required
+@require_POST
+def customer_bulk_transfer(request):
+    """The list's "Reassign selected" (``transfer_customers`` checks scope and assignee)."""
+    return bulk_reassign(
+        request,
+        model=Customer,
+        perm="customers.change_customer",
+        reassign=lambda chosen, owner, user: actions.transfer_customers(
+            customers=chosen, owner=owner, user=user
+        ),
+        back=reverse("customers:customer_list"),
+        nothing=_("Select the customers to transfer."),
+        done=_transferred,
+    )
+
+
+@login_required
+@require_POST
+def customer_transfer(request, pk: int):
+    """The customer page's "Transfer" (转移) to a colleague."""
+    customer = get_object_or_404(Customer.objects.visible_to(request.user), pk=pk)
+    owner = chosen_owner(request)
+    try:
+        n = actions.transfer_customers(customers=[customer], owner=owner, user=request.user)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        if n:
+            messages.success(request, _transferred(n, owner))
+    return redirect(customer.get_absolute_url())
 
 
 class CustomerDetailView(ObjectDetailView):
@@ -39,6 +110,8 @@ class CustomerDetailView(ObjectDetailView):
         ctx["merges"] = list(customer.merges.select_related("user")[:10])
         ctx["aliases"] = list(customer.aliases.all()[:20])
 
+        if ctx.get("can_change") and Customer.objects.editable_by(user).filter(pk=customer.pk):
+            ctx["transfer_to"] = [p for p in _transfer_targets(user) if p.pk != customer.owner_id]
         ctx.update(customer_activity_context(self.request, customer))
         return ctx
 
