@@ -315,6 +315,8 @@ def salesperson_day(s: Story, w: dict) -> None:
     box.fill("")
     s.timings.append(search_timed(s, box, hit, "hzhx"))  # the pinyin initials find it too
     s.timings.append(search_timed(s, box, hit, "0571 8888 6666"))  # as the caller says it
+    group = page.locator("#search-dropdown .list-group-item").first
+    expect(group).to_contain_text(t["customers"])  # the group's title, capitalised in English
     s.shot("search-dropdown")
     with page.expect_navigation():
         hit.click()
