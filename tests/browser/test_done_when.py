@@ -45,6 +45,7 @@ DEMO_CUSTOMERS = 300
 TEXT = {
     "zh-hans": {
         "customers": "客户",
+        "name": "名称",
         "calendar": "日历",
         "duplicates": "疑似重复",
         "system": "系统",
@@ -58,6 +59,7 @@ TEXT = {
     },
     "en": {
         "customers": "Customers",
+        "name": "Name",
         "calendar": "Calendar",
         "duplicates": "Possible duplicates",
         "system": "System",
@@ -383,6 +385,7 @@ def manager_day(s: Story, w: dict) -> None:
         has_text="蘇州瑞豐機械"
     )
     expect(card).to_have_count(1)
+    expect(card.locator(".badge.rounded-pill").first).to_contain_text(t["name"])
     s.shot("duplicate-queue")
     with page.expect_navigation():
         card.locator("a.btn", has_text=t["merge"]).click()
