@@ -516,8 +516,10 @@ def manager_day(s: Story, w: dict) -> None:
         query = page.locator(".filter-form input[name=q]")
         query.fill(taken.number)
         query.press("Enter")
-        expect(page.locator("#object-table tbody tr")).to_have_count(1)
-        expect(page.locator("#object-table tbody tr")).to_contain_text(taken.name)
+        row = page.locator("#object-table tbody tr", has_text=taken.number)
+        expect(row).to_have_count(1)  # other numbers may start with it: find this one's row
+        expect(row).to_contain_text(taken.name)
+        expect(row).to_contain_text(heir.display_name)  # the owner column
         s.shot(f"heir-{dept}-list")
         s.logout()
 
