@@ -12,8 +12,19 @@ class BaseFilterSet(django_filters.FilterSet):
     def __init__(self, data=None, queryset=None, *, request=None, prefix=None, user=None):
         super().__init__(data, queryset, request=request, prefix=prefix)
         self.user = user if user is not None else getattr(request, "user", None)
+        self.relabel()
         self.restrict_choices()
         self.add_custom_filters()
+
+    def relabel(self) -> None:
+        """Build each filter's form field afresh, its label from the model in this request's
+        language. django-filter caches both on the filter, and the API schema reads the class's
+        filters before any request has set their model: a form field cached there has no label,
+        and the form fell back to the English field name ("Status") on Chinese pages."""
+        for name, flt in self.filters.items():
+            flt.__dict__.pop("_field", None)
+            if name not in self.declared_filters:
+                flt.label = None
 
     def add_custom_filters(self) -> None:
         """Filters for the model's filterable custom fields: ``custom__<code>`` (text, choice,

@@ -307,6 +307,12 @@ class Searchable(models.Model):
             snapshot.pop(name, None)
         return snapshot
 
+    def audit_diff(self) -> dict[str, list[Any]]:
+        diff = super().audit_diff()
+        for name in SEARCH_FIELDS:
+            diff.pop(name, None)
+        return diff
+
 
 def is_searchable(model) -> bool:
     return isinstance(model, type) and issubclass(model, Searchable)

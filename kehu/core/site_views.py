@@ -17,6 +17,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_protect
@@ -78,7 +79,7 @@ def home(request):
         if ot.allows(user):
             cards.append(
                 {
-                    "label": ot.verbose_name_plural(),
+                    "label": capfirst(ot.verbose_name_plural()),  # also the chart's axis
                     "url": reverse(ot.url_name("list")),
                     "count": ot.model.objects.visible_to(user).order_by()[:10001].count(),
                 }

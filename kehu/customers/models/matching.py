@@ -163,3 +163,10 @@ class MatchScan(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} {self.scanned_at}"
+
+
+# A candidate describes a pair, it does not depend on either record: a merge never moves it
+# (the records_merged signal settles the pairs among the merged records instead).
+from kehu.core.records import NOT_MOVED  # noqa: E402
+
+NOT_MOVED.add("customers.duplicatecandidate")

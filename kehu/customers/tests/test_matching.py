@@ -249,6 +249,24 @@ def test_merge_signals_close_and_reopen(pair):
     assert DuplicateCandidate.objects.get(customer_a=a, customer_b=b).status == "open"
 
 
+def test_merging_a_reviewed_pair_keeps_the_candidates_on_their_records(pair, admin_user):
+    """A real merge of a queued pair: the candidates are not moved to the survivor (that made a
+    pair of the survivor with itself and broke the ordered-pair constraint), the merged pair is
+    settled, the others stay where they were, and the undo reopens the pair."""
+    from kehu.customers.actions import merge_customers, undo_merge
+
+    _alice, _bob, a, b, c = pair
+    actions.scan_duplicates(kind="customer", full=True)
+    before = set(DuplicateCandidate.objects.values_list("pk", "customer_a", "customer_b"))
+    merge = merge_customers(survivor=a, others=[b], values={}, user=admin_user)
+    assert set(DuplicateCandidate.objects.values_list("pk", "customer_a", "customer_b")) == before
+    assert DuplicateCandidate.objects.get(customer_a=a, customer_b=b).status == "merged"
+    assert DuplicateCandidate.objects.get(customer_a=a, customer_b=c).status == "open"
+    assert not any(m["model"] == "customers.duplicatecandidate" for m in merge.moved)
+    undo_merge(merge=merge, user=admin_user)
+    assert DuplicateCandidate.objects.get(customer_a=a, customer_b=b).status == "open"
+
+
 def test_contacts_within_and_across_customers(make_user):
     alice = make_user("salesperson", "a1")
     x = contact(alice, 1, name="张伟明", mobile="13800138000")

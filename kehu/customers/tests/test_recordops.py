@@ -374,6 +374,21 @@ def test_merge_survivor_takes_a_losers_number(manager):
 
 
 @pytest.mark.django_db
+def test_merge_and_edit_history_show_the_fields_not_the_search_columns(manager):
+    """The survivor's history (and its timeline) lists what the user chose, never the derived
+    search columns that follow it."""
+    a = make_customer(manager, 1, name="苏州瑞丰机械有限公司", mnemonic="SZRFJXYXGS")
+    b = make_customer(
+        manager, 2, name="蘇州瑞豐機械", mnemonic="SZRFJX", email="sales@ruifeng.example"
+    )
+    actions.merge_customers(survivor=a, others=[b], values={"email": b.pk}, user=manager)
+    a.refresh_from_db()
+    a.phone = "0512-66881234"
+    actions.save_customer(customer=a, user=manager)
+    updates = AuditLog.for_object(a).filter(action=AuditLog.Action.UPDATE)
+    assert [sorted(e.changes) for e in updates.order_by("id")] == [["email"], ["phone"]]
+
+
 def test_merge_needs_permission_and_edit_access_on_every_record(manager, make_user):
     a = make_customer(manager, 1)
     other_team = make_user("sales_manager", "b")

@@ -14,7 +14,7 @@ from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 from django.views import View
 
 from kehu.core import records
@@ -278,7 +278,11 @@ class MergeView(LoginRequiredMixin, View):
             return render(request, "customers/merge.html", ctx, status=409)
         messages.success(
             request,
-            _("Merged %(count)s records into %(object)s.")
+            ngettext(
+                "Merged %(count)s record into %(object)s.",
+                "Merged %(count)s records into %(object)s.",
+                len(ids) - 1,
+            )
             % {"count": len(ids) - 1, "object": merge.survivor},
         )
         return redirect(merge.survivor.get_absolute_url())

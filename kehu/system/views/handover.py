@@ -12,6 +12,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.shortcuts import redirect, render
 from django.urls import path
+from django.utils.text import get_text_list
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -158,7 +159,7 @@ def handover(request):
                     % {
                         "count": total,
                         "employee": employee,
-                        "people": ", ".join(str(c) for c in colleagues),
+                        "people": get_text_list([str(c) for c in colleagues], _("and")),
                     },
                 )
                 return redirect(f"{request.path}?employee={employee.pk}")
