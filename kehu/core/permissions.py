@@ -48,6 +48,7 @@ class SpecialPermission(StrEnum):
     SELL_BELOW_FLOOR = "system.sell_below_floor"
     REASSIGN_OWNER = "system.reassign_owner"
     MANAGE_USERS = "system.manage_users"
+    HAND_OVER = "system.hand_over_books"
     VIEW_AUDIT = "system.view_audit"
     ERASE_PERSONAL_DATA = "system.erase_personal_data"
     SHARE_VIEWS = "system.share_saved_views"
@@ -62,6 +63,7 @@ SPECIAL_PERMISSION_LABELS = {
     "sell_below_floor": _("Sell below floor price"),
     "reassign_owner": _("Reassign owner"),
     "manage_users": _("Manage users"),
+    "hand_over_books": _("Hand over the books of employees in their data scope"),
     "view_audit": _("View audit trail"),
     "erase_personal_data": _("Erase personal data (PIPL/GDPR requests)"),
     "share_saved_views": _("Share saved views with everyone"),

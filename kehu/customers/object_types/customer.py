@@ -79,6 +79,16 @@ register_page(
         order=50,
     )
 )
+register_page(
+    Page(
+        module="customers",
+        label=_("Handover"),
+        url_name="system:handover",
+        perm="system.hand_over_books",  # managers: their team's books (the system page: anyone's)
+        icon="bi-arrow-left-right",
+        order=60,
+    )
+)
 
 CONTACT = register(
     ObjectType(

@@ -175,8 +175,8 @@ def test_handover_page_preview_and_execute(client, book, heirs, admin_user):
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize("role", ["salesperson", "sales_manager", "branch_manager", "director"])
-def test_only_user_managers_may_hand_over(client, book, heirs, make_user, role):
+@pytest.mark.parametrize("role", ["salesperson", "director"])
+def test_only_user_managers_and_team_managers_may_hand_over(client, book, heirs, make_user, role):
     person = make_user(role, "a1")
     client.force_login(person)
     params = {"employee": book["leaver"].pk, "handover_to": [h.pk for h in heirs]}
@@ -190,6 +190,33 @@ def test_only_user_managers_may_hand_over(client, book, heirs, make_user, role):
         == 403
     )
     assert owners() == {"leaver": 6}
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("role", ["sales_manager", "branch_manager"])
+def test_team_managers_hand_over_within_their_scope_only(client, book, heirs, make_user, role):
+    """A manager of team A1 may hand the leaver's book to A1 colleagues, not to other teams,
+    and may not take over another team's employee."""
+    manager = make_user(role, "a1")
+    colleague = make_user("salesperson", "a1", username="heir_a1")
+    client.force_login(manager)
+    url = reverse("system:handover")
+    page = client.get(url, {"employee": book["leaver"].pk}).content.decode()
+    choices = page.split('name="handover_to"')[1].split("</select>")[0]
+    assert f'value="{colleague.pk}"' in choices and f'value="{heirs[1].pk}"' not in choices
+    outside = {"employee": book["leaver"].pk, "handover_to": [heirs[1].pk], "split": "all_to_one"}
+    refused = client.post(url, outside)
+    assert refused.status_code == 200 and "invalid-feedback" in refused.content.decode()
+    api = client.post("/api/handover/", outside, content_type="application/json")
+    assert api.status_code == 403
+    theirs = {"employee": heirs[1].pk, "handover_to": [colleague.pk], "split": "all_to_one"}
+    assert client.post("/api/handover/", theirs, content_type="application/json").status_code == 403
+    assert owners() == {"leaver": 6}
+    inside = {"employee": book["leaver"].pk, "handover_to": [colleague.pk], "split": "all_to_one"}
+    assert client.post(url, inside).status_code == 302
+    assert owners() == {"heir_a1": 6}
+    listing = client.get(reverse("customers:customer_list")).content.decode()
+    assert reverse("system:handover") in listing  # the customers module links to the page
 
 
 @pytest.mark.django_db

@@ -48,6 +48,7 @@ DEFAULT_ROLES = {
             "import_data",
             "merge_records",
             "reassign_owner",
+            "hand_over_books",
             "see_cost",
             "view_audit",
             "share_saved_views",
@@ -58,7 +59,14 @@ DEFAULT_ROLES = {
         DataScope.DEPARTMENT,
         DataScope.DEPARTMENT,
         CRUD,
-        ("export_data", "import_data", "merge_records", "reassign_owner", "share_saved_views"),
+        (
+            "export_data",
+            "import_data",
+            "merge_records",
+            "reassign_owner",
+            "hand_over_books",
+            "share_saved_views",
+        ),
     ),
     DefaultRole.SALESPERSON: (
         _("Salesperson"),

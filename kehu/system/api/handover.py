@@ -1,5 +1,6 @@
 """Handover API: ``POST /api/handover/preview/`` says what would move, ``POST /api/handover/``
-moves it (all or nothing). Both need ``view_user`` and ``manage_users``."""
+moves it (all or nothing). Both need ``view_user`` and ``manage_users``, or ``hand_over_books``
+within the caller's data scope (403 outside it)."""
 
 from __future__ import annotations
 
@@ -11,11 +12,14 @@ from rest_framework.response import Response
 
 from .. import actions
 from ..models import User
-from ..views.handover import may_hand_over
+from ..views.handover import check_handover_people, may_hand_over
 
 
 class MayHandOver(permissions.BasePermission):
-    message = _("Handing records over requires the “Manage users” permission.")
+    message = _(
+        "Handing records over requires the “Manage users” or the “Hand over the books of "
+        "employees in their data scope” permission."
+    )
 
     def has_permission(self, request, view):
         return bool(request.user and request.user.is_authenticated and may_hand_over(request.user))
@@ -47,6 +51,7 @@ class HandoverViewSet(viewsets.ViewSet):
         data = HandoverRequestSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         v = data.validated_data
+        check_handover_people(request.user, v["employee"], list(v["handover_to"]))
         return {
             "employee": v["employee"],
             "colleagues": list(v["handover_to"]),

@@ -1,6 +1,8 @@
 """The handover page (工作交接): choose an employee, colleagues and a split, preview, execute.
 
-Needs ``view_user`` and the special permission ``manage_users``. GET previews (writes nothing);
+Needs ``view_user`` and ``manage_users`` (any employee), or ``hand_over_books`` (employees and
+colleagues whose customers the user may edit: a sales manager's department, a branch manager's
+branch). GET previews (writes nothing);
 POST runs ``actions.hand_over`` (all or nothing, audited, colleagues notified).
 """
 
@@ -23,7 +25,46 @@ from ..models import User
 
 
 def may_hand_over(user) -> bool:
-    return user.has_perm("system.view_user") and user.has_perm(SpecialPermission.MANAGE_USERS)
+    return (
+        user.has_perm("system.view_user") and user.has_perm(SpecialPermission.MANAGE_USERS)
+    ) or user.has_perm(SpecialPermission.HAND_OVER)
+
+
+def handover_people(user):
+    """Employees ``user`` may hand over from and to: everyone with "manage users"; otherwise
+    those in the user's edit scope for customers (leavers included), never more."""
+    from django.apps import apps
+
+    from kehu.core.permissions import Access, DataScope
+    from kehu.system.access import get_access
+
+    people = User.objects.all()
+    if user.is_superuser or (
+        user.has_perm("system.view_user") and user.has_perm(SpecialPermission.MANAGE_USERS)
+    ):
+        return people
+    if not user.has_perm(SpecialPermission.HAND_OVER):
+        return people.none()
+    ua = get_access(user)
+    scope = ua.scope(apps.get_model("customers", "customer"), Access.EDIT)
+    if scope == DataScope.ALL:
+        return people
+    if scope == DataScope.DEPARTMENT and ua.department_id:
+        return people.filter(department_id=ua.department_id)
+    if scope == DataScope.SUBTREE and ua.department_id:
+        return people.filter(department_id__in=ua.subtree_ids())
+    return people.none()
+
+
+def check_handover_people(user, employee, colleagues) -> None:
+    """Refuse a handover from or to someone outside what ``user`` may hand over."""
+    allowed = set(
+        handover_people(user)
+        .filter(pk__in=[employee.pk, *(c.pk for c in colleagues)])
+        .values_list("pk", flat=True)
+    )
+    if employee.pk not in allowed or any(c.pk not in allowed for c in colleagues):
+        raise PermissionDenied(_("You may only hand over within your own data scope."))
 
 
 def _person_label(user: User) -> str:
@@ -53,14 +94,17 @@ class HandoverForm(forms.Form):
         widget=forms.RadioSelect,
     )
 
-    def __init__(self, *args, levels: list[tuple[str, str, int]] = (), employee_pk=None, **kwargs):
+    def __init__(
+        self, *args, user, levels: list[tuple[str, str, int]] = (), employee_pk=None, **kwargs
+    ):
         super().__init__(*args, **kwargs)
-        self.fields["employee"].queryset = User.objects.select_related("department").order_by(
+        people = handover_people(user)
+        self.fields["employee"].queryset = people.select_related("department").order_by(
             "-is_active", "username"
         )
         self.fields["employee"].label_from_instance = _person_label
         self.fields["handover_to"].queryset = (
-            User.objects.filter(is_active=True, department__isnull=False)
+            people.filter(is_active=True, department__isnull=False)
             .exclude(pk=employee_pk if str(employee_pk or "").isdigit() else None)
             .select_related("department")
             .order_by("department__path", "username")
@@ -128,12 +172,15 @@ def handover(request):
         # Only the employee chosen (or nothing yet): show what they own, no errors.
         form = HandoverForm(
             initial={"employee": data.get("employee")},
+            user=request.user,
             levels=_levels(data),
             employee_pk=data.get("employee"),
         )
         data = None
     else:
-        form = HandoverForm(data, levels=_levels(data), employee_pk=data.get("employee"))
+        form = HandoverForm(
+            data, user=request.user, levels=_levels(data), employee_pk=data.get("employee")
+        )
     if data is not None:
         colleague_ids = [i for i in data.getlist("handover_to") if str(i).isdigit()]
         form.set_level_choices(list(User.objects.filter(pk__in=colleague_ids).order_by("username")))
