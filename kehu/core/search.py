@@ -274,11 +274,16 @@ SearchGramsField.register_lookup(GramScan)
 
 
 def _fill(objs: list[models.Model]) -> None:
-    if objs:
-        related = getattr(type(objs[0]), "search_prefetch", ())
+    if objs:  # what the documents read: one query per relation, not one per row
+        model = type(objs[0])
+        related = getattr(model, "search_prefetch", ())
+        forward = [r for r in related if model._meta.get_field(r).many_to_one]
+        if forward:  # new rows too (a contact's customer_id is set)
+            models.prefetch_related_objects(objs, *forward)
+        reverse = [r for r in related if r not in forward]
         saved = [o for o in objs if o.pk is not None and not o._state.adding]
-        if related and saved:  # one query per relation, not one per row
-            models.prefetch_related_objects(saved, *related)
+        if reverse and saved:
+            models.prefetch_related_objects(saved, *reverse)
     for obj in objs:
         obj.refresh_search_fields()
 

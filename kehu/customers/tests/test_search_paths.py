@@ -271,3 +271,31 @@ def test_merged_contacts_old_name_finds_the_survivor_until_undo(make_user):
     actions.undo_merge(merge=merge, user=manager)
     assert contacts("王晓鸣") == {b.pk}
     assert contacts("13900000002") == {b.pk}
+
+
+@pytest.mark.django_db
+def test_bulk_created_contacts_read_their_customers_in_one_query(people, huawei_contacts):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from kehu.core.actions import bulk_create_audited
+
+    mine = people[0]
+    huawei = huawei_contacts[0]
+
+    def create(n: int, start: int) -> int:
+        rows = [
+            Contact(
+                customer_id=huawei.pk,
+                name=f"批量{start + i}",
+                owner_id=mine.pk,
+                department_id=mine.department_id,
+            )
+            for i in range(n)
+        ]
+        with CaptureQueriesContext(connection) as ctx:
+            bulk_create_audited(Contact, rows)
+        return len(ctx.captured_queries)
+
+    assert create(2, 0) == create(8, 10)
+    assert len(contacts("北京华为")) == 1 + 2 + 8
