@@ -571,14 +571,15 @@ def _has_field(model, name: str) -> bool:
     return True
 
 
-def _exact_lookups(model, stripped: str) -> Q | None:
-    """Exact name / number look-ups (B-tree indexes): found even among a common query's hits."""
-    cond = Q()
+def _exact_lookups(model, stripped: str) -> list[Q]:
+    """Exact name / number look-ups (B-tree indexes): found even among a common query's hits.
+    One query each: SQLite reads the whole table for the two joined with OR."""
+    found = []
     if _has_field(model, "name"):
-        cond |= Q(name=stripped)
+        found.append(Q(name=stripped))
     if _has_field(model, "number"):
-        cond |= Q(number__in={stripped, stripped.upper()})
-    return cond or None
+        found.append(Q(number__in={stripped, stripped.upper()}))
+    return found
 
 
 def ranked_search(qs: models.QuerySet, query: str, *, limit: int = 10) -> list:
@@ -599,9 +600,8 @@ def ranked_search(qs: models.QuerySet, query: str, *, limit: int = 10) -> list:
     ids = _newest_matches(qs, query, max(need, cap))
     if len(ids) >= need:  # common: the newest matches (the probe's) plus exact look-ups
         ids = ids[:cap]
-        exact = _exact_lookups(model, stripped)
-        if exact is not None:
-            scan = search_condition(query, scan=True)
+        scan = search_condition(query, scan=True)
+        for exact in _exact_lookups(model, stripped):
             ids += list(qs.filter(exact).filter(scan).values_list("pk", flat=True)[:limit])
         qs = qs.filter(pk__in=set(ids))
     else:
