@@ -552,14 +552,20 @@ def search(qs: models.QuerySet, query: str) -> models.QuerySet:
     """Filter a (restricted) queryset by a search box value; nothing typed: unchanged.
 
     A common query is tested row by row (the list's ordered scan fills a page quickly); any
-    other is answered by the index, fenced (:class:`InCandidates`) so the planner cannot walk
-    the whole table instead.
+    other is answered by the index, on PostgreSQL fenced (:class:`InCandidates`) so the planner
+    cannot walk the whole table instead. SQLite's condition is already ``id IN (SELECT rowid
+    FROM <fts> …)`` and its planner walks the list's index testing that set; fencing it there
+    would fetch every match by primary key first (1.2 s for a 25,000-match piece).
     """
+    from django.db import connections
+
     cond = search_condition(query)
     if cond is None:
         return qs
     if is_common(qs, query):
         return qs.filter(search_condition(query, scan=True))
+    if connections[qs.db].vendor != "postgresql":
+        return qs.filter(cond)
     return qs.filter(InCandidates(qs.filter(cond).order_by().values("pk")))
 
 
