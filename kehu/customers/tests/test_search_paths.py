@@ -299,3 +299,17 @@ def test_bulk_created_contacts_read_their_customers_in_one_query(people, huawei_
 
     assert create(2, 0) == create(8, 10)
     assert len(contacts("北京华为")) == 1 + 2 + 8
+
+
+@pytest.mark.django_db
+def test_postgresql_has_the_statistics_of_the_row_by_row_tests():
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("extended statistics are PostgreSQL's")
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT stxname FROM pg_statistic_ext WHERE stxname LIKE %s", ["%_search_scan"]
+        )
+        names = {row[0] for row in cursor.fetchall()}
+    assert names == {"customers_customer_search_scan", "customers_contact_search_scan"}
