@@ -108,7 +108,7 @@ def bulk_update_audited(
         if set(changes) & set(getattr(model, "search_sources", ())):
             from .search import refresh_search_index  # the plain manager skips the search columns
 
-            refresh_search_index(model, pks=chunk)
+            refresh_search_index(model, pks=chunk, fields=set(changes))
         AuditLog.objects.bulk_create(entries)
     return total
 

@@ -497,6 +497,7 @@ def undo_merge(*, merge, user):
     )
     back, elsewhere = records.move_back(moved=merge.moved, target=survivor.pk)
     kind.alias_model.objects.filter(merge=merge).delete()
+    refresh_search_index(model, pks=[survivor.pk], fields=())  # the old names find it no more
     if model is Customer:
         for loser in model.objects.filter(pk__in=loser_ids):
             _sync_contact_owners(loser)

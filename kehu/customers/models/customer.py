@@ -200,13 +200,19 @@ class Customer(Searchable, SoftDeleteModel, CustomFieldsMixin, OwnedModel):
 
     #: What the global search and the list's search box look in (see kehu/core/search.py).
     search_sources = ("name", "mnemonic", "number", "phone", "fax", "finance_phone", "email")
+    #: The aliases a merge left (the losers' names, numbers, phones, e-mails) are found too.
+    search_prefetch = ("aliases",)
+    #: A contact's document holds its customer's name and mnemonic.
+    search_dependents = (("customers.Contact", "customer", ("name", "mnemonic")),)
 
     def search_document(self) -> tuple[str, str]:
+        aliases = _aliases(self)
         return build_document(
             name=self.name,
-            codes=[self.mnemonic, self.number],
-            phones=[self.phone, self.fax, self.finance_phone],
-            emails=[self.email],
+            codes=[self.mnemonic, self.number, *(a.number for a in aliases)],
+            phones=[self.phone, self.fax, self.finance_phone, *(a.phone for a in aliases)],
+            emails=[self.email, *(a.email for a in aliases)],
+            other_names=[a.name for a in aliases],
         )
 
     def search_summary(self) -> str:
@@ -299,18 +305,34 @@ class Contact(Searchable, SoftDeleteModel, CustomFieldsMixin, OwnedModel):
 
         return reverse("customers:contact_detail", args=[self.pk])
 
-    search_sources = ("name", "mobile", "office_phone", "home_phone", "email")
+    search_sources = ("name", "mobile", "office_phone", "home_phone", "email", "customer")
+    search_related_sources = ("customer__name", "customer__mnemonic")
+    search_prefetch = ("customer", "aliases")
 
     def search_document(self) -> tuple[str, str]:
+        """The contact's own identifiers (and a merge's aliases), then its customer's name,
+        pinyin and mnemonic: a contact is found by its company, ranked below its own name."""
+        aliases = _aliases(self)
+        customer = self.customer if self.customer_id else None
         return build_document(
             name=self.name,
-            phones=[self.mobile, self.office_phone, self.home_phone],
-            emails=[self.email],
+            phones=[self.mobile, self.office_phone, self.home_phone, *(a.phone for a in aliases)],
+            emails=[self.email, *(a.email for a in aliases)],
+            other_names=[a.name for a in aliases],
+            related_name=customer.name if customer else "",
+            related_codes=[customer.mnemonic] if customer else [],
         )
 
     def search_summary(self) -> str:
         # customer is in the contact type's select_related: no query per hit
         return " · ".join(v for v in (self.customer.name, self.mobile or self.email) if v)
+
+
+def _aliases(record) -> list:
+    """The aliases of a saved record (prefetched on the bulk paths); none for a new one."""
+    if record.pk is None or record._state.adding:
+        return []
+    return list(record.aliases.all())
 
 
 #: The fields a user edits, in display order: one list for the forms, the API, exports and pages.
