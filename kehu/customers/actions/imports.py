@@ -535,7 +535,7 @@ def process_customers(rows: list[Row], ctx: ImportContext) -> None:
     for _row, customer, _contact in new:
         if not customer.number:
             customer.number = take()
-    bulk_create_audited(Customer, [c for _r, c, _ct in new], batch=ctx.batch)
+    bulk_create_audited(Customer, [c for _r, c, _ct in new], batch=ctx.batch, fast=True)
     contacts = []
     for _row, customer, contact in new:
         if contact:
@@ -571,7 +571,7 @@ def process_customers(rows: list[Row], ctx: ImportContext) -> None:
         bulk_save_audited([c for _r, c, _ct in updates], update_fields, batch=ctx.batch)
         _sync_owners([c for _r, c, _ct in updates], ctx.batch)
     if contacts:
-        bulk_create_audited(Contact, contacts, batch=ctx.batch)
+        bulk_create_audited(Contact, contacts, batch=ctx.batch, fast=True)
     if changed_contacts:
         bulk_save_audited(changed_contacts, ROW_CONTACT_FIELDS, batch=ctx.batch)
 
@@ -848,12 +848,12 @@ def _write_contacts(new, updates, new_customers, names, ctx: ImportContext) -> N
         take = _number_source(ctx, set())
         for c in creating:
             c.number = take()
-        bulk_create_audited(Customer, creating, batch=ctx.batch)
+        bulk_create_audited(Customer, creating, batch=ctx.batch, fast=True)
     for _row, contact in new:
         contact.customer_id = contact.customer.pk  # set by the bulk insert above
         contact.owner_id = contact.customer.owner_id
         contact.department_id = contact.customer.department_id
-    bulk_create_audited(Contact, [ct for _r, ct in new], batch=ctx.batch)
+    bulk_create_audited(Contact, [ct for _r, ct in new], batch=ctx.batch, fast=True)
     if updates:
         bulk_save_audited(updates, names, batch=ctx.batch)
 
