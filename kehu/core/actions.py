@@ -71,11 +71,12 @@ def bulk_create_audited(
     ]
     entries = []
     for obj in created:
-        changes = {}
-        for attname in audited:
-            value = getattr(obj, attname)
-            if value is not None and value != "":
-                changes[attname] = [None, value]
+        values = obj.__dict__  # a new instance holds every column (no deferred fields)
+        changes = {
+            a: [None, v]
+            for a in audited
+            if (v := values[a] if a in values else getattr(obj, a)) is not None and v != ""
+        }
         entries.append((obj, _expand(obj, changes)))
     if fast:
         _insert_audit_records(entries, AuditLog.Action.CREATE, user=user, batch=batch)

@@ -19,7 +19,9 @@ a database without ``RETURNING`` for multi-row inserts) fall back to ``bulk_crea
 
 from __future__ import annotations
 
+import datetime
 from collections.abc import Callable, Sequence
+from decimal import Decimal
 from typing import Any
 
 from django.db import connections, models
@@ -29,6 +31,7 @@ from django.db.models.expressions import BaseExpression, DatabaseDefault
 MAX_ROWS = 500
 MAX_PARAMS = 30_000
 
+_MEMO_TYPES = {datetime.date, datetime.datetime, Decimal}
 _TEXT_PREP = {models.CharField.get_prep_value, models.TextField.get_prep_value}
 
 
@@ -121,10 +124,18 @@ def prepare(field: models.Field, connection) -> Callable[[Any], Any]:
     """The column converter of ``field``: plain values unchanged, others as Django sends them."""
     plain = _plain_types(field)
     json = isinstance(field, models.JSONField)
+    memo: dict[tuple[type, Any], Any] = {}  # dates, amounts, timestamps repeat across rows
 
     def convert(value):
         if (value is None and not json) or type(value) in plain:
             return value
+        if type(value) in _MEMO_TYPES:
+            key = (type(value), value)
+            if key not in memo:
+                if len(memo) > 10_000:
+                    memo.clear()
+                memo[key] = field.get_db_prep_save(value, connection)
+            return memo[key]
         return field.get_db_prep_save(value, connection)
 
     return convert

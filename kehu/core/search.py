@@ -140,10 +140,13 @@ def grams(*values: str) -> list[str]:
     """Distinct 1- and 2-character pieces of the compacted values, in first-seen order."""
     seen: dict[str, None] = {}
     for value in values:
-        for i, ch in enumerate(value):
-            seen.setdefault(ch, None)
-            if i + 1 < len(value):
-                seen.setdefault(value[i : i + 2], None)
+        if value:
+            pairs = [value[i : i + 2] for i in range(len(value) - 1)]
+            # c0, c0c1, c1, c1c2, ..., cn: update() keeps the first position of a repeated piece
+            seen.update(
+                dict.fromkeys([p for pair in zip(value, pairs, strict=False) for p in pair])
+            )
+            seen.setdefault(value[-1], None)
     return list(seen)
 
 

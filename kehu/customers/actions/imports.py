@@ -418,14 +418,14 @@ def _remember(row: Row, values: dict, customer: Customer, ctx: ImportContext) ->
     """A row that placed a customer: later rows may name it as their parent company (by the
     file's number or name). Kept with the duplicate keys, so a rolled-back batch forgets it."""
     rows = ctx.state.setdefault("row_customers", {})
-    rows[row.number] = customer
+    rows[row.number] = customer.pk if customer.pk is not None else customer  # id once written
     if values.get("number"):
         ctx.first_seen(("parent-ref", "number", values["number"]), row.number)
     if values.get("name"):
         ctx.first_seen(("parent-ref", "name", values["name"]), row.number)
 
 
-def _file_parent(ref: str, ctx: ImportContext) -> Customer | None:
+def _file_parent(ref: str, ctx: ImportContext) -> int | Customer | None:
     for how in ("number", "name"):
         n = ctx.seen.get(("parent-ref", how, ref))
         if n is not None:
@@ -435,7 +435,7 @@ def _file_parent(ref: str, ctx: ImportContext) -> Customer | None:
 
 def _resolve_parent(
     row: Row, values: dict, ctx: ImportContext, existing: dict[str, list[Customer]]
-) -> Customer | None:
+) -> int | None:
     """The parent company the row names: an existing customer the user may see (by number,
     else by exact name), else a row of the file (by its number, else its name). A row that
     names a row not placed yet is deferred (the engine brings it back after the last batch);
@@ -448,7 +448,7 @@ def _resolve_parent(
     by_number = existing.get(f"number:{raw}")
     if by_number:
         pending.pop(row.number, None)
-        return by_number[0]
+        return by_number[0].pk
     in_file = _file_parent(raw, ctx)
     if in_file is None:
         by_name = existing.get(f"name:{raw}", [])
@@ -460,10 +460,10 @@ def _resolve_parent(
             return None
         if by_name:
             pending.pop(row.number, None)
-            return by_name[0]
-    if in_file is not None and (in_file.pk is not None or ctx.dry_run):
+            return by_name[0].pk
+    if isinstance(in_file, int) or (in_file is not None and ctx.dry_run):
         pending.pop(row.number, None)
-        return in_file
+        return in_file if isinstance(in_file, int) else None  # a dry run writes nothing
     if not ctx.final:
         row.outcome = "deferred"
         pending[row.number] = (values.get("number") or "", values.get("name") or "", raw)
@@ -602,10 +602,9 @@ def process_customers(rows: list[Row], ctx: ImportContext) -> None:
             continue
         for k in keys:
             ctx.first_seen(k, row.number)
-        parent = _resolve_parent(row, values, ctx, parents)
+        parent_id = _resolve_parent(row, values, ctx, parents)
         if row.outcome in ("error", "deferred"):
             continue
-        parent_id = parent.pk if parent is not None else None
         match = matches.get(row.number)
         if match is not None and not (mode == "create" and match[1] == "match"):
             existing, how = match
@@ -645,7 +644,7 @@ def process_customers(rows: list[Row], ctx: ImportContext) -> None:
                 row.preview = _preview(existing, contact)
             continue
         customer = Customer(**values)
-        customer.parent = parent
+        customer.parent_id = parent_id
         customer.owner_id, customer.department_id = owner
         if not customer.mnemonic:
             customer.mnemonic = mnemonic_for(customer.name)
@@ -662,6 +661,9 @@ def process_customers(rows: list[Row], ctx: ImportContext) -> None:
         if not customer.number:
             customer.number = take()
     bulk_create_audited(Customer, [c for _r, c, _ct in new], batch=ctx.batch, fast=True)
+    placed = st.setdefault("row_customers", {})
+    for row, customer, _contact in new:
+        placed[row.number] = customer.pk  # ids only: memory does not grow with the file
     contacts = []
     for _row, customer, contact in new:
         if contact:
