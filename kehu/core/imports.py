@@ -15,8 +15,10 @@ run's batch ID.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import datetime
+import gc
 import io
 import re
 import tempfile
@@ -567,6 +569,23 @@ def _process_batch(importer: Importer, rows: list[Row], ctx: ImportContext) -> N
     ctx._added.clear()
 
 
+@contextlib.contextmanager
+def batch_collection() -> Iterator[Callable[[], None]]:
+    """Cyclic garbage collection between batches instead of during them.
+
+    An import allocates millions of short-lived objects; the automatic collector keeps scanning
+    the whole (large, long-lived) heap meanwhile, a fifth of an import's CPU time. Here it is off
+    while rows are processed, and the yielded ``collect()`` (after each batch) frees the batch's
+    garbage by collecting the young generations only. Restored afterwards."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield lambda: gc.collect(1)
+    finally:
+        if enabled:
+            gc.enable()
+
+
 def execute(
     run: ImportRun,
     *,
@@ -577,6 +596,28 @@ def execute(
     preview_size: int = 20,
 ) -> Outcome:
     """Validate (and unless ``dry_run`` write) the run's rows batch by batch."""
+    with batch_collection() as collect:
+        return _execute(
+            run,
+            dry_run=dry_run,
+            limit=limit,
+            progress=progress,
+            report=report,
+            preview_size=preview_size,
+            collect=collect,
+        )
+
+
+def _execute(
+    run: ImportRun,
+    *,
+    dry_run: bool,
+    limit: int | None,
+    progress: Callable[[int, int | None], None] | None,
+    report: ErrorReport | None,
+    preview_size: int,
+    collect: Callable[[], None],
+) -> Outcome:
     importer = get_importer(run.object_type)
     check_mapping(importer, run.mapping)
     headers, rows_iter = read_rows(run)
@@ -611,6 +652,7 @@ def execute(
 
     def flush(batch: list[Row]) -> None:
         _process_batch(importer, batch, ctx)
+        collect()
         for row in batch:
             if row.outcome == "deferred":
                 deferred.append(row)
