@@ -416,7 +416,10 @@ def _existing_parents(good: list, user) -> dict[str, list[Customer]]:
 
 def _remember(row: Row, values: dict, customer: Customer, ctx: ImportContext) -> None:
     """A row that placed a customer: later rows may name it as their parent company (by the
-    file's number or name). Kept with the duplicate keys, so a rolled-back batch forgets it."""
+    file's number or name). Kept with the duplicate keys, so a rolled-back batch forgets it.
+    Only when the file has a parent column (else no row can name one: no memory spent)."""
+    if "parent" not in row.values:
+        return
     rows = ctx.state.setdefault("row_customers", {})
     rows[row.number] = customer.pk if customer.pk is not None else customer  # id once written
     if values.get("number"):
@@ -663,7 +666,8 @@ def process_customers(rows: list[Row], ctx: ImportContext) -> None:
     bulk_create_audited(Customer, [c for _r, c, _ct in new], batch=ctx.batch, fast=True)
     placed = st.setdefault("row_customers", {})
     for row, customer, _contact in new:
-        placed[row.number] = customer.pk  # ids only: memory does not grow with the file
+        if row.number in placed:
+            placed[row.number] = customer.pk  # ids only, once written
     contacts = []
     for _row, customer, contact in new:
         if contact:
