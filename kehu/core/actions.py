@@ -41,10 +41,14 @@ def bulk_create_audited(
     *,
     batch_size: int = 2000,
     batch: str | None = None,
+    fast: bool = False,
 ) -> list[models.Model]:
     """``bulk_create`` that stamps created/updated by and writes one audit record per row.
 
-    ``batch`` groups the audit records of several calls (one import run) under one ID."""
+    ``batch`` groups the audit records of several calls (one import run) under one ID.
+    ``fast`` (imports): the rows and their audit records go in through
+    :mod:`kehu.core.bulkinsert` (statements prepared once per table, no per-value compilation);
+    same rows, same audit records."""
     user = get_current_user()
     now = timezone.now()
     for obj in objs:
@@ -52,25 +56,77 @@ def bulk_create_audited(
         if user is not None:
             obj.created_by = obj.created_by if obj.created_by_id else user
             obj.updated_by = user
-    created = model.objects.bulk_create(objs, batch_size=batch_size)
+    if fast:
+        from .bulkinsert import insert_objects
+
+        created = insert_objects(model, objs)
+    else:
+        created = model.objects.bulk_create(objs, batch_size=batch_size)
     batch = batch or _batch()
     exclude = set(getattr(model, "audit_exclude", ()))
+    audited = [
+        f.attname
+        for f in model._meta.concrete_fields
+        if not f.primary_key and f.attname not in exclude
+    ]
     entries = []
     for obj in created:
+        values = obj.__dict__  # a new instance holds every column (no deferred fields)
         changes = {
-            f.attname: [None, getattr(obj, f.attname)]
-            for f in model._meta.concrete_fields
-            if not f.primary_key
-            and f.attname not in exclude
-            and getattr(obj, f.attname) not in (None, "")
+            a: [None, v]
+            for a in audited
+            if (v := values[a] if a in values else getattr(obj, a)) is not None and v != ""
         }
-        entries.append(
-            AuditLog.build(
-                obj, AuditLog.Action.CREATE, _expand(obj, changes), user=user, batch=batch
-            )
+        entries.append((obj, _expand(obj, changes)))
+    if fast:
+        _insert_audit_records(entries, AuditLog.Action.CREATE, user=user, batch=batch)
+    else:
+        AuditLog.objects.bulk_create(
+            [
+                AuditLog.build(obj, AuditLog.Action.CREATE, changes, user=user, batch=batch)
+                for obj, changes in entries
+            ],
+            batch_size=batch_size,
         )
-    AuditLog.objects.bulk_create(entries, batch_size=batch_size)
     return created
+
+
+def _insert_audit_records(entries: list[tuple[models.Model, dict]], action: str, *, user, batch):
+    """The rows ``AuditLog.build(...)`` + ``bulk_create`` would write, without model instances."""
+    from django.db import connections
+
+    from .bulkinsert import insert_values, prepare
+    from .context import get_request_id
+
+    if not entries:
+        return
+    connection = connections[AuditLog.objects.db]
+    fields = [f for f in AuditLog._meta.concrete_fields if not f.primary_key]
+    request_id = get_request_id() or ""
+    content_types = {}
+    fixed = {
+        "user_id": user.pk if user is not None else None,
+        "action": action,
+        "batch": batch,
+        "request_id": request_id,
+    }
+    converters = [prepare(f, connection) for f in fields]
+    rows = []
+    for obj, changes in entries:
+        ct = content_types.get(type(obj))
+        if ct is None:
+            ct = content_types[type(obj)] = ContentType.objects.get_for_model(
+                obj, for_concrete_model=False
+            ).pk
+        values = fixed | {
+            "timestamp": timezone.now(),
+            "content_type_id": ct,
+            "object_id": str(obj.pk),
+            "object_repr": str(obj)[:200],
+            "changes": changes,
+        }
+        rows.append([c(values[f.attname]) for c, f in zip(converters, fields, strict=True)])
+    insert_values(AuditLog, fields, rows)
 
 
 @transaction.atomic

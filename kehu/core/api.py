@@ -230,4 +230,7 @@ class SavedViewViewSet(viewsets.ModelViewSet):
 
 
 def register(router) -> None:
+    from .import_api import register as register_imports
+
     router.register("saved-views", SavedViewViewSet, basename="savedview")
+    register_imports(router)

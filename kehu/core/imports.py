@@ -15,8 +15,10 @@ run's batch ID.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import datetime
+import gc
 import io
 import re
 import tempfile
@@ -74,7 +76,9 @@ class Row:
     number: int
     raw: list[Any]
     values: dict[str, Any]
-    outcome: str = ""  # created / updated / skipped / duplicate / error
+    #: created / updated / skipped / duplicate / error; or "deferred": the row needs a row later
+    #: in the file (a parent company): the engine processes it again after the last batch
+    outcome: str = ""
     errors: list[str] = field(default_factory=list)
     preview: dict[str, Any] = field(default_factory=dict)
 
@@ -93,6 +97,8 @@ class ImportContext:
     batch: str
     options: dict[str, Any]
     state: dict[str, Any] = field(default_factory=dict)
+    #: the last pass over deferred rows: a row may not be deferred again (see :class:`Row`)
+    final: bool = False
     #: keys of the rows seen so far in the file (in-file duplicates): key -> row number
     seen: dict[Any, int] = field(default_factory=dict)
     _added: list[Any] = field(default_factory=list)
@@ -563,6 +569,23 @@ def _process_batch(importer: Importer, rows: list[Row], ctx: ImportContext) -> N
     ctx._added.clear()
 
 
+@contextlib.contextmanager
+def batch_collection() -> Iterator[Callable[[], None]]:
+    """Cyclic garbage collection between batches instead of during them.
+
+    An import allocates millions of short-lived objects; the automatic collector keeps scanning
+    the whole (large, long-lived) heap meanwhile, a fifth of an import's CPU time. Here it is off
+    while rows are processed, and the yielded ``collect()`` (after each batch) frees the batch's
+    garbage by collecting the young generations only. Restored afterwards."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield lambda: gc.collect(1)
+    finally:
+        if enabled:
+            gc.enable()
+
+
 def execute(
     run: ImportRun,
     *,
@@ -573,6 +596,28 @@ def execute(
     preview_size: int = 20,
 ) -> Outcome:
     """Validate (and unless ``dry_run`` write) the run's rows batch by batch."""
+    with batch_collection() as collect:
+        return _execute(
+            run,
+            dry_run=dry_run,
+            limit=limit,
+            progress=progress,
+            report=report,
+            preview_size=preview_size,
+            collect=collect,
+        )
+
+
+def _execute(
+    run: ImportRun,
+    *,
+    dry_run: bool,
+    limit: int | None,
+    progress: Callable[[int, int | None], None] | None,
+    report: ErrorReport | None,
+    preview_size: int,
+    collect: Callable[[], None],
+) -> Outcome:
     importer = get_importer(run.object_type)
     check_mapping(importer, run.mapping)
     headers, rows_iter = read_rows(run)
@@ -593,17 +638,26 @@ def execute(
     total = 0
     truncated = False
 
+    deferred: list[Row] = []
+
+    def tally(row: Row) -> None:
+        counts[row.outcome or "error"] = counts.get(row.outcome or "error", 0) + 1
+        if row.outcome in ("error", "duplicate"):
+            if report is not None:
+                report.add(row)
+            if len(problems) < 200:
+                problems.append(row)
+        elif len(preview) < preview_size:
+            preview.append(row)
+
     def flush(batch: list[Row]) -> None:
         _process_batch(importer, batch, ctx)
+        collect()
         for row in batch:
-            counts[row.outcome or "error"] = counts.get(row.outcome or "error", 0) + 1
-            if row.outcome in ("error", "duplicate"):
-                if report is not None:
-                    report.add(row)
-                if len(problems) < 200:
-                    problems.append(row)
-            elif len(preview) < preview_size:
-                preview.append(row)
+            if row.outcome == "deferred":
+                deferred.append(row)
+            else:
+                tally(row)
         if progress:
             progress(total, None)
 
@@ -620,6 +674,24 @@ def execute(
             batch = []
     if batch:
         flush(batch)
+    # Rows that refer to rows later in the file: again, pass after pass while some get placed;
+    # when a pass places none, a last one where they must resolve or fail (not found, cycle).
+    while deferred:
+        pending, size = deferred, len(deferred)
+        deferred = []
+        ctx.final = ctx.state.get("stalled", False)
+        for start in range(0, len(pending), BATCH_SIZE):
+            chunk = pending[start : start + BATCH_SIZE]
+            for row in chunk:
+                row.outcome, row.errors, row.preview = "", [], {}
+            flush(chunk)
+        if ctx.final:
+            for row in deferred:  # deferred again in the last pass: an error all the same
+                row.outcome = ""
+                row.fail(_("This row refers to a row of the file that could not be imported."))
+                tally(row)
+            break
+        ctx.state["stalled"] = len(deferred) == size
     return Outcome(
         counts=counts, preview=preview, problems=problems, total=total, truncated=truncated
     )

@@ -29,6 +29,8 @@ from pathlib import Path
 from pypinyin import lazy_pinyin
 from rapidfuzz import fuzz
 
+from kehu.core.search import pinyin_syllables
+
 #: Pairs at or above this score go to the review queue (see docs/guide/duplicates.md).
 REVIEW_THRESHOLD = 0.80
 #: A record is taken as "the same" without review (import's update mode) at or above this.
@@ -523,7 +525,7 @@ def pinyin(text: str) -> tuple[str, ...]:
     """Pinyin syllables without tones; Latin words are split into syllables when they are
     pinyin ("Huawei" → hua, wei) and kept whole otherwise."""
     out: list[str] = []
-    for part in lazy_pinyin(text, errors=lambda chars: [chars]):
+    for part in pinyin_syllables(text, keep_whole=True):
         for w in re.split(r"[^0-9a-z]+", part.lower()):
             if w:
                 out.extend(segment(w) or (w,))

@@ -10,9 +10,9 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 from pypinyin import Style, lazy_pinyin
 from pypinyin.constants import RE_HANS as PINYIN_HANS
-from pypinyin.seg.mmseg import seg as _mmseg
 
 from kehu.core.numbering import take_numbers
+from kehu.core.search import han_words
 from kehu.system.params import get_params
 
 from ..models import Contact, Customer
@@ -33,7 +33,7 @@ def mnemonic_for(name: str) -> str:
     out: list[str] = []
     for i, part in enumerate(_HAN_RUNS.split(name)):
         if i % 2:
-            out.extend(_word_initials(word) for word in _mmseg.cut(part))
+            out.extend(_word_initials(word) for word in han_words(part))
         elif part:
             out.append(part)
     return "".join(ch for ch in "".join(out) if ch.isalnum()).upper()[:50]

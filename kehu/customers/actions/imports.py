@@ -336,7 +336,10 @@ def _customer_fields() -> list[ImportField]:
             "parent",
             Customer._meta.get_field("parent").verbose_name,
             aliases=("上级公司", "母公司", "上级客户", "parent", "parent company"),
-            help=gettext_lazy("Customer number of the parent company."),
+            help=gettext_lazy(
+                "Customer number or exact name of the parent company: an existing customer or "
+                "a row of the same file (also a later one)."
+            ),
         )
     )
     fields.append(OWNER_FIELD)
@@ -383,6 +386,138 @@ def _row_contact(row: Row, ctx: ImportContext) -> dict | None:
     return contact
 
 
+# --- Parent companies -----------------------------------------------------------------------
+
+
+def _existing_parents(good: list, user) -> dict[str, list[Customer]]:
+    """{number or exact name: visible customers} for the parent column of a batch."""
+    refs = {str(r.values.get("parent") or "").strip() for r, *_x in good} - {""}
+    found: dict[str, list[Customer]] = {}
+    if refs:
+        for c in (
+            Customer.objects.visible_to(user)
+            .filter(models.Q(number__in=refs) | models.Q(name__in=refs))
+            .only("id", "number", "name", "parent_id")
+            .order_by("pk")
+        ):
+            if c.number in refs:
+                found.setdefault(f"number:{c.number}", []).append(c)
+            if c.name in refs:
+                found.setdefault(f"name:{c.name}", []).append(c)
+    return found
+
+
+def _remember(row: Row, values: dict, customer: Customer, ctx: ImportContext) -> None:
+    """A row that placed a customer: later rows may name it as their parent company (by the
+    file's number or name). Kept with the duplicate keys, so a rolled-back batch forgets it.
+    Only when the file has a parent column (else no row can name one: no memory spent)."""
+    if "parent" not in row.values:
+        return
+    rows = ctx.state.setdefault("row_customers", {})
+    rows[row.number] = customer.pk if customer.pk is not None else customer  # id once written
+    if values.get("number"):
+        ctx.first_seen(("parent-ref", "number", values["number"]), row.number)
+    if values.get("name"):
+        ctx.first_seen(("parent-ref", "name", values["name"]), row.number)
+
+
+def _file_parent(ref: str, ctx: ImportContext) -> int | Customer | None:
+    for how in ("number", "name"):
+        n = ctx.seen.get(("parent-ref", how, ref))
+        if n is not None:
+            return ctx.state["row_customers"].get(n)
+    return None
+
+
+def _resolve_parent(
+    row: Row, values: dict, ctx: ImportContext, existing: dict[str, list[Customer]]
+) -> int | None:
+    """The parent company the row names: an existing customer the user may see (by number,
+    else by exact name), else a row of the file (by its number, else its name). A row that
+    names a row not placed yet is deferred (the engine brings it back after the last batch);
+    in the last pass it fails: not found, or a cycle of rows naming each other."""
+    raw = str(row.values.get("parent") or "").strip()
+    if not raw:
+        return None
+    label = ctx.state["labels"]["parent"]
+    pending = ctx.state.setdefault("pending_parents", {})
+    by_number = existing.get(f"number:{raw}")
+    if by_number:
+        pending.pop(row.number, None)
+        return by_number[0].pk
+    in_file = _file_parent(raw, ctx)
+    if in_file is None:
+        by_name = existing.get(f"name:{raw}", [])
+        if len(by_name) > 1:
+            row.fail(
+                _("%(field)s: several customers are named “%(value)s”; use the customer number.")
+                % {"field": label, "value": raw[:60]}
+            )
+            return None
+        if by_name:
+            pending.pop(row.number, None)
+            return by_name[0].pk
+    if isinstance(in_file, int) or (in_file is not None and ctx.dry_run):
+        pending.pop(row.number, None)
+        return in_file if isinstance(in_file, int) else None  # a dry run writes nothing
+    if not ctx.final:
+        row.outcome = "deferred"
+        pending[row.number] = (values.get("number") or "", values.get("name") or "", raw)
+        return None
+    row.fail(_parent_failure(row.number, raw, pending, label))
+    return None
+
+
+def _parent_failure(number: int, raw: str, pending: dict, label: str) -> str:
+    """Why a row's parent company cannot be found in the last pass: a cycle of file rows, a
+    parent row that failed itself, or no such customer."""
+
+    def row_named(ref: str) -> int | None:
+        return next(
+            (n for n, (num, name, _p) in sorted(pending.items()) if ref in (num, name)), None
+        )
+
+    chain, current = [number], row_named(raw)
+    while current is not None and current not in chain:
+        chain.append(current)
+        current = row_named(pending[current][2])
+    cycle = chain[chain.index(current) :] if current is not None else []
+    if cycle == [number]:
+        return _("%(field)s: a customer cannot be its own parent company.") % {"field": label}
+    if number in cycle:
+        return _("%(field)s: the rows %(rows)s name each other as parent company (a cycle).") % {
+            "field": label,
+            "rows": ", ".join(str(n) for n in sorted(cycle)),
+        }
+    if len(chain) > 1:
+        return _("%(field)s: the parent company's row %(row)s could not be imported.") % {
+            "field": label,
+            "row": chain[1],
+        }
+    return _(
+        "%(field)s: there is no customer “%(value)s” (number or exact name) that you may choose, "
+        "neither in the file."
+    ) % {"field": label, "value": raw[:60]}
+
+
+def _makes_cycle(pk: int, parent_id: int, assigned: dict[int, int]) -> bool:
+    """Would ``parent_id`` above customer ``pk`` close a loop (counting the parents this batch
+    has just assigned, not written yet)?"""
+    seen: set[int] = set()
+    current: int | None = parent_id
+    while current is not None and current not in seen:
+        if current == pk:
+            return True
+        seen.add(current)
+        if current in assigned:
+            current = assigned[current]
+        else:
+            current = (
+                Customer.objects.filter(pk=current).values_list("parent_id", flat=True).first()
+            )
+    return False
+
+
 def process_customers(rows: list[Row], ctx: ImportContext) -> None:
     """Validate a batch of customer rows; unless a dry run, write them (one transaction)."""
     st, user, mode = ctx.state, ctx.user, ctx.mode
@@ -404,12 +539,7 @@ def process_customers(rows: list[Row], ctx: ImportContext) -> None:
     good = [(r, v, c, o) for r, v, c, o in cleaned if r.outcome != "error"]
     numbers = {v["number"] for _r, v, _c, _o in good if v.get("number")}
     by_number = {c.number: c for c in Customer.objects.filter(number__in=numbers)}
-    parent_numbers = {str(r.values.get("parent") or "").strip() for r, *_x in good} - {""}
-    parents = dict(
-        Customer.objects.visible_to(user)
-        .filter(number__in=parent_numbers)
-        .values_list("number", "pk")
-    )
+    parents = _existing_parents(good, user)
     matcher = customer_matcher()
     token = _batch_index.set(_match_index([v for _r, v, _c, _o in good], user))
     try:
@@ -447,6 +577,7 @@ def process_customers(rows: list[Row], ctx: ImportContext) -> None:
                 existing_contacts.setdefault((ct.customer_id, ct.name), ct)
 
     reserved = numbers | set(by_number)
+    new_parents: dict[int, int] = {}  # parent companies this batch sets on existing customers
     new: list[tuple[Row, Customer, dict | None]] = []
     updates: list[tuple[Row, Customer, dict | None]] = []
     for row, values, contact, owner in good:
@@ -459,29 +590,24 @@ def process_customers(rows: list[Row], ctx: ImportContext) -> None:
             )
         else:
             keys.append(("name", normalise_name(values["name"])))
-        first = next((ctx.seen[k] for k in keys if k in ctx.seen), None)
+        # (a deferred row meets its own keys again when it comes back)
+        first = next((ctx.seen[k] for k in keys if ctx.seen.get(k, row.number) != row.number), None)
         if first is not None:
             row.outcome = "duplicate"
             row.errors.append(_("Same customer as row %(row)s of the file.") % {"row": first})
             continue
         for k in keys:
             ctx.first_seen(k, row.number)
-        parent_id = None
-        parent_raw = str(row.values.get("parent") or "").strip()
-        if parent_raw:
-            parent_id = parents.get(parent_raw)
-            if parent_id is None:
-                row.fail(
-                    _("%(field)s: there is no customer with this number that you may choose.")
-                    % {"field": labels["parent"]}
-                )
-                continue
+        parent_id = _resolve_parent(row, values, ctx, parents)
+        if row.outcome in ("error", "deferred"):
+            continue
         match = matches.get(row.number)
         if match is not None and not (mode == "create" and match[1] == "match"):
             existing, how = match
             if mode == "skip":
                 row.outcome = "skipped"
                 row.preview = {"number": existing.number, "name": existing.name}
+                _remember(row, values, existing, ctx)
                 continue
             if mode == "create":  # the number is taken: a new record cannot have it
                 row.fail(
@@ -499,15 +625,16 @@ def process_customers(rows: list[Row], ctx: ImportContext) -> None:
                 if value not in ("", None) and (name != "number" or how == "number"):
                     setattr(existing, name, value)
             if parent_id is not None:
-                if parent_id == existing.pk:
+                if _makes_cycle(existing.pk, parent_id, new_parents):
                     row.fail(
                         _("A customer cannot be a parent company of itself or of its own parent.")
                     )
                     continue
-                existing.parent_id = parent_id
+                existing.parent_id = new_parents[existing.pk] = parent_id
             if str(row.values.get("owner") or "").strip() and owner is not None:
                 existing.owner_id, existing.department_id = owner
             row.outcome = "updated"
+            _remember(row, values, existing, ctx)
             updates.append((row, existing, contact))
             if ctx.dry_run:
                 row.preview = _preview(existing, contact)
@@ -518,6 +645,7 @@ def process_customers(rows: list[Row], ctx: ImportContext) -> None:
         if not customer.mnemonic:
             customer.mnemonic = mnemonic_for(customer.name)
         row.outcome = "created"
+        _remember(row, values, customer, ctx)
         new.append((row, customer, contact))
         if ctx.dry_run:
             row.preview = _preview(customer, contact)
@@ -525,7 +653,11 @@ def process_customers(rows: list[Row], ctx: ImportContext) -> None:
     if ctx.dry_run:
         return
     _number_new([c for _r, c, _ct in new], reserved)
-    bulk_create_audited(Customer, [c for _r, c, _ct in new], batch=ctx.batch)
+    bulk_create_audited(Customer, [c for _r, c, _ct in new], batch=ctx.batch, fast=True)
+    placed = st.setdefault("row_customers", {})
+    for row, customer, _contact in new:
+        if row.number in placed:
+            placed[row.number] = customer.pk  # ids only, once written
     contacts = []
     for _row, customer, contact in new:
         if contact:
@@ -561,7 +693,7 @@ def process_customers(rows: list[Row], ctx: ImportContext) -> None:
         bulk_save_audited([c for _r, c, _ct in updates], update_fields, batch=ctx.batch)
         _sync_owners([c for _r, c, _ct in updates], ctx.batch)
     if contacts:
-        bulk_create_audited(Contact, contacts, batch=ctx.batch)
+        bulk_create_audited(Contact, contacts, batch=ctx.batch, fast=True)
     if changed_contacts:
         bulk_save_audited(changed_contacts, ROW_CONTACT_FIELDS, batch=ctx.batch)
 
@@ -836,12 +968,12 @@ def _write_contacts(new, updates, new_customers, names, ctx: ImportContext) -> N
             ctx.state["new_customers"].pop(ref, None)
     if creating:
         _number_new(creating, set())
-        bulk_create_audited(Customer, creating, batch=ctx.batch)
+        bulk_create_audited(Customer, creating, batch=ctx.batch, fast=True)
     for _row, contact in new:
         contact.customer_id = contact.customer.pk  # set by the bulk insert above
         contact.owner_id = contact.customer.owner_id
         contact.department_id = contact.customer.department_id
-    bulk_create_audited(Contact, [ct for _r, ct in new], batch=ctx.batch)
+    bulk_create_audited(Contact, [ct for _r, ct in new], batch=ctx.batch, fast=True)
     if updates:
         bulk_save_audited(updates, names, batch=ctx.batch)
 

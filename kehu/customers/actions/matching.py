@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import Count, Model, Q
+from django.db.models import Model, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -367,6 +367,45 @@ def connect_signals() -> None:
     merge_undone.connect(_on_merge_undone, dispatch_uid="matching-merge-undone")
 
 
+KEY_CHUNK = 5000
+
+
+def _key_hits(kind: str, keys: set[str]) -> dict[str, list[int]]:
+    """{blocking key: ids of the records that have it} for the keys at most ``KEY_LOOKUP_CAP``
+    records share (over-common keys are skipped, as :func:`neighbours` does). Two indexed
+    queries per 5,000 keys, written out in SQL: Django would compile each of the thousands of
+    ``IN`` parameters of an import batch one by one."""
+    from django.db import connections
+
+    connection = connections[MatchKey.objects.db]
+    qn = connection.ops.quote_name
+    table, key_col = qn(MatchKey._meta.db_table), qn("key")
+    by_key: dict[str, list[int]] = {}
+    ordered = sorted(keys)
+    with connection.cursor() as cursor:
+        for start in range(0, len(ordered), KEY_CHUNK):
+            chunk = ordered[start : start + KEY_CHUNK]
+            marks = ", ".join(["%s"] * len(chunk))
+            cursor.execute(
+                f"SELECT {key_col} FROM {table} WHERE kind = %s AND {key_col} IN ({marks}) "
+                f"GROUP BY {key_col} HAVING count(*) > %s",
+                [kind, *chunk, KEY_LOOKUP_CAP],
+            )
+            common = {row[0] for row in cursor.fetchall()}
+            rest = [k for k in chunk if k not in common]
+            if not rest:
+                continue
+            marks = ", ".join(["%s"] * len(rest))
+            cursor.execute(
+                f"SELECT {key_col}, object_id FROM {table} "
+                f"WHERE kind = %s AND {key_col} IN ({marks})",
+                [kind, *rest],
+            )
+            for key, object_id in cursor.fetchall():
+                by_key.setdefault(key, []).append(object_id)
+    return by_key
+
+
 def best_matches(
     values_list: list[dict], *, user, model: type[Model] = Customer
 ) -> list[Model | None]:
@@ -378,18 +417,7 @@ def best_matches(
     kind = kind_of(model)
     probes = [profile_of(kind, _values(v, kind)) for v in values_list]
     keys = {k[:120] for p in probes for k in p.keys}
-    common = set(
-        MatchKey.objects.filter(kind=kind, key__in=keys)
-        .values("key")
-        .annotate(n=Count("id"))
-        .filter(n__gt=KEY_LOOKUP_CAP)
-        .values_list("key", flat=True)
-    )
-    by_key: dict[str, list[int]] = {}
-    for key, object_id in MatchKey.objects.filter(kind=kind, key__in=keys - common).values_list(
-        "key", "object_id"
-    ):
-        by_key.setdefault(key, []).append(object_id)
+    by_key = _key_hits(kind, keys)
     wanted = {i for ids in by_key.values() for i in ids}
     profiles = {
         q.id: q

@@ -639,3 +639,83 @@ def test_identity_resolution_places_variant_names_and_phones(manager, cap):
     assert (run.skipped, run.created) == (1, 1), run.message
     assert Customer.objects.count() == 2
     assert not Customer.objects.filter(name="华为技术(北京)").exists()
+
+
+# Parent companies: existing customers and rows of the same file, also later ones -------------
+
+PARENT_HEADER = ["客户编号", "客户名称", "电话", "上级公司", "联系人"]
+
+
+def parent_run(user, rows, cap, mode="skip"):
+    run = new_run(user, csv_bytes(rows, header=PARENT_HEADER), mode=mode)
+    assert run.mapping == ["number", "name", "phone", "parent", "contact_name"]
+    return run_now(run, cap)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("batch_size", [1000, 2])
+def test_parent_later_in_the_file_is_resolved(manager, cap, monkeypatch, batch_size):
+    monkeypatch.setattr(imports, "BATCH_SIZE", batch_size)  # also across batches
+    existing = make_customer(manager, number="E001", name="已有集团")
+    rows = [
+        ["N010", "孙公司", "", "子公司甲", "孙经理"],  # parent by name, two rows later
+        ["", "分公司乙", "", "E001", ""],  # existing parent by number
+        ["N020", "子公司甲", "", "N030", ""],  # parent by number, one row later
+        ["", "分公司丙", "", "已有集团", ""],  # existing parent by exact name
+        ["N030", "总公司", "", "", ""],
+    ]
+    run = parent_run(manager, rows, cap)
+    assert (run.created, run.errors, run.total_rows) == (5, 0, 5), run.message
+    parent_of = {c.name: c.parent for c in Customer.objects.select_related("parent")}
+    assert parent_of["孙公司"].name == "子公司甲"
+    assert parent_of["子公司甲"].name == "总公司"
+    assert parent_of["分公司乙"] == existing and parent_of["分公司丙"] == existing
+    assert parent_of["总公司"] is None
+    assert Contact.objects.get(name="孙经理").customer.name == "孙公司"
+    assert AuditLog.objects.filter(batch=run.batch, action="create").count() == 6
+
+
+@pytest.mark.django_db
+def test_dry_run_resolves_later_parents(manager):
+    rows = [["", "子公司", "", "总公司", ""], ["", "总公司", "", "", ""]]
+    run = new_run(manager, csv_bytes(rows, header=PARENT_HEADER))
+    outcome = imports.dry_run(imports.set_mapping(run=run, mapping=run.mapping, mode="skip"))
+    assert outcome.counts["created"] == 2 and outcome.counts["error"] == 0
+    assert Customer.objects.count() == 0
+
+
+@pytest.mark.django_db
+def test_missing_parent_and_cycles_are_row_errors(make_user, manager, cap):
+    other = make_user("salesperson", "b")
+    make_customer(other, number="HIDDEN1", name="别人的集团")  # not visible to the importer
+    rows = [
+        ["", "好公司", "", "", ""],
+        ["", "孤儿公司", "", "不存在的集团", "王五"],  # row 3: no such parent
+        ["", "看不见", "", "HIDDEN1", ""],  # row 4: not visible
+        ["C1", "环甲", "", "C2", ""],  # rows 5 and 6 name each other
+        ["C2", "环乙", "", "C1", ""],
+        ["C3", "自己", "", "C3", ""],  # row 7: itself
+        ["", "环下", "", "环甲", ""],  # row 8: its parent's row fails
+    ]
+    run = parent_run(manager, rows, cap)
+    assert (run.created, run.errors, run.total_rows) == (1, 6, 7), run.message
+    assert list(Customer.objects.filter(owner=manager).values_list("name", flat=True)) == ["好公司"]
+    assert not Contact.objects.exists()  # nothing half-written
+    reasons = {int(r[0]): r[-1] for r in report_rows(run)[1:]}
+    assert set(reasons) == {3, 4, 5, 6, 7, 8}
+    assert "不存在的集团" in reasons[3] and "HIDDEN1" in reasons[4]
+    assert "5, 6" in reasons[5] and "5, 6" in reasons[6]
+    assert reasons[7] not in (reasons[3], reasons[5]) and "5" in reasons[8]
+    assert len(set(reasons.values())) == 5  # not-found, cycle x2 (same), itself, parent failed
+
+
+@pytest.mark.django_db
+def test_update_mode_refuses_a_parent_cycle_with_existing_customers(manager, cap):
+    a = make_customer(manager, number="A1", name="甲")
+    b = make_customer(manager, number="B1", name="乙", parent=a)
+    rows = [["A1", "甲", "", "B1", ""], ["B1", "乙", "", "", ""]]
+    run = parent_run(manager, rows, cap, mode="update")
+    assert (run.updated, run.errors) == (1, 1), run.message
+    a.refresh_from_db()
+    b.refresh_from_db()
+    assert a.parent_id is None and b.parent_id == a.pk
