@@ -712,7 +712,7 @@ def run_import(run: ImportRun, *, progress=None) -> ImportRun:
         path = report.close()
         if report.n:
             stem = run.file_name.rsplit(".", 1)[0]
-            name = f"{stem}-errors.{report.fmt}"
+            name = _("%(name)s-errors") % {"name": stem} + f".{report.fmt}"
             with path.open("rb") as fh:
                 run.error_file.save(f"{run.batch}-errors.{report.fmt}", File(fh), save=False)
             run.error_name = name
