@@ -362,9 +362,10 @@ def salesperson_day(s: Story, w: dict) -> None:
     entry = page.locator("#timeline-list .timeline-entry").first
     expect(entry).to_contain_text("电话确认试用安排")
     expect(entry).to_contain_text("周五前寄出两台样机")
-    page.reload()
+    # and in the open-commitments card, without a reload
     expect(page.locator("#open-commitments")).to_contain_text(t["open_commitments"])
     expect(page.locator("#open-commitments")).to_contain_text("周五前寄出两台样机")
+    assert page.evaluate("window.__kehuNoReload === true"), "the page was reloaded"
     s.shot("timeline")
 
     # 5. and in the calendar, on today's cell

@@ -12,6 +12,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
@@ -181,24 +182,28 @@ def customer_activity_context(request, customer: Customer) -> dict:
         Customer.objects.editable_by(user).filter(pk=customer.pk).exists()
     )
     sources = sources_for(user)
-    open_commitments = []
-    if user.has_perm("customers.view_activity"):
-        open_commitments = list(
-            Activity.objects.visible_to(user)
-            .filter(customer=customer)
-            .filter(actions.open_commitments_q())
-            .only("id", "subject", "commitment", "commitment_due", "status", "customer_id")
-            .order_by("commitment_due", "pk")[:10]
-        )
     return {
         "can_log_activity": can_log,
         "quick_form": QuickActivityForm(customer=customer) if can_log else None,
         "timeline_sources": sources,
         "owner_history": owner_history(customer),
         "customer_panels": render_panels(customer, request),
-        "open_commitments": open_commitments,
+        "open_commitments": _open_commitments(user, customer),
         "today": timezone.localdate(),
     }
+
+
+def _open_commitments(user, customer: Customer) -> list[Activity]:
+    """The customer's commitments not yet kept (the side card), as far as ``user`` may see."""
+    if not user.has_perm("customers.view_activity"):
+        return []
+    return list(
+        Activity.objects.visible_to(user)
+        .filter(customer=customer)
+        .filter(actions.open_commitments_q())
+        .only("id", "subject", "commitment", "commitment_due", "status", "customer_id")
+        .order_by("commitment_due", "pk")[:10]
+    )
 
 
 def _visible_customer(request, pk: int) -> Customer:
@@ -265,6 +270,18 @@ def customer_log_activity(request, pk: int):
     )
     if saved is not None:
         response["HX-Trigger"] = "activity-logged"
+        if saved.commitment:  # the side card follows without a reload (out-of-band swap)
+            response.write(
+                render_to_string(
+                    "customers/_open_commitments.html",
+                    {
+                        "oob": True,
+                        "open_commitments": _open_commitments(request.user, customer),
+                        "today": timezone.localdate(),
+                    },
+                    request=request,
+                )
+            )
     if not getattr(request, "htmx", False) and saved is not None:
         messages.success(request, _("Activity logged."))
         return redirect(customer.get_absolute_url())
