@@ -214,7 +214,7 @@ def reassign_activities(*, activities: Iterable[Activity], owner, user) -> int:
     ``owner`` (``activity_assignees``); the owning department follows the new owner. Each
     moved activity is audited (owner and department diff) and the new owner hears of it in
     their inbox. Returns how many activities changed hands."""
-    from kehu.core.actions import bulk_update_audited, notify
+    from kehu.core.actions import bulk_update_audited
     from kehu.core.context import acting_as, get_request_id
 
     ids = sorted({a.pk for a in activities})
@@ -234,26 +234,23 @@ def reassign_activities(*, activities: Iterable[Activity], owner, user) -> int:
             owner=owner.pk,
             department=owner.department_id,
         )
-    if moved and owner.pk != user.pk:
-        from django.urls import reverse
+    from django.urls import reverse
 
-        first = Activity.objects.filter(pk__in=ids).order_by("start_at", "pk").first()
-        values = {"user": user, "n": moved, "subject": first.subject if first else ""}
-        notify(
-            recipients=[owner],
-            title=(
-                _("%(user)s gave you an activity: %(subject)s") % values
-                if moved == 1
-                else _("%(user)s gave you %(n)s activities") % values
-            ),
-            body=_("You are now the owner; their reminders come to you."),
-            link=(
-                first.get_absolute_url()
-                if moved == 1 and first
-                else reverse("customers:activity_list") + f"?owner={owner.pk}"
-            ),
-            kind="activity_reassigned",
-        )
+    from .handover import tell_new_owner
+
+    first = Activity.objects.filter(pk__in=ids).order_by("start_at", "pk").first()
+    values = {"user": user, "n": moved, "subject": first.subject if first else ""}
+    tell_new_owner(
+        owner=owner,
+        user=user,
+        moved=moved,
+        first=first,
+        title_one=_("%(user)s gave you an activity: %(subject)s") % values,
+        title_many=_("%(user)s gave you %(n)s activities") % values,
+        body=_("You are now the owner; their reminders come to you."),
+        list_url=reverse("customers:activity_list"),
+        kind="activity_reassigned",
+    )
     return moved
 
 

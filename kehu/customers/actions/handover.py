@@ -34,6 +34,7 @@ __all__ = [
     "customer_assignment",
     "default_level_map",
     "levels_owned",
+    "tell_new_owner",
     "transfer_customers",
 ]
 
@@ -46,6 +47,31 @@ def assignees(user, model):
     if not user.has_perm(SpecialPermission.REASSIGN_OWNER):
         people = people.filter(pk=user.pk)
     return people.order_by("display_name", "username")
+
+
+def tell_new_owner(
+    *,
+    owner,
+    user,
+    moved: int,
+    first,
+    title_one: str,
+    title_many: str,
+    body: str,
+    list_url: str,
+    kind: str,
+) -> None:
+    """One inbox notice for records given by hand: a link to the record, or to the list of
+    the new owner's records when there were several; nothing when they gave it to themselves."""
+    if not moved or owner.pk == user.pk:
+        return
+    notify(
+        recipients=[owner],
+        title=title_one if moved == 1 else title_many,
+        body=body,
+        link=first.get_absolute_url() if moved == 1 and first else f"{list_url}?owner={owner.pk}",
+        kind=kind,
+    )
 
 
 def customer_assignees(user):
@@ -96,24 +122,19 @@ def transfer_customers(*, customers: Iterable[Customer], owner: User | None, use
                 ),
                 **new,
             )
-    if owner.pk != user.pk:
-        first = Customer.objects.filter(pk__in=list(previous)).order_by("pk").first()
-        values = {"user": user, "n": moved, "name": first.name if first else ""}
-        notify(
-            recipients=[owner],
-            title=(
-                _("%(user)s gave you a customer: %(name)s") % values
-                if moved == 1
-                else _("%(user)s gave you %(n)s customers") % values
-            ),
-            body=_("You are now their owner, with their contacts and open activities."),
-            link=(
-                first.get_absolute_url()
-                if moved == 1 and first
-                else reverse("customers:customer_list") + f"?owner={owner.pk}"
-            ),
-            kind="customers_transferred",
-        )
+    first = Customer.objects.filter(pk__in=list(previous)).order_by("pk").first()
+    values = {"user": user, "n": moved, "name": first.name if first else ""}
+    tell_new_owner(
+        owner=owner,
+        user=user,
+        moved=moved,
+        first=first,
+        title_one=_("%(user)s gave you a customer: %(name)s") % values,
+        title_many=_("%(user)s gave you %(n)s customers") % values,
+        body=_("You are now their owner, with their contacts and open activities."),
+        list_url=reverse("customers:customer_list"),
+        kind="customers_transferred",
+    )
     return moved
 
 
