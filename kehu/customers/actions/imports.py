@@ -37,7 +37,7 @@ from kehu.core.imports import (
 from kehu.core.permissions import Access, SpecialPermission
 from kehu.core.search import phone_core
 
-from ..models import Contact, Customer
+from ..models import CUSTOMER_FIELDS, Contact, Customer
 from .customer import mnemonic_for, take_customer_numbers
 
 #: customer field -> dictionary code (the form offers the same lists)
@@ -247,29 +247,9 @@ def _resolve_owner(row: Row, ctx: ImportContext, label: str) -> tuple[int, int |
 
 # --- Customers ------------------------------------------------------------------------------
 
-CUSTOMER_IMPORT_FIELDS = [
-    "number",
-    "name",
-    "mnemonic",
-    "kind",
-    "customer_type",
-    "status",
-    "level",
-    "industry",
-    "credit_rating",
-    "credit_limit",
-    "phone",
-    "fax",
-    "email",
-    "website",
-    "city",
-    "address",
-    "postcode",
-    "finance_contact",
-    "finance_phone",
-    "registered_on",
-    "notes",
-]
+#: What a file row may set directly: the edited fields but the parent company (its own column,
+#: resolved by number or name) and the birthday (individuals are entered by hand).
+CUSTOMER_IMPORT_FIELDS = [f for f in CUSTOMER_FIELDS if f not in ("parent", "birthday")]
 CUSTOMER_ALIASES = {
     "number": ("客户编号", "编号", "客户编码", "customer no", "customer number", "code", "no"),
     "name": (

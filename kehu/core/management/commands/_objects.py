@@ -16,7 +16,7 @@ def find_user(username: str):
     return user
 
 
-def find_object_type(name: str) -> ObjectType:
+def object_type_named(name: str) -> ObjectType:
     """``customers``, ``customer`` or ``customers.customer``."""
     for ot in registry.values():
         if name.lower() in (ot.label, ot.name, ot.plural_name):

@@ -10,7 +10,7 @@ from django.utils import timezone, translation
 from kehu.core.context import acting_as
 from kehu.core.export import TooManyRowsError, export_formats, export_to_file
 
-from ._objects import find_object_type, find_user
+from ._objects import find_user, object_type_named
 
 
 class Command(BaseCommand):
@@ -32,7 +32,7 @@ class Command(BaseCommand):
         parser.add_argument("--language", default="zh-hans", help="column headings: zh-hans, en")
 
     def handle(self, *args, **opts):
-        ot = find_object_type(opts["object_type"])
+        ot = object_type_named(opts["object_type"])
         user = find_user(opts["user"])
         fmt = opts["format"].lower()
         if fmt not in ("csv", "xlsx") and fmt not in export_formats.get(ot.label, {}):

@@ -15,7 +15,7 @@ from kehu.core import imports
 from kehu.core.context import acting_as
 from kehu.core.models import ImportRun
 
-from ._objects import find_object_type, find_user
+from ._objects import find_user, object_type_named
 
 
 class Command(BaseCommand):
@@ -44,7 +44,7 @@ class Command(BaseCommand):
         parser.add_argument("--language", default="zh-hans", help="messages: zh-hans, en")
 
     def handle(self, *args, **opts):
-        ot = find_object_type(opts["object_type"])
+        ot = object_type_named(opts["object_type"])
         if ot.label not in imports.importers:
             names = ", ".join(sorted(label.split(".")[-1] for label in imports.importers))
             raise CommandError(f"{ot.plural_name} cannot be imported; importable: {names}.")
