@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Install everything and run the whole test suite: lint and checks, then the tests on SQLite and
-# again on PostgreSQL (a real Celery worker on Redis, RabbitMQ and the SQLite broker, real Chromium).
+# Install everything and run the whole test suite: lint and checks, then on SQLite and again on
+# PostgreSQL a smoke run of the README's first command (scripts/smoke.py) and the tests (a real
+# Celery worker on Redis, RabbitMQ and the SQLite broker, real Chromium).
 # Services are found on localhost (or KEHU_TEST_DATABASE_URL); with KEHU_REQUIRE_SERVICES=1 a
 # missing one fails the run instead of skipping.
 set -euo pipefail
@@ -22,6 +23,10 @@ $PY manage.py spectacular --lang en --file "$KEHU_DATA_DIR/openapi.yaml" --valid
 diff -u docs/openapi.yaml "$KEHU_DATA_DIR/openapi.yaml" || { echo "docs/openapi.yaml is stale: run scripts/schema.sh"; exit 1; }
 bash scripts/messages.sh --check
 
+echo "== smoke on SQLite: the README's first command on a fresh data directory, then the real server"
+smoke_customers=${KEHU_SMOKE_CUSTOMERS:-3000}
+env -u DATABASE_URL $PY scripts/smoke.py --customers "$smoke_customers"
+
 echo "== tests on SQLite"
 env -u DATABASE_URL $PY -m pytest -q "$@"
 
@@ -35,6 +40,8 @@ except Exception as exc:
     sys.exit(1)
 PYEOF
 then
+  echo "== smoke on PostgreSQL"
+  $PY scripts/smoke.py --customers "$smoke_customers" --database-url "$pg_url"
   echo "== tests on PostgreSQL"
   DATABASE_URL=$pg_url KEHU_TEST_DB_NAME=test_kehu_$$ $PY -m pytest -q -p no:randomly "$@"
 elif [ "${KEHU_REQUIRE_SERVICES:-}" = "1" ]; then

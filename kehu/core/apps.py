@@ -10,7 +10,9 @@ class CoreConfig(AppConfig):
     def ready(self) -> None:
         from django.db.models.signals import post_migrate
 
-        from . import signals  # noqa: F401
+        from . import dbcompat, signals  # noqa: F401
+
+        dbcompat.install()
         from .search import ensure_search_indexes
 
         post_migrate.connect(ensure_search_indexes, dispatch_uid="kehu-search-indexes")

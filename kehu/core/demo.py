@@ -1,6 +1,9 @@
 """The demo-data framework: each app adds a generator; ``kehu demo`` runs them in order.
 
 Generators are deterministic for a seed, so two runs with the same options give the same company.
+Each generator runs in a transaction of its own: a step that fails leaves nothing behind, so the
+next ``kehu demo`` finds it missing and runs it again (every generator skips itself when its data
+exists). A demo is therefore complete or resumable, never silently half-filled.
 """
 
 from __future__ import annotations
@@ -9,6 +12,8 @@ import random
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
+
+from django.db import transaction
 
 GENERATORS: list[tuple[int, str, Callable[[DemoContext], None]]] = []
 
@@ -40,4 +45,5 @@ def run_generators(ctx: DemoContext) -> None:
     import_app_modules("demo")
     for _order, name, fn in sorted(GENERATORS, key=lambda g: g[0]):
         ctx.out(f"· {name}")
-        fn(ctx)
+        with transaction.atomic():
+            fn(ctx)
