@@ -20,6 +20,7 @@ import csv
 import datetime
 import gc
 import io
+import logging
 import re
 import tempfile
 import uuid
@@ -39,6 +40,8 @@ from django.utils.translation import gettext_lazy
 
 from .export import safe_cell
 from .models import ImportRun
+
+logger = logging.getLogger(__name__)
 
 BATCH_SIZE = 1000
 PREVIEW_LIMIT = 5000  # rows a dry run validates (a preview, not the run itself)
@@ -562,9 +565,19 @@ def _process_batch(importer: Importer, rows: list[Row], ctx: ImportContext) -> N
                 ctx.forget_since(0)
                 row.outcome, row.errors = "error", list(exc.messages)
             except DatabaseError as exc:
+                # The database's own text names tables, constraints and other rows' values:
+                # it goes to the log, the user (and the error report) get a plain reason.
+                logger.warning(
+                    "import %s: row %s refused by the database: %s", ctx.batch, row.number, exc
+                )
                 ctx.forget_since(0)
                 row.outcome = "error"
-                row.errors = [_("The database refused the row: %(error)s") % {"error": exc}]
+                row.errors = [
+                    _(
+                        "The database refused this row (a value may already be in use, for "
+                        "example by a record saved at the same time). Check it and import it again."
+                    )
+                ]
             ctx._added.clear()
     ctx._added.clear()
 
