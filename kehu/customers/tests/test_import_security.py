@@ -11,12 +11,15 @@ import logging
 import pytest
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
 from django.utils import translation
 from rest_framework.test import APIClient
 
 from kehu.core import imports
 from kehu.core.actions import check_upload
+from kehu.core.models import ImportRun
 from kehu.customers.actions import imports as customer_imports
+from kehu.customers.models import Customer
 
 from .factories import customer as make_customer
 from .test_imports import csv_bytes, new_run, report_rows, run_now
@@ -165,3 +168,141 @@ def test_web_pages_behind_a_bom_are_refused(prefix, head):
 
 def test_a_csv_with_a_bom_passes_the_upload_check():
     check_upload(SimpleUploadedFile("ok.csv", "\ufeff客户名称,电话\n甲,1\n".encode()))
+
+
+# Bad input: long cells, NUL bytes, too many rows or columns, zip bombs ----------------------
+
+
+def _csv(rows) -> bytes:
+    buf = io.StringIO()
+    csv.writer(buf).writerows(rows)
+    return buf.getvalue().encode()
+
+
+def _upload(client, data: bytes, name="x.csv", object_type="customers.customer"):
+    return client.post(
+        "/api/imports/",
+        {"object_type": object_type, "file": SimpleUploadedFile(name, data)},
+        format="multipart",
+    )
+
+
+@pytest.mark.django_db
+def test_a_header_cell_over_128_kb_is_a_400(manager):
+    r = _upload(api(manager), _csv([["客户名称", "x" * 140_000], ["甲", "1"]]))
+    assert r.status_code == 400 and r.json()["file"], r.content
+
+
+@pytest.mark.django_db
+def test_a_data_cell_over_128_kb_is_a_clear_error_not_a_500(client, manager):
+    data = _csv([["客户名称", "备注"], ["甲", "x" * 140_000], ["乙", "y"]])
+    c = api(manager)
+    r = _upload(c, data)
+    assert r.status_code == 201, r.content
+    run_id = r.json()["id"]
+    r = c.post(f"/api/imports/{run_id}/dry-run/")
+    assert r.status_code == 400 and "128" in r.json()["file"][0], r.content
+    client.force_login(manager)
+    r = client.get(reverse("core:import_map", args=[run_id]))
+    assert r.status_code == 200 and "128" in r.content.decode()
+
+
+@pytest.mark.django_db
+def test_nul_bytes_in_cells_are_row_errors_and_in_headers_a_400(manager, cap):
+    c = api(manager)
+    r = _upload(c, _csv([["客户名称", "城市"], ["甲\x00乙", "上海"], ["好公司", "北京"]]))
+    assert r.status_code == 201, r.content
+    run_id = r.json()["id"]
+    r = c.post(f"/api/imports/{run_id}/dry-run/")
+    assert r.status_code == 200, r.content
+    assert r.json()["counts"]["created"] == 1 and r.json()["counts"]["error"] == 1
+    assert r.json()["problems"][0]["row"] == 2
+    with cap(execute=True):
+        assert c.post(f"/api/imports/{run_id}/start/").status_code == 202
+    run = ImportRun.objects.get(pk=run_id)
+    assert (run.created, run.errors) == (1, 1)
+    assert report_rows(run)[1][1] == "甲乙"
+    r = _upload(c, _csv([["客户\x00名称", "城市"], ["甲", "上海"]]))
+    assert r.status_code == 400 and r.json()["file"], r.content
+
+
+@pytest.mark.django_db
+def test_a_nul_byte_in_object_type_is_a_400(manager):
+    c = api(manager)
+    r = _upload(c, _csv([["客户名称"], ["甲"]]), object_type="customers.\x00customer")
+    assert r.status_code == 400, r.content
+    r = c.get("/api/imports/", {"object_type": "customers.\x00customer"})
+    assert r.status_code == 400, r.content
+
+
+@pytest.mark.django_db
+def test_too_many_columns_is_a_400(manager, settings):
+    settings.KEHU_IMPORT_MAX_COLUMNS = 20
+    r = _upload(api(manager), _csv([["客户名称", *[f"c{i}" for i in range(25)]], ["甲"]]))
+    assert r.status_code == 400 and "20" in r.json()["file"][0], r.content
+
+
+@pytest.mark.django_db
+def test_too_many_rows_fail_the_job_with_a_message(manager, settings, cap):
+    settings.KEHU_IMPORT_MAX_ROWS = 10
+    run = new_run(manager, _csv([["客户名称"], *[[f"公司{i}"] for i in range(15)]]))
+    with translation.override("en"):
+        run = run_now(run, cap)
+    assert run.status == ImportRun.Status.FAILED
+    assert "more than 10 rows" in run.message and "[" not in run.message
+    assert run.job.status == "failed" and "more than 10 rows" in run.job.message
+    assert not Customer.objects.exists()
+
+
+def _xlsx(build) -> bytes:
+    from openpyxl import Workbook
+
+    wb = Workbook()
+    build(wb.active)
+    buf = io.BytesIO()
+    wb.save(buf)
+    return buf.getvalue()
+
+
+@pytest.mark.django_db
+def test_a_workbook_that_unzips_too_large_is_refused_before_reading(manager, settings):
+    settings.KEHU_IMPORT_MAX_UNZIPPED_BYTES = 1024 * 1024
+
+    def build(ws):
+        ws.append(["客户名称", "备注"])
+        for i in range(400):
+            ws.append([f"公司{i}", "重复的内容" * 300 + str(i)])
+
+    data = _xlsx(build)
+    assert len(data) < 1024 * 1024  # small on disk, large unzipped
+    r = _upload(api(manager), data, name="bomb.xlsx")
+    assert r.status_code == 400 and "MB" in r.json()["file"][0], r.content
+    assert not ImportRun.objects.exists()
+
+
+@pytest.mark.django_db
+def test_millions_of_empty_rows_do_not_tie_up_a_request(manager):
+    def build(ws):
+        ws.append(["客户名称", "城市"])
+        ws.append(["甲公司", "上海"])
+        ws.cell(row=1_000_000, column=1, value="远处的公司")
+
+    c = api(manager)
+    r = _upload(c, _xlsx(build), name="sparse.xlsx")
+    assert r.status_code == 201, r.content
+    r = c.post(f"/api/imports/{r.json()['id']}/dry-run/")
+    assert r.status_code == 200, r.content
+    assert r.json()["truncated"] and r.json()["rows_checked"] == 1
+
+
+@pytest.mark.django_db
+def test_a_huge_sparse_workbook_fails_the_job_on_the_row_limit(manager, cap, settings):
+    settings.KEHU_IMPORT_MAX_ROWS = 20_000
+
+    def build(ws):
+        ws.append(["客户名称"])
+        ws.append(["甲公司"])
+        ws.cell(row=500_000, column=1, value="远处的公司")
+
+    run = run_now(new_run(manager, _xlsx(build), name="sparse.xlsx"), cap)
+    assert run.status == ImportRun.Status.FAILED and "20,000" in run.message
