@@ -325,6 +325,12 @@ LOGGING = {
 # --- Kehu -----------------------------------------------------------------------------------
 KEHU_EXPORT_SYNC_LIMIT = int(os.environ.get("KEHU_EXPORT_SYNC_LIMIT", "5000"))
 KEHU_XLSX_MAX_ROWS = 1_048_575
+# Imports: what one file may hold (rows after the header, columns, a workbook's unzipped size)
+KEHU_IMPORT_MAX_ROWS = int(os.environ.get("KEHU_IMPORT_MAX_ROWS", "200000"))
+KEHU_IMPORT_MAX_COLUMNS = int(os.environ.get("KEHU_IMPORT_MAX_COLUMNS", "200"))
+KEHU_IMPORT_MAX_UNZIPPED_BYTES = int(
+    os.environ.get("KEHU_IMPORT_MAX_UNZIPPED_BYTES", str(100 * 1024 * 1024))
+)
 KEHU_BACKUP_DIR = Path(os.environ.get("KEHU_BACKUP_DIR", DATA_DIR / "backups"))
 MODULE_NAMES = {
     "system": _("System"),

@@ -418,11 +418,13 @@ def check_upload(upload) -> str:
             % {"max": settings.KEHU_MAX_UPLOAD_BYTES // 2**20},
             code="too_large",
         )
-    head = upload.read(8)
+    head = upload.read(1024)
     upload.seek(0)
     if ext in MAGIC and not any(head.startswith(m) for m in MAGIC[ext]):
         raise ValidationError(_("The file content does not match its type."), code="invalid")
-    if head.lstrip().lower().startswith((b"<html", b"<!doc", b"<svg", b"<scr")):
+    # browsers sniff past a byte-order mark and leading white space: so does this check
+    text = head.removeprefix(b"\xef\xbb\xbf").lstrip().lower()
+    if text.startswith((b"<html", b"<!doc", b"<svg", b"<scr")):
         raise ValidationError(_("Web pages and scripts cannot be attached."), code="invalid")
     return mimetypes.guess_type(name)[0] or "application/octet-stream"
 

@@ -270,6 +270,10 @@ class ImportRunViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewset
         allowed = [label for label, imp in imports.importers.items() if imports.allowed(imp, user)]
         qs = qs.filter(object_type__in=allowed)
         label = self.request.query_params.get("object_type")
+        if label and label not in imports.importers:  # no query with junk (a NUL byte: 500)
+            raise serializers.ValidationError(
+                {"object_type": [_("Unknown importer “%(label)s”.") % {"label": label[:100]}]}
+            )
         return qs.filter(object_type=label) if label else qs
 
     def _own_run(self) -> tuple[ImportRun, imports.Importer]:

@@ -96,18 +96,13 @@ def _mapping_context(run: ImportRun, importer: imports.Importer, errors=None) ->
     except ValidationError as exc:
         sample, read_error = [], " ".join(exc.messages)
         if run.file_format == "csv":
-            with run.file.open("rb") as fh:
-                try:
-                    imports.decode(fh.read(), run.encoding)
-                except ValidationError as full:  # the message that names the likely encoding
-                    read_error = " ".join(full.messages)
+            try:
+                imports.decode(imports.run_peek(run), run.encoding)
+            except ValidationError as full:  # the message that names the likely encoding
+                read_error = " ".join(full.messages)
     warning = ""
     if run.file_format == "csv" and not read_error:
-        run.file.open("rb")
-        try:
-            warning = imports.encoding_warning(run.file.read(), run.encoding)
-        finally:
-            run.file.close()
+        warning = imports.encoding_warning(imports.run_peek(run), run.encoding)
     columns = []
     for i, header in enumerate(run.headers):
         columns.append(

@@ -20,15 +20,18 @@ import csv
 import datetime
 import gc
 import io
+import logging
 import re
 import tempfile
 import uuid
+import zipfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files import File
 from django.db import DatabaseError, transaction
@@ -40,8 +43,17 @@ from django.utils.translation import gettext_lazy
 from .export import safe_cell
 from .models import ImportRun
 
+logger = logging.getLogger(__name__)
+
 BATCH_SIZE = 1000
 PREVIEW_LIMIT = 5000  # rows a dry run validates (a preview, not the run itself)
+#: lines (blank ones too) a request reads at most: a dry run, the mapping page's samples
+PREVIEW_SCAN = 2 * PREVIEW_LIMIT
+#: lines before the header row at most (blank lines, a title)
+HEADER_SEARCH = 1000
+#: bytes of a CSV file the upload request reads (encoding, delimiter, header row); the rest is
+#: read by the dry run and the background job
+PEEK_BYTES = 1024 * 1024
 ENCODINGS = {
     "utf-8": gettext_lazy("UTF-8"),
     "utf-8-sig": gettext_lazy("UTF-8 with BOM"),
@@ -251,40 +263,90 @@ def _blank(cells: list[Any]) -> bool:
     return all(c is None or (isinstance(c, str) and not c.strip()) for c in cells)
 
 
-def read_rows(run: ImportRun) -> tuple[list[str], Iterator[tuple[int, list[Any]]]]:
+def read_rows(
+    run: ImportRun, *, max_line: int | None = None
+) -> tuple[list[str], Iterator[tuple[int, list[Any] | None]]]:
     """The header row and an iterator of (row number, cells) of the run's file. CSV and XLSX
-    are streamed from the stored file (memory does not grow with the file)."""
+    are streamed from the stored file (memory does not grow with the file).
+
+    ``max_line``: a request's bound: after that line the iterator yields ``(line, None)`` once
+    and stops, however many (blank) lines follow. Past the configured maximum of rows it raises
+    a ValidationError (the job fails with that message)."""
     if run.file_format == "vcf":
         with run.file.open("rb") as fh:
             data = fh.read()
         return read_bytes(data, run.file_format, run.encoding, run.delimiter, run.object_type)
     fh = run.file.open("rb")
     if run.file_format == "xlsx":
-        return _read_xlsx(fh)
+        return _read_xlsx(fh, max_line)
     encoding = run.encoding or "utf-8-sig"
     text = io.TextIOWrapper(
         fh, encoding="utf-8-sig" if encoding == "utf-8" else encoding, newline=""
     )
-    return _read_csv(text, run.delimiter or ",", encoding)
+    return _read_csv(text, run.delimiter or ",", encoding, max_line)
 
 
 def read_bytes(
     data: bytes, fmt: str, encoding: str, delimiter: str, label: str = ""
-) -> tuple[list[str], Iterator[tuple[int, list[Any]]]]:
+) -> tuple[list[str], Iterator[tuple[int, list[Any] | None]]]:
     if fmt == "xlsx":
-        return _read_xlsx(data)
+        return _read_xlsx(io.BytesIO(data))
     if fmt == "vcf":
         importer = importers.get(label)
         if importer is None or importer.read_vcf is None:
             raise ValidationError(_("vCard files cannot be imported here."), code="format")
         headers, rows = importer.read_vcf(data)
-        return headers, ((i, r) for i, r in enumerate(rows, 2))
+        return _check_headers(headers), ((i, r) for i, r in enumerate(rows, 2))
     encoding = encoding or detect_encoding(data)
     text = decode(data, encoding)
     return _read_csv(io.StringIO(text, newline=""), delimiter or sniff_delimiter(text), encoding)
 
 
-def _read_csv(fh, delimiter: str, encoding: str):
+def _too_many_rows() -> ValidationError:
+    return ValidationError(
+        _("The file has more than %(max)s rows; split it into smaller files.")
+        % {"max": f"{settings.KEHU_IMPORT_MAX_ROWS:,}"},
+        code="too_many_rows",
+    )
+
+
+def _check_headers(headers: list[str]) -> list[str]:
+    """The header row, refused when it has more columns than allowed or a NUL character (which
+    the database cannot store); blank columns at its end are dropped beyond the limit."""
+    width = max((i + 1 for i, h in enumerate(headers) if h), default=0)
+    if width > settings.KEHU_IMPORT_MAX_COLUMNS:
+        raise ValidationError(
+            _("The file has more than %(max)s columns.")
+            % {"max": settings.KEHU_IMPORT_MAX_COLUMNS},
+            code="too_many_columns",
+        )
+    if any("\x00" in h for h in headers):
+        raise ValidationError(
+            _("The header row contains a NUL character; save the file again as CSV or XLSX."),
+            code="nul",
+        )
+    return headers[: settings.KEHU_IMPORT_MAX_COLUMNS]
+
+
+def _no_header() -> ValidationError:
+    return ValidationError(
+        _("No header row in the first %(n)s rows of the file.") % {"n": HEADER_SEARCH},
+        code="empty",
+    )
+
+
+def _csv_error(line: int) -> ValidationError:
+    return ValidationError(
+        _(
+            "Line %(line)s of the file cannot be read: a cell is longer than 128 KB or the file "
+            "is not CSV text."
+        )
+        % {"line": line},
+        code="csv",
+    )
+
+
+def _read_csv(fh, delimiter: str, encoding: str, max_line: int | None = None):
     reader = csv.reader(fh, delimiter=delimiter)
     headers: list[str] | None = None
     try:
@@ -292,18 +354,29 @@ def _read_csv(fh, delimiter: str, encoding: str):
             if not _blank(line):
                 headers = [h.strip() for h in line]
                 break
+            if reader.line_num > HEADER_SEARCH:
+                raise _no_header()
     except UnicodeDecodeError as exc:
         raise ValidationError(
             _("The file is not valid %(encoding)s text.")
             % {"encoding": str(ENCODINGS.get(encoding, encoding))},
             code="encoding",
         ) from exc
+    except csv.Error as exc:
+        raise _csv_error(reader.line_num + 1) from exc
     if headers is None:
         raise ValidationError(_("The file is empty."), code="empty")
+    headers = _check_headers(headers)
+    last = reader.line_num + settings.KEHU_IMPORT_MAX_ROWS
 
     def rows():
         try:
             for line in reader:
+                if max_line is not None and reader.line_num > max_line:
+                    yield reader.line_num, None
+                    return
+                if reader.line_num > last:
+                    raise _too_many_rows()
                 if not _blank(line):
                     yield reader.line_num, [c.strip() for c in line]
         except UnicodeDecodeError as exc:
@@ -312,38 +385,123 @@ def _read_csv(fh, delimiter: str, encoding: str):
                 % {"encoding": str(ENCODINGS.get(encoding, encoding)), "line": reader.line_num + 1},
                 code="encoding",
             ) from exc
+        except csv.Error as exc:
+            raise _csv_error(reader.line_num + 1) from exc
         finally:
             fh.close()
 
     return headers, rows()
 
 
-def _read_xlsx(source):
-    from openpyxl import load_workbook
+def check_workbook_size(source) -> None:
+    """Refuse a workbook that unzips to more than the configured size, before openpyxl reads it.
 
-    if isinstance(source, bytes):
-        source = io.BytesIO(source)
+    A few kilobytes of XLSX can inflate to gigabytes (a zip bomb) and openpyxl parses the shared
+    strings and styles as it opens the file. ``zipfile`` never inflates a member beyond the
+    uncompressed size its directory declares, so the sum of those sizes bounds the work."""
     try:
-        wb = load_workbook(source, read_only=True, data_only=False)
-    except Exception as exc:  # openpyxl raises many kinds for a damaged file
+        with zipfile.ZipFile(source) as archive:
+            infos = archive.infolist()
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError) as exc:
         raise ValidationError(_("The file is not a readable Excel workbook."), code="xlsx") from exc
-    ws = wb.worksheets[0]
-    it = ws.iter_rows(values_only=True)
-    headers = None
-    number = 0
-    for number, line in enumerate(it, 1):  # noqa: B007
-        if not _blank(list(line)):
-            headers = [str(h).strip() if h is not None else "" for h in line]
-            break
+    finally:
+        source.seek(0)
+    cap = settings.KEHU_IMPORT_MAX_UNZIPPED_BYTES
+    if len(infos) > 10_000 or sum(i.file_size for i in infos) > cap:
+        raise ValidationError(
+            _(
+                "The workbook unpacks to more than %(max)s MB; split it into smaller files or "
+                "save it as CSV."
+            )
+            % {"max": cap // 2**20},
+            code="too_large",
+        )
+
+
+class _LazyStrings:
+    """A workbook's shared strings, parsed as far as the cells read so far need them (openpyxl
+    parses all of them when it opens a workbook: a header peek would pay for the whole file)."""
+
+    def __init__(self, archive, path: str):
+        from openpyxl.cell.text import Text
+        from openpyxl.xml.constants import SHEET_MAIN_NS
+        from openpyxl.xml.functions import iterparse
+
+        self._text = Text
+        self._tag = f"{{{SHEET_MAIN_NS}}}si"
+        self._src = archive.open(path)
+        self._events = iterparse(self._src)
+        self._strings: list[str] = []
+
+    def __getitem__(self, index: int) -> str:
+        while len(self._strings) <= index and self._events is not None:
+            for _event, node in self._events:
+                if node.tag == self._tag:
+                    text = self._text.from_tree(node).content.replace("x005F_", "")
+                    node.clear()
+                    self._strings.append(text)
+                    break
+            else:
+                self._events = None
+                self._src.close()
+        return self._strings[index]
+
+
+def _open_workbook(source):
+    """openpyxl's read-only workbook with lazily parsed shared strings."""
+    from openpyxl.reader.excel import SHARED_STRINGS, ExcelReader
+
+    class Reader(ExcelReader):
+        def read_strings(self):
+            ct = self.package.find(SHARED_STRINGS)
+            self.shared_strings = _LazyStrings(self.archive, ct.PartName[1:]) if ct else []
+
+    reader = Reader(source, read_only=True, data_only=False)
+    reader.read()
+    return reader.wb
+
+
+def _read_xlsx(source, max_line: int | None = None):
+    check_workbook_size(source)
+    try:
+        wb = _open_workbook(source)
+        ws = wb.worksheets[0]
+    except Exception as exc:  # openpyxl raises many kinds for a damaged file
+        raise ValidationError(_("The file is not a readable Excel workbook.")) from exc
+    try:
+        it = ws.iter_rows(values_only=True, max_col=settings.KEHU_IMPORT_MAX_COLUMNS + 1)
+        headers = None
+        number = 0
+        for number, line in enumerate(it, 1):  # noqa: B007
+            if not _blank(list(line)):
+                headers = [str(h).strip() if h is not None else "" for h in line]
+                break
+            if number >= HEADER_SEARCH:
+                raise _no_header()
+    except ValidationError:
+        raise
+    except Exception as exc:
+        raise ValidationError(_("The file is not a readable Excel workbook."), code="xlsx") from exc
     if headers is None:
         raise ValidationError(_("The file is empty."), code="empty")
+    headers = _check_headers(headers)
+    last = number + settings.KEHU_IMPORT_MAX_ROWS
 
     def rows():
-        for n, line in enumerate(it, number + 1):
-            cells = [_cell(c) for c in line]
-            if not _blank(cells):
-                yield n, cells
-        wb.close()
+        try:
+            for n, line in enumerate(it, number + 1):
+                if max_line is not None and n > max_line:
+                    yield n, None
+                    return
+                if n > last:
+                    raise _too_many_rows()
+                if line.count(None) == len(line):  # an empty row, cheaply (sparse sheets)
+                    continue
+                cells = [_cell(c) for c in line]
+                if not _blank(cells):
+                    yield n, cells
+        finally:
+            wb.close()
 
     return headers, rows()
 
@@ -418,7 +576,7 @@ def create_run(*, user, label: str, upload, encoding: str = "", mode: str = "") 
             % {"formats": ", ".join(f.upper() for f in importer.formats)},
             code="format",
         )
-    data = upload.read()
+    data = peek(upload) if fmt == "csv" else upload.read()
     upload.seek(0)
     run = ImportRun(
         user=user,
@@ -439,10 +597,31 @@ def create_run(*, user, label: str, upload, encoding: str = "", mode: str = "") 
     return run
 
 
+def peek(fh) -> bytes:
+    """The start of a CSV file, whole lines only, at most :data:`PEEK_BYTES`: what a request
+    reads to detect the encoding and delimiter and read the header row (the dry run and the job
+    read the rest). Cut after a line break, so no character is cut in two (in UTF-8 and GB18030
+    the byte of a line break is never part of another character)."""
+    data = fh.read(PEEK_BYTES)
+    if not fh.read(1):
+        return data
+    cut = data.rfind(b"\n")
+    if cut < 0:
+        raise _csv_error(1)
+    return data[: cut + 1]
+
+
+def run_peek(run: ImportRun) -> bytes:
+    with run.file.open("rb") as fh:
+        return peek(fh)
+
+
 def sample_rows(run: ImportRun, n: int = 5) -> list[list[Any]]:
-    _headers, rows = read_rows(run)
+    _headers, rows = read_rows(run, max_line=HEADER_SEARCH + PREVIEW_SCAN)
     out = []
     for _number, cells in rows:
+        if cells is None:
+            break
         out.append(cells)
         if len(out) >= n:
             break
@@ -476,8 +655,7 @@ def reread_headers(run: ImportRun, *, encoding: str, delimiter: str = "") -> Imp
     run.encoding = encoding
     if delimiter in DELIMITERS:
         run.delimiter = delimiter
-    with run.file.open("rb") as fh:
-        decode(fh.read(), encoding)  # a wrong choice: say which encoding the file looks like
+    decode(run_peek(run), encoding)  # a wrong choice: say which encoding the file looks like
     headers, _rows = read_rows(run)
     if headers != run.headers:
         run.headers = headers
@@ -562,9 +740,19 @@ def _process_batch(importer: Importer, rows: list[Row], ctx: ImportContext) -> N
                 ctx.forget_since(0)
                 row.outcome, row.errors = "error", list(exc.messages)
             except DatabaseError as exc:
+                # The database's own text names tables, constraints and other rows' values:
+                # it goes to the log, the user (and the error report) get a plain reason.
+                logger.warning(
+                    "import %s: row %s refused by the database: %s", ctx.batch, row.number, exc
+                )
                 ctx.forget_since(0)
                 row.outcome = "error"
-                row.errors = [_("The database refused the row: %(error)s") % {"error": exc}]
+                row.errors = [
+                    _(
+                        "The database refused this row (a value may already be in use, for "
+                        "example by a record saved at the same time). Check it and import it again."
+                    )
+                ]
             ctx._added.clear()
     ctx._added.clear()
 
@@ -594,13 +782,16 @@ def execute(
     progress: Callable[[int, int | None], None] | None = None,
     report: ErrorReport | None = None,
     preview_size: int = 20,
+    scan: int | None = None,
 ) -> Outcome:
-    """Validate (and unless ``dry_run`` write) the run's rows batch by batch."""
+    """Validate (and unless ``dry_run`` write) the run's rows batch by batch; ``limit`` rows at
+    most, read from the first ``scan`` lines at most."""
     with batch_collection() as collect:
         return _execute(
             run,
             dry_run=dry_run,
             limit=limit,
+            scan=scan,
             progress=progress,
             report=report,
             preview_size=preview_size,
@@ -613,6 +804,7 @@ def _execute(
     *,
     dry_run: bool,
     limit: int | None,
+    scan: int | None,
     progress: Callable[[int, int | None], None] | None,
     report: ErrorReport | None,
     preview_size: int,
@@ -620,7 +812,7 @@ def _execute(
 ) -> Outcome:
     importer = get_importer(run.object_type)
     check_mapping(importer, run.mapping)
-    headers, rows_iter = read_rows(run)
+    headers, rows_iter = read_rows(run, max_line=scan)
     ctx = ImportContext(
         user=run.user,
         mode=run.mode,
@@ -663,12 +855,16 @@ def _execute(
 
     batch: list[Row] = []
     for number, cells in rows_iter:
-        if limit is not None and total >= limit:
+        if cells is None or (limit is not None and total >= limit):
             truncated = True
             break
         total += 1
         values = {name: (cells[i] if i < len(cells) else "") for i, name in columns}
-        batch.append(Row(number=number, raw=list(cells)[: len(headers)], values=values))
+        row = Row(number=number, raw=list(cells)[: len(headers)], values=values)
+        if _has_nul(row):
+            tally(row)  # never handed to the importer: the database cannot store it
+            continue
+        batch.append(row)
         if len(batch) >= BATCH_SIZE:
             flush(batch)
             batch = []
@@ -697,9 +893,24 @@ def _execute(
     )
 
 
+def _has_nul(row: Row) -> bool:
+    """A row with a NUL character (binary junk in a text file): an error naming its columns;
+    the report shows the cells without it."""
+    bad = [i for i, c in enumerate(row.raw) if isinstance(c, str) and "\x00" in c]
+    if not bad:
+        return False
+    row.raw = [c.replace("\x00", "") if isinstance(c, str) else c for c in row.raw]
+    row.fail(
+        _("The row contains a NUL character (column %(columns)s).")
+        % {"columns": ", ".join(str(i + 1) for i in bad)}
+    )
+    return True
+
+
 def dry_run(run: ImportRun) -> Outcome:
-    """Validate the first rows without writing: what would be created, updated, skipped."""
-    return execute(run, dry_run=True, limit=PREVIEW_LIMIT)
+    """Validate the first rows without writing: what would be created, updated, skipped. Reads
+    at most :data:`PREVIEW_SCAN` lines, blank ones included: a request stays short."""
+    return execute(run, dry_run=True, limit=PREVIEW_LIMIT, scan=HEADER_SEARCH + PREVIEW_SCAN)
 
 
 def run_import(run: ImportRun, *, progress=None) -> ImportRun:

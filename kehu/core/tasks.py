@@ -9,6 +9,7 @@ import tempfile
 from pathlib import Path
 
 from celery import shared_task
+from django.core.exceptions import ValidationError
 from django.core.files import File
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -115,9 +116,13 @@ def import_job(job: BackgroundJob) -> str:
         job.set_progress(0, sum(1 for _row in rows))
         run = run_import(run, progress=lambda n, _total=None: job.set_progress(n))
     except Exception as exc:
+        # a file the job cannot read (too many rows, bad bytes) says why in the user's language
+        message = " ".join(exc.messages) if isinstance(exc, ValidationError) else str(exc)
         ImportRun.objects.filter(pk=run.pk).update(
-            status=ImportRun.Status.FAILED, message=str(exc)[:2000], finished_at=timezone.now()
+            status=ImportRun.Status.FAILED, message=message[:2000], finished_at=timezone.now()
         )
+        if isinstance(exc, ValidationError):
+            raise RuntimeError(message) from exc  # the job's message: the same words
         raise
     job.set_progress(run.total_rows)
     return summary(run)

@@ -369,6 +369,22 @@ def _row_contact(row: Row, ctx: ImportContext) -> dict | None:
 # --- Parent companies -----------------------------------------------------------------------
 
 
+def _numbers_in_use(numbers: set[str], user) -> tuple[dict[str, Customer], set[str]]:
+    """The customers with these numbers that ``user`` may see, and the numbers taken by customers
+    outside their view scope. A number is unique, so such a row is refused, but the importer
+    learns only that the number is in use: matching by number never reveals a record (name,
+    owner, anything) the user could not open. One query for the visible records, and only if some
+    number was not among them a second one that reads numbers alone."""
+    if not numbers:
+        return {}, set()
+    visible = {c.number: c for c in Customer.objects.visible_to(user).filter(number__in=numbers)}
+    rest = numbers - set(visible)
+    taken = set()
+    if rest:
+        taken = set(Customer.objects.filter(number__in=rest).values_list("number", flat=True))
+    return visible, taken
+
+
 def _existing_parents(good: list, user) -> dict[str, list[Customer]]:
     """{number or exact name: visible customers} for the parent column of a batch."""
     refs = {str(r.values.get("parent") or "").strip() for r, *_x in good} - {""}
@@ -518,7 +534,7 @@ def process_customers(rows: list[Row], ctx: ImportContext) -> None:
     # What the batch refers to, loaded once: existing numbers, parents, name+phone candidates.
     good = [(r, v, c, o) for r, v, c, o in cleaned if r.outcome != "error"]
     numbers = {v["number"] for _r, v, _c, _o in good if v.get("number")}
-    by_number = {c.number: c for c in Customer.objects.filter(number__in=numbers)}
+    by_number, taken = _numbers_in_use(numbers, user)
     parents = _existing_parents(good, user)
     matcher = customer_matcher()
     token = _batch_index.set(_match_index([v for _r, v, _c, _o in good], user))
@@ -528,7 +544,7 @@ def process_customers(rows: list[Row], ctx: ImportContext) -> None:
         for row, values, _c, _o in good:
             if values.get("number") in by_number:
                 matches[row.number] = (by_number[values["number"]], "number")
-            else:
+            elif values.get("number") not in taken:
                 found = matcher(values, user=user)
                 if found is not None:
                     matches[row.number] = (found, "match")
@@ -556,7 +572,7 @@ def process_customers(rows: list[Row], ctx: ImportContext) -> None:
             for ct in Contact.objects.filter(customer_id__in=ids, name__in=names):
                 existing_contacts.setdefault((ct.customer_id, ct.name), ct)
 
-    reserved = numbers | set(by_number)
+    reserved = numbers | set(by_number) | taken
     new_parents: dict[int, int] = {}  # parent companies this batch sets on existing customers
     new: list[tuple[Row, Customer, dict | None]] = []
     updates: list[tuple[Row, Customer, dict | None]] = []
@@ -578,6 +594,12 @@ def process_customers(rows: list[Row], ctx: ImportContext) -> None:
             continue
         for k in keys:
             ctx.first_seen(k, row.number)
+        if values.get("number") in taken:  # someone else's customer: say no more than this
+            row.fail(
+                _("%(field)s: customer number %(number)s is already in use.")
+                % {"field": labels["number"], "number": values["number"]}
+            )
+            continue
         parent_id = _resolve_parent(row, values, ctx, parents)
         if row.outcome in ("error", "deferred"):
             continue
