@@ -46,6 +46,7 @@ __all__ = [
     "may_undo",
     "merge_records",
     "preview_undo",
+    "preview_undo_for",
     "register_erasure",
     "restore_record",
     "undo_merge",
@@ -349,6 +350,33 @@ def visible_snapshots(*, merges, user) -> dict[int, dict[str, dict]]:
 def visible_snapshot(*, merge, user) -> dict[str, dict]:
     """One merge's snapshot as ``user`` may read it (see :func:`visible_snapshots`)."""
     return visible_snapshots(merges=[merge], user=user)[merge.pk]
+
+
+def preview_undo_for(merge, *, user) -> UndoPreview:
+    """:func:`preview_undo` as ``user`` may read it: moved records they may not see (moved on
+    to a record outside their scope since) are listed by number only, without name or fields."""
+    from django.apps import apps
+
+    preview = preview_undo(merge)
+    rows = preview.edited_moved + preview.elsewhere
+    by_model: dict[str, set[int]] = {}
+    for row in rows:
+        by_model.setdefault(row["model"], set()).add(row["pk"])
+    visible: set[tuple[str, int]] = set()
+    for label, pks in by_model.items():
+        related = apps.get_model(label)
+        manager = getattr(related, "all_objects", None) or related._default_manager
+        if not hasattr(manager, "visible_to"):
+            visible.update((label, pk) for pk in pks)
+            continue
+        found = manager.visible_to(user).filter(pk__in=pks).values_list("pk", flat=True)
+        visible.update((label, pk) for pk in found)
+    for row in rows:
+        if (row["model"], row["pk"]) not in visible:
+            row["repr"] = f"#{row['pk']}"
+            if "fields" in row:
+                row["fields"] = []
+    return preview
 
 
 def may_undo(*, merge, user, preview: UndoPreview | None = None) -> bool:

@@ -195,7 +195,8 @@ class CustomerMergeViewSet(viewsets.ReadOnlyModelViewSet):
     @extend_schema(summary="What undoing the merge will do", responses=UndoPreviewSerializer)
     @action(detail=True, methods=["get"])
     def preview(self, request, pk=None):
-        return Response(_preview_data(actions.preview_undo(self.get_object())))
+        preview = actions.preview_undo_for(self.get_object(), user=request.user)
+        return Response(_preview_data(preview))
 
     @extend_schema(summary="Undo the merge", request=None, responses=MergeSerializer)
     @action(detail=True, methods=["post"])

@@ -84,3 +84,28 @@ def test_merge_form_refuses_an_invalid_survivor(client, make_user, survivor):
     assert "Choose the record that survives" in response.content.decode()
     assert Customer.objects.filter(pk__in=[a.pk, b.pk]).count() == 2
     assert not CustomerMerge.objects.exists()
+
+
+@pytest.mark.django_db
+def test_undo_preview_names_no_record_outside_the_scope(client, make_user, admin_user):
+    """A contact moved by the merge and later moved on to another branch's customer is listed
+    as moved elsewhere without its name."""
+    from .factories import contact as make_contact
+
+    seller_a = make_user("salesperson", "a1")
+    seller_b = make_user("salesperson", "b")
+    survivor = make_customer(seller_b, 1)
+    loser = make_customer(seller_a, 2)
+    person = make_contact(seller_a, 3, customer=loser, name="甲方机密联系人")
+    merge = actions.merge_customers(survivor=survivor, others=[loser], values={}, user=admin_user)
+    person.refresh_from_db()
+    person.customer = make_customer(seller_a, 4)
+    person.owner_id, person.department_id = seller_a.pk, seller_a.department_id
+    person.save()
+    client.force_login(make_user("branch_manager", "b"))
+    preview = client.get(f"/api/customer-merges/{merge.pk}/preview/")
+    assert preview.status_code == 200
+    assert len(preview.json()["elsewhere"]) == 1
+    assert "甲方机密联系人" not in preview.content.decode()
+    page = client.get(reverse("customers:customer_merge_undo", args=[merge.pk])).content.decode()
+    assert "甲方机密联系人" not in page

@@ -359,7 +359,7 @@ class MergeUndoView(LoginRequiredMixin, View):
         return get_object_or_404(_visible_merges(self.kind, self.request.user), pk=pk)
 
     def render_page(self, merge, error=None, status=200):
-        preview = actions.preview_undo(merge)
+        preview = actions.preview_undo_for(merge, user=self.request.user)
         model = self.kind.model
         return render(
             self.request,
