@@ -55,3 +55,32 @@ class BaseFilterSet(django_filters.FilterSet):
             elif field == model.department_path:
                 flt.queryset = departments_in_scope(self.user, model, Access.VIEW)
             _ = name
+
+
+class AuditLogFilterSet(django_filters.FilterSet):
+    """The audit page's filters: who acted (among the employees in the viewer's scope, so the
+    page names nobody else) and the action. A value outside the choices is a form error (400)."""
+
+    user = django_filters.ModelChoiceFilter(queryset=None)
+    action = django_filters.ChoiceFilter()
+
+    class Meta:
+        from .models import AuditLog
+
+        model = AuditLog
+        fields = ["user", "action"]
+
+    def __init__(self, data=None, queryset=None, *, user, **kwargs):
+        from kehu.system.access import employees_in_scope
+        from kehu.system.models import User
+
+        from .models import AuditLog
+
+        super().__init__(data, queryset, **kwargs)
+        people = employees_in_scope(user)
+        self.filters["user"].queryset = User.objects.all() if people is None else people
+        self.filters["action"].extra["choices"] = AuditLog.Action.choices
+        for name in ("user", "action"):
+            self.filters[name].label = AuditLog._meta.get_field(name).verbose_name
+        for field in self.form.fields.values():
+            field.widget.attrs["class"] = "form-select form-select-sm"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 import time
 import uuid
 
@@ -12,13 +13,23 @@ from .context import acting_as
 
 log = logging.getLogger("kehu.request")
 
+#: A request ID a client or proxy may hand us: a plain token that fits the audit trail's column.
+REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{1,32}")
+
+
+def request_id(request) -> str:
+    """The client's ``X-Request-ID`` when it is a sane token, else a fresh one: the ID lands in
+    the audit trail and the logs, so markup, spaces or overlong values never get there."""
+    given = request.headers.get("X-Request-ID", "")
+    return given if REQUEST_ID.fullmatch(given) else uuid.uuid4().hex[:16]
+
 
 class RequestLogMiddleware:
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request):
-        request.id = request.headers.get("X-Request-ID", "")[:32] or uuid.uuid4().hex[:16]
+        request.id = request_id(request)
         start = time.perf_counter()
         response = self.get_response(request)
         if not request.path.startswith("/static/"):

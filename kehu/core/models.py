@@ -3,7 +3,9 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
+import operator
 from typing import Any, ClassVar
 
 from django.conf import settings
@@ -11,8 +13,9 @@ from django.contrib.contenttypes.fields import GenericForeignKey
 from django.contrib.contenttypes.models import ContentType
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models, transaction
-from django.db.models import Q
+from django.db.models import Exists, Q
 from django.db.models.fields.files import FieldFile
+from django.db.models.functions import Cast
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -368,6 +371,91 @@ class OwnedModel(BaseModel):
         abstract = True
 
 
+class AuditLogQuerySet(models.QuerySet):
+    """The audit trail as one user may read it, for the audit page and every record's history.
+
+    An entry is visible when its record is: the user holds the view permission of the record's
+    type and the record is in that type's ``visible_to(user)``. Entries about employees (logins,
+    exports, their own record) follow the user's scope over people. Nothing else filters the
+    trail for a user, so the page, the histories and the timeline cannot disagree.
+    """
+
+    def for_object(self, obj: models.Model) -> AuditLogQuerySet:
+        return self.filter(
+            content_type=ContentType.objects.get_for_model(obj, for_concrete_model=False),
+            object_id=str(obj.pk),
+        )
+
+    def visible_to(self, user, *, record: models.Model | None = None) -> AuditLogQuerySet:
+        """Entries ``user`` may read; with ``record``, that record's history (none if the record
+        is outside the user's scope), checked in the same query."""
+        if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
+            return self.none()
+        if record is not None:
+            return self._of_record(user, record)
+        if user.is_superuser:
+            return self
+        from django.apps import apps
+
+        found = [(m, _audit_rule(user, m)) for m in apps.get_models()]
+        found = [(m, rule) for m, rule in found if rule is not None]
+        cts = ContentType.objects.get_for_models(*(m for m, _r in found), for_concrete_models=False)
+        parts, open_types = [], []
+        for model, (records, extra) in found:
+            ct = cts[model].pk
+            if records is None and not extra:
+                open_types.append(ct)
+                continue
+            part = Q(content_type_id=ct) & extra
+            if records is not None:
+                keys = records.annotate(_audit_key=Cast("pk", models.CharField())).values(
+                    "_audit_key"
+                )
+                part &= Q(object_id__in=keys)
+            parts.append(part)
+        return self.filter(functools.reduce(operator.or_, parts, Q(content_type_id__in=open_types)))
+
+    def _of_record(self, user, record: models.Model) -> AuditLogQuerySet:
+        entries = self.for_object(record)
+        if user.is_superuser:
+            return entries
+        rule = _audit_rule(user, type(record))
+        if rule is None:
+            return self.none()
+        records, extra = rule
+        entries = entries.filter(extra)
+        if records is not None:
+            entries = entries.filter(Exists(records.filter(pk=record.pk)))
+        return entries
+
+
+def _audit_rule(user, model) -> tuple[models.QuerySet | None, Q] | None:
+    """Which entries of ``model`` the user reads: ``None`` none at all; else (the records whose
+    entries are visible, ``None`` meaning all of them; a condition on the entries themselves)."""
+    from django.contrib.auth import get_permission_codename, get_user_model
+
+    opts = model._meta
+    may_view = user.has_perm(f"{opts.app_label}.{get_permission_codename('view', opts)}")
+    if model is get_user_model():
+        from kehu.system.access import employees_in_scope
+
+        # Logins and exports are about the person who did them: a manager follows the people in
+        # their scope without the employee-management permission; the rest of an employee's
+        # record needs it.
+        extra = Q() if may_view else Q(action__in=[AuditLog.Action.LOGIN, AuditLog.Action.EXPORT])
+        return employees_in_scope(user), extra
+    if not may_view:
+        return None
+    manager = getattr(model, "all_objects", None) or model._default_manager
+    if not hasattr(manager, "visible_to") or getattr(model, "owner_path", None) is None:
+        return None, Q()
+    from kehu.system.access import get_access
+
+    if get_access(user).condition(model, Access.VIEW) is None:
+        return None, Q()
+    return manager.visible_to(user), Q()
+
+
 class AuditLog(models.Model):
     """Every create, update and delete, bulk ones included: who, when, and the field diffs."""
 
@@ -398,6 +486,8 @@ class AuditLog(models.Model):
     changes = models.JSONField(_("changes"), default=dict, encoder=DjangoJSONEncoder, blank=True)
     batch = models.CharField(_("batch"), max_length=32, blank=True, db_index=True)
     request_id = models.CharField(_("request"), max_length=32, blank=True)
+
+    objects = AuditLogQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("audit record")
@@ -435,10 +525,8 @@ class AuditLog(models.Model):
 
     @classmethod
     def for_object(cls, obj: models.Model):
-        return cls.objects.filter(
-            content_type=ContentType.objects.get_for_model(obj, for_concrete_model=False),
-            object_id=str(obj.pk),
-        ).select_related("user")
+        """The whole history of ``obj`` (for business rules; pages use ``visible_to``)."""
+        return cls.objects.for_object(obj).select_related("user")
 
 
 def attachment_path(instance: Attachment, filename: str) -> str:

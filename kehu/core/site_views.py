@@ -259,10 +259,32 @@ def attachment_upload(request, label: str, pk: int):
 @login_required
 @permission_required(SpecialPermission.VIEW_AUDIT, raise_exception=True)
 def audit_log(request):
-    entries = AuditLog.objects.select_related("user", "content_type")
-    if request.GET.get("user"):
-        entries = entries.filter(user_id=request.GET["user"])
-    return render(request, "core/audit_log.html", {"entries": entries[:200]})
+    """The newest entries of the trail the user may read (``AuditLog.objects.visible_to``), field
+    values the user may not see left out; a bad filter answers 400 with the form's message."""
+    from .filters import AuditLogFilterSet
+
+    entries = AuditLog.objects.visible_to(request.user).select_related("user", "content_type")
+    filterset = AuditLogFilterSet(request.GET or None, queryset=entries, user=request.user)
+    valid = not filterset.is_bound or filterset.is_valid()
+    rows = [(e, _visible_changes(e, request.user)) for e in filterset.qs[:200]] if valid else []
+    return render(
+        request,
+        "core/audit_log.html",
+        {"rows": rows, "filterset": filterset},
+        status=200 if valid else 400,
+    )
+
+
+def _visible_changes(entry: AuditLog, user) -> dict:
+    """The entry's field diffs without the fields its type hides from the user (cost …)."""
+    model = entry.content_type.model_class()
+    ot = registry.get(model._meta.label_lower) if model is not None else None
+    changes = entry.changes if isinstance(entry.changes, dict) else {}
+    if ot is None:
+        return changes
+    hidden = ot.hidden_for(user)
+    hidden |= {f"{name}_id" for name in hidden}
+    return {k: v for k, v in changes.items() if k not in hidden}
 
 
 def health(request):

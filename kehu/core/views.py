@@ -332,7 +332,9 @@ class ObjectDetailView(RestrictedObjectMixin, TemplateView):
         ctx.update(
             object=obj,
             fields=fields,
-            history=AuditLog.for_object(obj)[:50]
+            history=AuditLog.objects.visible_to(self.request.user, record=obj).select_related(
+                "user"
+            )[:50]
             if self.request.user.has_perm(SpecialPermission.VIEW_AUDIT)
             else None,
             attachments=actions.attachments_for(obj),

@@ -225,7 +225,7 @@ def history_entries(customer, user, *, before, limit):
     from kehu.core.registry import get_object_type
     from kehu.system.models import User
 
-    qs = AuditLog.for_object(customer)
+    qs = AuditLog.objects.visible_to(user, record=customer).select_related("user")
     if before is not None:
         qs = qs.filter(timestamp__lte=before)
     rows = list(qs.order_by("-timestamp", "-id")[:limit])
@@ -350,12 +350,13 @@ class Ownership:
     until: datetime.datetime | None
 
 
-def owner_history(customer: Customer) -> list[Ownership]:
-    """Who owned the customer and when, newest first, from the audit trail (two queries)."""
+def owner_history(customer: Customer, user) -> list[Ownership]:
+    """Who owned the customer and when, newest first, from the part of the audit trail the user
+    may read (two queries)."""
     from kehu.system.models import User
 
     rows = list(
-        AuditLog.for_object(customer)
+        AuditLog.objects.visible_to(user, record=customer)
         .filter(action__in=[AuditLog.Action.CREATE, AuditLog.Action.UPDATE])
         .filter(changes__has_key="owner_id")
         .order_by("timestamp", "id")

@@ -236,3 +236,21 @@ def departments_in_scope(user, model, access: Access):
     if scope == DataScope.OWN or scope == DataScope.DEPARTMENT:
         return depts.filter(pk=ua.department_id)
     return depts.filter(pk__in=ua.subtree_ids())
+
+
+def employees_in_scope(user, access: Access = Access.VIEW):
+    """Employees whose own trail (logins, exports, their employee record) ``user`` reaches: the
+    user's scope applied to people by department, themselves always; ``None`` means everyone.
+    Departed employees are included: their history stays readable."""
+    from .models import User
+
+    ua = get_access(user)
+    scope = ua.scope(User, access)
+    if user.is_superuser or scope == DataScope.ALL:
+        return None
+    people = User.objects.all()
+    if scope in (DataScope.NONE, DataScope.OWN) or ua.department_id is None:
+        return people.filter(pk=user.pk)
+    if scope == DataScope.DEPARTMENT:
+        return people.filter(Q(department_id=ua.department_id) | Q(pk=user.pk))
+    return people.filter(Q(department_id__in=ua.subtree_ids()) | Q(pk=user.pk))

@@ -43,11 +43,15 @@ __all__ = [
     "merge_contacts",
     "merge_customers",
     "merge_kind",
+    "may_undo",
     "merge_records",
     "preview_undo",
+    "preview_undo_for",
     "register_erasure",
     "restore_record",
     "undo_merge",
+    "visible_snapshot",
+    "visible_snapshots",
 ]
 
 
@@ -306,6 +310,84 @@ def merge_contacts(
     )
 
 
+def visible_snapshots(*, merges, user) -> dict[int, dict[str, dict]]:
+    """Each merge's snapshot as ``user`` may read it (one query for all): only the records the
+    user may see today — a record merged in from outside their scope is left out — and without
+    the fields hidden from them. The stored snapshot stays whole for the undo."""
+    merges = list(merges)
+    if not merges:
+        return {}
+    kind = merge_kind(merges[0])
+    ids = {
+        int(pk)
+        for m in merges
+        for part in ("survivor", "losers")
+        for pk in m.snapshot.get(part, {})
+    }
+    visible = {
+        str(pk)
+        for pk in kind.model.all_objects.visible_to(user)
+        .filter(pk__in=ids)
+        .values_list("pk", flat=True)
+    }
+    from kehu.core.registry import get_object_type
+
+    hidden = get_object_type(kind.model).hidden_for(user)
+    hidden |= {f"{name}_id" for name in hidden}
+    return {
+        m.pk: {
+            part: {
+                pk: {k: v for k, v in values.items() if k not in hidden}
+                for pk, values in m.snapshot.get(part, {}).items()
+                if pk in visible
+            }
+            for part in ("survivor", "losers")
+        }
+        for m in merges
+    }
+
+
+def visible_snapshot(*, merge, user) -> dict[str, dict]:
+    """One merge's snapshot as ``user`` may read it (see :func:`visible_snapshots`)."""
+    return visible_snapshots(merges=[merge], user=user)[merge.pk]
+
+
+def preview_undo_for(merge, *, user) -> UndoPreview:
+    """:func:`preview_undo` as ``user`` may read it: moved records they may not see (moved on
+    to a record outside their scope since) are listed by number only, without name or fields."""
+    from django.apps import apps
+
+    preview = preview_undo(merge)
+    rows = preview.edited_moved + preview.elsewhere
+    by_model: dict[str, set[int]] = {}
+    for row in rows:
+        by_model.setdefault(row["model"], set()).add(row["pk"])
+    visible: set[tuple[str, int]] = set()
+    for label, pks in by_model.items():
+        related = apps.get_model(label)
+        manager = getattr(related, "all_objects", None) or related._default_manager
+        if not hasattr(manager, "visible_to"):
+            visible.update((label, pk) for pk in pks)
+            continue
+        found = manager.visible_to(user).filter(pk__in=pks).values_list("pk", flat=True)
+        visible.update((label, pk) for pk in found)
+    for row in rows:
+        if (row["model"], row["pk"]) not in visible:
+            row["repr"] = f"#{row['pk']}"
+            if "fields" in row:
+                row["fields"] = []
+    return preview
+
+
+def may_undo(*, merge, user, preview: UndoPreview | None = None) -> bool:
+    """Whether ``user`` may undo ``merge`` now (for the page's button)."""
+    try:
+        check_undo(merge=merge, user=user, preview=preview)
+    except (PermissionDenied, ValidationError):
+        return False
+    return True
+
+
 @dataclass
 class UndoPreview:
     merge: Any
@@ -440,8 +522,16 @@ def check_undo(*, merge, user, preview: UndoPreview | None = None) -> None:
     kind = merge_kind(merge)
     if not user.has_perm(SpecialPermission.MERGE):
         raise PermissionDenied(_("You may not merge records."))
-    if not kind.model.all_objects.editable_by(user).filter(pk=merge.survivor_id).exists():
+    records = kind.model.all_objects
+    if not records.editable_by(user).filter(pk=merge.survivor_id).exists():
         raise PermissionDenied(_("You may not edit the surviving record."))
+    # The undo brings the merged records back: each one must be the user's to edit.
+    if (
+        records.filter(pk__in=merge.loser_ids)
+        .exclude(pk__in=records.editable_by(user).values("pk"))
+        .exists()
+    ):
+        raise PermissionDenied(_("You may not edit every record the undo would bring back."))
     problems = (preview or preview_undo(merge)).problems
     if problems:
         raise ValidationError(problems)

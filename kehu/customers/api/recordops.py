@@ -41,7 +41,17 @@ class MergeSerializer(serializers.Serializer):
     created_at = serializers.DateTimeField()
     undone_at = serializers.DateTimeField(allow_null=True)
     moved = serializers.DictField(child=serializers.IntegerField(), source="moved_counts")
-    snapshot = serializers.JSONField()
+    snapshot = serializers.JSONField(
+        help_text="Values before the merge of the records you may see, without hidden fields."
+    )
+
+    def to_representation(self, instance):
+        """The snapshot only as far as the requesting user may see it (never the whole one)."""
+        data = super().to_representation(instance)
+        request = self.context.get("request")
+        user = getattr(request, "user", None)
+        data["snapshot"] = actions.visible_snapshot(merge=instance, user=user) if user else {}
+        return data
 
 
 class UndoPreviewSerializer(serializers.Serializer):
@@ -114,7 +124,10 @@ class RecordOperationsMixin:
             )
         except DjangoPermissionDenied as exc:
             raise PermissionDenied(str(exc) or None) from exc
-        return Response(MergeSerializer(merge).data, status=status.HTTP_201_CREATED)
+        return Response(
+            MergeSerializer(merge, context={"request": request}).data,
+            status=status.HTTP_201_CREATED,
+        )
 
     @extend_schema(summary="Restore a deleted record from the recycle bin", request=None)
     @action(detail=True, methods=["post"], permission_classes=[permissions.IsAuthenticated])
@@ -182,7 +195,8 @@ class CustomerMergeViewSet(viewsets.ReadOnlyModelViewSet):
     @extend_schema(summary="What undoing the merge will do", responses=UndoPreviewSerializer)
     @action(detail=True, methods=["get"])
     def preview(self, request, pk=None):
-        return Response(_preview_data(actions.preview_undo(self.get_object())))
+        preview = actions.preview_undo_for(self.get_object(), user=request.user)
+        return Response(_preview_data(preview))
 
     @extend_schema(summary="Undo the merge", request=None, responses=MergeSerializer)
     @action(detail=True, methods=["post"])
@@ -191,7 +205,7 @@ class CustomerMergeViewSet(viewsets.ReadOnlyModelViewSet):
             merge = actions.undo_merge(merge=self.get_object(), user=request.user)
         except DjangoPermissionDenied as exc:
             raise PermissionDenied from exc
-        return Response(MergeSerializer(merge).data)
+        return Response(MergeSerializer(merge, context={"request": request}).data)
 
 
 class ContactMergeViewSet(CustomerMergeViewSet):

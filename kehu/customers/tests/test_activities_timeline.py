@@ -120,7 +120,7 @@ def test_history_shows_owner_changes_and_owners_past_and_present(owner, make_use
             type(cust).objects.filter(pk=cust.pk), owner=heir, department=heir.department
         )
     cust.refresh_from_db()
-    history = tl.owner_history(cust)
+    history = tl.owner_history(cust, admin_user)
     assert [p.owner for p in history] == [str(heir), str(owner)]
     assert history[0].until is None and history[1].until == history[0].since
     entries = tl.timeline(cust, admin_user, limit=10, kinds=["history"]).entries

@@ -186,7 +186,7 @@ def customer_activity_context(request, customer: Customer) -> dict:
         "can_log_activity": can_log,
         "quick_form": QuickActivityForm(customer=customer) if can_log else None,
         "timeline_sources": sources,
-        "owner_history": owner_history(customer),
+        "owner_history": owner_history(customer, user),
         "customer_panels": render_panels(customer, request),
         "open_commitments": _open_commitments(user, customer),
         "today": timezone.localdate(),

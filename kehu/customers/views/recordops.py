@@ -252,7 +252,14 @@ class MergeView(LoginRequiredMixin, View):
             raise Http404
         objs = self.objects(ids)
         survivor_pk = _ids([request.POST.get("survivor", "")])
-        survivor_pk = survivor_pk[0] if survivor_pk and survivor_pk[0] in ids else ids[0]
+        if not survivor_pk or survivor_pk[0] not in ids:
+            error = ValidationError(
+                _("Choose the record that survives among the records being merged."),
+                code="survivor",
+            )
+            ctx = self.context(objs, ids[0], error=error)
+            return render(request, "customers/merge.html", ctx, status=400)
+        survivor_pk = survivor_pk[0]
         values = {}
         for name in self.kind.fields:
             picked = _ids([request.POST.get(f"value_{name}", "")])
@@ -309,6 +316,7 @@ class MergeListView(LoginRequiredMixin, View):
         if not request.user.has_perm(f"customers.view_{model._meta.model_name}"):
             raise PermissionDenied
         merges = list(_visible_merges(self.kind, request.user)[:200])
+        snapshots = actions.visible_snapshots(merges=merges, user=request.user)
         survivors = {
             o.pk: o
             for o in model.all_objects.filter(pk__in=[m.survivor_id for m in merges]).only(
@@ -319,7 +327,7 @@ class MergeListView(LoginRequiredMixin, View):
             (
                 m,
                 survivors.get(m.survivor_id),
-                [s.get("name", "") for s in m.snapshot.get("losers", {}).values()],
+                [s.get("name", "") for s in snapshots[m.pk]["losers"].values()],
                 len(m.moved),
             )
             for m in merges
@@ -351,7 +359,7 @@ class MergeUndoView(LoginRequiredMixin, View):
         return get_object_or_404(_visible_merges(self.kind, self.request.user), pk=pk)
 
     def render_page(self, merge, error=None, status=200):
-        preview = actions.preview_undo(merge)
+        preview = actions.preview_undo_for(merge, user=self.request.user)
         model = self.kind.model
         return render(
             self.request,
@@ -363,13 +371,14 @@ class MergeUndoView(LoginRequiredMixin, View):
                 "survivor": model._base_manager.get(pk=merge.survivor_id),
                 "losers": [
                     (pk, snap.get("name", ""), snap.get("number", ""))
-                    for pk, snap in merge.snapshot.get("losers", {}).items()
+                    for pk, snap in actions.visible_snapshot(merge=merge, user=self.request.user)[
+                        "losers"
+                    ].items()
                 ],
                 "preview": preview,
                 "counts": [(_label(label), n) for label, n in sorted(preview.counts.items())],
-                "can_undo": self.request.user.has_perm(SpecialPermission.MERGE)
-                and not merge.undone_at
-                and not preview.problems,
+                "can_undo": not merge.undone_at
+                and actions.may_undo(merge=merge, user=self.request.user, preview=preview),
                 "error": error,
             },
             status=status,
