@@ -91,6 +91,8 @@ class User(AbstractUser, BaseModel):
     objects = EmployeeManager()
 
     audit_exclude = ("updated_at", "updated_by", "version", "password", "last_login")
+    #: Login bookkeeping: written on every login attempt, so never through the optimistic lock.
+    BOOKKEEPING_FIELDS = frozenset({"last_login", "failed_logins", "locked_until"})
 
     class Meta:
         verbose_name = _("employee")
@@ -99,6 +101,30 @@ class User(AbstractUser, BaseModel):
 
     def __str__(self) -> str:
         return self.display_name or self.get_full_name() or self.username
+
+    def save(self, *args, **kwargs) -> None:
+        """A save of bookkeeping columns only (Django's ``update_last_login`` after every login)
+        is a plain ``UPDATE`` of those columns: two parallel logins of one user must not collide
+        in the optimistic lock, bump the version under a form someone has open, or audit noise."""
+        fields = kwargs.get("update_fields")
+        if fields is not None and not self._state.adding and set(fields) <= self.BOOKKEEPING_FIELDS:
+            type(self)._base_manager.filter(pk=self.pk).update(
+                **{name: getattr(self, name) for name in fields}
+            )
+            return
+        super().save(*args, **kwargs)
+
+    def check_password(self, raw_password: str) -> bool:
+        """Django's check, but a hash upgraded to the current hasher on login (same password) is
+        written with a plain ``UPDATE`` too, for the same reason as ``save`` above."""
+        from django.contrib.auth.hashers import check_password
+
+        def rehash(raw: str) -> None:
+            self.set_password(raw)
+            self._password = None
+            type(self)._base_manager.filter(pk=self.pk).update(password=self.password)
+
+        return check_password(raw_password, self.password, rehash)
 
 
 class Role(BaseModel):
