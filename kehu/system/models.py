@@ -551,3 +551,47 @@ class CustomField(BaseModel):
         if language.startswith("en") and self.label_en:
             return self.label_en
         return self.label_zh
+
+
+class ApiTokenQuerySet(RestrictedQuerySet):
+    def manageable_by(self, user) -> ApiTokenQuerySet:
+        """The tokens ``user`` may list and revoke: their own, and with *Manage users* those of
+        the employees they may edit (the employees' data scope decides, as everywhere)."""
+        from kehu.core.permissions import SpecialPermission
+
+        if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
+            return self.none()
+        mine = Q(user=user)
+        if user.has_perm(SpecialPermission.MANAGE_USERS):
+            mine |= Q(user__in=User.objects.editable_by(user).values("pk"))
+        return self.filter(mine)
+
+
+class ApiToken(BaseModel):
+    """A personal API token (API 令牌) for an integration: it acts as its employee, with exactly
+    their permissions and data scope. Only a SHA-256 hash of the secret is stored; the secret is
+    shown once when the token is made. Revoked, expired, or its employee inactive or locked: it
+    stops working at once."""
+
+    user = models.ForeignKey(
+        User, verbose_name=_("employee"), on_delete=models.PROTECT, related_name="api_tokens"
+    )
+    name = models.CharField(_("name"), max_length=100)
+    prefix = models.CharField(_("prefix"), max_length=16, editable=False)
+    key_hash = models.CharField(max_length=64, unique=True, editable=False)
+    expires_at = models.DateTimeField(_("expires at"), null=True, blank=True)
+    last_used_at = models.DateTimeField(_("last used at"), null=True, blank=True, editable=False)
+    revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True, editable=False)
+
+    objects = ApiTokenQuerySet.as_manager()
+
+    audit_exclude = ("updated_at", "updated_by", "version", "key_hash", "last_used_at")
+
+    class Meta:
+        verbose_name = _("API token")
+        verbose_name_plural = _("API tokens")
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["user", "revoked_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix}…)"
