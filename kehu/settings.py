@@ -241,9 +241,11 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
 
 # --- REST API -------------------------------------------------------------------------------
 REST_FRAMEWORK = {
+    # Personal API tokens for integrations, the session for the browser. No HTTP Basic: it took
+    # a password on every request, outside the login lockout (docs/guide/api-tokens.md).
     "DEFAULT_AUTHENTICATION_CLASSES": [
+        "kehu.system.authentication.ApiTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
-        "rest_framework.authentication.BasicAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["kehu.core.drf.ModelPermission"],
     "DEFAULT_FILTER_BACKENDS": [

@@ -1,6 +1,8 @@
+from django.contrib.auth.decorators import login_required
 from django.urls import include, path
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
+from rest_framework.permissions import IsAuthenticated
 
 from kehu.core.registry import registry
 from kehu.core.site_views import module_index
@@ -39,8 +41,18 @@ urlpatterns = [
         _("RFM, value tiers, lifetime value, churn, segments, cross-sell and KPIs."),
     ),
     path("api/", include("kehu.api_urls")),
-    path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
-    path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
+    # The schema maps every endpoint: only for users who are logged in (session or API token);
+    # the docs page is for browsers, so it sends anonymous visitors to the login page.
+    path(
+        "api/schema/",
+        SpectacularAPIView.as_view(permission_classes=[IsAuthenticated]),
+        name="api-schema",
+    ),
+    path(
+        "api/docs/",
+        login_required(SpectacularSwaggerSplitView.as_view(url_name="api-schema")),
+        name="api-docs",
+    ),
 ]
 
 handler403 = "kehu.core.site_views.permission_denied"

@@ -91,6 +91,8 @@ class User(AbstractUser, BaseModel):
     objects = EmployeeManager()
 
     audit_exclude = ("updated_at", "updated_by", "version", "password", "last_login")
+    #: Login bookkeeping: written on every login attempt, so never through the optimistic lock.
+    BOOKKEEPING_FIELDS = frozenset({"last_login", "failed_logins", "locked_until"})
 
     class Meta:
         verbose_name = _("employee")
@@ -99,6 +101,30 @@ class User(AbstractUser, BaseModel):
 
     def __str__(self) -> str:
         return self.display_name or self.get_full_name() or self.username
+
+    def save(self, *args, **kwargs) -> None:
+        """A save of bookkeeping columns only (Django's ``update_last_login`` after every login)
+        is a plain ``UPDATE`` of those columns: two parallel logins of one user must not collide
+        in the optimistic lock, bump the version under a form someone has open, or audit noise."""
+        fields = kwargs.get("update_fields")
+        if fields is not None and not self._state.adding and set(fields) <= self.BOOKKEEPING_FIELDS:
+            type(self)._base_manager.filter(pk=self.pk).update(
+                **{name: getattr(self, name) for name in fields}
+            )
+            return
+        super().save(*args, **kwargs)
+
+    def check_password(self, raw_password: str) -> bool:
+        """Django's check, but a hash upgraded to the current hasher on login (same password) is
+        written with a plain ``UPDATE`` too, for the same reason as ``save`` above."""
+        from django.contrib.auth.hashers import check_password
+
+        def rehash(raw: str) -> None:
+            self.set_password(raw)
+            self._password = None
+            type(self)._base_manager.filter(pk=self.pk).update(password=self.password)
+
+        return check_password(raw_password, self.password, rehash)
 
 
 class Role(BaseModel):
@@ -525,3 +551,47 @@ class CustomField(BaseModel):
         if language.startswith("en") and self.label_en:
             return self.label_en
         return self.label_zh
+
+
+class ApiTokenQuerySet(RestrictedQuerySet):
+    def manageable_by(self, user) -> ApiTokenQuerySet:
+        """The tokens ``user`` may list and revoke: their own, and with *Manage users* those of
+        the employees they may edit (the employees' data scope decides, as everywhere)."""
+        from kehu.core.permissions import SpecialPermission
+
+        if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
+            return self.none()
+        mine = Q(user=user)
+        if user.has_perm(SpecialPermission.MANAGE_USERS):
+            mine |= Q(user__in=User.objects.editable_by(user).values("pk"))
+        return self.filter(mine)
+
+
+class ApiToken(BaseModel):
+    """A personal API token (API 令牌) for an integration: it acts as its employee, with exactly
+    their permissions and data scope. Only a SHA-256 hash of the secret is stored; the secret is
+    shown once when the token is made. Revoked, expired, or its employee inactive or locked: it
+    stops working at once."""
+
+    user = models.ForeignKey(
+        User, verbose_name=_("employee"), on_delete=models.PROTECT, related_name="api_tokens"
+    )
+    name = models.CharField(_("name"), max_length=100)
+    prefix = models.CharField(_("prefix"), max_length=16, editable=False)
+    key_hash = models.CharField(max_length=64, unique=True, editable=False)
+    expires_at = models.DateTimeField(_("expires at"), null=True, blank=True)
+    last_used_at = models.DateTimeField(_("last used at"), null=True, blank=True, editable=False)
+    revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True, editable=False)
+
+    objects = ApiTokenQuerySet.as_manager()
+
+    audit_exclude = ("updated_at", "updated_by", "version", "key_hash", "last_used_at")
+
+    class Meta:
+        verbose_name = _("API token")
+        verbose_name_plural = _("API tokens")
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["user", "revoked_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix}…)"

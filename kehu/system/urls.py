@@ -3,7 +3,7 @@ from django.utils.translation import gettext_lazy as _
 
 from kehu.core.site_views import module_index
 
-from .views import customfields, handover, org, params, products, roles
+from .views import customfields, handover, org, params, products, roles, tokens
 
 app_name = "system"
 
@@ -23,4 +23,5 @@ urlpatterns = [
     *roles.urlpatterns,
     *products.urlpatterns,
     *customfields.urlpatterns,
+    *tokens.urlpatterns,
 ]

@@ -25,7 +25,9 @@ def test_wrong_password_shows_an_error(web, make_user):
     web.login(user.username, "not-the-password", expect_home=False)
     page = web.page
     assert "/login/" in page.url
-    assert page.get_by_role("alert").inner_text() == "用户名或密码错误。"
+    assert page.get_by_role("alert").inner_text() == (
+        "用户名或密码错误。多次失败后账户会被暂时锁定，请稍后再试。"
+    )
     assert page.locator("input[name=username]").input_value() == user.username
     web.screenshot("login-error")
 
@@ -37,7 +39,7 @@ def test_lockout_after_five_failures(web, make_user):
         assert "用户名或密码错误" in web.page.get_by_role("alert").inner_text()
     web.login(user.username, expect_home=False)  # the right password, but locked now
     alert = web.page.get_by_role("alert").inner_text()
-    assert "锁定" in alert, alert
+    assert "锁定" in alert, alert  # the same message as any failure: the lock is not revealed
     assert "/login/" in web.page.url
     user.refresh_from_db()
     assert user.locked_until is not None

@@ -1,8 +1,8 @@
 """System set-up API, one module per area; each defines ``register(router)``."""
 
-from . import customfields, handover, org, params, products, roles
+from . import customfields, handover, org, params, products, roles, tokens
 
 
 def register(router) -> None:
-    for module in (params, org, roles, products, customfields, handover):
+    for module in (params, org, roles, products, customfields, handover, tokens):
         module.register(router)
