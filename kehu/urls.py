@@ -4,6 +4,7 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework.permissions import IsAuthenticated
 
+from kehu.core.access_rules import LOGGED_IN, PUBLIC, declare
 from kehu.core.registry import registry
 from kehu.core.site_views import module_index
 
@@ -57,3 +58,10 @@ urlpatterns = [
 
 handler403 = "kehu.core.site_views.permission_denied"
 _ = registry
+
+# Views we do not write: the language switch is public; the API root, schema and docs are for
+# signed-in users (what they list is no secret, but the project does not publish it).
+declare("set_language", PUBLIC)
+declare("api-root", LOGGED_IN)
+declare("api-schema", LOGGED_IN)
+declare("api-docs", LOGGED_IN)

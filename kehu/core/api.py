@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import permissions, serializers, viewsets
 
+from .access_rules import access_rule, own
 from .errors import StaleObjectError
 from .models import SavedView
 
@@ -181,6 +182,7 @@ class SavedViewSerializer(serializers.ModelSerializer):
         return obj.get_absolute_url()
 
 
+@access_rule(own("core.savedview"))
 class SavedViewViewSet(viewsets.ModelViewSet):
     """``/api/saved-views/``: the requesting user's views and the shared ones
     (``?object_type=customers.customer`` narrows to one list). Only the owner changes a view."""

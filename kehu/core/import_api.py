@@ -24,6 +24,7 @@ from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 
 from . import imports
+from .access_rules import access_rule, own
 from .models import ImportRun
 
 MAPPING_HELP = (
@@ -247,6 +248,7 @@ def _validation(exc: ValidationError, key: str = "non_field_errors"):
 # --- The viewset ------------------------------------------------------------------------------
 
 
+@access_rule(own("core.importrun"))  # starting a run checks the import permission
 @extend_schema(tags=["imports"])
 class ImportRunViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     """Imports of CSV/XLSX files (vCard for contacts): ``POST /api/imports/`` uploads a file,

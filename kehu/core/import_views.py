@@ -20,7 +20,9 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from . import imports
+from .access_rules import FROM_PATH, access_rule, own, special
 from .models import ImportRun
+from .permissions import SpecialPermission
 from .registry import find_object_type
 
 
@@ -59,6 +61,7 @@ class UploadForm(forms.Form):
     )
 
 
+@access_rule(special(SpecialPermission.IMPORT, FROM_PATH))
 @login_required
 def import_start(request, label: str):
     importer = _importer(request, label)
@@ -128,6 +131,7 @@ def _mapping_context(run: ImportRun, importer: imports.Importer, errors=None) ->
     }
 
 
+@access_rule(own("core.importrun", SpecialPermission.IMPORT))
 @login_required
 def import_map(request, pk: int):
     run, importer = _run(request, pk)
@@ -151,6 +155,7 @@ def import_map(request, pk: int):
     return render(request, "core/import_map.html", _mapping_context(run, importer))
 
 
+@access_rule(own("core.importrun", SpecialPermission.IMPORT))
 @login_required
 @require_POST
 def import_reread(request, pk: int):
@@ -168,6 +173,7 @@ def import_reread(request, pk: int):
     return render(request, "core/_import_mapping.html", _mapping_context(run, importer))
 
 
+@access_rule(own("core.importrun", SpecialPermission.IMPORT))
 @login_required
 def import_preview(request, pk: int):
     run, importer = _run(request, pk)
@@ -210,6 +216,7 @@ def import_preview(request, pk: int):
     )
 
 
+@access_rule(own("core.importrun", SpecialPermission.IMPORT))
 @login_required
 def import_result(request, pk: int):
     run, importer = _run(request, pk)
@@ -231,6 +238,7 @@ def import_result(request, pk: int):
     )
 
 
+@access_rule(own("core.importrun", SpecialPermission.IMPORT))
 @login_required
 def import_errors(request, pk: int):
     run, _importer_ = _run(request, pk)

@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from . import actions
+from .access_rules import LOGGED_IN, access_rule, own
 from .models import SavedView
 from .permissions import SpecialPermission
 from .registry import find_object_type
@@ -41,6 +42,7 @@ def _back(request, fallback: str):
     return redirect(fallback)
 
 
+@access_rule(LOGGED_IN)
 @login_required
 @require_POST
 def create(request):
@@ -67,6 +69,7 @@ def create(request):
     return redirect(view.get_absolute_url())
 
 
+@access_rule(own("core.savedview"))
 @login_required
 @require_POST
 def update(request, pk: int):
@@ -89,6 +92,7 @@ def update(request, pk: int):
     return _back(request, fallback)
 
 
+@access_rule(own("core.savedview"))
 @login_required
 @require_POST
 def delete(request, pk: int):
@@ -99,6 +103,7 @@ def delete(request, pk: int):
     return _back(request, reverse("core:saved_views") + f"?type={label}")
 
 
+@access_rule(LOGGED_IN)
 @login_required
 def manage(request):
     """The user's views of one list (rename, default, share, delete) and the shared ones."""

@@ -19,6 +19,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_protect
 from django.views.decorators.http import require_POST
 
+from .access_rules import FROM_PATH, LOGGED_IN, PUBLIC, access_rule, own, record, special
 from .actions import mark_notifications_read
 from .forms import LoginForm
 from .models import Attachment, AuditLog, BackgroundJob, Notification
@@ -36,6 +37,7 @@ def safe_next(request, target: str | None, fallback: str) -> str:
     return resolve_url(fallback)
 
 
+@access_rule(PUBLIC)
 @never_cache
 @csrf_protect
 def login_view(request):
@@ -64,6 +66,7 @@ def login_view(request):
     return render(request, "core/login.html", {"form": form, "next": next_url})
 
 
+@access_rule(LOGGED_IN)
 @login_required
 def home(request):
     user = request.user
@@ -89,6 +92,7 @@ def home(request):
 
 
 def module_index(module: str, title, description):
+    @access_rule(LOGGED_IN)
     @login_required
     def view(request):
         from .registry import pages
@@ -119,6 +123,7 @@ def module_index(module: str, title, description):
     return view
 
 
+@access_rule(LOGGED_IN)
 @login_required
 def search(request):
     """Global search over every registered object type, always through ``visible_to``.
@@ -167,6 +172,7 @@ def search(request):
     return render(request, template, {"q": q, "groups": groups})
 
 
+@access_rule(LOGGED_IN)
 @login_required
 def inbox(request):
     items = Notification.objects.filter(recipient=request.user)
@@ -175,6 +181,7 @@ def inbox(request):
     return render(request, "core/inbox.html", {"items": items[:200]})
 
 
+@access_rule(own("core.notification"))
 @login_required
 @require_POST
 def mark_read(request, pk=None):
@@ -182,6 +189,7 @@ def mark_read(request, pk=None):
     return redirect(safe_next(request, request.POST.get("next"), "core:inbox"))
 
 
+@access_rule(LOGGED_IN)
 @login_required
 def jobs(request):
     return render(
@@ -189,6 +197,7 @@ def jobs(request):
     )
 
 
+@access_rule(own("core.backgroundjob"))
 @login_required
 def job_detail(request, pk):
     job = get_object_or_404(BackgroundJob, pk=pk, user=request.user)
@@ -198,6 +207,7 @@ def job_detail(request, pk):
     return render(request, template, {"job": job})
 
 
+@access_rule(own("core.backgroundjob"))
 @login_required
 def job_download(request, pk):
     job = get_object_or_404(BackgroundJob, pk=pk, user=request.user)
@@ -206,6 +216,7 @@ def job_download(request, pk):
     return FileResponse(job.result_file.open("rb"), as_attachment=True, filename=job.result_name)
 
 
+@access_rule(record("core.attachment"))
 @login_required
 def attachment_download(request, pk):
     """Serve an attachment only to users who can see the record it is attached to."""
@@ -220,6 +231,7 @@ def attachment_download(request, pk):
     return response
 
 
+@access_rule(record(FROM_PATH))
 @login_required
 @require_POST
 def attachment_upload(request, label: str, pk: int):
@@ -249,6 +261,7 @@ def attachment_upload(request, label: str, pk: int):
     return redirect(ot.url_name("detail"), pk=obj.pk)
 
 
+@access_rule(special(SpecialPermission.VIEW_AUDIT))
 @login_required
 @permission_required(SpecialPermission.VIEW_AUDIT, raise_exception=True)
 def audit_log(request):
@@ -280,6 +293,7 @@ def _visible_changes(entry: AuditLog, user) -> dict:
     return {k: v for k, v in changes.items() if k not in hidden}
 
 
+@access_rule(PUBLIC)
 def health(request):
     """Liveness and readiness for a load balancer: the database answers."""
     try:

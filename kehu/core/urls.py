@@ -2,6 +2,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import path, reverse_lazy
 
 from . import import_views, saved_views, site_views
+from .access_rules import LOGGED_IN, PUBLIC, declare
 
 app_name = "core"
 
@@ -48,3 +49,8 @@ urlpatterns = [
     path("audit/", site_views.audit_log, name="audit_log"),
     path("health/", site_views.health, name="health"),
 ]
+
+# Django's own views: logging out is harmless for anyone, the password pages need a session.
+declare("core:logout", PUBLIC)
+declare("core:password_change", LOGGED_IN)
+declare("core:password_done", LOGGED_IN)

@@ -1,6 +1,7 @@
 from django.urls import path
 from django.views.generic import RedirectView
 
+from kehu.core.access_rules import PUBLIC, declare, perm
 from kehu.core.views import object_urls
 
 from . import views
@@ -117,3 +118,8 @@ urlpatterns = [
     *object_urls(CONTACT),
     *object_urls(ACTIVITY),
 ]
+
+# A redirect to the customer list (which asks for a login); the contacts' recycle bin is the
+# customers' view for another type, with that type's permission.
+declare("customers:index", PUBLIC)
+declare("customers:contact_recycle_bin", perm("customers.delete_contact"))

@@ -34,6 +34,7 @@ from ..signals import merge_undone, records_merged
 from .customer import _sync_contact_owners, save_contact, save_customer
 
 __all__ = [
+    "require_merge_permission",
     "CONTACT_MERGE",
     "CUSTOMER_MERGE",
     "ERASURE_HOOKS",
@@ -150,6 +151,17 @@ def _attnames(kind: MergeKind, names) -> list[str]:
     return [kind.model._meta.get_field(n).attname for n in names]
 
 
+def require_merge_permission(*, kind: MergeKind, user) -> None:
+    """Merging needs the merge permission and the right to change the records' type; asked
+    first, so a user without them learns nothing from the request's validation."""
+    model = kind.model
+    if not (
+        user.has_perm(SpecialPermission.MERGE)
+        and user.has_perm(f"customers.change_{model._meta.model_name}")
+    ):
+        raise PermissionDenied(_("You may not merge records."))
+
+
 def check_merge(
     *,
     kind: MergeKind,
@@ -161,12 +173,8 @@ def check_merge(
 ) -> None:
     """Merging needs the merge permission, two or more live records the user may all edit,
     and — when the caller read them first — unchanged versions."""
+    require_merge_permission(kind=kind, user=user)
     model = kind.model
-    if not (
-        user.has_perm(SpecialPermission.MERGE)
-        and user.has_perm(f"customers.change_{model._meta.model_name}")
-    ):
-        raise PermissionDenied(_("You may not merge records."))
     ids = [survivor.pk, *[o.pk for o in others]]
     if not others or len(set(ids)) != len(ids):
         raise ValidationError(_("Choose two or more different records to merge."))

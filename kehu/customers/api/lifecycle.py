@@ -17,6 +17,8 @@ from rest_framework import mixins, permissions, serializers, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
+from kehu.core.access_rules import access_rule, record
+
 from .. import actions
 from ..models import CareTask, Customer, LifecycleChange, LifecycleSettings, LifecycleStage
 
@@ -68,6 +70,7 @@ class OverrideSerializer(serializers.Serializer):
     reason = serializers.CharField(max_length=500)
 
 
+@access_rule(record("customers.customer", "customers.view_customer"))
 class CustomerLifecycleViewSet(viewsets.GenericViewSet):
     serializer_class = CustomerLifecycleSerializer
 
@@ -190,6 +193,7 @@ class CloseSerializer(serializers.Serializer):
     version = serializers.IntegerField(required=False)
 
 
+@access_rule(record("customers.caretask", "customers.view_caretask"))
 class CareTaskViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     serializer_class = CareTaskSerializer
     filterset_fields = ["status", "kind", "customer"]

@@ -11,6 +11,8 @@ from rest_framework import exceptions, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
+from kehu.core.access_rules import access_rule, record
+
 from ..actions.matching import dismiss_candidate, find_matches
 from ..matching import explain_text
 from ..models import DuplicateCandidate
@@ -81,6 +83,7 @@ class DuplicateCandidateSerializer(serializers.ModelSerializer):
         return explain_text(obj.explanation)
 
 
+@access_rule(record("customers.duplicatecandidate", "customers.view_duplicatecandidate"))
 class DuplicateCandidateViewSet(viewsets.ReadOnlyModelViewSet):
     """Likely duplicate pairs the user may see both records of; ``?kind=customer|contact``,
     ``?status=open|merged|dismissed``; ``POST …/{id}/dismiss/`` dismisses one."""

@@ -11,6 +11,8 @@ from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.response import Response
 
+from kehu.core.access_rules import access_rule, record
+
 from .. import actions
 from ..actions.recordops import CONTACT_MERGE, CUSTOMER_MERGE, MergeKind
 from ..models import ContactMerge, CustomerMerge
@@ -104,6 +106,10 @@ class RecordOperationsMixin:
     )
     @action(detail=False, methods=["post"], permission_classes=[permissions.IsAuthenticated])
     def merge(self, request):
+        try:
+            actions.require_merge_permission(kind=self.merge_kind, user=request.user)
+        except DjangoPermissionDenied as exc:
+            raise PermissionDenied(str(exc)) from exc
         data = MergeRequestSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         kind = self.merge_kind
@@ -176,6 +182,7 @@ class RecordOperationsMixin:
         return Response(result)
 
 
+@access_rule(record("customers.customermerge", "customers.view_customer"))
 class CustomerMergeViewSet(viewsets.ReadOnlyModelViewSet):
     """Merge history of the records the user may see, with the undo preview and the undo."""
 
@@ -208,6 +215,7 @@ class CustomerMergeViewSet(viewsets.ReadOnlyModelViewSet):
         return Response(MergeSerializer(merge, context={"request": request}).data)
 
 
+@access_rule(record("customers.contactmerge", "customers.view_contact"))
 class ContactMergeViewSet(CustomerMergeViewSet):
     kind = CONTACT_MERGE
     queryset = ContactMerge.objects.none()

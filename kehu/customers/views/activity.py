@@ -20,7 +20,9 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
+from kehu.core.access_rules import LOGGED_IN, PUBLIC, access_rule, perm, record
 from kehu.core.errors import StaleObjectError
+from kehu.core.permissions import SpecialPermission
 from kehu.core.views import ObjectDetailView, ObjectEditView, ObjectListView
 
 from .. import actions
@@ -72,6 +74,7 @@ class ActivityListView(ObjectListView):
         return ctx
 
 
+@access_rule(record("customers.activity", "customers.change_activity"))
 @login_required
 @require_POST
 def activity_bulk_reassign(request):
@@ -138,6 +141,7 @@ class ActivityEditView(ObjectEditView):
         return super().get_context_data(form=form, **kwargs)
 
 
+@access_rule(record("customers.activity", "customers.change_activity"))
 @login_required
 @require_POST
 def activity_action(request, pk: int, action: str):
@@ -211,6 +215,7 @@ def _visible_customer(request, pk: int) -> Customer:
     return get_object_or_404(Customer.objects.visible_to(request.user), pk=pk)
 
 
+@access_rule(record("customers.customer"))
 @login_required
 def customer_timeline(request, pk: int):
     """One page of the merged timeline (the first, or the next with ``cursor``), as HTML."""
@@ -233,6 +238,7 @@ def customer_timeline(request, pk: int):
     )
 
 
+@access_rule(record("customers.customer", "customers.add_activity"))
 @login_required
 @require_POST
 def customer_log_activity(request, pk: int):
@@ -331,6 +337,7 @@ def _calendar_filter(request):
     return filterset, (filterset.qs if filterset.is_valid() else qs.none())
 
 
+@access_rule(perm("customers.view_activity"))
 @login_required
 def activity_calendar(request):
     """Month or week grid of the activities the user may see (their own by default)."""
@@ -423,11 +430,11 @@ def _ics_response(activities, *, name: str, request, filename: str) -> Streaming
     return response
 
 
+@access_rule(perm("customers.view_activity"))  # without export: one's own activities only
 @login_required
 def activity_ics(request):
     """Download the filtered activities (the list's or the calendar's filters) as .ics."""
     from kehu.core.models import AuditLog
-    from kehu.core.permissions import SpecialPermission
 
     from ..filters import ActivityFilterSet
 
@@ -454,6 +461,7 @@ def activity_ics(request):
     )
 
 
+@access_rule(PUBLIC)
 def activity_feed(request, token: str):
     """A user's personal subscription feed: their own activities they may still see, from 90
     days back to a year ahead. The secret token is the only credential (calendar apps cannot
@@ -482,6 +490,7 @@ def activity_feed(request, token: str):
     return response
 
 
+@access_rule(LOGGED_IN)
 @login_required
 def calendar_feed_settings(request):
     """Create (or replace) and revoke the user's feed link; the link is shown only once."""

@@ -9,6 +9,7 @@ from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from kehu.core.access_rules import access_rule, perm, record
 from kehu.core.errors import StaleObjectError
 
 from .. import actions
@@ -36,6 +37,7 @@ def _editable_ids(user, tasks) -> set[int]:
     )
 
 
+@access_rule(perm(VIEW))
 @login_required
 def care_list(request):
     """Care tasks the user may see: open ones by due date (overdue first), or by status and kind."""
@@ -69,6 +71,7 @@ def care_list(request):
     )
 
 
+@access_rule(record("customers.caretask", CHANGE))
 @login_required
 @require_POST
 def care_close(request, pk: int, op: str):
@@ -102,6 +105,7 @@ def care_close(request, pk: int, op: str):
     )
 
 
+@access_rule(record("customers.customer"))
 @login_required
 def customer_care(request, pk: int):
     """The care card of a customer page (HTMX): its upcoming and recent care tasks."""

@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
+from kehu.core.access_rules import access_rule, record
 from kehu.core.views import ObjectDetailView, ObjectEditView, ObjectListView
 
 from .. import actions
@@ -47,6 +48,7 @@ class CustomerListView(ObjectListView):
         return ctx
 
 
+@access_rule(record("customers.customer", "customers.change_customer"))
 @login_required
 @require_POST
 def customer_bulk_transfer(request):
@@ -64,6 +66,7 @@ def customer_bulk_transfer(request):
     )
 
 
+@access_rule(record("customers.customer", "customers.change_customer"))
 @login_required
 @require_POST
 def customer_transfer(request, pk: int):

@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
+from kehu.core.access_rules import access_rule, perm, record
 from kehu.core.actions import start_job
 from kehu.core.errors import StaleObjectError
 
@@ -49,6 +50,7 @@ def _need(request, perm: str) -> None:
         raise PermissionDenied
 
 
+@access_rule(perm(VIEW_CUSTOMERS))
 @login_required
 def lifecycle_overview(request):
     """Customers per stage among those the user may see, as a chart and a table."""
@@ -100,6 +102,7 @@ def lifecycle_overview(request):
     )
 
 
+@access_rule(perm(CONFIGURE))
 @login_required
 @require_POST
 def lifecycle_recompute(request):
@@ -137,6 +140,7 @@ class ThresholdsForm(forms.Form):
             self.fields[name] = field
 
 
+@access_rule(perm(VIEW_CUSTOMERS))
 @login_required
 def lifecycle_rules(request):
     """The rules table and their thresholds; changing them needs ``configure_lifecycle``."""
@@ -196,6 +200,7 @@ class OverrideForm(forms.Form):
     )
 
 
+@access_rule(record("customers.customer"))
 @login_required
 def customer_lifecycle(request, pk: int):
     """The lifecycle card (HTMX): stage badge, history; POST overrides, clears or recomputes."""

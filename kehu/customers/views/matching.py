@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy
 from django.views import View
 from django.views.generic import TemplateView
 
+from kehu.core.access_rules import access_rule, perm, record, special
 from kehu.core.actions import start_job
 from kehu.core.permissions import SpecialPermission
 from kehu.core.views import ObjectEditView
@@ -126,6 +127,7 @@ def visible_candidates(user):
     )
 
 
+@access_rule(perm(VIEW_PERM))
 class DuplicateListView(LoginRequiredMixin, TemplateView):
     """Open pairs the user may see both sides of, best score first; HTMX swaps the rows."""
 
@@ -163,6 +165,7 @@ class DuplicateListView(LoginRequiredMixin, TemplateView):
         return ctx
 
 
+@access_rule(record("customers.duplicatecandidate", CHANGE_PERM))
 class DismissCandidateView(LoginRequiredMixin, View):
     """Dismiss one pair (audited); HTMX gets the updated card, a plain form a redirect."""
 
@@ -189,6 +192,7 @@ class DismissCandidateView(LoginRequiredMixin, View):
         return redirect(reverse("customers:duplicate_list") + f"?kind={candidate.kind}")
 
 
+@access_rule(special(SpecialPermission.MERGE))
 class ScanDuplicatesView(LoginRequiredMixin, View):
     """Start a scan in the background (managers who may merge)."""
 

@@ -18,6 +18,7 @@ from django.utils.translation import gettext_lazy, ngettext
 from django.views import View
 
 from kehu.core import records
+from kehu.core.access_rules import FROM_PATH, access_rule, perm, record, special
 from kehu.core.permissions import SpecialPermission
 from kehu.core.registry import get_object_type
 from kehu.core.views import ObjectEditView, cell
@@ -49,6 +50,7 @@ def _ids(values) -> list[int]:
 # --- Recycle bin --------------------------------------------------------------------------------
 
 
+@access_rule(perm("customers.delete_customer"))
 class RecycleBinView(LoginRequiredMixin, View):
     """Deleted customers or contacts the user may see, restorable within the retention period."""
 
@@ -82,6 +84,7 @@ class RecycleBinView(LoginRequiredMixin, View):
         )
 
 
+@access_rule(record(FROM_PATH))
 class RestoreView(LoginRequiredMixin, View):
     def post(self, request, type_name, pk):
         kind = _kind(type_name)
@@ -158,6 +161,7 @@ class CustomerCopyView(ObjectEditView):
 # --- Merge --------------------------------------------------------------------------------------
 
 
+@access_rule(special(SpecialPermission.MERGE, "customers.customer"))
 class MergeView(LoginRequiredMixin, View):
     """Side by side: pick the surviving record and, per field, the surviving value."""
 
@@ -295,6 +299,7 @@ class MergeView(LoginRequiredMixin, View):
         return redirect(merge.survivor.get_absolute_url())
 
 
+@access_rule(special(SpecialPermission.MERGE, "customers.contact"))
 class ContactMergeView(MergeView):
     kind = CONTACT_MERGE
 
@@ -306,6 +311,7 @@ def _visible_merges(kind: MergeKind, user):
     )
 
 
+@access_rule(perm("customers.view_customer"))
 class MergeListView(LoginRequiredMixin, View):
     """Merge history of the records the user may see."""
 
@@ -343,10 +349,12 @@ class MergeListView(LoginRequiredMixin, View):
         )
 
 
+@access_rule(perm("customers.view_contact"))
 class ContactMergeListView(MergeListView):
     kind = CONTACT_MERGE
 
 
+@access_rule(record("customers.customermerge", "customers.view_customer"))
 class MergeUndoView(LoginRequiredMixin, View):
     """The merge with what undoing it will do (edits since kept and listed) and a confirm."""
 
@@ -406,6 +414,7 @@ def _label(label: str) -> str:
         return label
 
 
+@access_rule(record("customers.contactmerge", "customers.view_contact"))
 class ContactMergeUndoView(MergeUndoView):
     kind = CONTACT_MERGE
 
@@ -435,6 +444,7 @@ class ErasureForm(forms.Form):
         return value
 
 
+@access_rule(special(SpecialPermission.ERASE_PERSONAL_DATA, "customers.customer"))
 class EraseView(LoginRequiredMixin, View):
     model = Customer
 
@@ -479,5 +489,6 @@ class EraseView(LoginRequiredMixin, View):
         return self.page(obj, form, status=400)
 
 
+@access_rule(special(SpecialPermission.ERASE_PERSONAL_DATA, "customers.contact"))
 class ContactEraseView(EraseView):
     model = Contact

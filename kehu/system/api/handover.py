@@ -10,6 +10,9 @@ from rest_framework import permissions, serializers, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
+from kehu.core.access_rules import access_rule, special
+from kehu.core.permissions import SpecialPermission
+
 from .. import actions
 from ..models import User
 from ..views.handover import check_handover_people, may_hand_over
@@ -41,6 +44,7 @@ class HandoverResultSerializer(serializers.Serializer):
     )
 
 
+@access_rule(special(SpecialPermission.HAND_OVER, alternatives=[SpecialPermission.MANAGE_USERS]))
 class HandoverViewSet(viewsets.ViewSet):
     """Reassign everything an employee owns to colleagues (see docs/guide/lifecycle-and-care.md)."""
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from rest_framework import permissions, serializers, viewsets
 from rest_framework.response import Response
 
+from kehu.core.access_rules import access_rule, perm
 from kehu.core.api import BaseModelSerializer, RestrictedModelViewSet
 
 from .. import actions
@@ -34,6 +35,7 @@ class ParametersPermission(permissions.BasePermission):
         return user.has_perm("system.change_systemparameters")
 
 
+@access_rule(perm("system.view_systemparameters"))
 class ParametersViewSet(viewsets.GenericViewSet):
     """``GET /api/parameters/`` reads and ``PATCH /api/parameters/`` changes the one object.
 

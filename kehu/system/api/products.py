@@ -6,6 +6,7 @@ from django.db.models import Prefetch
 from django.utils.translation import gettext as _
 from rest_framework import permissions, serializers, viewsets
 
+from kehu.core.access_rules import access_rule, perm
 from kehu.core.api import BaseModelSerializer, RestrictedModelViewSet
 from kehu.core.registry import get_object_type
 
@@ -195,6 +196,7 @@ class PriceListItemSerializer(BaseModelSerializer):
         return attrs
 
 
+@access_rule(perm("system.view_product", "system.pricelistitem"))
 class PriceListItemViewSet(viewsets.ModelViewSet):
     """Prices by customer level; ``?product=<id>`` lists one product's prices."""
 

@@ -13,6 +13,7 @@ from rest_framework.exceptions import NotFound
 from rest_framework.exceptions import PermissionDenied as DRFPermissionDenied
 from rest_framework.response import Response
 
+from kehu.core.access_rules import access_rule, record
 from kehu.core.api import BaseModelSerializer, RestrictedModelViewSet
 from kehu.core.drf import ModelPermission
 from kehu.core.permissions import DataScope, SpecialPermission
@@ -210,6 +211,7 @@ def shared_record(user, label: str, object_id, *, access: str = "view"):
     return obj
 
 
+@access_rule(record("system.recordshare"))
 class ShareViewSet(
     mixins.ListModelMixin,
     mixins.CreateModelMixin,

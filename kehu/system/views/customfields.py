@@ -11,6 +11,7 @@ from django.urls import path
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from kehu.core.access_rules import access_rule, perm
 from kehu.core.customfields import definitions
 from kehu.core.views import ObjectDeleteView, ObjectDetailView, object_urls
 
@@ -70,6 +71,7 @@ class CustomFieldDeleteView(ObjectDeleteView):
         return redirect(CUSTOM_FIELD.url_name("list"))
 
 
+@access_rule(perm(CUSTOM_FIELD.perm("change")))
 @login_required
 def order(request):
     """Every opted-in object type with its fields in form order, each movable up or down."""
@@ -82,6 +84,7 @@ def order(request):
     return render(request, "system/customfields/order.html", {"groups": groups})
 
 
+@access_rule(perm(CUSTOM_FIELD.perm("change"), "system.customfield"))
 @require_POST
 @login_required
 def move(request, pk: int):

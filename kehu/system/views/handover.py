@@ -18,6 +18,7 @@ from django.utils.text import get_text_list
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from kehu.core.access_rules import access_rule, special
 from kehu.core.permissions import SpecialPermission
 
 from .. import actions
@@ -163,6 +164,7 @@ def _apply_errors(form, exc: ValidationError) -> None:
         form.add_error(None, exc)
 
 
+@access_rule(special(SpecialPermission.HAND_OVER, alternatives=[SpecialPermission.MANAGE_USERS]))
 @login_required
 def handover(request):
     if not may_hand_over(request.user):

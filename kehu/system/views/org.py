@@ -12,6 +12,7 @@ from django.shortcuts import redirect, render
 from django.urls import path, reverse
 from django.utils.translation import gettext as _
 
+from kehu.core.access_rules import access_rule, perm, special
 from kehu.core.errors import StaleObjectError
 from kehu.core.permissions import SpecialPermission
 from kehu.core.views import (
@@ -72,6 +73,7 @@ def build_tree(departments) -> list[dict]:
     return roots
 
 
+@access_rule(perm(DEPARTMENT.perm("view")))
 @login_required
 def department_tree(request):
     if not request.user.has_perm(DEPARTMENT.perm("view")):
@@ -99,6 +101,7 @@ def department_tree(request):
 # --- Employees ----------------------------------------------------------------------------------
 
 
+@access_rule(special(SpecialPermission.MANAGE_USERS))
 class ManageUsersMixin:
     """Changing people needs the special permission on top of the model permission."""
 

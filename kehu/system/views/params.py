@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import pgettext_lazy
 from django.views.decorators.http import require_GET
 
+from kehu.core.access_rules import LOGGED_IN, access_rule, perm
 from kehu.core.errors import StaleObjectError
 from kehu.core.views import object_urls
 
@@ -39,6 +40,7 @@ WEEKDAY_ABBREVIATIONS = [
 ]
 
 
+@access_rule(perm("system.view_systemparameters"))
 @login_required
 def parameters(request):
     """View (``view_systemparameters``) and change (``change_systemparameters``) the parameters."""
@@ -80,6 +82,7 @@ def parameters(request):
     )
 
 
+@access_rule(LOGGED_IN)
 @require_GET
 @login_required
 def logo(request):
@@ -101,6 +104,7 @@ def logo(request):
     return response
 
 
+@access_rule(perm(HOLIDAY.perm("view")))
 @login_required
 def holiday_calendar(request):
     """A year of small month calendars with holidays and make-up working days marked."""

@@ -21,6 +21,7 @@ from django.utils.translation import gettext_lazy
 from django.views import View
 from django.views.generic import TemplateView
 
+from kehu.core.access_rules import FROM_PATH, access_rule, record, special
 from kehu.core.errors import StaleObjectError
 from kehu.core.permissions import SPECIAL_PERMISSION_LABELS, Access, DataScope, SpecialPermission
 from kehu.core.registry import find_object_type
@@ -46,6 +47,7 @@ from ..models import Department, RecordShare, Role, User
 from ..object_types.roles import ROLE
 
 
+@access_rule(special(SpecialPermission.MANAGE_USERS))
 class ManageUsersRequired:
     """Roles decide what everyone may do: only users with "manage users" see or change them."""
 
@@ -122,6 +124,7 @@ class RoleBulkDeleteView(ManageUsersRequired, ObjectBulkDeleteView):
         return super().post(request, *args, **kwargs)
 
 
+@access_rule(special(SpecialPermission.MANAGE_USERS, "system.role"))
 class RolePermissionsView(ManageUsersRequired, LoginRequiredMixin, TemplateView):
     """The role editor: permission matrix, special permissions, data scopes, holders."""
 
@@ -296,6 +299,7 @@ class ShareForm(forms.Form):
     can_edit = forms.BooleanField(label=gettext_lazy("may edit"), required=False)
 
 
+@access_rule(record(FROM_PATH))
 class RecordSharesView(LoginRequiredMixin, View):
     """The share widget of one owned record's detail page (an HTMX partial).
 
