@@ -447,7 +447,16 @@ def _audit_rule(user, model) -> tuple[models.QuerySet | None, Q] | None:
     if not may_view:
         return None
     manager = getattr(model, "all_objects", None) or model._default_manager
-    if not hasattr(manager, "visible_to") or getattr(model, "owner_path", None) is None:
+    if not hasattr(manager, "visible_to"):
+        return None, Q()
+    # A queryset with a visibility of its own (a duplicate pair: both records visible) decides
+    # for itself; the others follow their owner, or show everything when nobody owns them.
+    if getattr(type(manager.get_queryset()), "restrict", None) not in (
+        None,
+        RestrictedQuerySet.restrict,
+    ):
+        return manager.visible_to(user), Q()
+    if getattr(model, "owner_path", None) is None:
         return None, Q()
     from kehu.system.access import get_access
 

@@ -1,6 +1,7 @@
 from django.urls import path
 from django.utils.translation import gettext_lazy as _
 
+from kehu.core.access_rules import declare, record
 from kehu.core.site_views import module_index
 
 from .views import customfields, handover, org, params, products, roles, tokens
@@ -25,3 +26,6 @@ urlpatterns = [
     *customfields.urlpatterns,
     *tokens.urlpatterns,
 ]
+
+# One view serves one's own tokens and an employee's: the latter is about that employee record.
+declare("system:user_tokens", record("system.user"))

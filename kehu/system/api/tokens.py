@@ -8,6 +8,8 @@ from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, permissions, serializers, status, viewsets
 from rest_framework.response import Response
 
+from kehu.core.access_rules import access_rule, own
+
 from .. import actions
 from ..models import ApiToken, User
 
@@ -50,6 +52,7 @@ class NewApiTokenSerializer(ApiTokenSerializer):
         fields = [*ApiTokenSerializer.Meta.fields, "token"]
 
 
+@access_rule(own("system.apitoken"))  # plus the tokens of people one may manage
 class ApiTokenViewSet(
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,

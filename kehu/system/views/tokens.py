@@ -18,6 +18,8 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
+from kehu.core.access_rules import LOGGED_IN, access_rule, own
+
 from .. import actions
 from ..models import ApiToken, User
 
@@ -53,6 +55,9 @@ def _employee(request, pk: int | None) -> User:
     return employee
 
 
+# Own tokens for anyone signed in; an employee's tokens: 404 outside one's view scope of
+# employees, 403 without the right to manage them (checked in ``_employee``).
+@access_rule(LOGGED_IN)
 @never_cache
 @login_required
 def token_list(request, pk: int | None = None):
@@ -87,6 +92,7 @@ def token_list(request, pk: int | None = None):
     )
 
 
+@access_rule(own("system.apitoken"))
 @login_required
 @require_POST
 def token_revoke(request, pk: int):
