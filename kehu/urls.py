@@ -43,5 +43,6 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
 ]
 
+handler400 = "kehu.core.site_views.bad_request"
 handler403 = "kehu.core.site_views.permission_denied"
 _ = registry

@@ -15,10 +15,15 @@ from .customfields import (
     form_initial,
     is_opted_in,
 )
+from .dates import add_date_validator
 from .errors import StaleObjectError
 
 
 class BaseModelForm(forms.ModelForm):
+    """Every date field validates the sane range (``core.dates``); an edit must carry the
+    ``version`` it was opened at — without it a save would silently overwrite whatever others
+    changed in between."""
+
     version = forms.IntegerField(widget=forms.HiddenInput, required=False)
 
     def __init__(self, *args, user=None, **kwargs):
@@ -32,8 +37,15 @@ class BaseModelForm(forms.ModelForm):
                 self.fields.pop(name, None)
         if self.instance.pk:
             self.fields["version"].initial = self.instance.version
+            self.fields["version"].required = True
+            self.fields["version"].error_messages["required"] = _(
+                "The form is missing the record's version. Reload the page and apply your "
+                "changes again."
+            )
         self.add_custom_fields()
         for name, field in self.fields.items():
+            if isinstance(field, forms.DateField | forms.DateTimeField):
+                add_date_validator(field)
             # Money is stored with 6 decimals; show 1500 rather than 1500.000000 when editing.
             if isinstance(field, forms.DecimalField) and isinstance(
                 self.initial.get(name), Decimal
