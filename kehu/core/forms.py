@@ -37,11 +37,6 @@ class BaseModelForm(forms.ModelForm):
                 self.fields.pop(name, None)
         if self.instance.pk:
             self.fields["version"].initial = self.instance.version
-            self.fields["version"].required = True
-            self.fields["version"].error_messages["required"] = _(
-                "The form is missing the record's version. Reload the page and apply your "
-                "changes again."
-            )
         self.add_custom_fields()
         for name, field in self.fields.items():
             if isinstance(field, forms.DateField | forms.DateTimeField):
@@ -92,6 +87,15 @@ class BaseModelForm(forms.ModelForm):
     def clean(self):
         data = super().clean()
         version = data.get("version")
+        if self.instance.pk and version is None and "version" not in self.errors:
+            # A hidden field's own error would not show: say it above the form.
+            raise ValidationError(
+                _(
+                    "The form is missing the record's version. Reload the page and apply your "
+                    "changes again."
+                ),
+                code="version_required",
+            )
         if self.instance.pk and version is not None and version != self.instance.version:
             raise StaleObjectError(self.instance)
         if self.custom_definitions:
