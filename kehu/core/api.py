@@ -11,7 +11,6 @@ from __future__ import annotations
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import permissions, serializers, viewsets
-from rest_framework.routers import DefaultRouter
 
 from .dates import add_date_validator
 from .errors import StaleObjectError
@@ -206,19 +205,6 @@ class RestrictedModelViewSet(viewsets.ModelViewSet):
                 self.permission_denied(
                     request, message=_("You may view but not change this record.")
                 )
-
-
-class Router(DefaultRouter):
-    """Record ids in API paths are numbers: ``/api/customer-lifecycle/true/`` is a 404, not a
-    query that fails converting ``true`` to an id (a 500). A viewset may set its own
-    ``lookup_value_regex``."""
-
-    def get_lookup_regex(self, viewset, lookup_prefix=""):
-        if not hasattr(viewset, "lookup_value_regex"):
-            lookup_field = getattr(viewset, "lookup_field", "pk")
-            lookup_url_kwarg = getattr(viewset, "lookup_url_kwarg", None) or lookup_field
-            return f"(?P<{lookup_prefix}{lookup_url_kwarg}>[0-9]+)"
-        return super().get_lookup_regex(viewset, lookup_prefix)
 
 
 # --- Saved views --------------------------------------------------------------------------------
