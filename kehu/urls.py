@@ -56,6 +56,7 @@ urlpatterns = [
     ),
 ]
 
+handler400 = "kehu.core.site_views.bad_request"
 handler403 = "kehu.core.site_views.permission_denied"
 _ = registry
 

@@ -1,7 +1,9 @@
 """The base API viewset: the same FilterSet and the same restricted queryset as the list pages.
 
-Outside the view scope a record answers 404; inside view but outside edit, 403. A stale
-``version`` in an update answers 409 with the reason in the user's language.
+Outside the view scope a record answers 404; inside view but outside edit, 403. An update
+(PUT/PATCH) must say which version it is based on — ``version`` in the body or the ETag of
+``GET`` in ``If-Match`` — or it answers 428; a stale ``version`` answers 409, a stale
+``If-Match`` 412, with the reason in the user's language.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import permissions, serializers, viewsets
 
 from .access_rules import access_rule, own
+from .dates import add_date_validator
 from .errors import StaleObjectError
 from .models import SavedView
 
@@ -83,6 +86,9 @@ class BaseModelSerializer(serializers.ModelSerializer):
         from .registry import find_object_type
 
         fields = super().get_fields()
+        for field in fields.values():
+            if isinstance(field, serializers.DateField | serializers.DateTimeField):
+                add_date_validator(field)  # the sane range (core.dates), declared fields too
         if is_opted_in(self.Meta.model) and "custom" not in fields:
             fields["custom"] = CustomValuesField()
         request = self.context.get("request")
@@ -117,8 +123,61 @@ class BaseModelSerializer(serializers.ModelSerializer):
         return super().create(validated_data)
 
 
+def etag(obj) -> str:
+    """The ETag of a versioned record: its ``version``, quoted."""
+    return f'"{obj.version}"'
+
+
+def require_version(request, obj) -> None:
+    """An update must name the version it is based on: without ``version`` in the body or an
+    ``If-Match`` header it would silently overwrite what others saved (428). ``If-Match`` other
+    than the current ETag answers 412; a stale body ``version`` is refused later with 409."""
+    from .drf import PreconditionFailed, PreconditionRequired
+
+    if not hasattr(obj, "version"):
+        return
+    if_match = request.headers.get("If-Match", "").strip()
+    data = request.data
+    in_body = hasattr(data, "get") and data.get("version") not in (None, "")
+    if if_match:
+        tags = {t.strip().removeprefix("W/") for t in if_match.split(",")}
+        if etag(obj) not in tags:
+            raise PreconditionFailed(
+                _(
+                    "This record was changed by someone else after you read it (If-Match does "
+                    "not match its ETag). Read it again, then apply your changes."
+                )
+            )
+    elif not in_body:
+        raise PreconditionRequired(
+            _(
+                "Say which version you are changing: send the “version” you read, or its ETag "
+                "in an If-Match header."
+            )
+        )
+
+
 class RestrictedModelViewSet(viewsets.ModelViewSet):
     object_type = None
+
+    def get_object(self):
+        """Looked up once per request (``update`` checks the version on it first)."""
+        if "_object" not in self.__dict__:
+            self.__dict__["_object"] = super().get_object()
+        return self.__dict__["_object"]
+
+    def retrieve(self, request, *args, **kwargs):
+        response = super().retrieve(request, *args, **kwargs)
+        if hasattr(self.get_object(), "version"):
+            response["ETag"] = etag(self.get_object())
+        return response
+
+    def update(self, request, *args, **kwargs):
+        require_version(request, self.get_object())
+        response = super().update(request, *args, **kwargs)
+        if getattr(response, "data", None) and "version" in response.data:
+            response["ETag"] = f'"{response.data["version"]}"'
+        return response
 
     def get_queryset(self):
         ot = self.object_type

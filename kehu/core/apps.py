@@ -16,3 +16,25 @@ class CoreConfig(AppConfig):
         from .search import ensure_search_indexes
 
         post_migrate.connect(ensure_search_indexes, dispatch_uid="kehu-search-indexes")
+        limit_model_dates()
+
+
+def limit_model_dates() -> None:
+    """Every date and datetime field of every Kehu model, present and future, validates the
+    sane range (``core.dates``): model forms, serializers built from the model and
+    ``full_clean`` in actions all refuse year 1 or 9999. Set on the field instance's
+    ``default_validators``, so migrations do not see a change."""
+    from django.apps import apps
+    from django.db import models
+
+    from .dates import validate_date_range
+
+    for model in apps.get_models():
+        if not model.__module__.startswith("kehu."):
+            continue
+        for field in model._meta.get_fields():
+            if isinstance(field, models.DateField) and (
+                validate_date_range not in field.default_validators
+            ):
+                field.default_validators = [*field.default_validators, validate_date_range]
+                field.__dict__.pop("validators", None)  # a cached_property

@@ -29,6 +29,8 @@ from django.dispatch import Signal
 from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
 
+from .dates import validate_date_range
+
 #: Sent after a definition was created, changed or deleted (on commit), with ``object_type``
 #: (label) and ``code``: e.g. the search module re-indexes when ``searchable`` changed.
 definitions_changed = Signal()
@@ -226,13 +228,12 @@ def to_python(defn: Definition, value: Any, *, existing: Any = None) -> Any:
     if kind == DATE:
         if isinstance(value, datetime.datetime):
             value = value.date()
-        if isinstance(value, datetime.date):
-            return value.isoformat()
         if isinstance(value, str):
-            try:
-                return datetime.date.fromisoformat(value.strip()).isoformat()
-            except ValueError:
-                pass
+            with contextlib.suppress(ValueError):
+                value = datetime.date.fromisoformat(value.strip())
+        if isinstance(value, datetime.date):
+            validate_date_range(value)
+            return value.isoformat()
         raise ValidationError(_("Enter a valid date."), code="invalid")
     if kind == CHOICE:
         codes = {c.code for c in defn.choices}
@@ -407,6 +408,7 @@ def coerce_custom_value(defn: Definition, raw_text: Any) -> Any:
         parsed = _parse_date(text.split(" ")[0].split("T")[0])
         if parsed is None:
             raise ValidationError(_("Enter a date such as 2026-03-31."), code="invalid")
+        validate_date_range(parsed)
         return parsed.isoformat()
     if kind == BOOLEAN:
         word = text.lower()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.core.exceptions import BadRequest
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import ProtectedError
 from django.utils.translation import gettext as _
@@ -9,10 +10,13 @@ from django.utils.translation import gettext_lazy
 from rest_framework import exceptions, permissions, status
 from rest_framework.filters import OrderingFilter
 from rest_framework.pagination import CursorPagination
+from rest_framework.parsers import JSONParser
 from rest_framework.response import Response
 from rest_framework.utils.urls import replace_query_param
 
-from .errors import ErrorCode, StaleObjectError
+from .errors import BadInput, ErrorCode, StaleObjectError
+
+JSON_MAX_DEPTH = 32
 
 
 class ModelPermission(permissions.DjangoModelPermissions):
@@ -108,6 +112,60 @@ class KeysetPagination(CursorPagination):
         )
 
 
+class SafeJSONParser(JSONParser):
+    """JSON bodies, refusing with 400 what would otherwise end in a 500: nesting deeper than
+    :data:`JSON_MAX_DEPTH` (10,000 levels exhausted the recursion limit) and NUL characters in
+    a string or key (PostgreSQL cannot store them in text or JSON)."""
+
+    def parse(self, stream, media_type=None, parser_context=None):
+        try:
+            data = super().parse(stream, media_type, parser_context)
+        except RecursionError:
+            data = None
+            depth_error = True
+        else:
+            depth_error = False
+        if depth_error or not _json_ok(data):
+            raise exceptions.ParseError(
+                _("The JSON is nested deeper than %(depth)s levels or contains a NUL character.")
+                % {"depth": JSON_MAX_DEPTH}
+            )
+        return data
+
+
+def _json_ok(data) -> bool:
+    """Depth within the cap and no NUL character, walked without recursion."""
+    stack = [(data, 1)]
+    while stack:
+        value, depth = stack.pop()
+        if isinstance(value, str):
+            if "\x00" in value:
+                return False
+        elif isinstance(value, dict | list):
+            if depth > JSON_MAX_DEPTH:
+                return False
+            items = value.items() if isinstance(value, dict) else enumerate(value)
+            for key, item in items:
+                if isinstance(key, str) and "\x00" in key:
+                    return False
+                stack.append((item, depth + 1))
+    return True
+
+
+class PreconditionRequired(exceptions.APIException):
+    """An update without the version it is based on (``version`` or ``If-Match``)."""
+
+    status_code = status.HTTP_428_PRECONDITION_REQUIRED
+    default_code = "precondition_required"
+
+
+class PreconditionFailed(exceptions.APIException):
+    """``If-Match`` names a version someone else has moved on from."""
+
+    status_code = status.HTTP_412_PRECONDITION_FAILED
+    default_code = ErrorCode.STALE
+
+
 class Conflict(exceptions.APIException):
     status_code = status.HTTP_409_CONFLICT
     default_code = ErrorCode.STALE
@@ -122,6 +180,12 @@ def exception_handler(exc, context):
         exc = Conflict(
             detail={"detail": _("The record is still used by other records."), "code": "protected"}
         )
+    elif isinstance(exc, BadInput):
+        exc = exceptions.ValidationError(
+            detail={exc.field: [exc.message]} if exc.field else {"detail": exc.message}
+        )
+    elif isinstance(exc, BadRequest):
+        exc = exceptions.ParseError()
     elif isinstance(exc, DjangoValidationError):
         exc = exceptions.ValidationError(
             detail=exc.message_dict

@@ -2,7 +2,7 @@
 
 from enum import StrEnum
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import BadRequest, ValidationError
 from django.utils.translation import gettext_lazy as _
 
 
@@ -27,3 +27,13 @@ class StaleObjectError(ValidationError):
             code=ErrorCode.STALE,
         )
         self.obj = obj
+
+
+class BadInput(BadRequest):
+    """A request parameter that cannot be understood: 400 with ``message`` (already translated),
+    as a page (``site_views.bad_request``) or as JSON in the API (``drf.exception_handler``)."""
+
+    def __init__(self, message: str, *, field: str | None = None):
+        super().__init__(message)
+        self.message = message
+        self.field = field

@@ -15,6 +15,7 @@ class BaseFilterSet(django_filters.FilterSet):
         self.relabel()
         self.restrict_choices()
         self.add_custom_filters()
+        self.limit_dates()
 
     def relabel(self) -> None:
         """Build each filter's form field afresh, its label from the model in this request's
@@ -25,6 +26,33 @@ class BaseFilterSet(django_filters.FilterSet):
             flt.__dict__.pop("_field", None)
             if name not in self.declared_filters:
                 flt.label = None
+
+    def valid_or_400(self) -> None:
+        """For a view with no filter form to show errors on (a file, the calendar's hidden
+        parameters): invalid filters raise ``BadInput``, a 400 naming what is wrong."""
+        from .errors import BadInput
+
+        if not self.is_valid():
+            raise BadInput(" ".join(m for msgs in self.errors.values() for m in msgs))
+
+    def limit_dates(self) -> None:
+        """Every date filter accepts only dates in the one sane range (``core.dates``), and a
+        ``year`` lookup only years in it: ``date_to=9999-12-31`` or ``year=6.9e16`` overflowed
+        Python's dates and answered 500; now the form is invalid (a 400 in the API)."""
+        from .dates import MAX_YEAR, MIN_YEAR, validate_date_range
+
+        for flt in self.filters.values():
+            if isinstance(flt, django_filters.DateFilter | django_filters.DateTimeFilter):
+                validators = list(flt.extra.get("validators", []))
+                if validate_date_range not in validators:
+                    flt.extra["validators"] = [*validators, validate_date_range]
+            elif flt.lookup_expr == "year":
+                flt.extra.setdefault("min_value", MIN_YEAR)
+                flt.extra.setdefault("max_value", MAX_YEAR)
+                flt.extra.setdefault("decimal_places", 0)
+            else:
+                continue
+            flt.__dict__.pop("_field", None)
 
     def add_custom_filters(self) -> None:
         """Filters for the model's filterable custom fields: ``custom__<code>`` (text, choice,

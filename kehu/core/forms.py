@@ -15,10 +15,15 @@ from .customfields import (
     form_initial,
     is_opted_in,
 )
+from .dates import add_date_validator
 from .errors import StaleObjectError
 
 
 class BaseModelForm(forms.ModelForm):
+    """Every date field validates the sane range (``core.dates``); an edit must carry the
+    ``version`` it was opened at — without it a save would silently overwrite whatever others
+    changed in between."""
+
     version = forms.IntegerField(widget=forms.HiddenInput, required=False)
 
     def __init__(self, *args, user=None, **kwargs):
@@ -34,6 +39,8 @@ class BaseModelForm(forms.ModelForm):
             self.fields["version"].initial = self.instance.version
         self.add_custom_fields()
         for name, field in self.fields.items():
+            if isinstance(field, forms.DateField | forms.DateTimeField):
+                add_date_validator(field)
             # Money is stored with 6 decimals; show 1500 rather than 1500.000000 when editing.
             if isinstance(field, forms.DecimalField) and isinstance(
                 self.initial.get(name), Decimal
@@ -80,6 +87,15 @@ class BaseModelForm(forms.ModelForm):
     def clean(self):
         data = super().clean()
         version = data.get("version")
+        if self.instance.pk and version is None and "version" not in self.errors:
+            # A hidden field's own error would not show: say it above the form.
+            raise ValidationError(
+                _(
+                    "The form is missing the record's version. Reload the page and apply your "
+                    "changes again."
+                ),
+                code="version_required",
+            )
         if self.instance.pk and version is not None and version != self.instance.version:
             raise StaleObjectError(self.instance)
         if self.custom_definitions:

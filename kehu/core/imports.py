@@ -40,6 +40,7 @@ from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from .dates import validate_date_range
 from .export import safe_cell
 from .models import ImportRun
 
@@ -989,8 +990,9 @@ def parse_date(value: Any) -> datetime.date | None:
     if value in (None, ""):
         return None
     if isinstance(value, datetime.datetime):
-        return value.date()
+        value = value.date()
     if isinstance(value, datetime.date):
+        validate_date_range(value)
         return value
     text = str(value).strip()
     m = DATE_RE.match(text)
@@ -998,9 +1000,12 @@ def parse_date(value: Any) -> datetime.date | None:
         m = re.match(r"(\d{4})(\d{2})(\d{2})", text)
     if m:
         try:
-            return datetime.date(int(m[1]), int(m[2]), int(m[3]))
+            parsed = datetime.date(int(m[1]), int(m[2]), int(m[3]))
         except ValueError:
             pass
+        else:
+            validate_date_range(parsed)
+            return parsed
     raise ValidationError(
         _("“%(value)s” is not a valid date; use YYYY-MM-DD.") % {"value": text[:40]},
         code="invalid_date",

@@ -72,3 +72,31 @@ class CurrentUserMiddleware:
     def __call__(self, request):
         with acting_as(request.user, request_id=getattr(request, "id", None)):
             return self.get_response(request)
+
+
+class RejectNulMiddleware:
+    """A NUL character in a query or form value (or name) answers 400 before any view runs.
+
+    No field of ours may hold one, and PostgreSQL refuses them in text: ``?q=a%00b`` in search,
+    a saved view's ``object_type`` or a custom-field value ended in a 500. JSON bodies are
+    checked by the API's parser (``drf.SafeJSONParser``).
+    """
+
+    FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        from django.utils.translation import gettext as _
+
+        from .errors import BadInput
+
+        sources = [request.GET]
+        if request.method == "POST" and request.content_type in self.FORM_TYPES:
+            sources.append(request.POST)
+        for data in sources:
+            for key, values in data.lists():
+                if "\x00" in key or any("\x00" in v for v in values):
+                    raise BadInput(_("The request contains a NUL character, which is not allowed."))
+        return self.get_response(request)

@@ -311,5 +311,18 @@ def permission_denied(request, exception=None):
     return render(request, "core/403.html", status=403)
 
 
+def bad_request(request, exception=None):
+    """400 with the reason when we gave one (``BadInput``): a page, or JSON under /api/."""
+    from .errors import BadInput
+
+    message = exception.message if isinstance(exception, BadInput) else None
+    if request.path.startswith("/api/"):
+        body = {"detail": message or _("Bad request.")}
+        if isinstance(exception, BadInput) and exception.field:
+            body = {exception.field: [message]}
+        return JsonResponse(body, status=400)
+    return render(request, "core/400.html", {"message": message}, status=400)
+
+
 def forbid(message: str):
     raise PermissionDenied(message)

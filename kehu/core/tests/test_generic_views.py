@@ -156,7 +156,7 @@ def test_api_refuses_mass_assignment_of_owner(client, manager, make_user):
     client.force_login(manager)
     response = client.patch(
         f"/api/customers/{obj.pk}/",
-        {"owner": other.pk, "department": other.department_id},
+        {"owner": other.pk, "department": other.department_id, "version": obj.version},
         content_type="application/json",
     )
     assert response.status_code == 200

@@ -109,7 +109,7 @@ def test_inside_view_scope_sees_and_edits_only_inside_edit_scope(client, people,
     assert u["detail"] in client.get(reverse("core:search"), {"q": str(obj)}).content.decode()
     expected = 200 if who in CAN_EDIT else 403
     assert client.get(u["edit"]).status_code == expected
-    patch = client.patch(u["api"], {}, content_type="application/json")
+    patch = client.patch(u["api"], {"version": obj.version}, content_type="application/json")
     assert patch.status_code == expected
 
 

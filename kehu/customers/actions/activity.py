@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime
 import hashlib
+import logging
 import secrets
 from collections.abc import Iterable
 
@@ -19,6 +20,8 @@ from django.utils.translation import gettext_lazy
 from kehu.core.models import AuditLog
 
 from ..models import Activity, CalendarFeed, Contact, Customer
+
+log = logging.getLogger(__name__)
 
 __all__ = [
     "cancel_activity",
@@ -57,6 +60,23 @@ def check_activity(activity: Activity, contacts: Iterable[Contact] | None = None
         raise ValidationError(errors)
 
 
+def _remind_at(activity: Activity) -> datetime.datetime | None:
+    """The computed reminder time, refused when it would leave the sane date range (a start
+    near 1900 minus a long reminder): stored, it broke every page and the reminder task."""
+    from kehu.core.dates import in_range
+
+    try:
+        remind_at = activity.compute_remind_at()
+    except OverflowError:
+        remind_at = None
+    else:
+        if remind_at is None or in_range(remind_at):
+            return remind_at
+    raise ValidationError(
+        {"reminder_minutes": _("The reminder would fall before the earliest date allowed.")}
+    )
+
+
 def _check_customer_editable(customer: Customer, user) -> None:
     """Activities are logged on customers the user may edit (like contacts)."""
     if user is not None and not Customer.objects.editable_by(user).filter(pk=customer.pk).exists():
@@ -81,7 +101,7 @@ def save_activity(
             _check_customer_editable(activity.customer, user)
     contacts = list(contacts) if contacts is not None else None
     check_activity(activity, contacts)
-    remind_at = activity.compute_remind_at()
+    remind_at = _remind_at(activity)
     if remind_at != activity.remind_at:
         activity.remind_at = remind_at
         activity.reminded_at = None
@@ -182,7 +202,9 @@ def reschedule_activity(
     activity.start_at = start_at
     activity.end_at = end_at
     check_activity(activity)
-    activity.remind_at = activity.compute_remind_at()
+    times = ("start_at", "end_at")  # in the sane date range (core.dates)
+    activity.clean_fields(exclude=[f.name for f in Activity._meta.fields if f.name not in times])
+    activity.remind_at = _remind_at(activity)
     activity.reminded_at = None
     activity.save()
     return activity
@@ -262,11 +284,16 @@ def send_activity_reminders(*, now: datetime.datetime | None = None) -> int:
     once: ``reminded_at`` is claimed with a conditional update, so overlapping runs (two
     schedulers, a slow run) never remind twice."""
     from kehu.core.actions import notify
+    from kehu.core.dates import MIN_DATE
 
     now = now or timezone.now()
+    earliest = day_start(MIN_DATE)  # a row stored before dates were checked cannot stop the rest
     due = list(
         Activity.objects.filter(
-            status=Activity.Status.PLANNED, remind_at__lte=now, reminded_at__isnull=True
+            status=Activity.Status.PLANNED,
+            remind_at__gte=earliest,
+            remind_at__lte=now,
+            reminded_at__isnull=True,
         )
         .select_related("owner", "customer")
         .order_by("remind_at", "pk")[:5000]
@@ -279,7 +306,11 @@ def send_activity_reminders(*, now: datetime.datetime | None = None) -> int:
             )
             if not claimed:
                 continue
-            when = timezone.localtime(activity.start_at)
+            try:
+                when = timezone.localtime(activity.start_at)
+            except (OverflowError, ValueError):
+                log.warning("activity %s: start time out of range, no reminder", activity.pk)
+                continue
             sent += notify(
                 recipients=[activity.owner],
                 title=_("%(kind)s at %(time)s: %(subject)s")

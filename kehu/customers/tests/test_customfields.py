@@ -375,7 +375,9 @@ def test_api_round_trip_merge_and_invalid_value_names_the_field(client, manager,
     assert body["custom"] == {"channel": "web", "budget": 12.5, "first_visit": "2026-05-01"}
     url = f"/api/customers/{body['id']}/"
     patched = client.patch(
-        url, {"custom": {"budget": None, "tags": ["expo"]}}, content_type="application/json"
+        url,
+        {"custom": {"budget": None, "tags": ["expo"]}, "version": body["version"]},
+        content_type="application/json",
     )
     assert patched.status_code == 200, patched.content
     assert patched.json()["custom"] == {
@@ -385,7 +387,7 @@ def test_api_round_trip_merge_and_invalid_value_names_the_field(client, manager,
     }
     bad = client.patch(
         url,
-        {"custom": {"channel": "fax", "first_visit": "soon", "unknown": 1}},
+        {"custom": {"channel": "fax", "first_visit": "soon", "unknown": 1}, "version": 2},
         content_type="application/json",
         HTTP_ACCEPT_LANGUAGE="en",
     )
@@ -394,7 +396,9 @@ def test_api_round_trip_merge_and_invalid_value_names_the_field(client, manager,
     assert set(errors) == {"channel", "first_visit", "unknown"}
     assert "not one of the available choices" in errors["channel"][0]
     assert Customer.objects.get(pk=body["id"]).custom["channel"] == "web"
-    not_object = client.patch(url, {"custom": ["web"]}, content_type="application/json")
+    not_object = client.patch(
+        url, {"custom": ["web"], "version": 2}, content_type="application/json"
+    )
     assert not_object.status_code == 400 and "custom" in not_object.json()
 
 
@@ -509,7 +513,7 @@ def test_deactivate_hides_but_keeps_values(client, manager, fields):
     # saving the form or the API leaves the hidden value alone
     patch = client.patch(
         f"/api/customers/{customer.pk}/",
-        {"custom": {"channel": "web"}},
+        {"custom": {"channel": "web"}, "version": api["version"]},
         content_type="application/json",
     )
     assert patch.status_code == 200
@@ -517,7 +521,7 @@ def test_deactivate_hides_but_keeps_values(client, manager, fields):
     assert customer.custom == {"channel": "web", "wechat_id": "keep_me"}
     refused = client.patch(
         f"/api/customers/{customer.pk}/",
-        {"custom": {"wechat_id": "changed"}},
+        {"custom": {"wechat_id": "changed"}, "version": patch.json()["version"]},
         content_type="application/json",
     )
     assert refused.status_code == 400 and "wechat_id" in refused.json()["custom"]

@@ -15,14 +15,14 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from kehu.core.access_rules import LOGGED_IN, PUBLIC, access_rule, perm, record
-from kehu.core.errors import StaleObjectError
+from kehu.core.errors import BadInput, StaleObjectError
 from kehu.core.permissions import SpecialPermission
+from kehu.core.query import date_param, datetime_param
 from kehu.core.views import ObjectDetailView, ObjectEditView, ObjectListView
 
 from .. import actions
@@ -131,7 +131,7 @@ class ActivityEditView(ObjectEditView):
                 )
                 if number:
                     initial["customer"] = number
-            start = parse_datetime(self.request.GET.get("start") or "")
+            start = datetime_param(self.request.GET.get("start"), name="start")
             if start is not None:
                 initial["start_at"] = start
             if self.request.GET.get("kind") in Activity.Kind.values:
@@ -162,11 +162,12 @@ def activity_action(request, pk: int, action: str):
             actions.keep_commitment(activity=activity)
             messages.success(request, _("Commitment marked as kept."))
         elif action == "reschedule":
-            start = parse_datetime(request.POST.get("start_at") or "")
+            try:
+                start = datetime_param(request.POST.get("start_at"), name="start_at")
+            except BadInput as exc:
+                raise ValidationError({"start_at": exc.message}) from None
             if start is None:
                 raise ValidationError({"start_at": _("Enter a valid date and time.")})
-            if timezone.is_naive(start):
-                start = timezone.make_aware(start)
             actions.reschedule_activity(activity=activity, start_at=start)
             messages.success(request, _("Activity rescheduled."))
         else:
@@ -343,7 +344,7 @@ def activity_calendar(request):
     """Month or week grid of the activities the user may see (their own by default)."""
     _need(request.user, "customers.view_activity")
     view = "week" if request.GET.get("view") == "week" else "month"
-    day = parse_date(request.GET.get("date") or "") or timezone.localdate()
+    day = date_param(request.GET.get("date"), name="date") or timezone.localdate()
     start, end = _calendar_range(view, day)
     filterset, qs = _calendar_filter(request)
     rows = list(
@@ -445,8 +446,8 @@ def activity_ics(request):
         data["owner"] = str(request.user.pk)
     qs = Activity.objects.visible_to(request.user).select_related("customer")
     filterset = ActivityFilterSet(data, queryset=qs, user=request.user)
-    rows = filterset.qs if filterset.is_valid() else qs.none()
-    rows = rows.order_by("start_at", "pk")[:ICS_LIMIT]
+    filterset.valid_or_400()
+    rows = filterset.qs.order_by("start_at", "pk")[:ICS_LIMIT]
     AuditLog.record(
         request.user,
         AuditLog.Action.EXPORT,

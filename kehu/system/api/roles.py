@@ -17,6 +17,7 @@ from kehu.core.access_rules import access_rule, record
 from kehu.core.api import BaseModelSerializer, RestrictedModelViewSet
 from kehu.core.drf import ModelPermission
 from kehu.core.permissions import DataScope, SpecialPermission
+from kehu.core.query import int_param
 from kehu.core.registry import find_object_type
 
 from ..actions.roles import (
@@ -205,7 +206,9 @@ def shared_record(user, label: str, object_id, *, access: str = "view"):
         raise NotFound(_("Unknown object type."))
     if not user.has_perm(ot.perm(access)):
         raise DRFPermissionDenied()
-    obj = ot.model.objects.visible_to(user).filter(pk=object_id).first()
+    if not isinstance(object_id, int):
+        object_id = int_param(object_id, name="object_id")
+    obj = ot.model.objects.visible_to(user).filter(pk=object_id).first() if object_id else None
     if obj is None:
         raise NotFound()
     return obj

@@ -167,7 +167,9 @@ def test_api_manages_definitions(client, admin):
     assert created.status_code == 201, created.content
     pk = created.json()["id"]
     renamed = client.patch(
-        f"/api/customfields/{pk}/", {"code": "other"}, content_type="application/json"
+        f"/api/customfields/{pk}/",
+        {"code": "other", "version": created.json()["version"]},
+        content_type="application/json",
     )
     assert renamed.status_code == 400 and "code" in renamed.json()
     bad = client.post(

@@ -110,9 +110,14 @@ def test_renaming_the_code_rewrites_the_subtree_paths(deep):
 def test_api_patch_parent_moves_and_refuses_cycles(client, admin, deep):
     client.force_login(admin)
     url = f"/api/departments/{deep['a1'].pk}/"
-    cycle = client.patch(url, {"parent": deep["a1x"].pk}, content_type="application/json")
+    version = deep["a1"].version
+    cycle = client.patch(
+        url, {"parent": deep["a1x"].pk, "version": version}, content_type="application/json"
+    )
     assert cycle.status_code == 400
-    moved = client.patch(url, {"parent": deep["b"].pk}, content_type="application/json")
+    moved = client.patch(
+        url, {"parent": deep["b"].pk, "version": version}, content_type="application/json"
+    )
     assert moved.status_code == 200, moved.content
     assert moved.json()["path"] == "HQ/B/A1/"
     deep["a1y"].refresh_from_db()

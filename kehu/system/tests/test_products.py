@@ -125,7 +125,10 @@ def test_cost_cannot_be_set_without_permission(client, seller, item):
     item.refresh_from_db()
     assert item.name == "改名" and item.cost == COST
     response = client.patch(
-        f"/api/products/{item.pk}/", {"cost": "2"}, content_type="application/json"
+        f"/api/products/{item.pk}/",
+        {"cost": "2"},
+        content_type="application/json",
+        HTTP_IF_MATCH=client.get(f"/api/products/{item.pk}/")["ETag"],
     )
     assert response.status_code == 200
     item.refresh_from_db()
@@ -250,7 +253,7 @@ def test_api_refuses_bad_prices_with_messages_in_the_users_language(client, admi
         assert _in(language, msgid) in response.json()[field]
     response = client.patch(
         f"/api/products/{existing.pk}/",
-        {"floor_price": "5000"},
+        {"floor_price": "5000", "version": existing.version},
         content_type="application/json",
         HTTP_ACCEPT_LANGUAGE=language,
     )
@@ -473,7 +476,7 @@ def test_category_tree_moves_and_parent_choices(client, admin_user):
     # A cycle is refused by the action as well (the API has no choice list).
     response = client.patch(
         f"/api/productcategorys/{child.pk}/",
-        {"parent": grandchild.pk},
+        {"parent": grandchild.pk, "version": child.version},
         content_type="application/json",
     )
     assert response.status_code == 400

@@ -66,7 +66,7 @@ def test_salesperson_cannot_set_owner_or_department_via_form_or_api(client, make
     assert new.owner == seller and new.department == seller.department
     patched = client.patch(
         f"/api/customers/{new.pk}/",
-        {"owner": other.pk, "department": other.department_id},
+        {"owner": other.pk, "department": other.department_id, "version": new.version},
         content_type="application/json",
     )
     assert patched.status_code == 200
