@@ -12,7 +12,8 @@ them.
 from __future__ import annotations
 
 from django.forms.renderers import DjangoTemplates
-from django.utils.html import format_html, format_html_join
+from django.utils.html import conditional_escape, format_html, format_html_join
+from django.utils.safestring import SafeString
 
 SELECT = "django/forms/widgets/select.html"
 OPTION = "django/forms/widgets/select_option.html"
@@ -31,13 +32,16 @@ def _attrs(attrs: dict) -> str:
     )
 
 
+_SELECTED = {"selected": True}
+
+
 def _option(option: dict) -> str:
-    return format_html(
-        '\n  <option value="{}"{}>{}</option>\n',
-        str(option["value"]),
-        _attrs(option["attrs"]),
-        option["label"],
-    )
+    """One ``select_option.html``: value and label escaped as the template would (a label that
+    is already safe HTML stays as it is). The common attributes take a shortcut."""
+    attrs = option["attrs"]
+    extra = "" if not attrs else " selected" if attrs == _SELECTED else _attrs(attrs)
+    value = conditional_escape(str(option["value"]))
+    return f'\n  <option value="{value}"{extra}>{conditional_escape(option["label"])}</option>\n'
 
 
 def render_select(widget: dict) -> str | None:
@@ -46,17 +50,17 @@ def render_select(widget: dict) -> str | None:
     for group_name, options, _index in widget["optgroups"]:
         if any(o["template_name"] != OPTION for o in options):
             return None
-        rendered = format_html_join("", "{}", ((_option(o),) for o in options))
+        rendered = "".join(_option(o) for o in options)
         if group_name:
-            rendered = format_html(
-                '\n  <optgroup label="{}">{}\n  </optgroup>', group_name, rendered
-            )
+            label = conditional_escape(group_name)
+            rendered = f'\n  <optgroup label="{label}">{rendered}\n  </optgroup>'
         parts.append(rendered)
+    # Every piece above went through ``conditional_escape``: the joined options are safe.
     return format_html(
         '<select name="{}"{}>{}\n</select>',
         widget["name"],
         _attrs(widget["attrs"]),
-        format_html_join("", "{}", ((p,) for p in parts)),
+        SafeString("".join(parts)),
     )
 
 
