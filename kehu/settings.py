@@ -112,6 +112,9 @@ TEMPLATES = [
     },
 ]
 
+#: Django's templates for every widget but ``<select>``, built in Python (kehu/core/renderers.py)
+FORM_RENDERER = "kehu.core.renderers.FormRenderer"
+
 # --- Database -------------------------------------------------------------------------------
 SQLITE_PATH = DATA_DIR / "kehu.sqlite3"
 DATABASE_URL = os.environ.get("DATABASE_URL") or f"sqlite:///{SQLITE_PATH}"

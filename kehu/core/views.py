@@ -206,7 +206,7 @@ class ObjectListView(RestrictedObjectMixin, TemplateView):
             filterset=filterset,
             page=page,
             columns=columns,
-            rows=[(obj, [cell(obj, c["name"]) for c in columns]) for obj in page.rows],
+            rows=rows_of(page.rows, [c["name"] for c in columns]),
             next_url=url(after=page.next_cursor) if page.next_cursor else None,
             prev_url=url(before=page.prev_cursor) if page.prev_cursor else None,
             first_url=url(),
@@ -292,6 +292,27 @@ def custom_definition(object_type: ObjectType, name: str):
     if defn is None:
         raise ValueError(f"{object_type.label} has no custom field {name!r}")
     return defn
+
+
+def rows_of(objs, names: list[str]) -> list[tuple]:
+    """``[(obj, [value of each column])]`` for a page: choice labels are read once per column
+    (dictionary-backed choices go to the shared cache on every read), not once per cell."""
+    if not objs:
+        return []
+    model = type(objs[0])
+    getters = []
+    for name in names:
+        field = None if name.startswith("custom.") else model._meta.get_field(name)
+        if field is not None and field.choices:
+            labels = dict(field.flatchoices)
+            getters.append(
+                lambda obj, attr=field.attname, labels=labels: labels.get(
+                    v := getattr(obj, attr), v
+                )
+            )
+        else:
+            getters.append(lambda obj, name=name: cell(obj, name))
+    return [(obj, [get(obj) for get in getters]) for obj in objs]
 
 
 def cell(obj, name: str):
