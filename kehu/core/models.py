@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import hashlib
+import uuid
 from typing import Any, ClassVar
 
 from django.conf import settings
@@ -447,8 +448,13 @@ def attachment_path(instance: Attachment, filename: str) -> str:
 
 
 class Attachment(models.Model):
-    """A file attached to any record; served only through a view that checks the parent's access."""
+    """A file attached to any record; served only through a view that checks the parent's access.
 
+    Pages and links address it by ``token``, a random UUID, never by the sequential ``id``: a
+    leaked or guessed link to one file says nothing about the next one.
+    """
+
+    token = models.UUIDField(_("token"), default=uuid.uuid4, unique=True, editable=False)
     content_type = models.ForeignKey(ContentType, on_delete=models.PROTECT, related_name="+")
     object_id = models.CharField(max_length=64)
     target = GenericForeignKey("content_type", "object_id")

@@ -335,7 +335,7 @@ class ObjectDetailView(RestrictedObjectMixin, TemplateView):
             history=AuditLog.for_object(obj)[:50]
             if self.request.user.has_perm(SpecialPermission.VIEW_AUDIT)
             else None,
-            attachments=actions.attachments_for(obj),
+            attachments=actions.attachments_for(obj, user=self.request.user),
         )
         return ctx
 
