@@ -259,7 +259,11 @@ class ObjectListView(RestrictedObjectMixin, TemplateView):
                 {"object_type": ot.label, "rows": n, "filters": params},
             )
             response = StreamingHttpResponse(
-                csv_stream(export_queryset(ot, qs), export_columns(ot, self.request.user)),
+                csv_stream(
+                    export_queryset(ot, qs),
+                    export_columns(ot, self.request.user),
+                    user=self.request.user,
+                ),
                 content_type="text/csv; charset=utf-8",
             )
             stamp = timezone.localtime().strftime("%Y%m%d-%H%M")

@@ -102,6 +102,8 @@ class CustomerDetailView(ObjectDetailView):
         ctx["parent_company"] = (
             visible.filter(pk=customer.parent_id).first() if customer.parent_id else None
         )
+        # a parent outside the user's scope: said to exist, never named
+        ctx["parent_hidden"] = bool(customer.parent_id) and ctx["parent_company"] is None
         ctx["subsidiaries"] = list(visible.filter(parent=customer).order_by("name")[:100])
         from .lifecycle import STAGE_COLORS
 
