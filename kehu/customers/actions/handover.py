@@ -157,10 +157,12 @@ def transfer_customers(*, customers: Iterable[Customer], owner: User | None, use
     return moved
 
 
-def levels_owned(employee: User) -> list[tuple[str, int]]:
-    """[(level code, customers)] of the employee's customers, largest first."""
+def levels_owned(employee: User, *, user=None) -> list[tuple[str, int]]:
+    """[(level code, customers)] of the employee's customers, largest first; with ``user``,
+    only the customers that user may see are counted (the handover page)."""
+    customers = Customer.objects.visible_to(user) if user is not None else Customer.objects
     return list(
-        Customer.objects.filter(owner=employee)
+        customers.filter(owner=employee)
         .order_by()
         .values("level")
         .annotate(n=Count("id"))
