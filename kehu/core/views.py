@@ -398,7 +398,9 @@ class ObjectDeleteView(RestrictedObjectMixin, TemplateView):
         obj = self.get_editable_object(kwargs["pk"])
         ctx["object"] = obj
         ctx["soft"] = is_soft_deletable(type(obj))
-        ctx["dependents"] = dependents(obj)
+        found = dependents(obj, user=self.request.user)
+        ctx["dependents"] = [d for d in found if d.count]
+        ctx["hidden_dependents"] = any(d.hidden for d in found)
         if ctx["soft"]:
             from kehu.system.params import get_params
 
