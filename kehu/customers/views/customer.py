@@ -112,7 +112,9 @@ class CustomerDetailView(ObjectDetailView):
         ctx["merges"] = list(customer.merges.select_related("user")[:10])
         ctx["aliases"] = list(customer.aliases.all()[:20])
 
-        if ctx.get("can_change") and Customer.objects.editable_by(user).filter(pk=customer.pk):
+        # transfers need the customer within the user's own edit scope (``check_reassign``)
+        mine = Customer.objects.editable_by(user, shares=False).filter(pk=customer.pk)
+        if ctx.get("can_change") and mine.exists():
             ctx["transfer_to"] = [p for p in _transfer_targets(user) if p.pk != customer.owner_id]
         ctx.update(customer_activity_context(self.request, customer))
         return ctx
