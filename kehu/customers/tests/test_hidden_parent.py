@@ -115,3 +115,15 @@ def test_exports_do_not_name_the_hidden_parent(client, family, make_user):
     export = client.get(reverse("customers:customer_list"), {"export": "csv"})
     text = b"".join(export.streaming_content).decode()
     assert family["child"].name in text and family["parent"].name not in text and HIDDEN in text
+
+
+@pytest.mark.django_db
+def test_the_merge_page_does_not_name_the_hidden_parent(client, family, make_user):
+    manager = make_user("sales_manager", "a1")  # may merge the team's customers
+    twin = customer(family["owner"], 5, name="子公司（重复）")
+    client.force_login(manager)
+    url = reverse("customers:customer_merge")
+    page = client.get(f"{url}?ids={family['child'].pk}&ids={twin.pk}")
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert family["parent"].name not in html and HIDDEN in html
