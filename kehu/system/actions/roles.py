@@ -369,8 +369,9 @@ def share_record(
     """Share a record with a user or a department beyond their data scope.
 
     Only someone who may edit the record through their own roles or as its owner may share it
-    (``_require_editable``), with colleagues they may see (``share_targets``), so sharing never
-    widens what the sharer could do themselves. Sharing again with the same target updates ``can_edit``.
+    (``may_share``), with colleagues they may see (``share_targets``), so sharing never widens
+    what the sharer could do themselves. Sharing again with the same target updates
+    ``can_edit``.
     """
     if (user is None) == (department is None):
         raise ValidationError(_("Share with either an employee or a department."))
