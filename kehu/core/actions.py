@@ -449,7 +449,26 @@ def add_attachment(*, target: models.Model, upload) -> Attachment:
     return att
 
 
-def attachments_for(obj: models.Model) -> models.QuerySet[Attachment]:
+def may_see_record(user, model: type[models.Model] | None, pk) -> bool | None:
+    """Whether ``user`` may see record ``pk`` of ``model`` — the one check for everything hung
+    on a record (attachments): the type's functional view permission (``False`` without it)
+    and the record among ``visible_to`` (``None`` when it is not: 404, existence not revealed).
+    Types outside the registry are never served (``None``)."""
+    from .registry import find_object_type
+
+    ot = find_object_type(model) if model is not None else None
+    if ot is None or not hasattr(ot.model.objects, "visible_to"):
+        return None
+    if not ot.allows(user, "view"):
+        return False
+    return ot.model.objects.visible_to(user).filter(pk=pk).exists() or None
+
+
+def attachments_for(obj: models.Model, *, user) -> models.QuerySet[Attachment]:
+    """The files of ``obj`` that ``user`` may see: every page, card and timeline listing
+    attachments goes through here, with the same rule as the download (``may_see_record``)."""
+    if not may_see_record(user, type(obj), obj.pk):
+        return Attachment.objects.none()
     return Attachment.objects.filter(
         content_type=ContentType.objects.get_for_model(obj), object_id=str(obj.pk)
     ).select_related("uploaded_by")

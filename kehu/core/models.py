@@ -6,6 +6,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import operator
+import uuid
 from typing import Any, ClassVar
 
 from django.conf import settings
@@ -31,20 +32,22 @@ class RestrictedQuerySet(models.QuerySet):
     ``Model.objects.visible_to(user)`` (or ``editable_by``); nothing filters by owner ad hoc.
     """
 
-    def visible_to(self, user) -> RestrictedQuerySet:
-        return self.restrict(user, Access.VIEW)
+    def visible_to(self, user, *, shares: bool = True) -> RestrictedQuerySet:
+        return self.restrict(user, Access.VIEW, shares=shares)
 
-    def editable_by(self, user) -> RestrictedQuerySet:
-        return self.restrict(user, Access.EDIT)
+    def editable_by(self, user, *, shares: bool = True) -> RestrictedQuerySet:
+        """``shares=False``: only through the user's own roles (their data scope), leaving out
+        records shared with them — what owner changes and re-sharing require."""
+        return self.restrict(user, Access.EDIT, shares=shares)
 
-    def restrict(self, user, access: Access) -> RestrictedQuerySet:
+    def restrict(self, user, access: Access, *, shares: bool = True) -> RestrictedQuerySet:
         if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
             return self.none()
         if user.is_superuser:
             return self
         from kehu.system.access import get_access
 
-        condition = get_access(user).condition(self.model, access)
+        condition = get_access(user).condition(self.model, access, shares=shares)
         if condition is None:
             return self
         if condition is False:
@@ -544,8 +547,13 @@ def attachment_path(instance: Attachment, filename: str) -> str:
 
 
 class Attachment(models.Model):
-    """A file attached to any record; served only through a view that checks the parent's access."""
+    """A file attached to any record; served only through a view that checks the parent's access.
 
+    Pages and links address it by ``token``, a random UUID, never by the sequential ``id``: a
+    leaked or guessed link to one file says nothing about the next one.
+    """
+
+    token = models.UUIDField(_("token"), default=uuid.uuid4, unique=True, editable=False)
     content_type = models.ForeignKey(ContentType, on_delete=models.PROTECT, related_name="+")
     object_id = models.CharField(max_length=64)
     target = GenericForeignKey("content_type", "object_id")

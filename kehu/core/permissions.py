@@ -68,3 +68,8 @@ SPECIAL_PERMISSION_LABELS = {
     "erase_personal_data": _("Erase personal data (PIPL/GDPR requests)"),
     "share_saved_views": _("Share saved views with everyone"),
 }
+
+
+#: What stands in for a related record the user may not see (a parent company in another
+#: branch): in forms, detail pages and exports, instead of its name or number.
+HIDDEN_RECORD = _("(not visible to you)")

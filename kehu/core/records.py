@@ -174,6 +174,8 @@ class Dependent:
     field: str
     count: int
     effect: str  # what happens to them
+    #: Some of them are outside what the user may see (not counted, never named).
+    hidden: bool = False
 
 
 def _relations(model):
@@ -204,8 +206,21 @@ EFFECT_PURGED = gettext_lazy(
 )
 
 
-def dependents(obj: models.Model) -> list[Dependent]:
-    """Every kind of record that points at ``obj``, with a count and what deleting does to it."""
+def _count(qs, user) -> tuple[int, bool]:
+    """How many of ``qs`` ``user`` may see, and whether there are others (without ``user``:
+    all of them)."""
+    if user is None or not hasattr(qs, "visible_to") or qs.model.owner_path is None:
+        return qs.count(), False
+    visible = qs.visible_to(user).count()
+    return visible, visible < qs.count()
+
+
+def dependents(obj: models.Model, *, user=None) -> list[Dependent]:
+    """Every kind of record that points at ``obj``, with a count and what deleting does to it.
+
+    With ``user`` (the delete page) only the records they may see are counted; those they may
+    not see only set ``hidden``, so the page can say there are others without counting or
+    naming them."""
     model = type(obj)
     cascade = set(getattr(model, "soft_delete_cascade", ()))
     purged_with = set(getattr(model, "purge_cascade", ()))
@@ -215,8 +230,8 @@ def dependents(obj: models.Model) -> list[Dependent]:
         qs = related._default_manager.filter(**{rel.field.name: obj})
         if related is model:
             qs = qs.exclude(pk=obj.pk)
-        count = qs.count()
-        if not count:
+        count, hidden = _count(qs, user)
+        if not count and not hidden:
             continue
         if rel.get_accessor_name() in cascade:
             effect = EFFECT_CASCADE
@@ -238,6 +253,7 @@ def dependents(obj: models.Model) -> list[Dependent]:
                 rel.field.name,
                 count,
                 str(effect),
+                hidden,
             )
         )
     ct = ContentType.objects.get_for_model(model)

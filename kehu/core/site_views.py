@@ -218,14 +218,17 @@ def job_download(request, pk):
 
 @access_rule(record("core.attachment"))
 @login_required
-def attachment_download(request, pk):
-    """Serve an attachment only to users who can see the record it is attached to."""
-    att = get_object_or_404(Attachment.objects.select_related("content_type"), pk=pk)
-    model = att.content_type.model_class()
-    if model is None or not hasattr(model.objects, "visible_to"):
+def attachment_download(request, token):
+    """Serve an attachment only to users who may see the record it is attached to: the record
+    type's view permission (403 without it) and the record in their view scope (404 outside)."""
+    from .actions import may_see_record
+
+    att = get_object_or_404(Attachment.objects.select_related("content_type"), token=token)
+    allowed = may_see_record(request.user, att.content_type.model_class(), att.object_id)
+    if allowed is None:
         raise Http404
-    if not model.objects.visible_to(request.user).filter(pk=att.object_id).exists():
-        raise Http404
+    if not allowed:
+        raise PermissionDenied
     response = FileResponse(att.file.open("rb"), as_attachment=True, filename=att.name)
     response["Content-Type"] = "application/octet-stream"
     return response

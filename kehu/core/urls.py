@@ -30,7 +30,7 @@ urlpatterns = [
     path("jobs/", site_views.jobs, name="jobs"),
     path("jobs/<int:pk>/", site_views.job_detail, name="job_detail"),
     path("jobs/<int:pk>/download/", site_views.job_download, name="job_download"),
-    path("attachments/<int:pk>/", site_views.attachment_download, name="attachment_download"),
+    path("attachments/<uuid:token>/", site_views.attachment_download, name="attachment_download"),
     path(
         "attachments/add/<str:label>/<int:pk>/",
         site_views.attachment_upload,

@@ -259,7 +259,11 @@ class ObjectListView(RestrictedObjectMixin, TemplateView):
                 {"object_type": ot.label, "rows": n, "filters": params},
             )
             response = StreamingHttpResponse(
-                csv_stream(export_queryset(ot, qs), export_columns(ot, self.request.user)),
+                csv_stream(
+                    export_queryset(ot, qs),
+                    export_columns(ot, self.request.user),
+                    user=self.request.user,
+                ),
                 content_type="text/csv; charset=utf-8",
             )
             stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
@@ -358,7 +362,7 @@ class ObjectDetailView(RestrictedObjectMixin, TemplateView):
             )[:50]
             if self.request.user.has_perm(SpecialPermission.VIEW_AUDIT)
             else None,
-            attachments=actions.attachments_for(obj),
+            attachments=actions.attachments_for(obj, user=self.request.user),
         )
         return ctx
 
@@ -417,7 +421,9 @@ class ObjectDeleteView(RestrictedObjectMixin, TemplateView):
         obj = self.get_editable_object(kwargs["pk"])
         ctx["object"] = obj
         ctx["soft"] = is_soft_deletable(type(obj))
-        ctx["dependents"] = dependents(obj)
+        found = dependents(obj, user=self.request.user)
+        ctx["dependents"] = [d for d in found if d.count]
+        ctx["hidden_dependents"] = any(d.hidden for d in found)
         if ctx["soft"]:
             from kehu.system.params import get_params
 

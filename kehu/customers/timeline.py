@@ -34,7 +34,6 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.contrib.contenttypes.models import ContentType
 from django.db import models
 from django.urls import reverse
 from django.utils import timezone
@@ -42,7 +41,8 @@ from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from kehu.core.models import Attachment, AuditLog
+from kehu.core.actions import attachments_for
+from kehu.core.models import AuditLog
 from kehu.core.permissions import SpecialPermission
 
 from .models import Activity, Contact, Customer
@@ -306,18 +306,16 @@ def contact_entries(customer, user, *, before, limit):
 
 
 def attachment_entries(customer, user, *, before, limit):
-    qs = Attachment.objects.filter(
-        content_type=ContentType.objects.get_for_model(Customer), object_id=str(customer.pk)
-    )
+    qs = attachments_for(customer, user=user)
     if before is not None:
         qs = qs.filter(uploaded_at__lte=before)
-    for att in qs.select_related("uploaded_by").order_by("-uploaded_at", "-pk")[:limit]:
+    for att in qs.order_by("-uploaded_at", "-pk")[:limit]:
         yield TimelineEntry(
             when=att.uploaded_at,
             kind="attachment",
             icon="bi-paperclip",
             title=_("File attached: %(name)s") % {"name": att.name},
-            url=reverse("core:attachment_download", args=[att.pk]),
+            url=reverse("core:attachment_download", args=[att.token]),
             actor=_name(att.uploaded_by),
         )
 

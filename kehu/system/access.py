@@ -64,15 +64,16 @@ class UserAccess:
             shares = shares.filter(can_edit=True)
         return Q(pk__in=shares.values("object_id"))
 
-    def condition(self, model, access: Access) -> Q | bool | None:
-        """A filter for ``model`` (``None``: everything, ``False``: nothing)."""
+    def condition(self, model, access: Access, *, shares: bool = True) -> Q | bool | None:
+        """A filter for ``model`` (``None``: everything, ``False``: nothing); ``shares=False``
+        leaves out the records shared with the user (their roles' data scope only)."""
         owner, dept = model.owner_path, model.department_path
         if owner is None:
             return None
         scope = self.scope(model, access)
         if scope == DataScope.ALL:
             return None
-        shared = self.shared(model, access)
+        shared = self.shared(model, access) if shares else None
         if scope == DataScope.NONE:
             return shared if shared is not None else False
         cond = Q(**{owner: self.user_id})

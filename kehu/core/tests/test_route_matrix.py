@@ -51,10 +51,7 @@ SECRET_TYPES = (
 
 #: Known findings (issue 10), fixed on other branches: (check, route name, method) -> reason.
 #: Remove an entry once its branch is merged (``test_known_finding`` then passes).
-KNOWN: dict[tuple[str, str, str], str] = {
-    # POST /api/shares/ by a user with no role answers 400 (validation before permission).
-    ("no role", "share-list", "any"): "issue 10 finding 3: fixed on branch h/shares",
-}
+KNOWN: dict[tuple[str, str, str], str] = {}
 
 
 def route_id(route) -> str:

@@ -93,11 +93,11 @@ def test_attachment_download_follows_the_records_data_permission(client, make_us
     obj = customer(owner)
     att = add_attachment(target=obj, upload=SimpleUploadedFile("合同.pdf", b"%PDF-1.4 body"))
     client.force_login(owner)
-    response = client.get(reverse("core:attachment_download", args=[att.pk]))
+    response = client.get(reverse("core:attachment_download", args=[att.token]))
     assert response.status_code == 200
     assert b"".join(response.streaming_content) == b"%PDF-1.4 body"
     client.force_login(make_user("salesperson"))
-    assert client.get(reverse("core:attachment_download", args=[att.pk])).status_code == 404
+    assert client.get(reverse("core:attachment_download", args=[att.token])).status_code == 404
     assert Attachment.objects.count() == 1
 
 

@@ -10,7 +10,7 @@ import secrets
 from collections.abc import Iterable
 
 from django.contrib.contenttypes.models import ContentType
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import models, transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -242,14 +242,17 @@ def reassign_activities(*, activities: Iterable[Activity], owner, user) -> int:
     ids = sorted({a.pk for a in activities})
     if not ids:
         return 0
-    if not user.has_perm("customers.change_activity") or Activity.objects.editable_by(user).filter(
-        pk__in=ids
-    ).count() != len(ids):
-        raise PermissionDenied(_("You may not edit all of these activities."))
-    if owner is None or not activity_assignees(user).filter(pk=owner.pk).exists():
-        raise ValidationError(
-            {"owner": _("You may not assign activities to this employee.")}, code="owner"
-        )
+    from .handover import check_reassign
+
+    check_reassign(
+        user=user,
+        model=Activity,
+        ids=ids,
+        owner=owner,
+        change_perm="customers.change_activity",
+        not_editable=_("You may not edit all of these activities."),
+        refused=_("You may not assign activities to this employee."),
+    )
     with acting_as(user, get_request_id()):
         moved = bulk_update_audited(
             Activity.objects.filter(pk__in=ids).exclude(owner=owner),

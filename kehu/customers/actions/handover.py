@@ -30,6 +30,7 @@ from ..models import Activity, CareTask, Contact, Customer
 
 __all__ = [
     "assignees",
+    "check_reassign",
     "customer_assignees",
     "customer_assignment",
     "default_level_map",
@@ -47,6 +48,23 @@ def assignees(user, model):
     if not user.has_perm(SpecialPermission.REASSIGN_OWNER):
         people = people.filter(pk=user.pk)
     return people.order_by("display_name", "username")
+
+
+def check_reassign(
+    *, user, model, ids: list[int], owner, change_perm: str, not_editable: str, refused: str
+) -> None:
+    """The one check of every owner change by hand (the record page, the lists' bulk action,
+    the API, one record or many): the reassign-owner permission, every record within the
+    user's own edit scope — through their roles, not a share, so an edit share never turns into
+    ownership — and the new owner among ``assignees``. Raises ``PermissionDenied`` (403) or
+    ``ValidationError`` on ``owner`` (400)."""
+    if not user.has_perm(SpecialPermission.REASSIGN_OWNER):
+        raise PermissionDenied(_("Choosing another owner needs the reassign-owner permission."))
+    in_scope = model.objects.editable_by(user, shares=False).filter(pk__in=ids).count()
+    if not user.has_perm(change_perm) or in_scope != len(ids):
+        raise PermissionDenied(not_editable)
+    if owner is None or not assignees(user, model).filter(pk=owner.pk).exists():
+        raise ValidationError({"owner": refused}, code="owner")
 
 
 def tell_new_owner(
@@ -88,14 +106,15 @@ def transfer_customers(*, customers: Iterable[Customer], owner: User | None, use
     ids = sorted({c.pk for c in customers})
     if not ids:
         return 0
-    if not user.has_perm("customers.change_customer") or Customer.objects.editable_by(user).filter(
-        pk__in=ids
-    ).count() != len(ids):
-        raise PermissionDenied(_("You may not edit all of these customers."))
-    if owner is None or not customer_assignees(user).filter(pk=owner.pk).exists():
-        raise ValidationError(
-            {"owner": _("You may not give customers to this employee.")}, code="owner"
-        )
+    check_reassign(
+        user=user,
+        model=Customer,
+        ids=ids,
+        owner=owner,
+        change_perm="customers.change_customer",
+        not_editable=_("You may not edit all of these customers."),
+        refused=_("You may not give customers to this employee."),
+    )
     previous = dict(
         Customer.objects.filter(pk__in=ids).exclude(owner=owner).values_list("pk", "owner_id")
     )
@@ -138,10 +157,12 @@ def transfer_customers(*, customers: Iterable[Customer], owner: User | None, use
     return moved
 
 
-def levels_owned(employee: User) -> list[tuple[str, int]]:
-    """[(level code, customers)] of the employee's customers, largest first."""
+def levels_owned(employee: User, *, user=None) -> list[tuple[str, int]]:
+    """[(level code, customers)] of the employee's customers, largest first; with ``user``,
+    only the customers that user may see are counted (the handover page)."""
+    customers = Customer.objects.visible_to(user) if user is not None else Customer.objects
     return list(
-        Customer.objects.filter(owner=employee)
+        customers.filter(owner=employee)
         .order_by()
         .values("level")
         .annotate(n=Count("id"))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.db.models import QuerySet
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import serializers
 
@@ -72,8 +73,48 @@ class CustomerSerializer(BaseModelSerializer):
         fields = super().get_fields()
         request = self.context.get("request")
         if "parent" in fields and request is not None and request.user.is_authenticated:
-            fields["parent"].queryset = Customer.objects.visible_to(request.user)
+            allowed = Customer.objects.visible_to(request.user)
+            current = getattr(self.instance, "parent_id", None)
+            if current:  # the customer's own parent, hidden or not, may be sent back
+                allowed = allowed | Customer.objects.filter(pk=current)
+            fields["parent"].queryset = allowed
         return fields
+
+    def _parent_visible(self, parent_id: int) -> bool:
+        """Whether the caller may see this parent company; one query per response, for every
+        row of a page at once."""
+        request = self.context.get("request")
+        if request is None:
+            return True
+        known = self.context.setdefault("_visible_parents", {})
+        if parent_id not in known:
+            root = self.root.instance
+            rows = root if isinstance(root, list | QuerySet) else [root]
+            ids = {getattr(r, "parent_id", None) for r in rows} | {parent_id}
+            ids = {i for i in ids if i is not None and i not in known}
+            visible = set(
+                Customer.objects.visible_to(request.user)
+                .filter(pk__in=ids)
+                .values_list("pk", flat=True)
+            )
+            known.update({i: i in visible for i in ids})
+        return known[parent_id]
+
+    def to_representation(self, instance):
+        """A parent company the caller may not see is ``null``: neither named nor numbered."""
+        data = super().to_representation(instance)
+        if data.get("parent") is not None and not self._parent_visible(instance.parent_id):
+            data["parent"] = None
+        return data
+
+    def validate(self, attrs):
+        """``parent: null`` sent back for a hidden parent (as the API showed it) keeps it."""
+        attrs = super().validate(attrs)
+        current = getattr(self.instance, "parent_id", None)
+        cleared = "parent" in attrs and attrs["parent"] is None and current
+        if cleared and not self._parent_visible(current):
+            attrs.pop("parent")
+        return attrs
 
 
 @extend_schema_view(

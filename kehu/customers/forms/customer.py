@@ -2,6 +2,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from kehu.core.forms import BaseModelForm
+from kehu.core.permissions import HIDDEN_RECORD
 from kehu.system.params import dictionary_choices
 
 from ..models import CONTACT_FIELDS, CUSTOMER_FIELDS, Contact, Customer
@@ -24,9 +25,18 @@ class CustomerNumberField(forms.ModelChoiceField):
         "invalid_choice": _("There is no customer with this number that you may choose."),
     }
 
+    #: The current choice when the user may not see it: shown as ``HIDDEN_RECORD`` and kept
+    #: when that placeholder comes back unchanged.
+    hidden_current: Customer | None = None
+
     def __init__(self, **kwargs):
         kwargs.setdefault("help_text", _("Enter the customer number, e.g. C00000001."))
         super().__init__(queryset=Customer.objects.none(), to_field_name="number", **kwargs)
+
+    def to_python(self, value):
+        if self.hidden_current is not None and value == str(HIDDEN_RECORD):
+            return self.hidden_current
+        return super().to_python(value)
 
 
 def _number(customer_id) -> str | None:
@@ -59,7 +69,14 @@ class CustomerForm(BaseModelForm):
             parents = Customer.objects.visible_to(self.user)
         self.fields["parent"].queryset = parents
         if self.instance.parent_id:
-            self.initial["parent"] = _number(self.instance.parent_id)
+            # A parent outside the user's scope is neither named nor lost on save.
+            number = (
+                parents.filter(pk=self.instance.parent_id).values_list("number", flat=True).first()
+            )
+            if number is None:
+                self.fields["parent"].hidden_current = self.instance.parent
+                number = str(HIDDEN_RECORD)
+            self.initial["parent"] = number
 
     def save(self, commit: bool = True):
         from .. import actions

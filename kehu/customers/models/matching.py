@@ -16,13 +16,13 @@ from .customer import Contact, Customer
 class CandidateQuerySet(RestrictedQuerySet):
     """A pair is visible (editable) only to a user who may see (edit) BOTH records."""
 
-    def restrict(self, user, access: Access) -> CandidateQuerySet:
+    def restrict(self, user, access: Access, *, shares: bool = True) -> CandidateQuerySet:
         if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
             return self.none()
         if user.is_superuser:
             return self
-        customers = Customer.objects.all().restrict(user, access).values("pk")
-        contacts = Contact.objects.all().restrict(user, access).values("pk")
+        customers = Customer.objects.all().restrict(user, access, shares=shares).values("pk")
+        contacts = Contact.objects.all().restrict(user, access, shares=shares).values("pk")
         return self.filter(
             Q(
                 kind=DuplicateCandidate.Kind.CUSTOMER,

@@ -105,6 +105,8 @@ class CustomerDetailView(ObjectDetailView):
         ctx["parent_company"] = (
             visible.filter(pk=customer.parent_id).first() if customer.parent_id else None
         )
+        # a parent outside the user's scope: said to exist, never named
+        ctx["parent_hidden"] = bool(customer.parent_id) and ctx["parent_company"] is None
         ctx["subsidiaries"] = list(visible.filter(parent=customer).order_by("name")[:100])
         from .lifecycle import STAGE_COLORS
 
@@ -113,7 +115,9 @@ class CustomerDetailView(ObjectDetailView):
         ctx["merges"] = list(customer.merges.select_related("user")[:10])
         ctx["aliases"] = list(customer.aliases.all()[:20])
 
-        if ctx.get("can_change") and Customer.objects.editable_by(user).filter(pk=customer.pk):
+        # transfers need the customer within the user's own edit scope (``check_reassign``)
+        mine = Customer.objects.editable_by(user, shares=False).filter(pk=customer.pk)
+        if ctx.get("can_change") and mine.exists():
             ctx["transfer_to"] = [p for p in _transfer_targets(user) if p.pk != customer.owner_id]
         ctx.update(customer_activity_context(self.request, customer))
         return ctx

@@ -19,7 +19,7 @@ from django.views import View
 
 from kehu.core import records
 from kehu.core.access_rules import FROM_PATH, access_rule, perm, record, special
-from kehu.core.permissions import SpecialPermission
+from kehu.core.permissions import HIDDEN_RECORD, SpecialPermission
 from kehu.core.registry import get_object_type
 from kehu.core.views import ObjectEditView, cell
 from kehu.system.params import get_params
@@ -161,6 +161,25 @@ class CustomerCopyView(ObjectEditView):
 # --- Merge --------------------------------------------------------------------------------------
 
 
+def _masked_cells(objs, name: str, field, user) -> list:
+    """The records' values of ``name``; a related record ``user`` may not see (a parent
+    company in another branch) shows as hidden, never by name."""
+    values = [cell(o, name) for o in objs]
+    related = field.related_model if field.many_to_one else None
+    if related is None or getattr(related, "owner_path", None) is None:
+        return values
+    keys = [getattr(o, field.attname) for o in objs]
+    seen = set(
+        related.objects.visible_to(user)
+        .filter(pk__in={k for k in keys if k is not None})
+        .values_list("pk", flat=True)
+    )
+    return [
+        str(HIDDEN_RECORD) if k is not None and k not in seen else v
+        for k, v in zip(keys, values, strict=True)
+    ]
+
+
 @access_rule(special(SpecialPermission.MERGE, "customers.customer"))
 class MergeView(LoginRequiredMixin, View):
     """Side by side: pick the surviving record and, per field, the surviving value."""
@@ -193,7 +212,7 @@ class MergeView(LoginRequiredMixin, View):
         rows = []
         for name in names:
             field = model._meta.get_field(name)
-            values = [cell(o, name) for o in objs]
+            values = _masked_cells(objs, name, field, self.request.user)
             differ = len({str(v) for v in values}) > 1
             pick = (chosen or {}).get(name, survivor_pk)
             rows.append(

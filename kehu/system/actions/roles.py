@@ -6,7 +6,7 @@ from django.contrib.auth.models import Permission
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -312,12 +312,54 @@ def _target_label(user, department) -> str:
     return f"user:{user.username}" if user is not None else f"department:{department}"
 
 
-def _require_editable(obj, actor) -> None:
+def may_share(obj, actor) -> bool:
+    """Sharing (and withdrawing a share) needs the record through the actor's own rights —
+    ownership or their roles' edit scope, never a share — so an edit share is never passed on
+    and no share grants more than the sharer holds."""
     model = type(obj)
     if model.owner_path is None:
+        return False
+    return (
+        model.objects.filter(pk=obj.pk, **{model.owner_path: actor.pk}).exists()
+        or model.objects.editable_by(actor, shares=False).filter(pk=obj.pk).exists()
+    )
+
+
+def _require_editable(obj, actor) -> None:
+    if type(obj).owner_path is None:
         raise ValidationError(_("Only records that belong to people can be shared."))
-    if not model.objects.editable_by(actor).filter(pk=obj.pk).exists():
+    if not may_share(obj, actor):
         raise PermissionDenied(_("You may share only records you may edit yourself."))
+
+
+def share_targets(actor) -> tuple[QuerySet[User], QuerySet[Department]]:
+    """Whom ``actor`` may share records with: everyone if they may see the employees (the
+    employee pages' view permission), else the colleagues of their own department and the
+    departments below it — never the whole company for a salesperson."""
+    users = User.objects.filter(is_active=True)
+    departments = Department.objects.active()
+    if actor.is_superuser or actor.has_perm("system.view_user"):
+        return users, departments
+    if actor.department_id is None:
+        return users.none(), departments.none()
+    path = Department.objects.only("path").get(pk=actor.department_id).path
+    return (
+        users.filter(department__path__startswith=path),
+        departments.filter(path__startswith=path),
+    )
+
+
+def _require_target(actor, user: User | None, department: Department | None) -> None:
+    users, departments = share_targets(actor)
+    if user is not None and not users.filter(pk=user.pk).exists():
+        raise ValidationError(
+            {"user": _("You may share only with colleagues you may see.")}, code="target"
+        )
+    if department is not None and not departments.filter(pk=department.pk).exists():
+        raise ValidationError(
+            {"department": _("You may share only with your department or one below it.")},
+            code="target",
+        )
 
 
 @transaction.atomic
@@ -326,12 +368,15 @@ def share_record(
 ) -> RecordShare:
     """Share a record with a user or a department beyond their data scope.
 
-    Only someone who may edit the record may share it, so sharing never widens what the sharer
-    could do themselves. Sharing again with the same target updates ``can_edit``.
+    Only someone who may edit the record through their own roles or as its owner may share it
+    (``may_share``), with colleagues they may see (``share_targets``), so sharing never widens
+    what the sharer could do themselves. Sharing again with the same target updates
+    ``can_edit``.
     """
     if (user is None) == (department is None):
         raise ValidationError(_("Share with either an employee or a department."))
     _require_editable(obj, actor)
+    _require_target(actor, user, department)
     ct = ContentType.objects.get_for_model(type(obj))
     share = RecordShare.objects.filter(
         content_type=ct, object_id=obj.pk, user=user, department=department
@@ -378,7 +423,9 @@ __all__ = [
     "owned_object_types",
     "save_role",
     "set_role_scope",
+    "may_share",
     "share_record",
+    "share_targets",
     "unshare_record",
     "update_role_permissions",
 ]

@@ -32,7 +32,7 @@ def shares_of(obj):
 
 @pytest.fixture
 def setup(make_user, org):
-    owner = make_user("salesperson", "a1")
+    owner = make_user("salesperson", "hq")  # shares with colleagues in HQ and below: anyone
     return {
         "owner": owner,
         "obj": customer(owner, 1, name="小部件测试客户"),

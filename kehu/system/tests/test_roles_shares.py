@@ -21,7 +21,7 @@ def fresh(user) -> User:
 
 @pytest.fixture
 def setup(make_user, org):
-    owner = make_user("salesperson", "a1")
+    owner = make_user("salesperson", "hq")  # shares with colleagues in HQ and below: anyone
     return {
         "owner": owner,
         "obj": customer(owner, 1, name="共享测试客户"),

@@ -12,6 +12,7 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import path
 from django.utils.text import get_text_list
@@ -138,21 +139,30 @@ class HandoverForm(forms.Form):
         }
 
 
-def _levels(data) -> list[tuple[str, str, int]]:
-    """The customer levels the chosen employee owns, for the by-level split."""
+def _chosen_employee(user, data) -> User | None:
+    """The employee named in the request, among those ``user`` may hand over: anyone else
+    answers 404, so the page tells nothing (not even counts) about people outside the scope."""
     pk = (data or {}).get("employee") or ""
     if not str(pk).isdigit():
+        return None
+    employee = handover_people(user).filter(pk=pk).first()
+    if employee is None:
+        raise Http404
+    return employee
+
+
+def _levels(user, employee: User | None) -> list[tuple[str, str, int]]:
+    """The customer levels the chosen employee owns, for the by-level split, counted over the
+    customers ``user`` may see."""
+    if employee is None:
         return []
     from kehu.customers.actions import levels_owned
     from kehu.system.params import dictionary_choices
 
     labels = dict(dictionary_choices("customer_level", include_inactive=True))
-    employee = User.objects.filter(pk=pk).first()
-    if employee is None:
-        return []
     return [
         (code, labels.get(code, code) if code else str(_("No level")), n)
-        for code, n in levels_owned(employee)
+        for code, n in levels_owned(employee, user=user)
     ]
 
 
@@ -170,18 +180,19 @@ def handover(request):
     if not may_hand_over(request.user):
         raise PermissionDenied
     data = request.POST if request.method == "POST" else request.GET
+    levels = _levels(request.user, _chosen_employee(request.user, data))
     if request.method == "GET" and "handover_to" not in data and "split" not in data:
         # Only the employee chosen (or nothing yet): show what they own, no errors.
         form = HandoverForm(
             initial={"employee": data.get("employee")},
             user=request.user,
-            levels=_levels(data),
+            levels=levels,
             employee_pk=data.get("employee"),
         )
         data = None
     else:
         form = HandoverForm(
-            data, user=request.user, levels=_levels(data), employee_pk=data.get("employee")
+            data, user=request.user, levels=levels, employee_pk=data.get("employee")
         )
     if data is not None:
         colleague_ids = [i for i in data.getlist("handover_to") if str(i).isdigit()]

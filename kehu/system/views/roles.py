@@ -36,8 +36,10 @@ from kehu.core.views import (
 from ..actions.roles import (
     CRUD,
     delete_role,
+    may_share,
     owned_object_types,
     share_record,
+    share_targets,
     unshare_record,
     update_role_permissions,
 )
@@ -298,6 +300,13 @@ class ShareForm(forms.Form):
     )
     can_edit = forms.BooleanField(label=gettext_lazy("may edit"), required=False)
 
+    def __init__(self, *args, actor, **kwargs):
+        """Offer only the people and departments ``actor`` may share with (``share_targets``)."""
+        super().__init__(*args, **kwargs)
+        users, departments = share_targets(actor)
+        self.fields["user"].queryset = users.order_by("username")
+        self.fields["department"].queryset = departments
+
 
 @access_rule(record(FROM_PATH))
 class RecordSharesView(LoginRequiredMixin, View):
@@ -321,9 +330,8 @@ class RecordSharesView(LoginRequiredMixin, View):
             raise PermissionDenied
         self.object_type = ot
         self.object = get_object_or_404(ot.model.objects.visible_to(request.user), pk=kwargs["pk"])
-        self.can_share = (
-            request.user.has_perm(ot.perm("change"))
-            and ot.model.objects.editable_by(request.user).filter(pk=self.object.pk).exists()
+        self.can_share = request.user.has_perm(ot.perm("change")) and may_share(
+            self.object, request.user
         )
         if request.method == "POST" and not self.can_share:
             raise PermissionDenied
@@ -346,7 +354,7 @@ class RecordSharesView(LoginRequiredMixin, View):
                 "object_type": self.object_type,
                 "shares": self.shares(),
                 "can_share": self.can_share,
-                "form": form or ShareForm(),
+                "form": form or ShareForm(actor=self.request.user),
             },
         )
 
@@ -354,7 +362,7 @@ class RecordSharesView(LoginRequiredMixin, View):
         return self.render_widget()
 
     def post(self, request, *args, **kwargs):
-        form = ShareForm(request.POST)
+        form = ShareForm(request.POST, actor=request.user)
         if form.is_valid():
             data = form.cleaned_data
             try:
@@ -382,7 +390,7 @@ class RecordShareDeleteView(RecordSharesView):
         share = get_object_or_404(
             RecordShare, pk=kwargs["share_pk"], content_type=ct, object_id=self.object.pk
         )
-        form = ShareForm()
+        form = ShareForm(actor=request.user)
         try:
             unshare_record(share=share, actor=request.user)
         except ValidationError as exc:
