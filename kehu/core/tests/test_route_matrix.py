@@ -160,8 +160,13 @@ def make_records(owner, other, admin) -> dict:
 SECRETS = ("机密",)
 
 
-def path_for(route, label: str, pk) -> str:
-    """The route's path with its arguments filled: ``pk`` for the record, the rest by name."""
+#: A token no record has (attachments are addressed by a UUID; feeds by a secret string).
+MISSING_TOKEN = "00000000-0000-0000-0000-000000000000"
+
+
+def path_for(route, label: str, pk, token: str = MISSING_TOKEN) -> str:
+    """The route's path with its arguments filled: ``pk`` (or ``token``) for the record, the
+    rest by name."""
     from django.urls import reverse
 
     model_name = label.split(".")[1]
@@ -171,7 +176,7 @@ def path_for(route, label: str, pk) -> str:
         "type_name": model_name,
         "op": "done",
         "action": "complete",
-        "token": "not-a-token",
+        "token": token,
         "share_pk": pk,
     }
     if route.path.startswith("api/^"):
@@ -182,6 +187,8 @@ def path_for(route, label: str, pk) -> str:
 
 def probe_label(route) -> str | None:
     """The record type whose id goes into the path (``None``: the route takes no record)."""
+    if "token" in route.args and route.rule.object_type == "core.attachment":
+        return "core.attachment"
     if "pk" not in route.args:
         return None
     rule = route.rule
@@ -273,7 +280,8 @@ def outsider_failures(client, route, records, who) -> list[str]:
             elif any(s in body(response) for s in SECRETS):
                 failures.append(f"{who} {method.upper()} {path}: shows a record outside scope")
             continue
-        real = path_for(route, label, records[label].pk)
+        obj = records[label]
+        real = path_for(route, label, obj.pk, str(getattr(obj, "token", MISSING_TOKEN)))
         missing = path_for(route, label, MISSING)
         got, nothing = call(client, method, real), call(client, method, missing)
         if got.status_code != nothing.status_code:

@@ -18,7 +18,7 @@ from kehu.core.api import BaseModelSerializer, RestrictedModelViewSet
 from kehu.core.drf import ModelPermission
 from kehu.core.permissions import DataScope, SpecialPermission
 from kehu.core.query import int_param
-from kehu.core.registry import find_object_type
+from kehu.core.registry import find_object_type, registry
 
 from ..actions.roles import (
     delete_role,
@@ -214,6 +214,17 @@ def shared_record(user, label: str, object_id, *, access: str = "view"):
     return obj
 
 
+class MayShareSomething(permissions.IsAuthenticated):
+    """Shares are about records of the owned object types: someone who may view none of them
+    (no role) is refused before the request is read (403, not a validation message)."""
+
+    def has_permission(self, request, view) -> bool:
+        user = request.user
+        return super().has_permission(request, view) and any(
+            user.has_perm(ot.perm("view")) for ot in registry.values() if ot.model.owner_path
+        )
+
+
 @access_rule(record("system.recordshare"))
 class ShareViewSet(
     mixins.ListModelMixin,
@@ -229,7 +240,7 @@ class ShareViewSet(
 
     serializer_class = ShareSerializer
     queryset = RecordShare.objects.none()  # for the schema; get_queryset decides
-    permission_classes = [permissions.IsAuthenticated]
+    permission_classes = [MayShareSomething]
     pagination_class = None
     filter_backends: list = []
 

@@ -182,11 +182,15 @@ def test_share_api_lists_creates_and_deletes_with_the_same_checks(client, setup,
     # No functional permission on customers at all: 403.
     client.force_login(make_user(None, "a1"))
     assert client.get("/api/shares/", params).status_code == 403
+    # ... refused before the request is read, whatever it asks for
     assert (
-        client.get("/api/shares/", {"object_type": "nope.nope", "object_id": 1}).status_code == 404
+        client.get("/api/shares/", {"object_type": "nope.nope", "object_id": 1}).status_code == 403
     )
 
     client.force_login(owner)
+    assert (
+        client.get("/api/shares/", {"object_type": "nope.nope", "object_id": 1}).status_code == 404
+    )
     assert client.delete(f"/api/shares/{body['id']}/").status_code == 204
     assert not RecordShare.objects.exists()
     assert not Customer.objects.visible_to(fresh(target)).filter(pk=obj.pk).exists()
