@@ -19,6 +19,19 @@ from .models import BackgroundJob
 log = logging.getLogger(__name__)
 
 
+def claim(job_id: int) -> bool:
+    """Move a pending job to running; ``False`` when another delivery got there first.
+
+    Tasks are acknowledged late (``CELERY_TASK_ACKS_LATE``), so the broker may hand the same task
+    out twice. One conditional ``UPDATE … WHERE status = 'pending'`` decides which delivery runs
+    the job: the database serialises the two updates and only one of them changes the row."""
+    return bool(
+        BackgroundJob.objects.filter(pk=job_id, status=BackgroundJob.Status.PENDING).update(
+            status=BackgroundJob.Status.RUNNING, started_at=timezone.now()
+        )
+    )
+
+
 def job_task(name: str):
     """Turn ``fn(job)`` into a Celery task that takes the job's ID."""
 
@@ -26,12 +39,10 @@ def job_task(name: str):
         @shared_task(name=name, ignore_result=True)
         @functools.wraps(fn)
         def run(job_id: int) -> None:
-            job = BackgroundJob.objects.select_related("user").get(pk=job_id)
-            if job.done:
+            if not claim(job_id):
+                log.info("job %s: already claimed or gone, delivery skipped", job_id)
                 return
-            BackgroundJob.objects.filter(pk=job.pk).update(
-                status=BackgroundJob.Status.RUNNING, started_at=timezone.now()
-            )
+            job = BackgroundJob.objects.select_related("user").get(pk=job_id)
             with acting_as(job.user, request_id=f"job-{job.pk}"):
                 try:
                     message = fn(job) or ""
