@@ -150,3 +150,24 @@ def test_a_hand_edited_api_cursor_starts_from_the_first_page(client, manager, so
             r = client.get("/api/activities/", {"ordering": ordering, "cursor": cursor})
             assert r.status_code == 200, cursor
             assert r.json()["results"] == first, cursor
+
+
+@pytest.mark.django_db
+def test_a_hand_edited_timeline_cursor_starts_from_the_newest(client, manager):
+    """The customer timeline's cursor (time|skip) follows the same rule."""
+    client.force_login(manager)
+    url = reverse("customers:customer_timeline", args=[Activity.objects.first().customer_id])
+    first = client.get(url).content
+    for bad in (
+        "9999-12-31T23:59:59-14:00|0",
+        "0001-01-01T00:00:00+14:00|0",
+        "2026-03-01T00:00:00\x00|0",
+        "2026-13-45T00:00:00|0",
+        "2026-03-01T00:00:00|99999999999999999999999",
+        "2026-03-01T00:00:00|-1",
+        "|",
+        "\x00",
+    ):
+        r = client.get(url, {"cursor": bad})
+        assert r.status_code == 200, bad
+        assert r.content == first, bad
