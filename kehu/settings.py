@@ -217,6 +217,8 @@ CELERY_BEAT_SCHEDULE_FILENAME = str(DATA_DIR / "celerybeat-schedule")
 CELERY_BEAT_SCHEDULE: dict[str, dict] = {
     # Deleted records past the recycle-bin retention (system parameter) are hard-deleted.
     "purge-recycle-bin": {"task": "kehu.purge_recycle_bin", "schedule": 24 * 3600},
+    # A job claimed by a worker that died is failed after KEHU_JOB_STALE_HOURS (never "running").
+    "fail-stale-jobs": {"task": "kehu.core.fail_stale_jobs", "schedule": 3600},
     "activity-reminders": {"task": "kehu.customers.activity_reminders", "schedule": 60.0},
     # Identity resolution: records changed since the last scan, every night at 02:30.
     "customers-scan-duplicates": {
@@ -319,6 +321,7 @@ LOGGING = {
 
 # --- Kehu -----------------------------------------------------------------------------------
 KEHU_EXPORT_SYNC_LIMIT = int(os.environ.get("KEHU_EXPORT_SYNC_LIMIT", "5000"))
+KEHU_JOB_STALE_HOURS = int(os.environ.get("KEHU_JOB_STALE_HOURS", "6"))
 KEHU_XLSX_MAX_ROWS = 1_048_575
 KEHU_BACKUP_DIR = Path(os.environ.get("KEHU_BACKUP_DIR", DATA_DIR / "backups"))
 MODULE_NAMES = {

@@ -3,12 +3,14 @@ progress on the job row, and never leave a job "running" after a failure."""
 
 from __future__ import annotations
 
+import datetime
 import functools
 import logging
 import tempfile
 from pathlib import Path
 
 from celery import shared_task
+from django.conf import settings
 from django.core.files import File
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -91,6 +93,24 @@ def export_job(job: BackgroundJob) -> str:
     job.progress = n
     job.save(update_fields=["result_file", "result_name", "progress"])
     return _("%(count)s rows exported.") % {"count": f"{n:,}"}
+
+
+@shared_task(name="kehu.core.fail_stale_jobs", ignore_result=True)
+def fail_stale_jobs() -> int:
+    """Hourly: a job still running ``KEHU_JOB_STALE_HOURS`` after it started lost its worker (a
+    crash; the broker's redelivery finds the job claimed and does nothing). Mark it failed so
+    nobody waits on it forever; the user can start it again."""
+    now = timezone.now()
+    cutoff = now - datetime.timedelta(hours=settings.KEHU_JOB_STALE_HOURS)
+    stale = BackgroundJob.objects.filter(status=BackgroundJob.Status.RUNNING, started_at__lt=cutoff)
+    n = stale.update(
+        status=BackgroundJob.Status.FAILED,
+        message=_("The job stopped before it finished (its worker ended). Please start it again."),
+        finished_at=now,
+    )
+    if n:
+        log.warning("%s stale jobs marked failed", n)
+    return n
 
 
 @shared_task(name="kehu.purge_recycle_bin", ignore_result=True)

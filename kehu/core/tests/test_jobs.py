@@ -81,3 +81,31 @@ def test_two_workers_delivered_the_same_task_at_once_run_it_once(make_user):
     assert runs == [job.pk]
     job.refresh_from_db()
     assert job.status == BackgroundJob.Status.SUCCEEDED
+
+
+@pytest.mark.django_db
+def test_a_job_whose_worker_died_is_failed_not_left_running(make_user, settings):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from kehu.core.tasks import fail_stale_jobs
+
+    user = make_user("salesperson")
+    now = timezone.now()
+    hours = settings.KEHU_JOB_STALE_HOURS
+    Status = BackgroundJob.Status
+    lost = BackgroundJob.objects.create(
+        user=user, kind="t", title="lost", status=Status.RUNNING,
+        started_at=now - timedelta(hours=hours + 1),
+    )  # fmt: skip
+    busy = BackgroundJob.objects.create(
+        user=user, kind="t", title="busy", status=Status.RUNNING,
+        started_at=now - timedelta(hours=hours - 1),
+    )  # fmt: skip
+    waiting = BackgroundJob.objects.create(user=user, kind="t", title="waiting")
+    assert fail_stale_jobs() == 1
+    lost.refresh_from_db()
+    assert lost.status == Status.FAILED and lost.finished_at and lost.message
+    assert BackgroundJob.objects.get(pk=busy.pk).status == Status.RUNNING
+    assert BackgroundJob.objects.get(pk=waiting.pk).status == Status.PENDING
