@@ -109,3 +109,5 @@ def test_a_job_whose_worker_died_is_failed_not_left_running(make_user, settings)
     assert lost.status == Status.FAILED and lost.finished_at and lost.message
     assert BackgroundJob.objects.get(pk=busy.pk).status == Status.RUNNING
     assert BackgroundJob.objects.get(pk=waiting.pk).status == Status.PENDING
+    entry = settings.CELERY_BEAT_SCHEDULE["fail-stale-jobs"]
+    assert entry["task"] == fail_stale_jobs.name
