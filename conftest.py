@@ -50,6 +50,15 @@ def chromium_path() -> str:
     return path
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _data_dir():
+    """What ``kehu`` does when it starts (importing the settings creates nothing): the test data
+    directory and its static root, so WhiteNoise finds them."""
+    from kehu.core.startup import ensure_data_dir
+
+    ensure_data_dir()
+
+
 @pytest.fixture(autouse=True)
 def _clear_cache():
     """The cache outlives each test's rolled-back transaction: start every test with it empty."""

@@ -35,7 +35,6 @@ from __future__ import annotations
 
 import argparse
 import atexit
-import base64
 import html
 import json
 import math
@@ -560,19 +559,17 @@ def row_count(endpoint: str, response) -> int:
 
 
 def keyset_position(endpoint: str, url: str) -> int | None:
-    """The id after which the page starts, decoded from the page's cursor."""
+    """The id after which the page starts, decoded from the page's cursor (one format for the
+    UI's ``after=`` and the API's ``cursor=a…``; deep pages use the default sort, newest first)."""
+    from kehu.core.pagination import decode_cursor
+
     query = parse_qs(urlsplit(url).query)
     if endpoint == "ui":
-        from kehu.core.pagination import decode_cursor
-
         token = query.get("after", [None])[0]
-        return int(decode_cursor(token)[1]) if token else None
-    token = query.get("cursor", [None])[0]
-    if not token:
-        return None
-    raw = base64.b64decode(token.encode()).decode()
-    position = parse_qs(raw, keep_blank_values=True).get("p", [None])[0]
-    return int(position) if position else None
+    else:
+        token = (query.get("cursor", [""])[0] or "")[1:]
+    cursor = decode_cursor(token, "-pk") if token else None
+    return int(cursor[1]) if cursor else None
 
 
 UI_COLUMNS = (

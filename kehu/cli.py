@@ -13,6 +13,9 @@ def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "kehu.settings")
     from django.core.management import execute_from_command_line
 
+    from kehu.core.startup import ensure_data_dir
+
+    ensure_data_dir()  # before Django reads the settings: they take the secret key from there
     argv = list(argv if argv is not None else ["kehu", *sys.argv[1:]])
     if len(argv) == 1:
         argv.append("help")

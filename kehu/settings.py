@@ -12,9 +12,12 @@ import dj_database_url
 from celery.schedules import crontab
 from django.utils.translation import gettext_lazy as _
 
+from kehu.core.startup import data_dir, read_secret_key, static_root
+
 BASE_DIR = Path(__file__).resolve().parent
-DATA_DIR = Path(os.environ.get("KEHU_DATA_DIR", BASE_DIR.parent / "var")).resolve()
-DATA_DIR.mkdir(parents=True, exist_ok=True)
+# Importing settings writes nothing: ``kehu.core.startup.ensure_data_dir()`` creates the data
+# directory and the secret key when a process starts (cli, wsgi, Celery).
+DATA_DIR = data_dir()
 
 
 def env_bool(name: str, default: bool = False) -> bool:
@@ -35,17 +38,10 @@ TESTING = env_bool("KEHU_TESTING", False)
 if PRODUCTION:
     SECRET_KEY = os.environ["KEHU_SECRET_KEY"]
 else:
-    # The embedded default keeps a generated key in the data directory so sessions survive restarts.
-    _key_file = DATA_DIR / "secret_key"
-    if "KEHU_SECRET_KEY" in os.environ:
-        SECRET_KEY = os.environ["KEHU_SECRET_KEY"]
-    else:
-        if not _key_file.exists():
-            from django.core.management.utils import get_random_secret_key
-
-            _key_file.write_text(get_random_secret_key())
-            _key_file.chmod(0o600)
-        SECRET_KEY = _key_file.read_text().strip()
+    # The embedded default keeps a generated key in the data directory so sessions survive
+    # restarts; ``ensure_data_dir()`` writes it on the first start. Empty before that: Django
+    # then refuses to run rather than sign with a key that changes on every start.
+    SECRET_KEY = os.environ.get("KEHU_SECRET_KEY") or read_secret_key(DATA_DIR)
 
 ALLOWED_HOSTS = env_list("KEHU_ALLOWED_HOSTS", "localhost,127.0.0.1,[::1],testserver")
 CSRF_TRUSTED_ORIGINS = env_list("KEHU_CSRF_TRUSTED_ORIGINS")
@@ -166,7 +162,7 @@ USE_TZ = True
 
 # --- Static and media -----------------------------------------------------------------------
 STATIC_URL = "static/"
-STATIC_ROOT = Path(os.environ.get("KEHU_STATIC_ROOT", DATA_DIR / "static"))
+STATIC_ROOT = static_root(DATA_DIR)
 MEDIA_ROOT = Path(os.environ.get("KEHU_MEDIA_ROOT", DATA_DIR / "media"))
 MEDIA_URL = "media/"
 STORAGES = {
@@ -180,7 +176,6 @@ STORAGES = {
     },
 }
 WHITENOISE_USE_FINDERS = not PRODUCTION
-STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 KEHU_MAX_UPLOAD_BYTES = int(os.environ.get("KEHU_MAX_UPLOAD_BYTES", str(20 * 1024 * 1024)))
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
@@ -226,6 +221,8 @@ CELERY_BEAT_SCHEDULE_FILENAME = str(DATA_DIR / "celerybeat-schedule")
 CELERY_BEAT_SCHEDULE: dict[str, dict] = {
     # Deleted records past the recycle-bin retention (system parameter) are hard-deleted.
     "purge-recycle-bin": {"task": "kehu.purge_recycle_bin", "schedule": 24 * 3600},
+    # A job claimed by a worker that died is failed after KEHU_JOB_STALE_HOURS (never "running").
+    "fail-stale-jobs": {"task": "kehu.core.fail_stale_jobs", "schedule": 3600},
     "activity-reminders": {"task": "kehu.customers.activity_reminders", "schedule": 60.0},
     # Identity resolution: records changed since the last scan, every night at 02:30.
     "customers-scan-duplicates": {
@@ -335,6 +332,7 @@ LOGGING = {
 
 # --- Kehu -----------------------------------------------------------------------------------
 KEHU_EXPORT_SYNC_LIMIT = int(os.environ.get("KEHU_EXPORT_SYNC_LIMIT", "5000"))
+KEHU_JOB_STALE_HOURS = int(os.environ.get("KEHU_JOB_STALE_HOURS", "6"))
 KEHU_XLSX_MAX_ROWS = 1_048_575
 # Imports: what one file may hold (rows after the header, columns, a workbook's unzipped size)
 KEHU_IMPORT_MAX_ROWS = int(os.environ.get("KEHU_IMPORT_MAX_ROWS", "200000"))

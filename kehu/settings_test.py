@@ -5,6 +5,8 @@ import tempfile
 
 os.environ.setdefault("KEHU_TESTING", "1")
 os.environ.setdefault("KEHU_DATA_DIR", tempfile.mkdtemp(prefix="kehu-test-"))
+# A fixed key: test runs need no start-up step (``ensure_data_dir``) to write one.
+os.environ.setdefault("KEHU_SECRET_KEY", "kehu-tests-not-a-secret-" + "0" * 30)
 
 from kehu.settings import *  # noqa: E402,F403
 from kehu.settings import DATA_DIR, DATABASES  # noqa: E402

@@ -64,19 +64,30 @@ class CustomFieldOrderingFilter(OrderingFilter):
 
 
 class KeysetPagination(CursorPagination):
-    """Cursor pagination: no COUNT(*) and constant cost however deep the page. A custom-field
-    ordering pages with the list pages' keyset (``kehu.core.pagination.keyset_page``)."""
+    """Cursor pagination: no COUNT(*) and constant cost however deep the page.
+
+    Every ordering pages with the list pages' keyset (``kehu.core.pagination.keyset_page``), so
+    the API and the UI share one cursor format and its rules: ties by id, empty values last in
+    both directions, and a cursor that is not one of this ordering's (hand-edited, another
+    sort's) starts from the first page. ``?cursor=`` is ``a<token>`` (after) or ``b<token>``
+    (before); ``?ordering=`` sorts by its first field."""
 
     page_size = 50
     page_size_query_param = "page_size"
     max_page_size = 500
     ordering = "-id"
-    custom_page = None
+    page = None
 
-    def paginate_queryset(self, queryset, request, view=None):
+    def sort_for(self, request, queryset, view) -> str:
+        """The keyset sort: a custom field, else the first ``?ordering=`` field the view allows,
+        else the view's default ordering; ``id`` is the primary key."""
         sort = custom_ordering(request, view) if view is not None else None
         if sort is None:
-            return super().paginate_queryset(queryset, request, view)
+            terms = self.get_ordering(request, queryset, view)
+            sort = terms[0] if terms else self.ordering
+        return "-pk" if sort == "-id" else "pk" if sort == "id" else sort
+
+    def paginate_queryset(self, queryset, request, view=None):
         from .pagination import keyset_page
 
         self.request = request
@@ -84,29 +95,26 @@ class KeysetPagination(CursorPagination):
         self.page_size = self.get_page_size(request)
         token = request.query_params.get(self.cursor_query_param) or ""
         direction, token = token[:1], token[1:]
-        self.custom_page = keyset_page(
+        self.page = keyset_page(
             queryset,
-            sort=sort,
+            sort=self.sort_for(request, queryset, view),
             page_size=self.page_size,
             after=token if direction == "a" else None,
             before=token if direction == "b" else None,
             count=False,
         )
-        return self.custom_page.rows
+        return self.page.rows
 
-    def _custom_link(self, token: str | None, direction: str) -> str | None:
+    def _link(self, token: str | None, direction: str) -> str | None:
         if token is None:
             return None
         return replace_query_param(self.base_url, self.cursor_query_param, direction + token)
 
     def get_paginated_response(self, data):
-        page = self.custom_page
-        if page is None:
-            return super().get_paginated_response(data)
         return Response(
             {
-                "next": self._custom_link(page.next_cursor, "a"),
-                "previous": self._custom_link(page.prev_cursor, "b"),
+                "next": self._link(self.page.next_cursor, "a"),
+                "previous": self._link(self.page.prev_cursor, "b"),
                 "results": data,
             }
         )

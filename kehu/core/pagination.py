@@ -7,27 +7,89 @@ navigates with an opaque cursor holding the last row's (sort value, id).
 from __future__ import annotations
 
 import base64
+import datetime
+import decimal
 import json
+import math
 from dataclasses import dataclass
 
+from django.core.exceptions import ValidationError
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db.models import Q, QuerySet
+from django.db.models import F, Field, Q, QuerySet
+from django.utils import timezone
 
 COUNT_CAP = 1_000
 
-
-def encode_cursor(values: list) -> str:
-    raw = json.dumps(values, cls=DjangoJSONEncoder, separators=(",", ":")).encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+#: Ids and integers a cursor may carry: what a 64-bit column holds.
+_BIGINT = 2**63 - 1
 
 
-def decode_cursor(token: str) -> list | None:
+def encode_cursor(sort: str, key, pk: int) -> str:
+    """The opaque token of the list pages (``?after=`` / ``?before=``) and of the API
+    (``?cursor=a…`` / ``?cursor=b…``): base64 of ``{"s": sort, "k": [key, id]}``."""
+    raw = json.dumps({"s": sort, "k": [key, pk]}, cls=DjangoJSONEncoder, separators=(",", ":"))
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
+def _is_plain(value) -> bool:
+    """A JSON value a real cursor can hold: no NUL (PostgreSQL refuses it in text), no
+    infinity (``1e999999``), no integer wider than a database column."""
+    if value is None or isinstance(value, bool):
+        return True
+    if isinstance(value, str):
+        return "\x00" not in value
+    if isinstance(value, int):
+        return -_BIGINT <= value <= _BIGINT
+    if isinstance(value, float):
+        return math.isfinite(value)
+    if isinstance(value, list):
+        return all(_is_plain(v) for v in value)
+    return False
+
+
+def decode_cursor(token: str | None, sort: str) -> tuple | None:
+    """``(key, id)`` of a token made by ``encode_cursor`` for this ``sort``, else ``None``.
+
+    A hand-edited, truncated or foreign token (another list's sort, random base64, NUL bytes,
+    huge numbers) is not an error: the list starts from its first page, in the UI and the API
+    alike. The key is still raw JSON; ``keyset_page`` converts it for the sort field."""
+    if not token:
+        return None
     try:
         padded = token + "=" * (-len(token) % 4)
-        values = json.loads(base64.urlsafe_b64decode(padded.encode()))
-    except (ValueError, json.JSONDecodeError):
+        data = json.loads(base64.urlsafe_b64decode(padded.encode()))
+    except (ValueError, TypeError, RecursionError):  # binascii, UnicodeDecode, JSON errors
         return None
-    return values if isinstance(values, list) and len(values) == 2 else None
+    if not isinstance(data, dict) or data.get("s") != sort:
+        return None
+    key = data.get("k")
+    if not isinstance(key, list) or len(key) != 2 or not _is_plain(key):
+        return None
+    value, pk = key
+    if not isinstance(pk, int) or isinstance(pk, bool):
+        return None
+    return value, pk
+
+
+def _field_value(field: Field, value):
+    """A cursor's sort value in the field's type, or ``ValueError`` when it cannot be one."""
+    if value is None:
+        if not field.null:
+            raise ValueError("NULL for a NOT NULL column")
+        return None
+    if isinstance(value, list):
+        raise ValueError("not a scalar")
+    try:
+        value = field.to_python(value)
+        if isinstance(value, datetime.datetime):
+            if timezone.is_naive(value):
+                value = timezone.make_aware(value)
+            value = value.astimezone(datetime.UTC)  # out of range → OverflowError here
+        if isinstance(value, decimal.Decimal) and not value.is_finite():
+            raise ValueError("not a finite number")
+    except (ValidationError, TypeError, OverflowError, ArithmeticError) as exc:
+        raise ValueError(str(exc)) from exc
+    return value
 
 
 #: Annotation names of a custom-field sort (``sort=custom.<code>``).
@@ -49,9 +111,13 @@ def custom_sort(qs: QuerySet, field: str, *, annotate: bool = True):
     return add(**{EMPTY: empty, VALUE: value}), defn
 
 
+def _nullable(qs: QuerySet, field: str) -> bool:
+    return field != "pk" and qs.model._meta.get_field(field).null
+
+
 def order_for_sort(qs: QuerySet, sort: str) -> QuerySet:
     """``qs`` in a list's sort order (``sort``: a field, ``custom.<code>`` or ``pk``, ``-`` for
-    descending), ties by id: what exports use to follow the list page."""
+    descending), ties by id, empty values last: what exports use to follow the list page."""
     desc = sort.startswith("-")
     field = sort.lstrip("-") or "pk"
     prefix = "-" if desc else ""
@@ -62,6 +128,9 @@ def order_for_sort(qs: QuerySet, sort: str) -> QuerySet:
         if found is None:
             return qs.order_by(f"{prefix}pk")
         return found[0].order_by(EMPTY, f"{prefix}{VALUE}", f"{prefix}pk")
+    if _nullable(qs, field):
+        col = F(field).desc(nulls_last=True) if desc else F(field).asc(nulls_last=True)
+        return qs.order_by(col, f"{prefix}pk")
     return qs.order_by(f"{prefix}{field}", f"{prefix}pk")
 
 
@@ -91,10 +160,61 @@ class Page:
 
 
 def _after(field: str, desc: bool, value, pk) -> Q:
-    op = "lt" if desc else "gt"
+    """Rows after (value, id) in the order (field, id). The ``>=`` bound on the field alone
+    lets the database start an index range scan at the cursor instead of filtering up to it."""
+    op, bound = ("lt", "lte") if desc else ("gt", "gte")
     if field == "pk":
         return Q(**{f"pk__{op}": pk})
-    return Q(**{f"{field}__{op}": value}) | Q(**{field: value, f"pk__{op}": pk})
+    return Q(**{f"{field}__{bound}": value}) & (
+        Q(**{f"{field}__{op}": value}) | Q(**{field: value, f"pk__{op}": pk})
+    )
+
+
+def _segments(qs: QuerySet, field: str, desc: bool, reverse: bool, cursor) -> list[QuerySet]:
+    """The querysets which, read one after the other, list the rows after ``cursor``.
+
+    Empty (NULL) values come last in both directions, on SQLite (which sorts NULL first) and
+    PostgreSQL (which sorts it last ascending, first descending) alike. Rather than one
+    ``NULLS LAST`` query, which neither database can serve from its (field, id) index in both
+    directions, a nullable column reads in two segments: its values in (field, id) order, then
+    its empty rows in id order; each one is a plain range scan of an index. ``reverse`` (going
+    back with ``before``, or to the last page) reads the same sequence backwards."""
+    d = desc != reverse
+    prefix = "-" if d else ""
+    if field == "pk":
+        base = qs.order_by(f"{prefix}pk")
+        return [base.filter(_after("pk", d, None, cursor[1])) if cursor else base]
+    if not _nullable(qs, field):
+        base = qs.order_by(f"{prefix}{field}", f"{prefix}pk")
+        return [base.filter(_after(field, d, *cursor)) if cursor else base]
+    values = qs.filter(**{f"{field}__isnull": False}).order_by(f"{prefix}{field}", f"{prefix}pk")
+    empties = qs.filter(**{f"{field}__isnull": True}).order_by(f"{prefix}pk")
+    segments = (
+        [("empty", empties), ("value", values)]
+        if reverse
+        else [
+            ("value", values),
+            ("empty", empties),
+        ]
+    )
+    if cursor:
+        value, pk = cursor
+        where = "empty" if value is None else "value"
+        while segments[0][0] != where:
+            segments.pop(0)
+        after = _after("pk", d, None, pk) if value is None else _after(field, d, value, pk)
+        segments[0] = (where, segments[0][1].filter(after))
+    return [q for _name, q in segments]
+
+
+def _read(segments: list[QuerySet], n: int) -> list:
+    """The first ``n`` rows of the segments read in turn (one query each, while rows lack)."""
+    rows: list = []
+    for q in segments:
+        rows += list(q[: n - len(rows)])
+        if len(rows) >= n:
+            break
+    return rows
 
 
 def keyset_page(
@@ -107,7 +227,8 @@ def keyset_page(
     last: bool = False,
     count: bool = True,
 ) -> Page:
-    """One page of ``qs`` ordered by ``sort`` (a field name, ``-`` for descending) then id."""
+    """One page of ``qs`` ordered by ``sort`` (a field name, ``-`` for descending) then id,
+    empty values last. A cursor that is not one of this sort's starts from the first page."""
     desc = sort.startswith("-")
     field = sort.lstrip("-") or "pk"
     defn = None
@@ -119,18 +240,13 @@ def keyset_page(
         else:
             qs, defn = found
     model_field = None if field == "pk" or defn else qs.model._meta.get_field(field)
+    if model_field is not None:
+        field = model_field.attname  # a foreign key sorts by its id, as the cursor holds it
 
     def key(obj) -> list:
         if defn is not None:
             return [[getattr(obj, EMPTY), getattr(obj, VALUE)], obj.pk]
-        return [None if field == "pk" else getattr(obj, model_field.attname), obj.pk]
-
-    def order(reverse: bool) -> list[str]:
-        d = desc != reverse
-        prefix = "-" if d else ""
-        if defn is not None:  # empty values last in both directions
-            return [f"{'-' if reverse else ''}{EMPTY}", f"{prefix}{VALUE}", f"{prefix}pk"]
-        return [f"{prefix}pk"] if field == "pk" else [f"{prefix}{field}", f"{prefix}pk"]
+        return [None if field == "pk" else getattr(obj, field), obj.pk]
 
     total, capped = 0, False
     if count:
@@ -138,26 +254,17 @@ def keyset_page(
         capped = total > COUNT_CAP
         total = min(total, COUNT_CAP)
 
-    cursor_token = before or after
-    cursor = decode_cursor(cursor_token) if cursor_token else None
-    if cursor and (not isinstance(cursor[1], int) or isinstance(cursor[1], bool)):
-        cursor = None  # a hand-made cursor: start from the beginning, not an error
-    if cursor and defn is not None:
-        from .customfields import sort_value_from_cursor
-
-        ok = isinstance(cursor[0], list) and len(cursor[0]) == 2 and cursor[0][0] in (0, 1)
-        cursor = (
-            [[cursor[0][0], sort_value_from_cursor(defn, cursor[0][1])], cursor[1]] if ok else None
-        )
-    elif cursor and model_field is not None:
-        cursor[0] = model_field.to_python(cursor[0]) if cursor[0] is not None else None
+    cursor = _cursor(before or after, sort, defn, model_field)
     reverse = bool(before and cursor) or last
-    base = qs.order_by(*order(reverse))
-    if cursor and defn is not None:
-        base = base.filter(_after_custom(reverse, desc != reverse, cursor[0], cursor[1]))
-    elif cursor:
-        base = base.filter(_after(field, desc != reverse, cursor[0], cursor[1]))
-    rows = list(base[: page_size + 1])
+    if defn is not None:
+        d = desc != reverse
+        prefix = "-" if d else ""
+        base = qs.order_by(f"{'-' if reverse else ''}{EMPTY}", f"{prefix}{VALUE}", f"{prefix}pk")
+        if cursor:
+            base = base.filter(_after_custom(reverse, d, cursor[0], cursor[1]))
+        rows = list(base[: page_size + 1])
+    else:
+        rows = _read(_segments(qs, field, desc, reverse, cursor), page_size + 1)
     more = len(rows) > page_size
     rows = rows[:page_size]
     if reverse:
@@ -169,9 +276,34 @@ def keyset_page(
         has_prev = bool(cursor)
     return Page(
         rows=rows,
-        next_cursor=encode_cursor(key(rows[-1])) if rows and has_next else None,
-        prev_cursor=encode_cursor(key(rows[0])) if rows and has_prev else None,
+        next_cursor=encode_cursor(sort, *key(rows[-1])) if rows and has_next else None,
+        prev_cursor=encode_cursor(sort, *key(rows[0])) if rows and has_prev else None,
         is_first=not has_prev,
         count=total,
         count_capped=capped,
     )
+
+
+def _cursor(token: str | None, sort: str, defn, model_field: Field | None) -> tuple | None:
+    """The token's (key, id) in the types the query compares, or ``None``: start over."""
+    cursor = decode_cursor(token, sort)
+    if cursor is None:
+        return None
+    value, pk = cursor
+    if defn is not None:
+        from .customfields import sort_value_from_cursor
+
+        if not (isinstance(value, list) and len(value) == 2 and value[0] in (0, 1)):
+            return None
+        if isinstance(value[0], bool):
+            return None
+        typed = sort_value_from_cursor(defn, value[1])
+        if isinstance(typed, decimal.Decimal) and not typed.is_finite():
+            return None
+        return [value[0], typed], pk
+    if model_field is None:
+        return None, pk
+    try:
+        return _field_value(model_field, value), pk
+    except ValueError:
+        return None

@@ -3,12 +3,14 @@ progress on the job row, and never leave a job "running" after a failure."""
 
 from __future__ import annotations
 
+import datetime
 import functools
 import logging
 import tempfile
 from pathlib import Path
 
 from celery import shared_task
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files import File
 from django.utils import timezone
@@ -20,6 +22,19 @@ from .models import BackgroundJob
 log = logging.getLogger(__name__)
 
 
+def claim(job_id: int) -> bool:
+    """Move a pending job to running; ``False`` when another delivery got there first.
+
+    Tasks are acknowledged late (``CELERY_TASK_ACKS_LATE``), so the broker may hand the same task
+    out twice. One conditional ``UPDATE … WHERE status = 'pending'`` decides which delivery runs
+    the job: the database serialises the two updates and only one of them changes the row."""
+    return bool(
+        BackgroundJob.objects.filter(pk=job_id, status=BackgroundJob.Status.PENDING).update(
+            status=BackgroundJob.Status.RUNNING, started_at=timezone.now()
+        )
+    )
+
+
 def job_task(name: str):
     """Turn ``fn(job)`` into a Celery task that takes the job's ID."""
 
@@ -27,12 +42,10 @@ def job_task(name: str):
         @shared_task(name=name, ignore_result=True)
         @functools.wraps(fn)
         def run(job_id: int) -> None:
-            job = BackgroundJob.objects.select_related("user").get(pk=job_id)
-            if job.done:
+            if not claim(job_id):
+                log.info("job %s: already claimed or gone, delivery skipped", job_id)
                 return
-            BackgroundJob.objects.filter(pk=job.pk).update(
-                status=BackgroundJob.Status.RUNNING, started_at=timezone.now()
-            )
+            job = BackgroundJob.objects.select_related("user").get(pk=job_id)
             with acting_as(job.user, request_id=f"job-{job.pk}"):
                 try:
                     message = fn(job) or ""
@@ -81,6 +94,24 @@ def export_job(job: BackgroundJob) -> str:
     job.progress = n
     job.save(update_fields=["result_file", "result_name", "progress"])
     return _("%(count)s rows exported.") % {"count": f"{n:,}"}
+
+
+@shared_task(name="kehu.core.fail_stale_jobs", ignore_result=True)
+def fail_stale_jobs() -> int:
+    """Hourly: a job still running ``KEHU_JOB_STALE_HOURS`` after it started lost its worker (a
+    crash; the broker's redelivery finds the job claimed and does nothing). Mark it failed so
+    nobody waits on it forever; the user can start it again."""
+    now = timezone.now()
+    cutoff = now - datetime.timedelta(hours=settings.KEHU_JOB_STALE_HOURS)
+    stale = BackgroundJob.objects.filter(status=BackgroundJob.Status.RUNNING, started_at__lt=cutoff)
+    n = stale.update(
+        status=BackgroundJob.Status.FAILED,
+        message=_("The job stopped before it finished (its worker ended). Please start it again."),
+        finished_at=now,
+    )
+    if n:
+        log.warning("%s stale jobs marked failed", n)
+    return n
 
 
 @shared_task(name="kehu.purge_recycle_bin", ignore_result=True)

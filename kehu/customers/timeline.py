@@ -103,7 +103,7 @@ def encode_cursor(when: datetime.datetime, skip: int) -> str:
 
 
 def decode_cursor(cursor: str | None) -> tuple[datetime.datetime | None, int]:
-    if not cursor or "|" not in cursor:
+    if not cursor or "|" not in cursor or "\x00" in cursor:
         return None, 0
     stamp, _sep, skip = cursor.rpartition("|")
     try:
@@ -115,6 +115,10 @@ def decode_cursor(cursor: str | None) -> tuple[datetime.datetime | None, int]:
         return None, 0
     if timezone.is_naive(when):
         when = timezone.make_aware(when, datetime.UTC)
+    try:  # a hand-edited time at the edge of the calendar: not a 500, the newest page
+        when = when.astimezone(datetime.UTC)
+    except OverflowError:
+        return None, 0
     return when, n
 
 

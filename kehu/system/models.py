@@ -47,6 +47,11 @@ class Department(TreeNode):
         verbose_name = _("department")
         verbose_name_plural = _("departments")
         ordering = ["path"]
+        # keyset pagination: every sortable column paired with id
+        indexes = [
+            models.Index(fields=["name", "id"]),
+            models.Index(fields=["code", "id"]),
+        ]
 
     def __str__(self) -> str:
         return self.name
@@ -98,6 +103,11 @@ class User(AbstractUser, BaseModel):
         verbose_name = _("employee")
         verbose_name_plural = _("employees")
         ordering = ["username"]
+        # keyset pagination: every sortable column paired with id
+        indexes = [
+            models.Index(fields=["username", "id"]),
+            models.Index(fields=["display_name", "id"]),
+        ]
 
     def __str__(self) -> str:
         return self.display_name or self.get_full_name() or self.username
@@ -153,6 +163,10 @@ class Role(BaseModel):
         verbose_name = _("role")
         verbose_name_plural = _("roles")
         ordering = ["name"]
+        # keyset pagination: every sortable column paired with id
+        indexes = [
+            models.Index(fields=["name", "id"]),
+        ]
         permissions = list(SPECIAL_PERMISSION_LABELS.items())
 
     def __str__(self) -> str:
@@ -345,6 +359,11 @@ class Holiday(BaseModel):
         verbose_name = _("holiday")
         verbose_name_plural = _("holidays and make-up days")
         ordering = ["date"]
+        # keyset pagination: every sortable column paired with id
+        indexes = [
+            models.Index(fields=["date", "id"]),
+            models.Index(fields=["name", "id"]),
+        ]
 
     def __str__(self) -> str:
         return f"{self.date} {self.name}"
@@ -370,6 +389,13 @@ class DictionaryItem(BaseModel):
         verbose_name = _("dictionary entry")
         verbose_name_plural = _("dictionaries")
         ordering = ["dictionary", "order", "code"]
+        # keyset pagination: every sortable column paired with id
+        indexes = [
+            models.Index(fields=["dictionary", "id"]),
+            models.Index(fields=["code", "id"]),
+            models.Index(fields=["order", "id"]),
+            models.Index(fields=["label_zh", "id"]),
+        ]
         constraints = [
             models.UniqueConstraint(fields=["dictionary", "code"], name="dictionary_code_once")
         ]
@@ -394,6 +420,12 @@ class ProductCategory(TreeNode):
         verbose_name = _("product category")
         verbose_name_plural = _("product categories")
         ordering = ["path"]
+        # keyset pagination: every sortable column paired with id
+        indexes = [
+            models.Index(fields=["path", "id"]),
+            models.Index(fields=["code", "id"]),
+            models.Index(fields=["name", "id"]),
+        ]
 
     def __str__(self) -> str:
         return self.name
@@ -440,6 +472,7 @@ class Product(BaseModel):
             models.Index(fields=["name", "id"]),
             models.Index(fields=["category", "id"]),
             models.Index(fields=["list_price", "id"]),
+            models.Index(fields=["code", "id"]),
         ]
         constraints = [
             models.CheckConstraint(
@@ -537,6 +570,13 @@ class CustomField(BaseModel):
         verbose_name = _("custom field")
         verbose_name_plural = _("custom fields")
         ordering = ["object_type", "order", "id"]
+        # keyset pagination: every sortable column paired with id
+        indexes = [
+            models.Index(fields=["object_type", "id"]),
+            models.Index(fields=["code", "id"]),
+            models.Index(fields=["order", "id"]),
+            models.Index(fields=["label_zh", "id"]),
+        ]
         constraints = [
             models.UniqueConstraint(fields=["object_type", "code"], name="custom_field_code_once")
         ]

@@ -55,8 +55,8 @@ def test_keyset_walks_forward_and_back_over_every_row_once(rows, sort):
 
 
 def test_bad_cursor_is_ignored_not_an_error():
-    assert decode_cursor("not-base64!!") is None
-    assert decode_cursor("") is None
+    assert decode_cursor("not-base64!!", "name") is None
+    assert decode_cursor("", "name") is None
 
 
 @pytest.mark.parametrize(

@@ -109,6 +109,8 @@ class Activity(OwnedModel):
             models.Index(fields=["customer", "-start_at", "-id"]),
             models.Index(fields=["owner", "start_at"]),
             models.Index(fields=["start_at", "id"]),
+            models.Index(fields=["subject", "id"]),
+            models.Index(fields=["commitment_due", "id"]),
             models.Index(fields=["status", "remind_at"]),
             models.Index(fields=["commitment_kept", "commitment_due"]),
             models.Index(fields=["content_type", "object_id"]),

@@ -188,6 +188,7 @@ class Customer(Searchable, SoftDeleteModel, CustomFieldsMixin, OwnedModel):
             models.Index(fields=["city", "id"]),
             models.Index(fields=["registered_on", "id"]),
             models.Index(fields=["lifecycle_stage", "id"]),
+            models.Index(fields=["number", "id"]),
         ]
 
     def __str__(self) -> str:
