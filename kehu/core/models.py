@@ -42,7 +42,7 @@ class RestrictedQuerySet(models.QuerySet):
             return self.none()
         if user.is_superuser:
             return self
-        from kehu.system.access import get_access
+        from .providers import get_access
 
         condition = get_access(user).condition(self.model, access)
         if condition is None:
@@ -437,7 +437,7 @@ def _audit_rule(user, model) -> tuple[models.QuerySet | None, Q] | None:
     opts = model._meta
     may_view = user.has_perm(f"{opts.app_label}.{get_permission_codename('view', opts)}")
     if model is get_user_model():
-        from kehu.system.access import employees_in_scope
+        from .providers import employees_in_scope
 
         # Logins and exports are about the person who did them: a manager follows the people in
         # their scope without the employee-management permission; the rest of an employee's
@@ -449,7 +449,7 @@ def _audit_rule(user, model) -> tuple[models.QuerySet | None, Q] | None:
     manager = getattr(model, "all_objects", None) or model._default_manager
     if not hasattr(manager, "visible_to") or getattr(model, "owner_path", None) is None:
         return None, Q()
-    from kehu.system.access import get_access
+    from .providers import get_access
 
     if get_access(user).condition(model, Access.VIEW) is None:
         return None, Q()

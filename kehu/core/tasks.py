@@ -86,8 +86,7 @@ def export_job(job: BackgroundJob) -> str:
 @shared_task(name="kehu.purge_recycle_bin", ignore_result=True)
 def purge_recycle_bin() -> dict[str, list[int]]:
     """Daily: hard-delete soft-deleted records older than the retention period (audited)."""
-    from kehu.system.params import get_params
-
+    from .providers import get_params
     from .records import is_soft_deletable, purge_expired
     from .registry import registry
 

@@ -398,7 +398,7 @@ class ObjectDeleteView(RestrictedObjectMixin, TemplateView):
         ctx["soft"] = is_soft_deletable(type(obj))
         ctx["dependents"] = dependents(obj)
         if ctx["soft"]:
-            from kehu.system.params import get_params
+            from .providers import get_params
 
             ctx["retention_days"] = get_params().recycle_retention_days
         return ctx

@@ -142,7 +142,6 @@ def _levels(data) -> list[tuple[str, str, int]]:
     pk = (data or {}).get("employee") or ""
     if not str(pk).isdigit():
         return []
-    from kehu.customers.actions import levels_owned
     from kehu.system.params import dictionary_choices
 
     labels = dict(dictionary_choices("customer_level", include_inactive=True))
@@ -151,7 +150,7 @@ def _levels(data) -> list[tuple[str, str, int]]:
         return []
     return [
         (code, labels.get(code, code) if code else str(_("No level")), n)
-        for code, n in levels_owned(employee)
+        for code, n in actions.levels_owned(employee)
     ]
 
 
@@ -215,9 +214,7 @@ def handover(request):
             )
             preview = actions.preview_handover(plan)
             if split == actions.Split.BY_LEVEL:
-                from kehu.customers.actions import default_level_map
-
-                effective = default_level_map(
+                effective = actions.default_level_map(
                     [(code, n) for code, _label, n in form.levels], colleagues, form.level_map()
                 )
                 level_plan = [
