@@ -84,3 +84,13 @@ class AuditLogFilterSet(django_filters.FilterSet):
             self.filters[name].label = AuditLog._meta.get_field(name).verbose_name
         for field in self.form.fields.values():
             field.widget.attrs["class"] = "form-select form-select-sm"
+
+
+def filtered_queryset(object_type, user, data):
+    """The restricted, filtered queryset of a list page, export or API list: one definition
+    (here, below both the views and the export, which call it)."""
+    qs = object_type.model.objects.visible_to(user).select_related(*object_type.select_related)
+    filterset = object_type.filterset(data, queryset=qs, user=user)
+    if not filterset.is_valid():
+        return filterset, qs.none()
+    return filterset, filterset.qs

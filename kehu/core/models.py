@@ -818,3 +818,10 @@ class NumberSequence(models.Model):
 
     def __str__(self) -> str:
         return f"{self.key}: {self.last}"
+
+
+def expand_audit_changes(obj, changes: dict) -> dict:
+    """Per-part entries for composite values (custom fields), as ``BaseModel.save`` records: the
+    bulk helpers (``core.actions``) and the purge (``core.records``) write the same diffs."""
+    expand = getattr(obj, "audit_expand", None)
+    return expand(changes) if expand is not None else changes
