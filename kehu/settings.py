@@ -341,11 +341,17 @@ KEHU_IMPORT_MAX_UNZIPPED_BYTES = int(
     os.environ.get("KEHU_IMPORT_MAX_UNZIPPED_BYTES", str(100 * 1024 * 1024))
 )
 KEHU_BACKUP_DIR = Path(os.environ.get("KEHU_BACKUP_DIR", DATA_DIR / "backups"))
-MODULE_NAMES = {
-    "system": _("System"),
-    "customers": _("Customers"),
-    "marketing": _("Marketing"),
-    "sales": _("Sales"),
-    "service": _("Service"),
-    "analytics": _("Analytics"),
+# What the framework (kehu.core, which imports no domain app) reads from the apps above it:
+# dotted paths resolved once by kehu.core.providers (docs/architecture.md, "Layers").
+KEHU_PROVIDERS = {
+    "get_access": "kehu.system.access.get_access",
+    "employees_in_scope": "kehu.system.access.employees_in_scope",
+    "people_in_scope": "kehu.system.access.people_in_scope",
+    "departments_in_scope": "kehu.system.access.departments_in_scope",
+    "get_params": "kehu.system.params.get_params",
+    "dictionary_items": "kehu.system.params.dictionary_items",
+    "custom_field_definitions": "kehu.system.customfields.get_definitions",
+    "ensure_setup": "kehu.system.actions.ensure_default_roles",
+    "setup_is_default": "kehu.system.actions.setup_is_default",
+    "demo_password": "kehu.system.demo.DEMO_PASSWORD",
 }

@@ -17,6 +17,7 @@ PY=.venv/bin/python
 echo "== lint and checks"
 .venv/bin/ruff check .
 .venv/bin/ruff format --check --quiet . || { echo "ruff format: run '.venv/bin/ruff format .'"; exit 1; }
+.venv/bin/lint-imports --no-cache  # imports run one way: [tool.importlinter] in pyproject.toml
 $PY manage.py check
 $PY manage.py makemigrations --check --dry-run
 $PY manage.py spectacular --lang en --file "$KEHU_DATA_DIR/openapi.yaml" --validate --fail-on-warn

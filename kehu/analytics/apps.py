@@ -6,3 +6,10 @@ class AnalyticsConfig(AppConfig):
     name = "kehu.analytics"
     label = "analytics"
     verbose_name = _("Analytics")
+
+    def ready(self) -> None:
+        from kehu.core.registry import Module, register_module
+
+        register_module(
+            Module("analytics", _("Analytics"), "bi-bar-chart", "analytics:index", order=50)
+        )

@@ -21,17 +21,11 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from .context import get_current_user
-from .models import Attachment, AuditLog, BackgroundJob, Notification
+from .models import Attachment, AuditLog, BackgroundJob, Notification, expand_audit_changes
 
 
 def _batch() -> str:
     return uuid.uuid4().hex
-
-
-def _expand(obj, changes: dict) -> dict:
-    """Per-part entries for composite values (custom fields), as ``BaseModel.save`` records."""
-    expand = getattr(obj, "audit_expand", None)
-    return expand(changes) if expand is not None else changes
 
 
 @transaction.atomic
@@ -77,7 +71,7 @@ def bulk_create_audited(
             for a in audited
             if (v := values[a] if a in values else getattr(obj, a)) is not None and v != ""
         }
-        entries.append((obj, _expand(obj, changes)))
+        entries.append((obj, expand_audit_changes(obj, changes)))
     if fast:
         _insert_audit_records(entries, AuditLog.Action.CREATE, user=user, batch=batch)
     else:
@@ -152,7 +146,7 @@ def bulk_update_audited(
             diff = {
                 a: [getattr(obj, a), values[a]] for a in attnames if getattr(obj, a) != values[a]
             }
-            diff = _expand(obj, diff)
+            diff = expand_audit_changes(obj, diff)
             if diff:
                 entries.append(
                     AuditLog.build(obj, AuditLog.Action.UPDATE, diff, user=user, batch=batch)
@@ -239,7 +233,9 @@ def bulk_delete(qs: models.QuerySet) -> int:
             AuditLog.build(
                 obj,
                 AuditLog.Action.DELETE,
-                _expand(obj, {k: [v, None] for k, v in snapshot.items() if v not in (None, "")}),
+                expand_audit_changes(
+                    obj, {k: [v, None] for k, v in snapshot.items() if v not in (None, "")}
+                ),
                 user=user,
                 batch=batch,
             )

@@ -37,6 +37,8 @@ from django.utils import timezone
 
 import kehu
 
+from . import providers
+
 FORMAT = 1
 MANIFEST = "manifest.json"
 MEDIA_PREFIX = "media"
@@ -187,17 +189,8 @@ def database_is_empty() -> bool:
     counts = live_counts()
     if any(n for label, n in counts.items() if label not in BOOTSTRAP_LABELS):
         return False
-    if counts.get("system.Role"):
-        from kehu.system.actions import DEFAULT_ROLES
-        from kehu.system.models import Role
-
-        if Role.objects.exclude(name__in=[str(code) for code in DEFAULT_ROLES]).exists():
-            return False
-    if counts.get("system.DictionaryItem"):
-        from kehu.system.models import DictionaryItem
-
-        if DictionaryItem.objects.exclude(created_by=None).exists():
-            return False  # someone added or edited entries after migrate installed the defaults
+    if not providers.setup_is_default(counts):
+        return False  # roles added, or dictionary entries edited after migrate installed them
     if counts.get("core.AuditLog"):
         from kehu.core.models import AuditLog
 

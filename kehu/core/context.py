@@ -13,7 +13,7 @@ from contextvars import ContextVar
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from kehu.system.models import User
+    from django.contrib.auth.models import AbstractUser as User
 
 _current_user: ContextVar[Any] = ContextVar("kehu_current_user", default=None)
 _request_id: ContextVar[str | None] = ContextVar("kehu_request_id", default=None)

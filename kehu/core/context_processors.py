@@ -1,16 +1,7 @@
 from django.urls import reverse
-from django.utils.translation import gettext_lazy as _
 
 from .actions import unread_count
-
-NAV = [
-    ("customers", _("Customers"), "bi-people", "customers:index"),
-    ("marketing", _("Marketing"), "bi-megaphone", "marketing:index"),
-    ("sales", _("Sales"), "bi-graph-up-arrow", "sales:index"),
-    ("service", _("Service"), "bi-headset", "service:index"),
-    ("analytics", _("Analytics"), "bi-bar-chart", "analytics:index"),
-    ("system", _("System"), "bi-gear", "system:index"),
-]
+from .registry import modules, navigation
 
 
 def module_links(user, module: str, current_url: str) -> list[dict]:
@@ -39,11 +30,15 @@ def shell(request):
     current = request.resolver_match.namespace if request.resolver_match else ""
     return {
         "nav": [
-            {"key": k, "label": label, "icon": icon, "url": reverse(url), "active": k == current}
-            for k, label, icon, url in NAV
+            {
+                "key": m.key,
+                "label": m.label,
+                "icon": m.icon,
+                "url": reverse(m.url_name),
+                "active": m.key == current,
+            }
+            for m in navigation()
         ],
         "unread_count": unread_count(user),
-        "module_links": module_links(user, current, request.path)
-        if current in {k for k, *_ in NAV}
-        else [],
+        "module_links": module_links(user, current, request.path) if current in modules else [],
     }

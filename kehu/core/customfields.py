@@ -166,9 +166,9 @@ def _label(model_or_label) -> str:
 
 def definitions(model_or_label, *, include_inactive: bool = False) -> list[Definition]:
     """The definitions of an object type in display order (cached: no query once warm)."""
-    from kehu.system.customfields import get_definitions
+    from .providers import custom_field_definitions
 
-    defs = get_definitions().get(_label(model_or_label), ())
+    defs = custom_field_definitions().get(_label(model_or_label), ())
     return [d for d in defs if include_inactive or d.is_active]
 
 

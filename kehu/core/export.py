@@ -266,10 +266,10 @@ def export_to_file(
     from django.conf import settings
     from django.http import QueryDict
 
+    from .filters import filtered_queryset
     from .models import AuditLog
     from .pagination import order_for_sort
     from .permissions import SpecialPermission
-    from .views import filtered_queryset
 
     if not user.has_perm(SpecialPermission.EXPORT):
         raise PermissionError(_("You may not export data."))

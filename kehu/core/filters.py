@@ -69,7 +69,7 @@ class BaseFilterSet(django_filters.FilterSet):
                     self.filters[name] = flt
 
     def restrict_choices(self) -> None:
-        from kehu.system.access import departments_in_scope, people_in_scope
+        from .providers import departments_in_scope, people_in_scope
 
         model = self._meta.model
         if self.user is None or getattr(model, "owner_path", None) is None:
@@ -99,16 +99,26 @@ class AuditLogFilterSet(django_filters.FilterSet):
         fields = ["user", "action"]
 
     def __init__(self, data=None, queryset=None, *, user, **kwargs):
-        from kehu.system.access import employees_in_scope
-        from kehu.system.models import User
+        from django.contrib.auth import get_user_model
 
         from .models import AuditLog
+        from .providers import employees_in_scope
 
         super().__init__(data, queryset, **kwargs)
         people = employees_in_scope(user)
-        self.filters["user"].queryset = User.objects.all() if people is None else people
+        self.filters["user"].queryset = get_user_model().objects.all() if people is None else people
         self.filters["action"].extra["choices"] = AuditLog.Action.choices
         for name in ("user", "action"):
             self.filters[name].label = AuditLog._meta.get_field(name).verbose_name
         for field in self.form.fields.values():
             field.widget.attrs["class"] = "form-select form-select-sm"
+
+
+def filtered_queryset(object_type, user, data):
+    """The restricted, filtered queryset of a list page, export or API list: one definition
+    (here, below both the views and the export, which call it)."""
+    qs = object_type.model.objects.visible_to(user).select_related(*object_type.select_related)
+    filterset = object_type.filterset(data, queryset=qs, user=user)
+    if not filterset.is_valid():
+        return filterset, qs.none()
+    return filterset, filterset.qs

@@ -1054,10 +1054,10 @@ def choice_lookup(choices, extra: dict[str, str] | None = None) -> dict[str, str
 
 def dictionary_lookup(code: str) -> dict[str, str]:
     """{entry code or label in either language (lower-cased): code} of the active entries."""
-    from kehu.system.params import DICTIONARIES
+    from .providers import dictionary_items
 
     lookup: dict[str, str] = {}
-    for dictionary, item, zh, en, active, _color in DICTIONARIES.get():
+    for dictionary, item, zh, en, active, _color in dictionary_items():
         if dictionary == code and active:
             for key in (item, zh, en):
                 if key:

@@ -45,7 +45,7 @@ class RestrictedQuerySet(models.QuerySet):
             return self.none()
         if user.is_superuser:
             return self
-        from kehu.system.access import get_access
+        from .providers import get_access
 
         condition = get_access(user).condition(self.model, access, shares=shares)
         if condition is None:
@@ -440,7 +440,7 @@ def _audit_rule(user, model) -> tuple[models.QuerySet | None, Q] | None:
     opts = model._meta
     may_view = user.has_perm(f"{opts.app_label}.{get_permission_codename('view', opts)}")
     if model is get_user_model():
-        from kehu.system.access import employees_in_scope
+        from .providers import employees_in_scope
 
         # Logins and exports are about the person who did them: a manager follows the people in
         # their scope without the employee-management permission; the rest of an employee's
@@ -461,7 +461,7 @@ def _audit_rule(user, model) -> tuple[models.QuerySet | None, Q] | None:
         return manager.visible_to(user), Q()
     if getattr(model, "owner_path", None) is None:
         return None, Q()
-    from kehu.system.access import get_access
+    from .providers import get_access
 
     if get_access(user).condition(model, Access.VIEW) is None:
         return None, Q()
@@ -835,3 +835,10 @@ class NumberSequence(models.Model):
 
     def __str__(self) -> str:
         return f"{self.key}: {self.last}"
+
+
+def expand_audit_changes(obj, changes: dict) -> dict:
+    """Per-part entries for composite values (custom fields), as ``BaseModel.save`` records: the
+    bulk helpers (``core.actions``) and the purge (``core.records``) write the same diffs."""
+    expand = getattr(obj, "audit_expand", None)
+    return expand(changes) if expand is not None else changes

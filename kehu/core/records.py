@@ -277,7 +277,7 @@ def dependents(obj: models.Model, *, user=None) -> list[Dependent]:
 
 def _hard_delete(model, ids) -> None:
     """Delete rows for good with a delete record for each (all or nothing)."""
-    from .actions import _expand
+    from .models import expand_audit_changes
 
     batch = _batch()
     entries = []
@@ -287,7 +287,9 @@ def _hard_delete(model, ids) -> None:
             AuditLog.build(
                 obj,
                 AuditLog.Action.DELETE,
-                _expand(obj, {k: [v, None] for k, v in snapshot.items() if v not in (None, "")}),
+                expand_audit_changes(
+                    obj, {k: [v, None] for k, v in snapshot.items() if v not in (None, "")}
+                ),
                 user=None,
                 batch=batch,
             )

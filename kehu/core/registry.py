@@ -10,6 +10,29 @@ from django.db.models import Model
 
 registry: dict[str, ObjectType] = {}
 pages: list[Page] = []
+modules: dict[str, Module] = {}
+
+
+@dataclass(frozen=True)
+class Module:
+    """An entry of the main navigation: each app registers its own in ``AppConfig.ready``, so
+    the framework names no module."""
+
+    key: str  # URL namespace (the app label); its pages and object types are listed under it
+    label: Any
+    icon: str
+    url_name: str
+    order: int = 100
+
+
+def register_module(module: Module) -> Module:
+    modules[module.key] = module
+    return module
+
+
+def navigation() -> list[Module]:
+    """The registered modules in display order."""
+    return sorted(modules.values(), key=lambda m: (m.order, m.key))
 
 
 @dataclass

@@ -117,8 +117,7 @@ def fail_stale_jobs() -> int:
 @shared_task(name="kehu.purge_recycle_bin", ignore_result=True)
 def purge_recycle_bin() -> dict[str, list[int]]:
     """Daily: hard-delete soft-deleted records older than the retention period (audited)."""
-    from kehu.system.params import get_params
-
+    from .providers import get_params
     from .records import is_soft_deletable, purge_expired
     from .registry import registry
 

@@ -27,6 +27,7 @@ from . import actions
 from .customfields import definitions, is_opted_in
 from .errors import StaleObjectError
 from .export import csv_stream, export_columns, export_formats, export_queryset
+from .filters import filtered_queryset
 from .imports import allowed as import_allowed
 from .imports import importers
 from .models import AuditLog
@@ -79,15 +80,6 @@ class RestrictedObjectMixin(LoginRequiredMixin):
             "owned": ot.model.owner_path is not None,
             "list_links": ot.links_for(self.request.user),
         }
-
-
-def filtered_queryset(object_type: ObjectType, user, data):
-    """The restricted, filtered queryset of a list page, export or API list: one definition."""
-    qs = object_type.model.objects.visible_to(user).select_related(*object_type.select_related)
-    filterset = object_type.filterset(data, queryset=qs, user=user)
-    if not filterset.is_valid():
-        return filterset, qs.none()
-    return filterset, filterset.qs
 
 
 class ObjectListView(RestrictedObjectMixin, TemplateView):
@@ -425,7 +417,7 @@ class ObjectDeleteView(RestrictedObjectMixin, TemplateView):
         ctx["dependents"] = [d for d in found if d.count]
         ctx["hidden_dependents"] = any(d.hidden for d in found)
         if ctx["soft"]:
-            from kehu.system.params import get_params
+            from .providers import get_params
 
             ctx["retention_days"] = get_params().recycle_retention_days
         return ctx

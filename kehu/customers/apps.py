@@ -8,6 +8,12 @@ class CustomersConfig(AppConfig):
     verbose_name = _("Customers")
 
     def ready(self) -> None:
+        from kehu.core.registry import Module, register_module
+
+        register_module(
+            Module("customers", _("Customers"), "bi-people", "customers:index", order=10)
+        )
+
         # actions: registers the lifecycle signals and the handover of customers.
         from . import actions, dictionaries, object_types  # noqa: F401
         from .actions.activity import register_activity_erasure, register_activity_handover

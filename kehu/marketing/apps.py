@@ -6,3 +6,10 @@ class MarketingConfig(AppConfig):
     name = "kehu.marketing"
     label = "marketing"
     verbose_name = _("Marketing")
+
+    def ready(self) -> None:
+        from kehu.core.registry import Module, register_module
+
+        register_module(
+            Module("marketing", _("Marketing"), "bi-megaphone", "marketing:index", order=20)
+        )

@@ -6,3 +6,8 @@ class SalesConfig(AppConfig):
     name = "kehu.sales"
     label = "sales"
     verbose_name = _("Sales")
+
+    def ready(self) -> None:
+        from kehu.core.registry import Module, register_module
+
+        register_module(Module("sales", _("Sales"), "bi-graph-up-arrow", "sales:index", order=30))

@@ -6,3 +6,8 @@ class ServiceConfig(AppConfig):
     name = "kehu.service"
     label = "service"
     verbose_name = _("Service")
+
+    def ready(self) -> None:
+        from kehu.core.registry import Module, register_module
+
+        register_module(Module("service", _("Service"), "bi-headset", "service:index", order=40))

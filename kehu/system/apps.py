@@ -8,6 +8,10 @@ class SystemConfig(AppConfig):
     verbose_name = _("System")
 
     def ready(self) -> None:
+        from kehu.core.registry import Module, register_module
+
+        register_module(Module("system", _("System"), "bi-gear", "system:index", order=60))
+
         from django.db.models.signals import post_migrate
 
         from . import object_types  # noqa: F401

@@ -189,6 +189,11 @@ def load_dictionary_items() -> list[tuple]:
 DICTIONARIES = VersionedCache("dictionaries", load_dictionary_items)
 
 
+def dictionary_items() -> list[tuple]:
+    """Every dictionary entry, cached (the framework's ``providers.dictionary_items``)."""
+    return DICTIONARIES.get()
+
+
 def dictionary_choices(code: str, *, include_inactive: bool = False) -> list[tuple[str, str]]:
     """[(code, label in the current language)] of a dictionary, sorted by ``order``."""
     english = (get_language() or "zh-hans").startswith("en")

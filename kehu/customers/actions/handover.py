@@ -23,7 +23,7 @@ from kehu.core.actions import bulk_update_audited, notify
 from kehu.core.context import acting_as, get_request_id
 from kehu.core.permissions import SpecialPermission
 from kehu.system.access import Access, people_in_scope
-from kehu.system.actions import HandoverPlan, Split, register_handover
+from kehu.system.actions import HandoverPlan, Split, register_handover, register_level_split
 from kehu.system.models import User
 
 from ..models import Activity, CareTask, Contact, Customer
@@ -270,6 +270,7 @@ def _open_care(employee: User):
     return CareTask.objects.filter(owner=employee, status=CareTask.Status.OPEN)
 
 
+register_level_split(levels_owned=levels_owned, default_map=default_level_map)
 register_handover(
     "customers",
     gettext_lazy("Customers"),

@@ -333,6 +333,44 @@ def register_handover(
     return handover
 
 
+@dataclass(frozen=True)
+class LevelSplit:
+    """The by-level split, provided by the module that owns the levels (customers registers it):
+    ``levels_owned(employee) -> [(level code, records)]`` and ``default_map(levels, colleagues,
+    fixed) -> {level code: colleague id}`` (the handover page previews it)."""
+
+    levels_owned: Callable[[User], list[tuple[str, int]]]
+    default_map: Callable[[list[tuple[str, int]], list[User], dict[str, int] | None], dict]
+
+
+LEVEL_SPLIT: list[LevelSplit] = []
+
+
+def register_level_split(
+    *,
+    levels_owned: Callable[..., list[tuple[str, int]]],
+    default_map: Callable[[list[tuple[str, int]], list[User], dict[str, int] | None], dict],
+) -> LevelSplit:
+    """Set how the by-level split counts and assigns levels (one module provides it)."""
+    LEVEL_SPLIT[:] = [LevelSplit(levels_owned=levels_owned, default_map=default_map)]
+    return LEVEL_SPLIT[0]
+
+
+def levels_owned(employee: User, *, user: User | None = None) -> list[tuple[str, int]]:
+    """[(level code, records)] the employee owns, largest first (none without a provider);
+    with ``user``, only the records that user may see are counted."""
+    return LEVEL_SPLIT[0].levels_owned(employee, user=user) if LEVEL_SPLIT else []
+
+
+def default_level_map(
+    levels: list[tuple[str, int]], colleagues: list[User], fixed: dict[str, int] | None = None
+) -> dict[str, int]:
+    """Whole levels to colleagues, the ``fixed`` choices first (see ``register_level_split``)."""
+    return (
+        LEVEL_SPLIT[0].default_map(levels, colleagues, fixed) if LEVEL_SPLIT else dict(fixed or {})
+    )
+
+
 def _handovers() -> list[Handover]:
     return sorted(HANDOVERS.values(), key=lambda h: h.order)
 
@@ -552,12 +590,15 @@ __all__ = [
     "preview_handover",
     "create_department",
     "create_employee",
+    "default_level_map",
+    "levels_owned",
     "deactivate_department",
     "deactivate_employee",
     "handover_summary",
     "move_department",
     "reactivate_employee",
     "register_handover",
+    "register_level_split",
     "rename_department",
     "save_department",
     "save_employee",

@@ -14,7 +14,7 @@ from kehu.core.errors import StaleObjectError
 from kehu.core.models import AuditLog
 from kehu.core.permissions import DataScope, SpecialPermission
 
-from ..models import Department, RecordShare, Role, RoleDataScope, User
+from ..models import Department, DictionaryItem, RecordShare, Role, RoleDataScope, User
 
 CRUD = ("view", "add", "change", "delete")
 
@@ -127,6 +127,16 @@ def ensure_default_roles() -> dict[str, Role]:
         role.permissions.add(*perms)
         roles[code] = role
     return roles
+
+
+def setup_is_default(counts: dict[str, int]) -> bool:
+    """True when the roles are the default ones and nobody added or edited a dictionary entry
+    after migrate installed the defaults (``counts``: rows per model label, from the backup)."""
+    defaults = [str(code) for code in DEFAULT_ROLES]
+    if counts.get("system.Role") and Role.objects.exclude(name__in=defaults).exists():
+        return False
+    edited = DictionaryItem.objects.exclude(created_by=None)
+    return not (counts.get("system.DictionaryItem") and edited.exists())
 
 
 def set_role_scope(
@@ -424,6 +434,7 @@ __all__ = [
     "save_role",
     "set_role_scope",
     "may_share",
+    "setup_is_default",
     "share_record",
     "share_targets",
     "unshare_record",

@@ -156,13 +156,12 @@ def _levels(user, employee: User | None) -> list[tuple[str, str, int]]:
     customers ``user`` may see."""
     if employee is None:
         return []
-    from kehu.customers.actions import levels_owned
     from kehu.system.params import dictionary_choices
 
     labels = dict(dictionary_choices("customer_level", include_inactive=True))
     return [
         (code, labels.get(code, code) if code else str(_("No level")), n)
-        for code, n in levels_owned(employee, user=user)
+        for code, n in actions.levels_owned(employee, user=user)
     ]
 
 
@@ -228,9 +227,7 @@ def handover(request):
             )
             preview = actions.preview_handover(plan)
             if split == actions.Split.BY_LEVEL:
-                from kehu.customers.actions import default_level_map
-
-                effective = default_level_map(
+                effective = actions.default_level_map(
                     [(code, n) for code, _label, n in form.levels], colleagues, form.level_map()
                 )
                 level_plan = [

@@ -30,11 +30,11 @@ class Command(BaseCommand):
         )
         with acting_as(None, request_id="demo"):
             run_generators(ctx)
-        from kehu.system.demo import DEMO_PASSWORD
+        from kehu.core.providers import demo_password
 
         self.stdout.write(
             self.style.SUCCESS(
                 f"Demo data ready in {time.monotonic() - start:.1f}s. "
-                f"Log in as admin / {DEMO_PASSWORD} (also director, manager1 branch manager, lead11 sales manager, sales1 salesperson, service1)."
+                f"Log in as admin / {demo_password()} (also director, manager1 branch manager, lead11 sales manager, sales1 salesperson, service1)."
             )
         )

@@ -30,9 +30,9 @@ class Command(BaseCommand):
     def handle(self, *args, **opts):
         if not opts["no_migrate"]:
             call_command("migrate", interactive=False, verbosity=0)
-            from kehu.system.actions import ensure_default_roles
+            from kehu.core.providers import ensure_setup
 
-            ensure_default_roles()
+            ensure_setup()
         if settings.PRODUCTION:
             call_command("collectstatic", interactive=False, verbosity=0)
         procs = [
