@@ -28,13 +28,19 @@ PY=${KEHU_PYTHON:-python3}
 if [ ! -x .venv/bin/python ]; then
   "$PY" -m venv .venv
 fi
-extras=""
-[ "${1:-}" = "--test" ] && extras="[test]"
-stamp=".venv/.kehu-installed${extras:+-test}"
-digest=$(sha256sum pyproject.toml | cut -c1-16)
+# The pinned versions (requirements/*.txt, made by scripts/lock.sh), then Kehu itself without
+# resolving anything again: every machine runs the same versions.
+lock=requirements/base.txt
+[ "${1:-}" = "--test" ] && lock=requirements/test.txt
+stamp=".venv/.kehu-installed-$(basename "$lock" .txt)"
+digest=$(cat pyproject.toml "$lock" | sha256sum | cut -c1-16)
 if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$digest" ]; then
-  .venv/bin/python -m pip install --quiet --disable-pip-version-check --upgrade pip >/dev/null
-  .venv/bin/python -m pip install --quiet --disable-pip-version-check -e ".${extras}" 2>&1 | grep -v "^WARNING: Location" || true
-  .venv/bin/python -c "import kehu" 
+  log=$(mktemp)
+  pip() { .venv/bin/python -m pip --disable-pip-version-check --quiet "$@" >"$log" 2>&1 || { cat "$log" >&2; exit 1; }; }
+  pip install --upgrade pip
+  pip install -r "$lock"
+  pip install --no-deps -e .
+  rm -f "$log"
+  .venv/bin/python -c "import kehu"
   echo "$digest" > "$stamp"
 fi
