@@ -40,6 +40,11 @@ if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$digest" ]; then
   pip install --upgrade pip
   pip install -r "$lock"
   pip install --no-deps -e .
+  .venv/bin/python -m pip check >"$log" 2>&1 || {
+    cat "$log" >&2
+    echo "requirements/*.txt miss what pyproject.toml asks for: run 'bash scripts/lock.sh'" >&2
+    exit 1
+  }
   rm -f "$log"
   .venv/bin/python -c "import kehu"
   echo "$digest" > "$stamp"
