@@ -260,7 +260,7 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PAGINATION_CLASS": "kehu.core.drf.KeysetPagination",
     "PAGE_SIZE": 50,
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "kehu.core.schema.AutoSchema",
     "EXCEPTION_HANDLER": "kehu.core.drf.exception_handler",
 }
 SPECTACULAR_SETTINGS = {
