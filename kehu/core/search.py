@@ -4,8 +4,8 @@ Every searchable model (``Searchable``) carries two denormalised columns compute
 (pinyin needs Python) whenever the record is saved, bulk-created, bulk-updated or updated:
 
 * ``search_text`` -- ``|name|full pinyin|pinyin initials|mnemonic|number|phones|e-mails|``, each
-  part "compacted" (NFKC, case-folded, only letters and digits), phones as national digits
-  (``+86``/``0086`` removed). Substring queries of 3+ characters use a trigram index on it:
+  part "compacted" (NFKC, case-folded, only letters and digits), phones as national significant
+  numbers (``kehu.core.phones``: +86/0086, the trunk 0 and extensions removed). Substring queries of 3+ characters use a trigram index on it:
   ``pg_trgm`` GIN on PostgreSQL, an FTS5 ``trigram`` external-content table on SQLite (kept in
   sync by triggers on the model table).
 * ``search_grams`` -- the distinct 1- and 2-character pieces of the name, initials and mnemonic,
@@ -31,6 +31,8 @@ from django.db.models import Case, IntegerField, Lookup, Q, Value, When
 from django.db.models.functions import Length, StrIndex
 
 from .models import AllRecordsManager, RestrictedQuerySet, SoftDeleteManager, SoftDeleteQuerySet
+from .phones import digits as phone_digits
+from .phones import national as phone_national
 
 SEARCH_FIELDS = ("search_text", "search_grams")
 PHONE_QUERY = re.compile(r"^[0-9 +\-().]+$")
@@ -38,7 +40,6 @@ MAX_TERMS = 8
 MAX_TERM_LENGTH = 100
 #: what ``str.isalnum`` rejects (``\w`` is ``isalnum`` plus the underscore)
 _NOT_ALNUM = re.compile(r"[\W_]+")
-_NOT_ASCII_DIGIT = re.compile(r"[^0-9]+")
 
 
 # --- Normalisation ------------------------------------------------------------------------------
@@ -111,29 +112,6 @@ def pinyin_forms(name: str) -> tuple[str, str]:
     full = compact("".join(syllables))
     initials = compact("".join(s[:1] if len(s) > 1 else s for s in syllables))
     return full, initials
-
-
-def phone_digits(value: str | None) -> str:
-    text = unicodedata.normalize("NFKC", value or "")
-    if text.isascii():
-        return _NOT_ASCII_DIGIT.sub("", text)
-    return "".join(ch for ch in text if ch.isdigit())
-
-
-def phone_national(value: str | None) -> str:
-    """Digits without the Chinese country code: +86 138-0013-8000 / 0086… / 86… -> 13800138000."""
-    digits = phone_digits(value)
-    if digits.startswith("0086"):
-        return digits[4:]
-    if digits.startswith("86") and (len(digits) >= 12 or (value or "").lstrip().startswith("+")):
-        return digits[2:]
-    return digits
-
-
-def phone_core(value: str | None) -> str:
-    """National digits without the trunk 0 of an area code (010-… and +86 10 … meet here)."""
-    national = phone_national(value)
-    return national[1:] if national.startswith("0") and len(national) > 5 else national
 
 
 def grams(*values: str) -> list[str]:
@@ -536,14 +514,14 @@ def is_searchable(model) -> bool:
 def parse_query(query: str) -> list[list[str]]:
     """Terms (all must match), each a list of alternatives (any may match).
 
-    A phone-like query ("+86 138-0013-8000", "010 1234 5678") is one term: its national digits
-    without trunk 0; anything else is split on spaces and each word compacted.
+    A phone-like query ("+86 138-0013-8000", "010 1234 5678") is one term: its national
+    significant number (:func:`kehu.core.phones.national`); anything else is split on spaces and each word compacted.
     """
     query = unicodedata.normalize("NFKC", query or "").strip()
     if not query:
         return []
     if PHONE_QUERY.match(query) and len(phone_digits(query)) >= 5:
-        return [[phone_core(query)[:MAX_TERM_LENGTH]]]
+        return [[phone_national(query)[:MAX_TERM_LENGTH]]]
     terms = []
     for word in query.split()[:MAX_TERMS]:
         c = compact(word)[:MAX_TERM_LENGTH]

@@ -29,6 +29,7 @@ from pathlib import Path
 from pypinyin import lazy_pinyin
 from rapidfuzz import fuzz
 
+from kehu.core import phones
 from kehu.core.search import pinyin_syllables
 
 #: Pairs at or above this score go to the review queue (see docs/guide/duplicates.md).
@@ -858,9 +859,6 @@ def person_name(name: str) -> str:
 
 # --- phones ----------------------------------------------------------------------------------
 
-_EXTENSION = re.compile(r"(?:转|分机|ext\.?|x|#)\s*\d{1,6}\s*$", re.IGNORECASE)
-_MOBILE = re.compile(r"^1[3-9]\d{9}$")
-
 
 @dataclass(frozen=True, slots=True)
 class Phone:
@@ -870,45 +868,25 @@ class Phone:
     has_area: bool
 
 
-def _national(digits: str, international: bool) -> Phone | None:
-    """A digit string (country code still on) → a Phone, or None when it is no valid number."""
-    if international or digits.startswith("00"):
-        digits = digits.lstrip("0")
-        if not digits.startswith("86"):  # a foreign number: kept as it is
-            return Phone(digits, digits[-8:], False, True) if 7 <= len(digits) <= 15 else None
-        digits = digits[2:]
-    elif digits.startswith("86") and len(digits) in (12, 13) and not _MOBILE.match(digits):
-        digits = digits[2:]
-    if _MOBILE.match(digits):
-        return Phone(digits, digits, True, True)
-    if not digits.startswith("0") and len(digits) in (10, 11) and digits[0] != "1":
-        digits = "0" + digits  # area code written without its trunk prefix (+86 21 …)
-    if not digits.startswith("0") and len(digits) == 10 and digits.startswith("10"):
-        digits = "0" + digits  # +86 10 … (Beijing)
-    if digits.startswith("0") and 10 <= len(digits) <= 12:
-        area = 3 if digits[1] in "12" else 4
-        return Phone(digits, digits[area:], False, True)
-    if 5 <= len(digits) <= 8:
-        return Phone(digits, digits, False, False)  # a local number, or 95588 / 12345
-    return None
-
-
 @lru_cache(maxsize=200_000)
 def phone(raw: str) -> Phone | None:
-    """+86 138 0013 8000 / 0086-13800138000 / 13800138000 → 13800138000 (mobile);
+    """+86 138 0013 8000 / 0086-138-0013-8000 / 13800138000 → 13800138000 (mobile);
     010-12345678 / +86 10 1234 5678 / (010)12345678-801 → 01012345678 (local 12345678);
-    12345678 → local only. Not a phone → None."""
-    text = unicodedata.normalize("NFKC", raw or "").strip()
-    if not text:
+    12345678 → local only. Not a phone → None. The reading is :mod:`kehu.core.phones`'
+    (phonenumbers): a number it cannot validate counts only as a local number of 5-8 digits."""
+    found = phones.parse(raw)
+    if found is None:
         return None
-    text = _EXTENSION.sub("", text).strip()
-    groups = re.findall(r"\d+", text)
-    digits = "".join(groups)
-    international = text.startswith("+")
-    found = _national(digits, international)
-    if found is None and len(groups) >= 2 and len(groups[-1]) <= 5:
-        found = _national(digits[: -len(groups[-1])], international)  # 010-12345678-801
-    return found
+    national = found.national
+    if found.mobile:
+        return Phone(national, national, True, True)
+    if found.valid and found.chinese:  # a landline: the trunk 0 back, the area code off
+        return Phone("0" + national, national[found.area_code_length :], False, True)
+    if found.valid:  # a foreign number: country code and national number
+        return Phone(national, national[-8:], False, True)
+    if 5 <= len(national) <= 8:
+        return Phone(national, national, False, False)  # a local number, or 95588 / 12345
+    return None
 
 
 def phone_score(a: Iterable[Phone], b: Iterable[Phone]) -> tuple[float, str]:

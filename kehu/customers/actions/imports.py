@@ -35,7 +35,7 @@ from kehu.core.imports import (
     register_importer,
 )
 from kehu.core.permissions import Access, SpecialPermission
-from kehu.core.search import phone_core
+from kehu.core.phones import national as phone_national
 
 from ..models import CUSTOMER_FIELDS, Contact, Customer
 from .customer import mnemonic_for, take_customer_numbers
@@ -69,9 +69,9 @@ def normalise_name(name: str) -> str:
 
 
 def normalise_phone(phone: str) -> str:
-    """Digits without +86/0086 and the trunk 0 of area codes (the search index's rule):
+    """The national significant number (the search index's rule, ``kehu.core.phones``):
     +86 138-0013-8000 = 13800138000, +86 21 5555 0001 = 021-55550001."""
-    return phone_core(phone)
+    return phone_national(phone)
 
 
 _batch_index: contextvars.ContextVar[dict | None] = contextvars.ContextVar(
