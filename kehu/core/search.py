@@ -23,7 +23,6 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Iterable, Sequence
-from functools import lru_cache
 from typing import Any, ClassVar
 
 from django.db import models
@@ -33,85 +32,15 @@ from django.db.models.functions import Length, StrIndex
 from .models import AllRecordsManager, RestrictedQuerySet, SoftDeleteManager, SoftDeleteQuerySet
 from .phones import digits as phone_digits
 from .phones import national as phone_national
+from .text import compact, pinyin_forms
 
 SEARCH_FIELDS = ("search_text", "search_grams")
 PHONE_QUERY = re.compile(r"^[0-9 +\-().]+$")
 MAX_TERMS = 8
 MAX_TERM_LENGTH = 100
-#: what ``str.isalnum`` rejects (``\w`` is ``isalnum`` plus the underscore)
-_NOT_ALNUM = re.compile(r"[\W_]+")
 
 
-# --- Normalisation ------------------------------------------------------------------------------
-
-
-def compact(value: str | None) -> str:
-    """NFKC, case-folded, letters and digits only: "Bei Jing-华为 (BJ)" -> "beijing华为bj"."""
-    if not value:
-        return ""
-    text = unicodedata.normalize("NFKC", str(value)).casefold()
-    return text if text.isalnum() else _NOT_ALNUM.sub("", text)
-
-
-def _chars(chars: str) -> list[str]:
-    return list(chars)
-
-
-def _whole(chars: str) -> list[str]:
-    return [chars]
-
-
-@lru_cache(maxsize=200_000)
-def _word_syllables(word: str, keep_whole: bool) -> tuple[str, ...]:
-    from pypinyin import lazy_pinyin
-
-    return tuple(lazy_pinyin(word, errors=_whole if keep_whole else _chars))
-
-
-@lru_cache(maxsize=16384)
-def han_words(run: str) -> tuple[str, ...]:
-    """pypinyin's segmentation of a run of Chinese characters into dictionary words, cached: a
-    name is segmented for its search text, its mnemonic code and its duplicate profile."""
-    from pypinyin.seg.mmseg import seg
-
-    return tuple(seg.cut(run))
-
-
-def pinyin_syllables(text: str, *, keep_whole: bool = False) -> list[str]:
-    """``lazy_pinyin(text)`` (no tones; characters without pinyin kept one by one, or as one
-    piece with ``keep_whole``), word by word: pypinyin's own segmentation, then each Chinese
-    word's syllables from a cache. Company names share most of their words (科技, 有限公司,
-    北京), so this is several times faster than pypinyin on whole names and gives the same
-    syllables (a test compares them)."""
-    from pypinyin.constants import RE_HANS
-    from pypinyin.seg.simpleseg import simple_seg
-
-    out: list[str] = []
-    words = []
-    for chunk in simple_seg(text):  # what pypinyin's ``seg`` does, with the cut cached
-        if RE_HANS.match(chunk):
-            words.extend(han_words(chunk))
-        else:
-            words.append(chunk)
-    for word in words:
-        if RE_HANS.match(word):
-            out.extend(_word_syllables(word, keep_whole))
-        else:
-            out.extend(_whole(word) if keep_whole else _chars(word))
-    return out
-
-
-@lru_cache(maxsize=65536)
-def pinyin_forms(name: str) -> tuple[str, str]:
-    """Full pinyin and pinyin initials of a name (北京华为 -> beijinghuawei, bjhw).
-
-    One segmentation (the slow part of pypinyin) gives both: the initials are the first letters
-    of the syllables, as ``Style.FIRST_LETTER`` would give them.
-    """
-    syllables = pinyin_syllables(name)
-    full = compact("".join(syllables))
-    initials = compact("".join(s[:1] if len(s) > 1 else s for s in syllables))
-    return full, initials
+# --- Normalisation: kehu.core.text (folding, pinyin) and kehu.core.phones ---------------------
 
 
 def grams(*values: str) -> list[str]:

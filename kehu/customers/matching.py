@@ -30,7 +30,8 @@ from pypinyin import lazy_pinyin
 from rapidfuzz import fuzz
 
 from kehu.core import phones
-from kehu.core.search import pinyin_syllables
+from kehu.core.text import fold as fold_case
+from kehu.core.text import pinyin_syllables
 
 #: Pairs at or above this score go to the review queue (see docs/guide/duplicates.md).
 REVIEW_THRESHOLD = 0.80
@@ -76,9 +77,9 @@ _PUNCT = re.compile(
 
 
 def fold(text: str) -> str:
-    """Full-width → half-width, lower case, simplified characters, collapsed whitespace."""
-    text = unicodedata.normalize("NFKC", text or "")
-    return " ".join(to_simplified(text).lower().split())
+    """Full-width → half-width, case-folded (``kehu.core.text.fold``), simplified characters,
+    collapsed whitespace."""
+    return " ".join(to_simplified(fold_case(text)).split())
 
 
 def is_cjk(ch: str) -> bool:

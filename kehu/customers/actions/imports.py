@@ -10,7 +10,6 @@ pluggable :func:`find_existing` hook (identity resolution plugs its fuzzy matche
 from __future__ import annotations
 
 import contextvars
-import re
 import unicodedata
 from collections.abc import Callable
 from typing import Any
@@ -36,6 +35,7 @@ from kehu.core.imports import (
 )
 from kehu.core.permissions import Access, SpecialPermission
 from kehu.core.phones import national as phone_national
+from kehu.core.text import without_spaces
 
 from ..models import CUSTOMER_FIELDS, Contact, Customer
 from .customer import mnemonic_for, take_customer_numbers
@@ -64,8 +64,8 @@ CHOICE_WORDS = {
 
 
 def normalise_name(name: str) -> str:
-    """Full-width to half-width, no spaces, lower case: 北京 华为 / 北京华为 match."""
-    return re.sub(r"\s+", "", unicodedata.normalize("NFKC", name or "")).lower()
+    """Full-width to half-width, no spaces, case-folded: 北京 华为 / 北京华为 match."""
+    return without_spaces(name)
 
 
 def normalise_phone(phone: str) -> str:
