@@ -28,6 +28,8 @@ from phonenumbers import NumberParseException, PhoneNumberFormat
 
 DEFAULT_REGION = "CN"
 CN_CODE = 86
+#: At most this many digits, written without a country code: a local number.
+LOCAL_DIGITS = 8
 #: An extension written after the number: 转 801, 分机 801, ext. 801, x801, #801.
 _EXTENSION = re.compile(r"(?:转|分机|ext\.?|x|#)\s*\d{1,6}\s*$", re.IGNORECASE)
 #: A Chinese mobile number (11 digits, 13x-19x), by shape: the hot path skips phonenumbers.
@@ -81,7 +83,12 @@ def digits(value: str | None) -> str:
 
 
 def _read(text: str) -> PhoneNumber | None:
-    """phonenumbers' reading of a text (``None`` when it reads no number)."""
+    """phonenumbers' reading of a text (``None`` when it reads no number). Up to 8 digits
+    without a country code are a local number (Chinese subscriber numbers have 7 or 8 digits):
+    phonenumbers would read the first digits as an area code (4349 5799 as 0434-95799)."""
+    plain = digits(text)
+    if len(plain) <= LOCAL_DIGITS and not text.startswith("+"):
+        return PhoneNumber(plain)
     try:
         number = phonenumbers.parse(text, DEFAULT_REGION)
     except NumberParseException:
@@ -98,8 +105,8 @@ def _read(text: str) -> PhoneNumber | None:
 def parse(value: str | None) -> PhoneNumber | None:
     """The number a value holds; ``None`` when it holds no digit.
 
-    Extensions (转 801, ext. 801, and a trailing group of up to 5 digits after a valid number:
-    010-12345678-801) are dropped. Cached: every saved record and every imported row asks."""
+    Extensions (转 801, ext. 801, and a trailing group of up to 5 digits after a number of 9
+    digits or more: 010-12345678-801) are dropped. Cached: every saved record and every imported row asks."""
     text = unicodedata.normalize("NFKC", value or "").strip()
     plain = digits(text)
     if not plain:
@@ -118,7 +125,7 @@ def parse(value: str | None) -> PhoneNumber | None:
     groups = _DIGIT_GROUPS.findall(text)
     if (found is None or not found.valid) and len(groups) >= 2 and len(groups[-1]) <= 5:
         shorter = _read(text[: text.rfind(groups[-1])])  # 010-12345678-801
-        if shorter is not None and shorter.valid:
+        if shorter is not None and (shorter.valid or len(shorter.national) > LOCAL_DIGITS):
             found = shorter
     return found or PhoneNumber(plain)
 

@@ -444,13 +444,17 @@ def parse_query(query: str) -> list[list[str]]:
     """Terms (all must match), each a list of alternatives (any may match).
 
     A phone-like query ("+86 138-0013-8000", "010 1234 5678") is one term: its national
-    significant number (:func:`kehu.core.phones.national`); anything else is split on spaces and each word compacted.
+    significant number (:func:`kehu.core.phones.national`; a part of a number typed with the
+    trunk 0 of its area code loses it, as the stored numbers have); anything else is split on spaces and each word compacted.
     """
     query = unicodedata.normalize("NFKC", query or "").strip()
     if not query:
         return []
     if PHONE_QUERY.match(query) and len(phone_digits(query)) >= 5:
-        return [[phone_national(query)[:MAX_TERM_LENGTH]]]
+        national = phone_national(query)
+        if national.startswith("0") and len(national) > 5:  # part of a number, with its trunk 0
+            national = national[1:]
+        return [[national[:MAX_TERM_LENGTH]]]
     terms = []
     for word in query.split()[:MAX_TERMS]:
         c = compact(word)[:MAX_TERM_LENGTH]

@@ -874,7 +874,7 @@ def phone(raw: str) -> Phone | None:
     """+86 138 0013 8000 / 0086-138-0013-8000 / 13800138000 → 13800138000 (mobile);
     010-12345678 / +86 10 1234 5678 / (010)12345678-801 → 01012345678 (local 12345678);
     12345678 → local only. Not a phone → None. The reading is :mod:`kehu.core.phones`'
-    (phonenumbers): a number it cannot validate counts only as a local number of 5-8 digits."""
+    (phonenumbers); a number it cannot validate is compared by its digits."""
     found = phones.parse(raw)
     if found is None:
         return None
@@ -883,7 +883,9 @@ def phone(raw: str) -> Phone | None:
         return Phone(national, national, True, True)
     if found.valid and found.chinese:  # a landline: the trunk 0 back, the area code off
         return Phone("0" + national, national[found.area_code_length :], False, True)
-    if found.valid:  # a foreign number: country code and national number
+    if found.valid or 9 <= len(national) <= 15:
+        # a foreign number (country code and national number), or one phonenumbers cannot
+        # validate (an unassigned range): compared whole, its last 8 digits as the local part
         return Phone(national, national[-8:], False, True)
     if 5 <= len(national) <= 8:
         return Phone(national, national, False, False)  # a local number, or 95588 / 12345

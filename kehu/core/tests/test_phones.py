@@ -64,3 +64,18 @@ def test_import_rule_ignores_the_extension():
     written after the number is no other number."""
     assert normalise_phone("010-12345678-801") == normalise_phone("+86 10 1234 5678")
     assert normalise_phone("010-12345678 转 801") == normalise_phone("010 1234 5678")
+
+
+@pytest.mark.parametrize("raw", ["43495799", "2596 9985", "7939685"])
+def test_up_to_eight_digits_is_a_local_number(raw):
+    """phonenumbers would read 4349 5799 as area code 0434 + 95799: without a country code or
+    trunk 0, seven or eight digits are a subscriber number."""
+    number = phones.parse(raw)
+    assert number.national == phones.digits(raw) and not number.valid
+
+
+def test_number_phonenumbers_cannot_validate_is_still_one_number():
+    """An unassigned range (021-8006 …) is not valid for phonenumbers; written any way, it is
+    still the same digits, and an extension after it is dropped."""
+    forms = ["021-80061774", "+86 21 8006 1774", "(021)80061774", "021-80061774-550"]
+    assert {phones.national(f) for f in forms} == {"2180061774"}

@@ -57,6 +57,13 @@ def test_landline_formats(raw):
     assert (p.number, p.local, p.mobile) == ("01012345678", "12345678", False)
 
 
+def test_landline_phonenumbers_cannot_validate_still_matches():
+    a, b, local = m.phone("021-80061774"), m.phone("+86 21 8006 1774"), m.phone("80061774")
+    assert m.phone_score([a], [b]) == (1.0, "exact")
+    assert m.phone_score([a], [local]) == (0.9, "local")
+    assert local.has_area is False and m.phone("43495799").has_area is False
+
+
 def test_landline_without_area_code_matches_locally():
     assert m.phone("12345678").has_area is False
     assert m.phone_score([m.phone("12345678")], [m.phone("010-12345678")]) == (0.9, "local")
