@@ -458,3 +458,26 @@ def test_latin_spellings_are_split_into_pinyin_syllables():
     assert m.name_score(xinxin, xinxing)[0] < 0.6  # xin ≠ xing: another company
     person = m.make_profile({"name": "Guoxin Wei"}, kind=m.INDIVIDUAL)
     assert m.name_score(person, m.make_profile({"name": "韦国鑫"}, kind=m.INDIVIDUAL))[0] >= 0.9
+
+
+def test_character_table_and_word_lists_are_our_data_files():
+    """OpenCC's table, the pinyin syllables and the region names ship as kehu's own data files
+    (package data), read through importlib.resources: not from another package's internals."""
+    import subprocess
+    import sys
+    import tomllib
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[3]
+    package_data = tomllib.loads((root / "pyproject.toml").read_text())["tool"]["setuptools"]
+    assert "data/*" in package_data["package-data"]["*"]
+    code = (
+        "import sys; sys.modules['opencc'] = None\n"  # importing opencc now fails
+        "import kehu.customers.matching as m\n"
+        "print(m.to_simplified('華為技術'), len(m.SYLLABLES), '北京' in m.PROVINCES)"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], cwd=root, capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["华为技术", "410", "True"]
