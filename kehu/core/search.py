@@ -4,8 +4,8 @@ Every searchable model (``Searchable``) carries two denormalised columns compute
 (pinyin needs Python) whenever the record is saved, bulk-created, bulk-updated or updated:
 
 * ``search_text`` -- ``|name|full pinyin|pinyin initials|mnemonic|number|phones|e-mails|``, each
-  part "compacted" (NFKC, case-folded, only letters and digits), phones as national digits
-  (``+86``/``0086`` removed). Substring queries of 3+ characters use a trigram index on it:
+  part "compacted" (NFKC, case-folded, only letters and digits), phones as national significant
+  numbers (``kehu.core.phones``: +86/0086, the trunk 0 and extensions removed). Substring queries of 3+ characters use a trigram index on it:
   ``pg_trgm`` GIN on PostgreSQL, an FTS5 ``trigram`` external-content table on SQLite (kept in
   sync by triggers on the model table).
 * ``search_grams`` -- the distinct 1- and 2-character pieces of the name, initials and mnemonic,
@@ -23,7 +23,6 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Iterable, Sequence
-from functools import lru_cache
 from typing import Any, ClassVar
 
 from django.db import models
@@ -31,109 +30,17 @@ from django.db.models import Case, IntegerField, Lookup, Q, Value, When
 from django.db.models.functions import Length, StrIndex
 
 from .models import AllRecordsManager, RestrictedQuerySet, SoftDeleteManager, SoftDeleteQuerySet
+from .phones import digits as phone_digits
+from .phones import national as phone_national
+from .text import compact, pinyin_forms
 
 SEARCH_FIELDS = ("search_text", "search_grams")
 PHONE_QUERY = re.compile(r"^[0-9 +\-().]+$")
 MAX_TERMS = 8
 MAX_TERM_LENGTH = 100
-#: what ``str.isalnum`` rejects (``\w`` is ``isalnum`` plus the underscore)
-_NOT_ALNUM = re.compile(r"[\W_]+")
-_NOT_ASCII_DIGIT = re.compile(r"[^0-9]+")
 
 
-# --- Normalisation ------------------------------------------------------------------------------
-
-
-def compact(value: str | None) -> str:
-    """NFKC, case-folded, letters and digits only: "Bei Jing-华为 (BJ)" -> "beijing华为bj"."""
-    if not value:
-        return ""
-    text = unicodedata.normalize("NFKC", str(value)).casefold()
-    return text if text.isalnum() else _NOT_ALNUM.sub("", text)
-
-
-def _chars(chars: str) -> list[str]:
-    return list(chars)
-
-
-def _whole(chars: str) -> list[str]:
-    return [chars]
-
-
-@lru_cache(maxsize=200_000)
-def _word_syllables(word: str, keep_whole: bool) -> tuple[str, ...]:
-    from pypinyin import lazy_pinyin
-
-    return tuple(lazy_pinyin(word, errors=_whole if keep_whole else _chars))
-
-
-@lru_cache(maxsize=16384)
-def han_words(run: str) -> tuple[str, ...]:
-    """pypinyin's segmentation of a run of Chinese characters into dictionary words, cached: a
-    name is segmented for its search text, its mnemonic code and its duplicate profile."""
-    from pypinyin.seg.mmseg import seg
-
-    return tuple(seg.cut(run))
-
-
-def pinyin_syllables(text: str, *, keep_whole: bool = False) -> list[str]:
-    """``lazy_pinyin(text)`` (no tones; characters without pinyin kept one by one, or as one
-    piece with ``keep_whole``), word by word: pypinyin's own segmentation, then each Chinese
-    word's syllables from a cache. Company names share most of their words (科技, 有限公司,
-    北京), so this is several times faster than pypinyin on whole names and gives the same
-    syllables (a test compares them)."""
-    from pypinyin.constants import RE_HANS
-    from pypinyin.seg.simpleseg import simple_seg
-
-    out: list[str] = []
-    words = []
-    for chunk in simple_seg(text):  # what pypinyin's ``seg`` does, with the cut cached
-        if RE_HANS.match(chunk):
-            words.extend(han_words(chunk))
-        else:
-            words.append(chunk)
-    for word in words:
-        if RE_HANS.match(word):
-            out.extend(_word_syllables(word, keep_whole))
-        else:
-            out.extend(_whole(word) if keep_whole else _chars(word))
-    return out
-
-
-@lru_cache(maxsize=65536)
-def pinyin_forms(name: str) -> tuple[str, str]:
-    """Full pinyin and pinyin initials of a name (北京华为 -> beijinghuawei, bjhw).
-
-    One segmentation (the slow part of pypinyin) gives both: the initials are the first letters
-    of the syllables, as ``Style.FIRST_LETTER`` would give them.
-    """
-    syllables = pinyin_syllables(name)
-    full = compact("".join(syllables))
-    initials = compact("".join(s[:1] if len(s) > 1 else s for s in syllables))
-    return full, initials
-
-
-def phone_digits(value: str | None) -> str:
-    text = unicodedata.normalize("NFKC", value or "")
-    if text.isascii():
-        return _NOT_ASCII_DIGIT.sub("", text)
-    return "".join(ch for ch in text if ch.isdigit())
-
-
-def phone_national(value: str | None) -> str:
-    """Digits without the Chinese country code: +86 138-0013-8000 / 0086… / 86… -> 13800138000."""
-    digits = phone_digits(value)
-    if digits.startswith("0086"):
-        return digits[4:]
-    if digits.startswith("86") and (len(digits) >= 12 or (value or "").lstrip().startswith("+")):
-        return digits[2:]
-    return digits
-
-
-def phone_core(value: str | None) -> str:
-    """National digits without the trunk 0 of an area code (010-… and +86 10 … meet here)."""
-    national = phone_national(value)
-    return national[1:] if national.startswith("0") and len(national) > 5 else national
+# --- Normalisation: kehu.core.text (folding, pinyin) and kehu.core.phones ---------------------
 
 
 def grams(*values: str) -> list[str]:
@@ -536,14 +443,18 @@ def is_searchable(model) -> bool:
 def parse_query(query: str) -> list[list[str]]:
     """Terms (all must match), each a list of alternatives (any may match).
 
-    A phone-like query ("+86 138-0013-8000", "010 1234 5678") is one term: its national digits
-    without trunk 0; anything else is split on spaces and each word compacted.
+    A phone-like query ("+86 138-0013-8000", "010 1234 5678") is one term: its national
+    significant number (:func:`kehu.core.phones.national`; a part of a number typed with the
+    trunk 0 of its area code loses it, as the stored numbers have); anything else is split on spaces and each word compacted.
     """
     query = unicodedata.normalize("NFKC", query or "").strip()
     if not query:
         return []
     if PHONE_QUERY.match(query) and len(phone_digits(query)) >= 5:
-        return [[phone_core(query)[:MAX_TERM_LENGTH]]]
+        national = phone_national(query)
+        if national.startswith("0") and len(national) > 5:  # part of a number, with its trunk 0
+            national = national[1:]
+        return [[national[:MAX_TERM_LENGTH]]]
     terms = []
     for word in query.split()[:MAX_TERMS]:
         c = compact(word)[:MAX_TERM_LENGTH]

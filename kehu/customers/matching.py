@@ -3,7 +3,8 @@
 Pure functions, no database: the scan job, the creation-time check, the import and the
 benchmark all build a :class:`Profile` per record and compare profiles.
 
-* Normalisation: traditional → simplified characters (OpenCC's character table), full-width →
+* Normalisation: traditional → simplified characters (OpenCC's character table, in
+  ``data/ts_characters.txt``; the pinyin syllables and the region names are data files too), full-width →
   half-width (NFKC), case and punctuation; company names lose legal forms (有限公司, Co., Ltd.),
   region names (北京, (北京), 北京市) and trade descriptors (技术, 科技) so that
   北京华为技术有限公司 / 华为技术(北京) / 华为北京 share the core 华为 and the region 北京;
@@ -24,12 +25,14 @@ from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
-from pathlib import Path
+from importlib import resources
 
 from pypinyin import lazy_pinyin
 from rapidfuzz import fuzz
 
-from kehu.core.search import pinyin_syllables
+from kehu.core import phones
+from kehu.core.text import fold as fold_case
+from kehu.core.text import pinyin_syllables
 
 #: Pairs at or above this score go to the review queue (see docs/guide/duplicates.md).
 REVIEW_THRESHOLD = 0.80
@@ -48,20 +51,31 @@ WINDOW = 40
 # --- characters ------------------------------------------------------------------------------
 
 
+def _data_lines(name: str) -> list[str]:
+    """The lines of a data file in ``kehu/customers/data`` (comments and blank lines skipped)."""
+    text = resources.files("kehu.customers").joinpath("data", name).read_text(encoding="utf-8")
+    return [line for line in text.splitlines() if line.strip() and not line.startswith("#")]
+
+
+def _sections(name: str, *sections: str) -> tuple[list[str], ...]:
+    """A data file's ``[section]`` lists, in the order asked."""
+    found: dict[str, list[str]] = {}
+    current: list[str] = []
+    for line in _data_lines(name):
+        if line.startswith("[") and line.endswith("]"):
+            current = found.setdefault(line[1:-1], [])
+        else:
+            current.append(line)
+    return tuple(found[s] for s in sections)
+
+
 @lru_cache(maxsize=1)
 def _ts_table() -> dict[int, str]:
-    """Traditional → simplified, character by character, from OpenCC's table (Apache-2.0,
-    shipped by the ``opencc-python-reimplemented`` dependency)."""
-    import opencc
-
-    table: dict[int, str] = {}
-    path = Path(opencc.__file__).parent / "dictionary" / "TSCharacters.txt"
-    with path.open(encoding="utf-8") as fh:
-        for line in fh:
-            parts = line.rstrip("\n").split("\t")
-            if len(parts) == 2 and len(parts[0]) == 1:
-                table[ord(parts[0])] = parts[1].split(" ")[0]
-    return table
+    """Traditional → simplified, character by character: OpenCC's character table (Apache-2.0),
+    shipped as our own data file (``data/ts_characters.txt``, see ``data/NOTICE``). OpenCC's
+    phrase-level converter is 30 times slower, and its package's internal files are no API."""
+    pairs = (line.split("\t") for line in _data_lines("ts_characters.txt"))
+    return {ord(trad): simp for trad, simp in pairs}
 
 
 def to_simplified(text: str) -> str:
@@ -75,9 +89,9 @@ _PUNCT = re.compile(
 
 
 def fold(text: str) -> str:
-    """Full-width → half-width, lower case, simplified characters, collapsed whitespace."""
-    text = unicodedata.normalize("NFKC", text or "")
-    return " ".join(to_simplified(text).lower().split())
+    """Full-width → half-width, case-folded (``kehu.core.text.fold``), simplified characters,
+    collapsed whitespace."""
+    return " ".join(to_simplified(fold_case(text)).split())
 
 
 def is_cjk(ch: str) -> bool:
@@ -89,420 +103,7 @@ def has_cjk(text: str) -> bool:
 
 
 #: Every toneless pinyin syllable (as pypinyin spells them), to split Latin spellings.
-SYLLABLES = frozenset(
-    [
-        "a",
-        "ai",
-        "an",
-        "ang",
-        "ao",
-        "ba",
-        "bai",
-        "ban",
-        "bang",
-        "bao",
-        "bei",
-        "ben",
-        "beng",
-        "bi",
-        "bian",
-        "biao",
-        "bie",
-        "bin",
-        "bing",
-        "bo",
-        "bu",
-        "ca",
-        "cai",
-        "can",
-        "cang",
-        "cao",
-        "ce",
-        "cen",
-        "ceng",
-        "cha",
-        "chai",
-        "chan",
-        "chang",
-        "chao",
-        "che",
-        "chen",
-        "cheng",
-        "chi",
-        "chong",
-        "chou",
-        "chu",
-        "chua",
-        "chuai",
-        "chuan",
-        "chuang",
-        "chui",
-        "chun",
-        "chuo",
-        "ci",
-        "cong",
-        "cou",
-        "cu",
-        "cuan",
-        "cui",
-        "cun",
-        "cuo",
-        "da",
-        "dai",
-        "dan",
-        "dang",
-        "dao",
-        "de",
-        "den",
-        "deng",
-        "di",
-        "dian",
-        "diao",
-        "die",
-        "ding",
-        "diu",
-        "dong",
-        "dou",
-        "du",
-        "duan",
-        "dui",
-        "dun",
-        "duo",
-        "e",
-        "ei",
-        "en",
-        "eng",
-        "er",
-        "fa",
-        "fan",
-        "fang",
-        "fei",
-        "fen",
-        "feng",
-        "fiao",
-        "fo",
-        "fou",
-        "fu",
-        "ga",
-        "gai",
-        "gan",
-        "gang",
-        "gao",
-        "ge",
-        "gei",
-        "gen",
-        "geng",
-        "gong",
-        "gou",
-        "gu",
-        "gua",
-        "guai",
-        "guan",
-        "guang",
-        "gui",
-        "gun",
-        "guo",
-        "ha",
-        "hai",
-        "han",
-        "hang",
-        "hao",
-        "he",
-        "hei",
-        "hen",
-        "heng",
-        "hm",
-        "hong",
-        "hou",
-        "hu",
-        "hua",
-        "huai",
-        "huan",
-        "huang",
-        "hui",
-        "hun",
-        "huo",
-        "ji",
-        "jia",
-        "jian",
-        "jiang",
-        "jiao",
-        "jie",
-        "jin",
-        "jing",
-        "jiong",
-        "jiu",
-        "ju",
-        "juan",
-        "jue",
-        "jun",
-        "ka",
-        "kai",
-        "kan",
-        "kang",
-        "kao",
-        "ke",
-        "ken",
-        "keng",
-        "kong",
-        "kou",
-        "ku",
-        "kua",
-        "kuai",
-        "kuan",
-        "kuang",
-        "kui",
-        "kun",
-        "kuo",
-        "la",
-        "lai",
-        "lan",
-        "lang",
-        "lao",
-        "le",
-        "lei",
-        "leng",
-        "li",
-        "lia",
-        "lian",
-        "liang",
-        "liao",
-        "lie",
-        "lin",
-        "ling",
-        "liu",
-        "lo",
-        "long",
-        "lou",
-        "lu",
-        "luan",
-        "lun",
-        "luo",
-        "lv",
-        "lve",
-        "m",
-        "ma",
-        "mai",
-        "man",
-        "mang",
-        "mao",
-        "me",
-        "mei",
-        "men",
-        "meng",
-        "mi",
-        "mian",
-        "miao",
-        "mie",
-        "min",
-        "ming",
-        "miu",
-        "mo",
-        "mou",
-        "mu",
-        "n",
-        "na",
-        "nai",
-        "nan",
-        "nang",
-        "nao",
-        "ne",
-        "nei",
-        "nen",
-        "neng",
-        "ni",
-        "nian",
-        "niang",
-        "niao",
-        "nie",
-        "nin",
-        "ning",
-        "niu",
-        "nong",
-        "nou",
-        "nu",
-        "nuan",
-        "nun",
-        "nuo",
-        "nv",
-        "nve",
-        "o",
-        "ou",
-        "pa",
-        "pai",
-        "pan",
-        "pang",
-        "pao",
-        "pei",
-        "pen",
-        "peng",
-        "pi",
-        "pian",
-        "piao",
-        "pie",
-        "pin",
-        "ping",
-        "po",
-        "pou",
-        "pu",
-        "qi",
-        "qia",
-        "qian",
-        "qiang",
-        "qiao",
-        "qie",
-        "qin",
-        "qing",
-        "qiong",
-        "qiu",
-        "qu",
-        "quan",
-        "que",
-        "qun",
-        "ran",
-        "rang",
-        "rao",
-        "re",
-        "ren",
-        "reng",
-        "ri",
-        "rong",
-        "rou",
-        "ru",
-        "rua",
-        "ruan",
-        "rui",
-        "run",
-        "ruo",
-        "sa",
-        "sai",
-        "san",
-        "sang",
-        "sao",
-        "se",
-        "sen",
-        "seng",
-        "sha",
-        "shai",
-        "shan",
-        "shang",
-        "shao",
-        "she",
-        "shen",
-        "sheng",
-        "shi",
-        "shou",
-        "shu",
-        "shua",
-        "shuai",
-        "shuan",
-        "shuang",
-        "shui",
-        "shun",
-        "shuo",
-        "si",
-        "song",
-        "sou",
-        "su",
-        "suan",
-        "sui",
-        "sun",
-        "suo",
-        "ta",
-        "tai",
-        "tan",
-        "tang",
-        "tao",
-        "te",
-        "teng",
-        "ti",
-        "tian",
-        "tiao",
-        "tie",
-        "ting",
-        "tong",
-        "tou",
-        "tu",
-        "tuan",
-        "tui",
-        "tun",
-        "tuo",
-        "wa",
-        "wai",
-        "wan",
-        "wang",
-        "wei",
-        "wen",
-        "weng",
-        "wo",
-        "wu",
-        "xi",
-        "xia",
-        "xian",
-        "xiang",
-        "xiao",
-        "xie",
-        "xin",
-        "xing",
-        "xiong",
-        "xiu",
-        "xu",
-        "xuan",
-        "xue",
-        "xun",
-        "ya",
-        "yan",
-        "yang",
-        "yao",
-        "ye",
-        "yi",
-        "yin",
-        "ying",
-        "yo",
-        "yong",
-        "you",
-        "yu",
-        "yuan",
-        "yue",
-        "yun",
-        "za",
-        "zai",
-        "zan",
-        "zang",
-        "zao",
-        "ze",
-        "zei",
-        "zen",
-        "zeng",
-        "zha",
-        "zhai",
-        "zhan",
-        "zhang",
-        "zhao",
-        "zhe",
-        "zhen",
-        "zheng",
-        "zhi",
-        "zhong",
-        "zhou",
-        "zhu",
-        "zhua",
-        "zhuai",
-        "zhuan",
-        "zhuang",
-        "zhui",
-        "zhun",
-        "zhuo",
-        "zi",
-        "zong",
-        "zou",
-        "zu",
-        "zuan",
-        "zui",
-        "zun",
-        "zuo",
-    ]
-)
+SYLLABLES = frozenset(_data_lines("pinyin_syllables.txt"))
 
 
 @lru_cache(maxsize=200_000)
@@ -534,111 +135,7 @@ def pinyin(text: str) -> tuple[str, ...]:
 
 # --- company names ---------------------------------------------------------------------------
 
-PROVINCES = [
-    "北京",
-    "天津",
-    "上海",
-    "重庆",
-    "河北",
-    "山西",
-    "辽宁",
-    "吉林",
-    "黑龙江",
-    "江苏",
-    "浙江",
-    "安徽",
-    "福建",
-    "江西",
-    "山东",
-    "河南",
-    "湖北",
-    "湖南",
-    "广东",
-    "海南",
-    "四川",
-    "贵州",
-    "云南",
-    "陕西",
-    "甘肃",
-    "青海",
-    "台湾",
-    "内蒙古",
-    "广西",
-    "西藏",
-    "宁夏",
-    "新疆",
-    "香港",
-    "澳门",
-]
-CITIES = [
-    "广州",
-    "深圳",
-    "杭州",
-    "南京",
-    "成都",
-    "武汉",
-    "西安",
-    "苏州",
-    "长沙",
-    "青岛",
-    "厦门",
-    "宁波",
-    "郑州",
-    "济南",
-    "沈阳",
-    "大连",
-    "哈尔滨",
-    "长春",
-    "石家庄",
-    "太原",
-    "合肥",
-    "福州",
-    "南昌",
-    "南宁",
-    "昆明",
-    "贵阳",
-    "兰州",
-    "西宁",
-    "银川",
-    "乌鲁木齐",
-    "拉萨",
-    "海口",
-    "三亚",
-    "呼和浩特",
-    "无锡",
-    "常州",
-    "南通",
-    "徐州",
-    "温州",
-    "绍兴",
-    "嘉兴",
-    "金华",
-    "台州",
-    "佛山",
-    "东莞",
-    "珠海",
-    "中山",
-    "惠州",
-    "汕头",
-    "泉州",
-    "漳州",
-    "烟台",
-    "潍坊",
-    "临沂",
-    "唐山",
-    "保定",
-    "洛阳",
-    "宜昌",
-    "襄阳",
-    "芜湖",
-    "扬州",
-    "镇江",
-    "盐城",
-    "绵阳",
-    "遵义",
-    "桂林",
-    "柳州",
-]
+PROVINCES, CITIES = _sections("regions.txt", "provinces", "cities")
 REGIONS = sorted({*PROVINCES, *CITIES, "中国"}, key=len, reverse=True)
 _REGION_ALT = "|".join(REGIONS)
 _REGION_SUFFIX = r"(?:特别行政区|自治区|省|市|区|县)?"
@@ -858,9 +355,6 @@ def person_name(name: str) -> str:
 
 # --- phones ----------------------------------------------------------------------------------
 
-_EXTENSION = re.compile(r"(?:转|分机|ext\.?|x|#)\s*\d{1,6}\s*$", re.IGNORECASE)
-_MOBILE = re.compile(r"^1[3-9]\d{9}$")
-
 
 @dataclass(frozen=True, slots=True)
 class Phone:
@@ -870,45 +364,27 @@ class Phone:
     has_area: bool
 
 
-def _national(digits: str, international: bool) -> Phone | None:
-    """A digit string (country code still on) → a Phone, or None when it is no valid number."""
-    if international or digits.startswith("00"):
-        digits = digits.lstrip("0")
-        if not digits.startswith("86"):  # a foreign number: kept as it is
-            return Phone(digits, digits[-8:], False, True) if 7 <= len(digits) <= 15 else None
-        digits = digits[2:]
-    elif digits.startswith("86") and len(digits) in (12, 13) and not _MOBILE.match(digits):
-        digits = digits[2:]
-    if _MOBILE.match(digits):
-        return Phone(digits, digits, True, True)
-    if not digits.startswith("0") and len(digits) in (10, 11) and digits[0] != "1":
-        digits = "0" + digits  # area code written without its trunk prefix (+86 21 …)
-    if not digits.startswith("0") and len(digits) == 10 and digits.startswith("10"):
-        digits = "0" + digits  # +86 10 … (Beijing)
-    if digits.startswith("0") and 10 <= len(digits) <= 12:
-        area = 3 if digits[1] in "12" else 4
-        return Phone(digits, digits[area:], False, True)
-    if 5 <= len(digits) <= 8:
-        return Phone(digits, digits, False, False)  # a local number, or 95588 / 12345
-    return None
-
-
 @lru_cache(maxsize=200_000)
 def phone(raw: str) -> Phone | None:
-    """+86 138 0013 8000 / 0086-13800138000 / 13800138000 → 13800138000 (mobile);
+    """+86 138 0013 8000 / 0086-138-0013-8000 / 13800138000 → 13800138000 (mobile);
     010-12345678 / +86 10 1234 5678 / (010)12345678-801 → 01012345678 (local 12345678);
-    12345678 → local only. Not a phone → None."""
-    text = unicodedata.normalize("NFKC", raw or "").strip()
-    if not text:
+    12345678 → local only. Not a phone → None. The reading is :mod:`kehu.core.phones`'
+    (phonenumbers); a number it cannot validate is compared by its digits."""
+    found = phones.parse(raw)
+    if found is None:
         return None
-    text = _EXTENSION.sub("", text).strip()
-    groups = re.findall(r"\d+", text)
-    digits = "".join(groups)
-    international = text.startswith("+")
-    found = _national(digits, international)
-    if found is None and len(groups) >= 2 and len(groups[-1]) <= 5:
-        found = _national(digits[: -len(groups[-1])], international)  # 010-12345678-801
-    return found
+    national = found.national
+    if found.mobile:
+        return Phone(national, national, True, True)
+    if found.valid and found.chinese:  # a landline: the trunk 0 back, the area code off
+        return Phone("0" + national, national[found.area_code_length :], False, True)
+    if found.valid or 9 <= len(national) <= 15:
+        # a foreign number (country code and national number), or one phonenumbers cannot
+        # validate (an unassigned range): compared whole, its last 8 digits as the local part
+        return Phone(national, national[-8:], False, True)
+    if 5 <= len(national) <= 8:
+        return Phone(national, national, False, False)  # a local number, or 95588 / 12345
+    return None
 
 
 def phone_score(a: Iterable[Phone], b: Iterable[Phone]) -> tuple[float, str]:

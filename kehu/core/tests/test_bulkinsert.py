@@ -14,7 +14,7 @@ from kehu.core.actions import bulk_create_audited
 from kehu.core.bulkinsert import insert_objects
 from kehu.core.context import acting_as
 from kehu.core.models import AuditLog
-from kehu.core.search import pinyin_syllables
+from kehu.core.text import pinyin_syllables
 from kehu.customers.actions.customer import mnemonic_for
 from kehu.customers.models import Contact, Customer
 

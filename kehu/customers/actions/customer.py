@@ -2,41 +2,23 @@
 
 from __future__ import annotations
 
-import re
-from functools import lru_cache
-
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
-from pypinyin import Style, lazy_pinyin
-from pypinyin.constants import RE_HANS as PINYIN_HANS
 
 from kehu.core.numbering import take_numbers
-from kehu.core.search import han_words
+from kehu.core.text import pinyin_initials
 from kehu.system.params import get_params
 
 from ..models import Contact, Customer
-
-_HAN_RUNS = re.compile("(" + PINYIN_HANS.pattern.strip("^$").rstrip("+") + "+)")
-
-
-@lru_cache(maxsize=200_000)
-def _word_initials(word: str) -> str:
-    return "".join(lazy_pinyin(word, style=Style.FIRST_LETTER, errors=lambda chars: list(chars)))
 
 
 def mnemonic_for(name: str) -> str:
     """Pinyin initials of a name (北京华为 → BJHW); Latin letters and digits are kept.
 
-    pypinyin's own segmentation (Chinese runs cut into dictionary words) with each word's
-    initials cached: company names share most of their words, so imports stay fast."""
-    out: list[str] = []
-    for i, part in enumerate(_HAN_RUNS.split(name)):
-        if i % 2:
-            out.extend(_word_initials(word) for word in han_words(part))
-        elif part:
-            out.append(part)
-    return "".join(ch for ch in "".join(out) if ch.isalnum()).upper()[:50]
+    The initials of the search text (``kehu.core.text``: one cached segmentation per name
+    serves both), upper case, letters and digits only."""
+    return "".join(ch for ch in pinyin_initials(name) if ch.isalnum()).upper()[:50]
 
 
 def take_customer_numbers(count: int, *, peek: bool = False) -> list[str]:

@@ -10,7 +10,6 @@ pluggable :func:`find_existing` hook (identity resolution plugs its fuzzy matche
 from __future__ import annotations
 
 import contextvars
-import re
 import unicodedata
 from collections.abc import Callable
 from typing import Any
@@ -35,7 +34,8 @@ from kehu.core.imports import (
     register_importer,
 )
 from kehu.core.permissions import Access, SpecialPermission
-from kehu.core.search import phone_core
+from kehu.core.phones import national as phone_national
+from kehu.core.text import without_spaces
 
 from ..models import CUSTOMER_FIELDS, Contact, Customer
 from .customer import mnemonic_for, take_customer_numbers
@@ -64,14 +64,14 @@ CHOICE_WORDS = {
 
 
 def normalise_name(name: str) -> str:
-    """Full-width to half-width, no spaces, lower case: 北京 华为 / 北京华为 match."""
-    return re.sub(r"\s+", "", unicodedata.normalize("NFKC", name or "")).lower()
+    """Full-width to half-width, no spaces, case-folded: 北京 华为 / 北京华为 match."""
+    return without_spaces(name)
 
 
 def normalise_phone(phone: str) -> str:
-    """Digits without +86/0086 and the trunk 0 of area codes (the search index's rule):
+    """The national significant number (the search index's rule, ``kehu.core.phones``):
     +86 138-0013-8000 = 13800138000, +86 21 5555 0001 = 021-55550001."""
-    return phone_core(phone)
+    return phone_national(phone)
 
 
 _batch_index: contextvars.ContextVar[dict | None] = contextvars.ContextVar(

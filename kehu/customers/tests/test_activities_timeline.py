@@ -16,7 +16,7 @@ from django.utils import timezone
 from kehu.core.actions import add_attachment, bulk_update_audited
 from kehu.core.context import acting_as
 from kehu.customers import timeline as tl
-from kehu.customers.ical import calendar_bytes, escape_text, fold
+from kehu.customers.ical import calendar_bytes, clean_text
 from kehu.customers.models import Activity
 
 from .factories import activity, contact, customer
@@ -196,14 +196,8 @@ def test_customer_panels_registry(client, owner, settings, tmp_path):
 # --- iCalendar ----------------------------------------------------------------------------------
 
 
-def test_escaping_and_folding():
-    assert escape_text("a;b,c\\d\ne") == "a\\;b\\,c\\\\d\\ne"
-    line = "SUMMARY:" + "客户拜访" * 40
-    folded = fold(line)
-    parts = folded.split("\r\n")
-    assert all(len(p.encode()) <= 75 for p in parts)
-    assert all(p.startswith(" ") for p in parts[1:])
-    assert "".join([parts[0]] + [p[1:] for p in parts[1:]]) == line
+def test_control_characters_are_dropped_from_text():
+    assert clean_text("a\x0bb\x7fc\td\ne") == "abc\td\ne"
 
 
 def test_ics_file_is_strict_rfc5545_and_parses(owner):
@@ -262,6 +256,24 @@ def test_ics_file_is_strict_rfc5545_and_parses(owner):
     assert "答应给予5%的折扣" in str(event["DESCRIPTION"])
     day = events[f"activity-{all_day.pk}@kehu.example.cn"]
     assert day.decoded("DTSTART") == datetime.date(2026, 12, 2)
+
+
+def test_ics_time_zone_is_the_servers(owner, settings):
+    """X-WR-TIMEZONE names settings.TIME_ZONE (KEHU_TIME_ZONE), not a hard-coded Shanghai, and
+    an all-day event's dates are that zone's."""
+    settings.TIME_ZONE = "Europe/Berlin"
+    activity(
+        owner,
+        1,
+        subject="全天",
+        all_day=True,
+        start_at=datetime.datetime(2026, 12, 2, 22, 30, tzinfo=datetime.UTC),  # 23:30 in Berlin
+    )
+    data = calendar_bytes(
+        Activity.objects.select_related("customer"), name="x", host="h", base_url="https://h"
+    ).decode()
+    assert "X-WR-TIMEZONE:Europe/Berlin\r\n" in data and "Asia/Shanghai" not in data
+    assert "DTSTART;VALUE=DATE:20261202\r\n" in data
 
 
 def test_ics_download_respects_filters(client, owner):

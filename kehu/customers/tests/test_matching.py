@@ -57,6 +57,13 @@ def test_landline_formats(raw):
     assert (p.number, p.local, p.mobile) == ("01012345678", "12345678", False)
 
 
+def test_landline_phonenumbers_cannot_validate_still_matches():
+    a, b, local = m.phone("021-80061774"), m.phone("+86 21 8006 1774"), m.phone("80061774")
+    assert m.phone_score([a], [b]) == (1.0, "exact")
+    assert m.phone_score([a], [local]) == (0.9, "local")
+    assert local.has_area is False and m.phone("43495799").has_area is False
+
+
 def test_landline_without_area_code_matches_locally():
     assert m.phone("12345678").has_area is False
     assert m.phone_score([m.phone("12345678")], [m.phone("010-12345678")]) == (0.9, "local")
@@ -451,3 +458,26 @@ def test_latin_spellings_are_split_into_pinyin_syllables():
     assert m.name_score(xinxin, xinxing)[0] < 0.6  # xin ≠ xing: another company
     person = m.make_profile({"name": "Guoxin Wei"}, kind=m.INDIVIDUAL)
     assert m.name_score(person, m.make_profile({"name": "韦国鑫"}, kind=m.INDIVIDUAL))[0] >= 0.9
+
+
+def test_character_table_and_word_lists_are_our_data_files():
+    """OpenCC's table, the pinyin syllables and the region names ship as kehu's own data files
+    (package data), read through importlib.resources: not from another package's internals."""
+    import subprocess
+    import sys
+    import tomllib
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[3]
+    package_data = tomllib.loads((root / "pyproject.toml").read_text())["tool"]["setuptools"]
+    assert "data/*" in package_data["package-data"]["*"]
+    code = (
+        "import sys; sys.modules['opencc'] = None\n"  # importing opencc now fails
+        "import kehu.customers.matching as m\n"
+        "print(m.to_simplified('華為技術'), len(m.SYLLABLES), '北京' in m.PROVINCES)"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], cwd=root, capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["华为技术", "410", "True"]

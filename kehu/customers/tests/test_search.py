@@ -221,6 +221,17 @@ def test_search_columns_stay_out_of_the_audit_trail(rep, huawei):
 
 
 @pytest.mark.django_db
+def test_phone_with_extension_ranks_as_the_exact_number(rep):
+    """010-6666 7777-801 is the number 010-6666 7777 (extension 801): searching the number puts
+    it first, above a longer number that merely contains it."""
+    extension = make_customer(rep, 1, name="分机客户", phone="010-6666 7777-801")
+    longer = make_customer(rep, 2, name="另一客户", phone="010-6666 77771")
+    for query in ("010 6666 7777", "+86 10 6666 7777"):
+        hits = ranked_search(Customer.objects.all(), query)
+        assert [h.pk for h in hits] == [extension.pk, longer.pk]
+
+
+@pytest.mark.django_db
 def test_ranking_exact_number_then_prefix_then_substring(rep):
     inner = make_customer(rep, 1, name="上海华为代理有限公司")
     prefix = make_customer(rep, 2, name="华为终端有限公司")
