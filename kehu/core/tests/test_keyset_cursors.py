@@ -126,6 +126,13 @@ BAD = [
 SORTS = ["commitment_due", "-commitment_due", "start_at", "subject", "-pk"]
 
 
+def refused_whole(value: str) -> bool:
+    """A raw NUL character in any query value is a 400 for the whole request
+    (``RejectNulMiddleware``), before any cursor is read; hidden inside a token it is the
+    cursor's problem (first page)."""
+    return "\x00" in value
+
+
 @pytest.mark.django_db
 @pytest.mark.parametrize("sort", SORTS)
 def test_a_hand_edited_cursor_starts_the_list_from_its_first_page(client, manager, sort):
@@ -135,6 +142,9 @@ def test_a_hand_edited_cursor_starts_the_list_from_its_first_page(client, manage
     for bad in BAD:
         for param in ("after", "before"):
             r = client.get(url, {"sort": sort, param: bad})
+            if refused_whole(bad):
+                assert r.status_code == 400, (param, bad)
+                continue
             assert r.status_code == 200, (param, bad)
             assert [a.pk for a in r.context["page"].rows] == first, (param, bad)
 
@@ -148,6 +158,9 @@ def test_a_hand_edited_api_cursor_starts_from_the_first_page(client, manager, so
     for bad in BAD:
         for cursor in (bad, "a" + bad, "b" + bad):
             r = client.get("/api/activities/", {"ordering": ordering, "cursor": cursor})
+            if refused_whole(cursor):
+                assert r.status_code == 400, cursor
+                continue
             assert r.status_code == 200, cursor
             assert r.json()["results"] == first, cursor
 
@@ -169,5 +182,8 @@ def test_a_hand_edited_timeline_cursor_starts_from_the_newest(client, manager):
         "\x00",
     ):
         r = client.get(url, {"cursor": bad})
+        if refused_whole(bad):
+            assert r.status_code == 400, bad
+            continue
         assert r.status_code == 200, bad
         assert r.content == first, bad
