@@ -60,6 +60,9 @@ def setup(database_url: str | None) -> None:
     sys.path.insert(0, str(ROOT))
     import django
 
+    from kehu.core.startup import ensure_data_dir
+
+    ensure_data_dir()  # the data directory and its secret key, as `kehu` makes them
     django.setup()
     import logging
 

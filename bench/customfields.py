@@ -55,6 +55,9 @@ def setup(url: str | None) -> None:
     sys.path.insert(0, str(ROOT))
     import django
 
+    from kehu.core.startup import ensure_data_dir
+
+    ensure_data_dir()  # the data directory and its secret key, as `kehu` makes them
     django.setup()
     import logging
 

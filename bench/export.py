@@ -47,6 +47,9 @@ def django_env(db: str, database_url: str, data_dir: str) -> None:
     sys.path.insert(0, str(ROOT))
     import django
 
+    from kehu.core.startup import ensure_data_dir
+
+    ensure_data_dir()  # the data directory and its secret key, as `kehu` makes them
     django.setup()
 
 

@@ -160,6 +160,9 @@ def setup_django(db: str, database_url: str) -> None:
     sys.path.insert(0, str(ROOT))
     import django
 
+    from kehu.core.startup import ensure_data_dir
+
+    ensure_data_dir()  # the data directory and its secret key, as `kehu` makes them
     django.setup()
     from django.core.management import call_command
 

@@ -62,6 +62,9 @@ def setup_django(url: str | None) -> None:
             conn.execute(f'CREATE DATABASE "{name}"')
     import django
 
+    from kehu.core.startup import ensure_data_dir
+
+    ensure_data_dir()  # the data directory and its secret key, as `kehu` makes them
     django.setup()
     from django.core.management import call_command
 

@@ -182,6 +182,9 @@ def setup_django(url: str) -> None:
     sys.path.insert(0, str(ROOT))
     import django
 
+    from kehu.core.startup import ensure_data_dir
+
+    ensure_data_dir()  # the data directory and its secret key, as `kehu` makes them
     django.setup()
     # Keep the per-request JSON log line (its cost is part of a request) but write it to
     # /dev/null rather than drown the report on stderr.

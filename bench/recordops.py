@@ -43,6 +43,9 @@ def main() -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "kehu.settings")
     import django
 
+    from kehu.core.startup import ensure_data_dir
+
+    ensure_data_dir()  # the data directory and its secret key, as `kehu` makes them
     django.setup()
     from django.core.management import call_command
     from django.db import connection

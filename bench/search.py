@@ -240,6 +240,9 @@ def setup_django(url: str) -> None:
 
     import django
 
+    from kehu.core.startup import ensure_data_dir
+
+    ensure_data_dir()  # the data directory and its secret key, as `kehu` makes them
     django.setup()
     logging.disable(logging.WARNING)
 
