@@ -63,9 +63,13 @@ def _data_dir():
 def _clear_cache():
     """The cache outlives each test's rolled-back transaction: start every test with it empty."""
     from django.core.cache import cache
+    from django.utils import translation
 
     cache.clear()
     yield
+    # A request leaves its language active in the thread (LocaleMiddleware activates, nothing
+    # deactivates): the next test would start in it.
+    translation.deactivate()
 
 
 @pytest.fixture
