@@ -191,12 +191,31 @@ class RestrictedModelViewSet(viewsets.ModelViewSet):
     def ordering_fields(self):
         return [*self.object_type.sortable, "id"]
 
+    def perform_create(self, serializer):
+        """Through the type's create action (``core.saving``), as the edit page does."""
+        data = dict(serializer.validated_data)
+        data.pop("version", None)
+        serializer.instance = self.object_type.actions.create(user=self.request.user, data=data)
+
+    def perform_update(self, serializer):
+        """Through the type's update action, based on the version the client sent."""
+        data = dict(serializer.validated_data)
+        version = data.pop("version", None)
+        serializer.instance = self.object_type.actions.update(
+            user=self.request.user, obj=serializer.instance, data=data, version=version
+        )
+
+    def delete_options(self) -> dict:
+        """Extra keyword arguments of the type's delete action read from the request (a
+        confirmation such as ``?clear_values=true``); none by default."""
+        return {}
+
     def perform_destroy(self, instance):
         if not self.object_type.deletable:
             self.permission_denied(self.request, message=_("These records cannot be deleted."))
-        from .actions import delete_record
-
-        delete_record(obj=instance, user=self.request.user)
+        self.object_type.actions.delete(
+            user=self.request.user, obj=instance, **self.delete_options()
+        )
 
     def check_object_permissions(self, request, obj):
         super().check_object_permissions(request, obj)

@@ -118,16 +118,43 @@ class BaseModelForm(forms.ModelForm):
                         self.add_error(name if name in self.fields else None, errors)
         return data
 
+    def action_data(self) -> dict:
+        """What the object type's create/update action receives (``core.saving``): the values
+        of the form's model fields as a model form would set them, many-to-many fields and
+        the custom values. A form with more to say (an initial password, a new owner) adds
+        its keys here; the form itself saves nothing."""
+        from django.db.models import FileField
+        from django.forms.models import fields_for_model
+
+        opts = self._meta.model._meta
+        names = set(fields_for_model(self._meta.model, self._meta.fields, self._meta.exclude))
+        data = {}
+        for f in [*opts.concrete_fields, *opts.many_to_many]:
+            if f.name not in names or f.name not in self.cleaned_data or f.name == "version":
+                continue
+            if isinstance(f, FileField):  # as construct_instance stored it
+                data[f.name] = getattr(self.instance, f.name)
+                continue
+            omitted = self[f.name].field.widget.value_omitted_from_data(
+                self.data, self.files, self.add_prefix(f.name)
+            )
+            if f.has_default() and omitted and self.cleaned_data[f.name] in f.empty_values:
+                continue  # left to the model's default, as ``construct_instance`` does
+            data[f.name] = self.cleaned_data[f.name]
+        if self.custom_definitions and hasattr(self, "custom_values"):
+            data["custom"] = self.custom_values
+        return data
+
     def save(self, commit: bool = True):
+        """Only the unsaved instance (``commit=False``): records are written by their object
+        type's actions (``core.saving``), never by a form."""
+        if commit:
+            raise TypeError(
+                "Save through the object type's actions (core.views.save_form), not form.save()."
+            )
         obj = super().save(commit=False)
         if self.custom_definitions and hasattr(self, "custom_values"):
             obj.custom = self.custom_values
-        version = self.cleaned_data.get("version")
-        if obj.pk and version is not None:
-            obj.version = version  # the save is conditional on this version
-        if commit:
-            obj.save()
-            self.save_m2m()
         return obj
 
 

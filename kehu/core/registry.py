@@ -8,6 +8,8 @@ from typing import Any
 
 from django.db.models import Model
 
+from .saving import ObjectActions, default_actions
+
 registry: dict[str, ObjectType] = {}
 pages: list[Page] = []
 modules: dict[str, Module] = {}
@@ -78,6 +80,12 @@ class ObjectType:
     list_links: list[Page] = field(default_factory=list)
     #: Listed in its module's secondary navigation.
     in_menu: bool = True
+    #: The create/update/delete actions every writer calls (``core.saving``); what is left
+    #: out is the framework's audited default.
+    actions: ObjectActions | None = None
+
+    def __post_init__(self):
+        self.actions = default_actions(self.model, self.actions)
 
     def links_for(self, user) -> list[Page]:
         return [p for p in self.list_links if p.perm is None or user.has_perm(p.perm)]

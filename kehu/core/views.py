@@ -359,8 +359,18 @@ class ObjectDetailView(RestrictedObjectMixin, TemplateView):
         return ctx
 
 
+def save_form(object_type: ObjectType, form, *, user, obj=None):
+    """Write a valid form through the type's create or update action (``core.saving``): the
+    form validates, the action holds the rules and saves."""
+    data = form.action_data()
+    if obj is None:
+        return object_type.actions.create(user=user, data=data)
+    version = form.cleaned_data.get("version")
+    return object_type.actions.update(user=user, obj=obj, data=data, version=version)
+
+
 class ObjectEditView(RestrictedObjectMixin, TemplateView):
-    """Create (no pk) or update (pk) through the model's form and its ``actions`` function."""
+    """Create (no pk) or update (pk): the form validates, the type's action saves."""
 
     template_name = "core/object_form.html"
 
@@ -386,7 +396,7 @@ class ObjectEditView(RestrictedObjectMixin, TemplateView):
         if form.is_valid():
             try:
                 with transaction.atomic():
-                    saved = form.save()
+                    saved = save_form(self.object_type, form, user=request.user, obj=obj)
             except StaleObjectError as exc:
                 form.add_error(None, exc)
             except ValidationError as exc:
@@ -425,7 +435,11 @@ class ObjectDeleteView(RestrictedObjectMixin, TemplateView):
     def post(self, request, *args, **kwargs):
         obj = self.get_editable_object(kwargs["pk"])
         try:
-            actions.delete_record(obj=obj, user=request.user)
+            self.object_type.actions.delete(user=request.user, obj=obj)
+        except ValidationError as exc:  # a rule of the type's delete action
+            for message in exc.messages:
+                messages.error(request, message)
+            return redirect(self.object_type.url_name("detail"), pk=obj.pk)
         except ProtectedError:
             messages.error(
                 request,
@@ -450,7 +464,10 @@ class ObjectBulkDeleteView(RestrictedObjectMixin, View):
         if qs.count() != len(set(ids)):
             raise PermissionDenied
         try:
-            n = actions.bulk_delete(qs)
+            n = self.object_type.actions.bulk_delete(user=request.user, queryset=qs)
+        except ValidationError as exc:  # a rule of the type's delete action: nothing deleted
+            for message in exc.messages:
+                messages.error(request, message)
         except ProtectedError:
             messages.error(
                 request,

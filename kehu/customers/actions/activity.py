@@ -37,6 +37,7 @@ __all__ = [
     "reschedule_activity",
     "revoke_calendar_feed",
     "save_activity",
+    "save_activity_giving_owner",
     "send_activity_reminders",
     "activity_assignees",
     "reassign_activities",
@@ -122,6 +123,23 @@ def save_activity(
                     AuditLog.Action.UPDATE,
                     {"contacts": [sorted(before), sorted(after)]},
                 )
+    return activity
+
+
+@transaction.atomic
+def save_activity_giving_owner(
+    *,
+    activity: Activity,
+    user,
+    contacts: Iterable[Contact] | None = None,
+    reassign_to=None,
+) -> Activity:
+    """``save_activity``, then the activity given to ``reassign_to`` (the edit page's owner
+    field) through ``reassign_activities``, so the new owner is told in their inbox."""
+    save_activity(activity=activity, user=user, contacts=contacts)
+    if reassign_to is not None and reassign_to.pk != activity.owner_id:
+        reassign_activities(activities=[activity], owner=reassign_to, user=user)
+        activity.refresh_from_db()
     return activity
 
 

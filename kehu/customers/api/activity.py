@@ -94,25 +94,6 @@ class ActivityViewSet(ReassignMixin, RestrictedModelViewSet):
     def get_queryset(self):
         return super().get_queryset().prefetch_related("contacts")
 
-    def perform_create(self, serializer):
-        data = dict(serializer.validated_data)
-        data.pop("version", None)
-        contacts = data.pop("contacts", [])
-        serializer.instance = actions.save_activity(
-            activity=Activity(**data), user=self.request.user, contacts=contacts
-        )
-
-    def perform_update(self, serializer):
-        data = dict(serializer.validated_data)
-        contacts = data.pop("contacts", None)
-        activity = serializer.instance
-        version = data.pop("version", None)
-        if version is not None:
-            activity.version = version
-        for key, value in data.items():
-            setattr(activity, key, value)
-        actions.save_activity(activity=activity, user=self.request.user, contacts=contacts)
-
     def _editable(self):
         activity = self.get_object()
         self.check_object_permissions(self.request, activity)

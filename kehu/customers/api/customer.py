@@ -17,15 +17,6 @@ from .reassign import ReassignMixin
 from .recordops import RecordOperationsMixin
 
 
-def _apply(instance, data: dict):
-    version = data.pop("version", None)
-    if version is not None:
-        instance.version = version
-    for key, value in data.items():
-        setattr(instance, key, value)
-    return instance
-
-
 def _code(name: str):
     """A dictionary code: checked against the dictionary by the action (a 400 naming the field);
     declared plainly so the schema and serializer set-up never read the dictionaries."""
@@ -141,17 +132,6 @@ class CustomerViewSet(
     def object_type(self):
         return get_object_type(Customer)
 
-    def perform_create(self, serializer):
-        data = dict(serializer.validated_data)
-        data.pop("version", None)
-        serializer.instance = actions.save_customer(
-            customer=Customer(**data), user=self.request.user
-        )
-
-    def perform_update(self, serializer):
-        customer = _apply(serializer.instance, dict(serializer.validated_data))
-        actions.save_customer(customer=customer, user=self.request.user)
-
 
 class ContactSerializer(BaseModelSerializer):
     customer_name = serializers.CharField(source="customer.name", read_only=True)
@@ -189,15 +169,6 @@ class ContactViewSet(DuplicateCheckCreateMixin, RecordOperationsMixin, Restricte
     @property
     def object_type(self):
         return get_object_type(Contact)
-
-    def perform_create(self, serializer):
-        data = dict(serializer.validated_data)
-        data.pop("version", None)
-        serializer.instance = actions.save_contact(contact=Contact(**data), user=self.request.user)
-
-    def perform_update(self, serializer):
-        contact = _apply(serializer.instance, dict(serializer.validated_data))
-        actions.save_contact(contact=contact, user=self.request.user)
 
 
 def register(router) -> None:

@@ -85,19 +85,12 @@ class ActivityForm(BaseModelForm):
         self.fields["owner"] = field
         self.initial["owner"] = self.instance.owner_id
 
-    def save(self, commit: bool = True):
-        from .. import actions
-
-        obj = super().save(commit=False)
-        if commit:
-            actions.save_activity(
-                activity=obj, user=self.user, contacts=self.cleaned_data.get("contacts") or []
-            )
-            owner = self.cleaned_data.get("owner")
-            if owner is not None and owner.pk != obj.owner_id:
-                actions.reassign_activities(activities=[obj], owner=owner, user=self.user)
-                obj.refresh_from_db()
-        return obj
+    def action_data(self) -> dict:
+        """The owner field gives the activity away (``reassign_activities``), never a plain
+        field change."""
+        data = super().action_data()
+        data["reassign_to"] = self.cleaned_data.get("owner")
+        return data
 
 
 class QuickActivityForm(forms.Form):

@@ -78,14 +78,6 @@ class CustomerForm(BaseModelForm):
                 number = str(HIDDEN_RECORD)
             self.initial["parent"] = number
 
-    def save(self, commit: bool = True):
-        from .. import actions
-
-        obj = super().save(commit=False)
-        if commit:
-            actions.save_customer(customer=obj, user=self.user)
-        return obj
-
 
 class ContactForm(BaseModelForm):
     customer = CustomerNumberField(label=_("Customer"))
@@ -116,11 +108,3 @@ class ContactForm(BaseModelForm):
         elif self.instance.pk:
             colleagues = colleagues.exclude(pk=self.instance.pk)
         self.fields["reports_to"].queryset = colleagues.only("id", "name").order_by("name")
-
-    def save(self, commit: bool = True):
-        from .. import actions
-
-        obj = super().save(commit=False)
-        if commit:
-            actions.save_contact(contact=obj, user=self.user)
-        return obj

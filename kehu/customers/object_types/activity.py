@@ -1,10 +1,20 @@
 from django.utils.translation import gettext_lazy as _
 
 from kehu.core.registry import ObjectType, Page, register, register_page
+from kehu.core.saving import record_actions
 
 from ..filters import ActivityFilterSet
 from ..forms import ActivityForm
 from ..models import ACTIVITY_FIELDS, OWNERSHIP_FIELDS, Activity
+
+
+def _save_activity(obj: Activity, *, user, contacts=None, reassign_to=None) -> Activity:
+    from ..actions import save_activity_giving_owner
+
+    return save_activity_giving_owner(
+        activity=obj, user=user, contacts=contacts, reassign_to=reassign_to
+    )
+
 
 #: Contacts (many-to-many) have their own line on the detail page and are left out of exports.
 SCALAR_FIELDS = [f for f in ACTIVITY_FIELDS if f != "contacts"]
@@ -15,6 +25,7 @@ ACTIVITY = register(
         namespace="customers",
         filterset=ActivityFilterSet,
         form=ActivityForm,
+        actions=record_actions(Activity, _save_activity, extra=("reassign_to",)),
         columns=["start_at", "kind", "subject", "customer", "status", "owner", "commitment_due"],
         sortable=["start_at", "subject", "commitment_due"],
         default_sort="-start_at",

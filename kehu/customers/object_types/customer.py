@@ -1,10 +1,24 @@
 from django.utils.translation import gettext_lazy as _
 
 from kehu.core.registry import ObjectType, Page, register, register_page
+from kehu.core.saving import record_actions
 
 from ..filters import ContactFilterSet, CustomerFilterSet
 from ..forms import ContactForm, CustomerForm
 from ..models import CONTACT_FIELDS, CUSTOMER_FIELDS, OWNERSHIP_FIELDS, Contact, Customer
+
+
+def _save_customer(obj: Customer, *, user) -> Customer:
+    from ..actions import save_customer
+
+    return save_customer(customer=obj, user=user)
+
+
+def _save_contact(obj: Contact, *, user) -> Contact:
+    from ..actions import save_contact
+
+    return save_contact(contact=obj, user=user)
+
 
 CUSTOMER = register(
     ObjectType(
@@ -12,6 +26,7 @@ CUSTOMER = register(
         namespace="customers",
         filterset=CustomerFilterSet,
         form=CustomerForm,
+        actions=record_actions(Customer, _save_customer),
         columns=[
             "number",
             "name",
@@ -96,6 +111,7 @@ CONTACT = register(
         namespace="customers",
         filterset=ContactFilterSet,
         form=ContactForm,
+        actions=record_actions(Contact, _save_contact),
         columns=["name", "customer", "title", "work_department", "mobile", "office_phone", "email"],
         sortable=["name"],
         default_sort="-pk",

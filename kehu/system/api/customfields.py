@@ -6,7 +6,6 @@ from rest_framework import serializers
 
 from kehu.core.api import BaseModelSerializer, RestrictedModelViewSet
 
-from .. import actions
 from ..models import CustomField
 from ..object_types.customfields import CUSTOM_FIELD
 
@@ -58,30 +57,9 @@ class CustomFieldViewSet(RestrictedModelViewSet):
     serializer_class = CustomFieldSerializer
     object_type = CUSTOM_FIELD
 
-    def perform_create(self, serializer):
-        data = dict(serializer.validated_data)
-        data.pop("version", None)
-        serializer.instance = actions.save_custom_field(
-            field=CustomField(**data), user=self.request.user
-        )
-
-    def perform_update(self, serializer):
-        instance = serializer.instance
-        data = dict(serializer.validated_data)
-        version = data.pop("version", None)
-        if version is not None:
-            instance.version = version
-        for key, value in data.items():
-            setattr(instance, key, value)
-        actions.save_custom_field(field=instance, user=self.request.user)
-
-    def perform_destroy(self, instance):
+    def delete_options(self) -> dict:
         """``?clear_values=true`` confirms clearing the values records hold (audited)."""
-        actions.delete_custom_field(
-            field=instance,
-            user=self.request.user,
-            clear_values=self.request.query_params.get("clear_values") in ("1", "true"),
-        )
+        return {"clear_values": self.request.query_params.get("clear_values") in ("1", "true")}
 
 
 def register(router) -> None:

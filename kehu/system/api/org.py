@@ -9,7 +9,6 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from kehu.core.api import BaseModelSerializer, RestrictedModelViewSet
-from kehu.core.errors import StaleObjectError
 from kehu.core.permissions import SpecialPermission
 
 from .. import actions
@@ -41,24 +40,6 @@ class DepartmentViewSet(RestrictedModelViewSet):
 
     serializer_class = DepartmentSerializer
     object_type = DEPARTMENT
-
-    def perform_create(self, serializer):
-        data = dict(serializer.validated_data)
-        data.pop("version", None)
-        serializer.instance = actions.save_department(department=Department(**data))
-
-    def perform_update(self, serializer):
-        instance = serializer.instance
-        data = dict(serializer.validated_data)
-        version = data.pop("version", None)
-        if version is not None and version != instance.version:
-            raise StaleObjectError(instance)
-        new_parent = data.pop("parent", instance.parent)
-        if (new_parent.pk if new_parent else None) != instance.parent_id:
-            instance = actions.move_department(department=instance, new_parent=new_parent)
-        for key, value in data.items():
-            setattr(instance, key, value)
-        serializer.instance = actions.save_department(department=instance)
 
 
 class EmployeeSerializer(BaseModelSerializer):
@@ -119,36 +100,25 @@ class EmployeeViewSet(RestrictedModelViewSet):
     def get_queryset(self):
         return super().get_queryset().prefetch_related("roles", "skills")
 
-    def _save(self, serializer, instance: User):
-        data = dict(serializer.validated_data)
-        data.pop("version", None)
-        password = data.pop("password", None) or None
-        roles = data.pop("roles", None)
-        for key, value in data.items():
-            setattr(instance, key, value)
+    def _save(self, serializer, write) -> None:
+        """Through the type's action (``write``); its password error under the API's field
+        name, and the answer read again with roles and skills."""
         try:
-            saved = actions.save_employee(
-                employee=instance,
-                password=password,
-                roles=list(roles) if roles is not None else None,
-            )
+            write(serializer)
         except ValidationError as exc:
             if hasattr(exc, "error_dict") and "password1" in exc.error_dict:
                 raise serializers.ValidationError(
                     {"password": exc.error_dict["password1"][0].messages}
                 ) from exc
             raise
+        saved = serializer.instance
         serializer.instance = User.objects.prefetch_related("roles", "skills").get(pk=saved.pk)
 
     def perform_create(self, serializer):
-        self._save(serializer, User())
+        self._save(serializer, super().perform_create)
 
     def perform_update(self, serializer):
-        instance = serializer.instance
-        version = serializer.validated_data.get("version")
-        if version is not None:
-            instance.version = version
-        self._save(serializer, instance)
+        self._save(serializer, super().perform_update)
 
     @action(detail=True, methods=["post"])
     def deactivate(self, request, pk=None):

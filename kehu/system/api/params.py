@@ -96,43 +96,14 @@ class DictionaryItemSerializer(BaseModelSerializer):
         read_only_fields = ["created_at", "updated_at"]
 
 
-class _SaveThroughAction:
-    """Writes go through the area's action (validation, audit, cache invalidation)."""
-
-    save_action = None
-    argument = ""
-
-    def perform_create(self, serializer):
-        data = dict(serializer.validated_data)
-        data.pop("version", None)
-        obj = self.object_type.model(**data)
-        serializer.instance = type(self).save_action(
-            **{self.argument: obj, "user": self.request.user}
-        )
-
-    def perform_update(self, serializer):
-        instance = serializer.instance
-        data = dict(serializer.validated_data)
-        version = data.pop("version", None)
-        if version is not None:
-            instance.version = version
-        for key, value in data.items():
-            setattr(instance, key, value)
-        type(self).save_action(**{self.argument: instance, "user": self.request.user})
-
-
-class HolidayViewSet(_SaveThroughAction, RestrictedModelViewSet):
+class HolidayViewSet(RestrictedModelViewSet):
     serializer_class = HolidaySerializer
     object_type = HOLIDAY
-    save_action = staticmethod(actions.save_holiday)
-    argument = "holiday"
 
 
-class DictionaryItemViewSet(_SaveThroughAction, RestrictedModelViewSet):
+class DictionaryItemViewSet(RestrictedModelViewSet):
     serializer_class = DictionaryItemSerializer
     object_type = DICTIONARY_ITEM
-    save_action = staticmethod(actions.save_dictionary_item)
-    argument = "item"
 
 
 def register(router) -> None:

@@ -52,20 +52,6 @@ class ProductCategoryViewSet(RestrictedModelViewSet):
     def get_queryset(self):
         return super().get_queryset().select_related("parent")
 
-    def perform_create(self, serializer):
-        data = dict(serializer.validated_data)
-        data.pop("version", None)
-        serializer.instance = actions.save_product_category(
-            category=ProductCategory(**data), user=self.request.user
-        )
-
-    def perform_update(self, serializer):
-        category = _apply(serializer.instance, dict(serializer.validated_data))
-        actions.save_product_category(category=category, user=self.request.user)
-
-    def perform_destroy(self, instance):
-        actions.delete_product_category(category=instance, user=self.request.user)
-
 
 class LevelPriceSerializer(serializers.ModelSerializer):
     class Meta:
@@ -149,15 +135,6 @@ class ProductViewSet(RestrictedModelViewSet):
                 Prefetch("level_prices", queryset=PriceListItem.objects.order_by("customer_level"))
             )
         )
-
-    def perform_create(self, serializer):
-        data = dict(serializer.validated_data)
-        data.pop("version", None)
-        serializer.instance = actions.save_product(product=Product(**data), user=self.request.user)
-
-    def perform_update(self, serializer):
-        product = _apply(serializer.instance, dict(serializer.validated_data))
-        actions.save_product(product=product, user=self.request.user)
 
 
 class ProductPricePermission(permissions.BasePermission):

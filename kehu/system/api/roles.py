@@ -21,9 +21,7 @@ from kehu.core.query import int_param
 from kehu.core.registry import find_object_type, registry
 
 from ..actions.roles import (
-    delete_role,
     permission_key,
-    save_role,
     share_record,
     unshare_record,
     update_role_permissions,
@@ -128,23 +126,6 @@ class RoleViewSet(RestrictedModelViewSet):
 
     def get_queryset(self):
         return with_user_count(super().get_queryset())
-
-    def perform_create(self, serializer):
-        role = Role(**{k: v for k, v in serializer.validated_data.items() if k != "version"})
-        serializer.instance = save_role(role=role, actor=self.request.user)
-
-    def perform_update(self, serializer):
-        instance = serializer.instance
-        data = dict(serializer.validated_data)
-        version = data.pop("version", None)
-        if version is not None:
-            instance.version = version
-        for key, value in data.items():
-            setattr(instance, key, value)
-        save_role(role=instance, actor=self.request.user)
-
-    def perform_destroy(self, instance):
-        delete_role(role=instance, actor=self.request.user)
 
     @extend_schema(methods=["GET"], responses=RolePermissionsSerializer, summary="Role permissions")
     @extend_schema(

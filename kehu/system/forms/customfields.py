@@ -107,6 +107,12 @@ class CustomFieldForm(BaseModelForm):
                     ", ".join(default) if isinstance(default, list) else str(default)
                 )
 
+    def action_data(self) -> dict:
+        """The choices and the default, parsed from their text fields by ``clean``."""
+        data = super().action_data()
+        data.update(choices=self.instance.choices, default=self.instance.default)
+        return data
+
     def clean(self):
         from django.core.exceptions import ValidationError
 
@@ -142,12 +148,3 @@ class CustomFieldForm(BaseModelForm):
                     target = names.get(name, name)
                     self.add_error(target if target in self.fields else None, errors)
         return data
-
-    def save(self, commit: bool = True):
-        from ..actions.customfields import save_custom_field
-
-        obj = super().save(commit=False)
-        obj.order = obj.order or 0
-        if commit:
-            save_custom_field(field=obj, user=self.user)
-        return obj

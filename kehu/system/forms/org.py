@@ -27,14 +27,6 @@ class DepartmentForm(BaseModelForm):
         self.fields["parent"].queryset = parents
         self.fields["parent"].label_from_instance = lambda d: "\u3000" * d.depth + d.name
 
-    def save(self, commit: bool = True):
-        from ..actions import save_department
-
-        obj = super().save(commit=False)
-        if commit:
-            save_department(department=obj)
-        return obj
-
 
 class EmployeeForm(BaseModelForm):
     """Employees are created with an optional initial password (validated by Django's rules)."""
@@ -107,17 +99,11 @@ class EmployeeForm(BaseModelForm):
                     self.add_error("password1", exc)
         return data
 
-    def save(self, commit: bool = True):
-        from ..actions import save_employee
-
-        obj = super().save(commit=False)
-        if commit:
-            save_employee(
-                employee=obj,
-                password=self.cleaned_data.get("password1") or None,
-                roles=list(self.cleaned_data.get("roles") or []),
-            )
-        return obj
+    def action_data(self) -> dict:
+        """The initial password goes to ``save_employee`` (validated there), not a field."""
+        data = super().action_data()
+        data["password"] = self.cleaned_data.get("password1") or None
+        return data
 
 
 class SkillForm(forms.ModelForm):

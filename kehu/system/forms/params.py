@@ -98,14 +98,6 @@ class HolidayForm(BaseModelForm):
         fields = ["date", "kind", "name"]
         widgets = {"date": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")}
 
-    def save(self, commit: bool = True):
-        from ..actions.params import save_holiday
-
-        obj = super().save(commit=False)
-        if commit:
-            save_holiday(holiday=obj, user=self.user)
-        return obj
-
 
 def dictionary_code_choices():
     return [(code, d.label) for code, d in dictionaries.items()]
@@ -131,11 +123,3 @@ class DictionaryItemForm(BaseModelForm):
 
     def clean_color(self):
         return (self.cleaned_data.get("color") or "").lower()
-
-    def save(self, commit: bool = True):
-        from ..actions.params import save_dictionary_item
-
-        obj = super().save(commit=False)
-        if commit:
-            save_dictionary_item(item=obj, user=self.user)
-        return obj

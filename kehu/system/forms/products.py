@@ -41,14 +41,6 @@ class ProductCategoryForm(BaseModelForm):
                     self.add_error(field, message)
         return data
 
-    def save(self, commit: bool = True):
-        from .. import actions
-
-        obj = super().save(commit=False)
-        if commit:
-            actions.save_product_category(category=obj, user=self.user)
-        return obj
-
 
 class ProductForm(BaseModelForm):
     """Cost is dropped for users without "see cost and margin" (``ObjectType.sensitive``)."""
@@ -99,14 +91,6 @@ class ProductForm(BaseModelForm):
                 if field not in self.errors:
                     self.add_error(field if field in self.fields else None, message)
         return data
-
-    def save(self, commit: bool = True):
-        from .. import actions
-
-        obj = super().save(commit=False)
-        if commit:
-            actions.save_product(product=obj, user=self.user)
-        return obj
 
 
 class PriceListItemForm(forms.ModelForm):

@@ -30,14 +30,6 @@ class RoleForm(BaseModelForm):
             self.add_error("default_edit_scope", EDIT_WIDER)
         return data
 
-    def save(self, commit: bool = True):
-        from ..actions import save_role
-
-        obj = super().save(commit=False)
-        if commit:
-            save_role(role=obj, actor=self.user)
-        return obj
-
 
 def matrix_rows() -> list[dict]:
     """The functional-permission matrix: one row per model of each module, in module order.

@@ -3,11 +3,28 @@
 from django.utils.translation import gettext_lazy as _
 
 from kehu.core.registry import ObjectType, Page, register, register_page
+from kehu.core.saving import record_actions
 
 from .. import customfields  # noqa: F401 - connects the definitions cache invalidation
 from ..filters.customfields import CustomFieldFilterSet
 from ..forms.customfields import CustomFieldForm
 from ..models import CustomField
+
+
+def _save_custom_field(obj: CustomField, *, user) -> CustomField:
+    from ..actions.customfields import save_custom_field
+
+    obj.order = obj.order or 0
+    return save_custom_field(field=obj, user=user)
+
+
+def _delete_custom_field(*, user, obj: CustomField, clear_values: bool = False) -> int:
+    """Refused while records hold values, unless ``clear_values`` confirms clearing them;
+    returns the number of records cleared."""
+    from ..actions.customfields import delete_custom_field
+
+    return delete_custom_field(field=obj, user=user, clear_values=clear_values)
+
 
 CUSTOM_FIELD = register(
     ObjectType(
@@ -15,6 +32,7 @@ CUSTOM_FIELD = register(
         namespace="system",
         filterset=CustomFieldFilterSet,
         form=CustomFieldForm,
+        actions=record_actions(CustomField, _save_custom_field, delete=_delete_custom_field),
         columns=[
             "label_zh",
             "label_en",

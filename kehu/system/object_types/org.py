@@ -5,10 +5,28 @@ from __future__ import annotations
 from django.utils.translation import gettext_lazy as _
 
 from kehu.core.registry import ObjectType, Page, register, register_page
+from kehu.core.saving import record_actions
 
 from ..filters.org import DepartmentFilterSet, EmployeeFilterSet
 from ..forms.org import DepartmentForm, EmployeeForm
 from ..models import Department, User
+
+
+def _save_department(obj: Department, *, user) -> Department:
+    """A new parent moves the subtree, deactivation follows its rules (``save_department``)."""
+    from ..actions import save_department
+
+    return save_department(department=obj)
+
+
+def _save_employee(obj: User, *, user, password=None, roles=None) -> User:
+    """An initial password (validated), the roles held (audited) — ``save_employee``."""
+    from ..actions import save_employee
+
+    return save_employee(
+        employee=obj, password=password or None, roles=list(roles) if roles is not None else None
+    )
+
 
 DEPARTMENT = register(
     ObjectType(
@@ -16,6 +34,7 @@ DEPARTMENT = register(
         namespace="system",
         filterset=DepartmentFilterSet,
         form=DepartmentForm,
+        actions=record_actions(Department, _save_department),
         columns=["code", "name", "kind", "parent", "is_active"],
         sortable=["name", "code"],
         default_sort="code",
@@ -33,6 +52,7 @@ EMPLOYEE = register(
         namespace="system",
         filterset=EmployeeFilterSet,
         form=EmployeeForm,
+        actions=record_actions(User, _save_employee, extra=("password",)),
         columns=["username", "display_name", "department", "title", "phone", "is_active"],
         sortable=["username", "display_name"],
         default_sort="username",

@@ -3,11 +3,25 @@
 from django.utils.translation import gettext_lazy as _
 
 from kehu.core.registry import ObjectType, Page, register, register_page
+from kehu.core.saving import record_actions
 
 from .. import params  # noqa: F401 - connects the cache invalidation and registers dictionaries
 from ..filters.params import DictionaryItemFilterSet, HolidayFilterSet
 from ..forms.params import DictionaryItemForm, HolidayForm
 from ..models import DictionaryItem, Holiday
+
+
+def _save_holiday(obj: Holiday, *, user) -> Holiday:
+    from ..actions.params import save_holiday
+
+    return save_holiday(holiday=obj, user=user)
+
+
+def _save_dictionary_item(obj: DictionaryItem, *, user) -> DictionaryItem:
+    from ..actions.params import save_dictionary_item
+
+    return save_dictionary_item(item=obj, user=user)
+
 
 HOLIDAY = register(
     ObjectType(
@@ -15,6 +29,7 @@ HOLIDAY = register(
         namespace="system",
         filterset=HolidayFilterSet,
         form=HolidayForm,
+        actions=record_actions(Holiday, _save_holiday),
         columns=["date", "kind", "name"],
         sortable=["date", "name"],
         default_sort="date",
@@ -30,6 +45,7 @@ DICTIONARY_ITEM = register(
         namespace="system",
         filterset=DictionaryItemFilterSet,
         form=DictionaryItemForm,
+        actions=record_actions(DictionaryItem, _save_dictionary_item),
         columns=["label_zh", "dictionary", "code", "label_en", "order", "color", "is_active"],
         sortable=["dictionary", "code", "order", "label_zh"],
         default_sort="order",

@@ -2,11 +2,32 @@
 
 from kehu.core.permissions import SpecialPermission
 from kehu.core.registry import ObjectType, register
+from kehu.core.saving import record_actions
 
 from ..api.products import ProductCategorySerializer, ProductSerializer
 from ..filters.products import ProductCategoryFilterSet, ProductFilterSet
 from ..forms.products import ProductCategoryForm, ProductForm
 from ..models import Product, ProductCategory
+
+
+def _save_category(obj: ProductCategory, *, user) -> ProductCategory:
+    from ..actions import save_product_category
+
+    return save_product_category(category=obj, user=user)
+
+
+def _delete_category(*, user, obj: ProductCategory) -> None:
+    """Refused while products or sub-categories use it."""
+    from ..actions import delete_product_category
+
+    delete_product_category(category=obj, user=user)
+
+
+def _save_product(obj: Product, *, user) -> Product:
+    from ..actions import save_product
+
+    return save_product(product=obj, user=user)
+
 
 PRODUCT_CATEGORY = register(
     ObjectType(
@@ -14,6 +35,7 @@ PRODUCT_CATEGORY = register(
         namespace="system",
         filterset=ProductCategoryFilterSet,
         form=ProductCategoryForm,
+        actions=record_actions(ProductCategory, _save_category, delete=_delete_category),
         serializer=ProductCategorySerializer,
         columns=["code", "name", "parent", "is_active"],
         sortable=["code", "name"],
@@ -32,6 +54,7 @@ PRODUCT = register(
         namespace="system",
         filterset=ProductFilterSet,
         form=ProductForm,
+        actions=record_actions(Product, _save_product),
         serializer=ProductSerializer,
         columns=[
             "code",

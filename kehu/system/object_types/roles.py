@@ -4,10 +4,25 @@ from django.utils.translation import gettext_lazy as _
 
 from kehu.core.permissions import SpecialPermission
 from kehu.core.registry import ObjectType, Page, register, register_page
+from kehu.core.saving import record_actions
 
 from ..filters.roles import RoleFilterSet
 from ..forms.roles import RoleForm
 from ..models import Role
+
+
+def _save_role(obj: Role, *, user) -> Role:
+    from ..actions import save_role
+
+    return save_role(role=obj, actor=user)
+
+
+def _delete_role(*, user, obj: Role) -> None:
+    """Refused while employees or departments hold the role."""
+    from ..actions import delete_role
+
+    delete_role(role=obj, actor=user)
+
 
 ROLE = register(
     ObjectType(
@@ -16,6 +31,7 @@ ROLE = register(
         extra_perms=(SpecialPermission.MANAGE_USERS,),
         filterset=RoleFilterSet,
         form=RoleForm,
+        actions=record_actions(Role, _save_role, delete=_delete_role),
         columns=["name", "description"],
         sortable=["name"],
         default_sort="name",

@@ -54,8 +54,8 @@ class CustomFieldDeleteView(ObjectDeleteView):
     def post(self, request, *args, **kwargs):
         field = self.get_editable_object(kwargs["pk"])
         try:
-            cleared = actions.delete_custom_field(
-                field=field, user=request.user, clear_values=request.POST.get("clear_values") == "1"
+            cleared = CUSTOM_FIELD.actions.delete(
+                user=request.user, obj=field, clear_values=request.POST.get("clear_values") == "1"
             )
         except ValidationError as exc:
             messages.error(request, exc.messages[0])

@@ -21,6 +21,7 @@ from kehu.core.views import (
     ObjectDetailView,
     ObjectEditView,
     ObjectListView,
+    save_form,
 )
 
 from .. import actions
@@ -159,7 +160,7 @@ class EmployeeEditView(ManageUsersMixin, ObjectEditView):
         if form.is_valid() and (formset is None or formset.is_valid()):
             try:
                 with transaction.atomic():
-                    saved = form.save()
+                    saved = save_form(EMPLOYEE, form, user=request.user, obj=obj)
                     if formset is not None:
                         actions.set_employee_skills(
                             employee=saved, skills=skills_from_formset(formset)

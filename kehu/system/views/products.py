@@ -168,7 +168,7 @@ class ProductCategoryDeleteView(ObjectDeleteView):
     def post(self, request, *args, **kwargs):
         category = self.get_editable_object(kwargs["pk"])
         try:
-            actions.delete_product_category(category=category, user=request.user)
+            get_object_type(ProductCategory).actions.delete(user=request.user, obj=category)
         except ValidationError as exc:
             messages.error(request, " ".join(exc.messages))
             return redirect("system:productcategory_detail", pk=category.pk)

@@ -35,7 +35,6 @@ from kehu.core.views import (
 
 from ..actions.roles import (
     CRUD,
-    delete_role,
     may_share,
     owned_object_types,
     share_record,
@@ -103,7 +102,7 @@ class RoleDeleteView(ManageUsersRequired, ObjectDeleteView):
     def post(self, request, *args, **kwargs):
         role = self.get_editable_object(kwargs["pk"])
         try:
-            delete_role(role=role, actor=request.user)
+            ROLE.actions.delete(user=request.user, obj=role)
         except ValidationError as exc:
             messages.error(request, " ".join(exc.messages))
             return redirect("system:role_detail", pk=role.pk)

@@ -1,0 +1,184 @@
+"""One save path per object type: the create/update/delete actions every writer calls.
+
+An object type declares its actions once (``ObjectType.actions``, an :class:`ObjectActions`);
+the generic edit and delete views, the bulk delete, the API viewsets and the importers call
+them, so a business rule held by an action cannot be bypassed by one route that forgot it.
+A type without special rules gets the framework's audited defaults (``default_actions``).
+
+The convention, keyword-only and transactional::
+
+    create(*, user, data: dict) -> obj
+    update(*, user, obj, data: dict, version: int | None = None) -> obj
+    delete(*, user, obj, **options) -> None
+    bulk_delete(*, user, queryset) -> int
+
+``data`` maps model field names to values (many-to-many fields included) plus any extra key the
+type's action reads itself (declared with ``extra=`` in :func:`record_actions`).
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from django.db import models, transaction
+
+from .errors import StaleObjectError
+
+
+@dataclass(frozen=True)
+class ObjectActions:
+    """The write actions of one object type; ``None`` leaves the framework default."""
+
+    create: Callable[..., models.Model] | None = None
+    update: Callable[..., models.Model] | None = None
+    delete: Callable[..., None] | None = None
+    #: Several records at once; by default the audited bulk delete when ``delete`` is the
+    #: framework's, otherwise ``delete`` for each record (so its rules apply to every one).
+    bulk_delete: Callable[..., int] | None = None
+
+
+def check_version(obj: models.Model, version: int | None) -> None:
+    """The update is based on ``version``: refuse it when someone saved since (the save itself
+    is conditional on it too, ``BaseModel.save``)."""
+    if version is None or not hasattr(obj, "version"):
+        return
+    if version != obj.version:
+        raise StaleObjectError(obj)
+    obj.version = version
+
+
+def apply_data(obj: models.Model, data: dict, *, extra: tuple[str, ...] = ()) -> dict[str, Any]:
+    """Set the concrete model fields of ``data`` on ``obj``; return the many-to-many values and
+    the ``extra`` keys for the caller. Any other key is a programming error (``TypeError``):
+    a value silently dropped would be lost."""
+    opts = obj._meta
+    concrete = {f.name for f in opts.concrete_fields} | {f.attname for f in opts.concrete_fields}
+    many = {f.name for f in opts.many_to_many}
+    rest: dict[str, Any] = {}
+    for key, value in data.items():
+        if key in ("version", "id", "pk"):
+            continue
+        if key in extra or key in many:  # an extra may share a field's name (``password``)
+            rest[key] = value
+        elif key in concrete:
+            setattr(obj, key, value)
+        else:
+            raise TypeError(f"{opts.label}: no field or action argument {key!r}")
+    return rest
+
+
+def _set_many(obj: models.Model, rest: dict[str, Any]) -> None:
+    for f in obj._meta.many_to_many:
+        if f.name in rest:
+            getattr(obj, f.name).set(rest[f.name])
+
+
+def _clean(obj: models.Model, data: dict) -> None:
+    """``full_clean`` of the fields given (the others are the model's defaults or set by the
+    framework, e.g. ``created_by``), as a model form does."""
+    given = set(data)
+    exclude = [
+        f.name for f in obj._meta.concrete_fields if f.name not in given and f.attname not in given
+    ]
+    obj.full_clean(exclude=exclude)
+
+
+@transaction.atomic
+def create_object(*, model: type[models.Model], user, data: dict) -> models.Model:
+    """The framework's create: fields from ``data``, ``full_clean``, an audited save."""
+    obj = model()
+    rest = apply_data(obj, data)
+    _clean(obj, data)
+    obj.save()
+    _set_many(obj, rest)
+    return obj
+
+
+@transaction.atomic
+def update_object(*, user, obj: models.Model, data: dict, version: int | None = None):
+    """The framework's update: the version checked, fields from ``data``, ``full_clean``,
+    an audited save conditional on the version."""
+    check_version(obj, version)
+    rest = apply_data(obj, data)
+    _clean(obj, data)
+    obj.save()
+    _set_many(obj, rest)
+    return obj
+
+
+@transaction.atomic
+def delete_object(*, user, obj: models.Model) -> None:
+    """The framework's delete: soft for ``SoftDeleteModel`` records, audited either way."""
+    from .actions import delete_record
+
+    delete_record(obj=obj, user=user)
+
+
+def bulk_delete_objects(*, user, queryset: models.QuerySet) -> int:
+    """The framework's bulk delete: all or nothing, every row audited."""
+    from .actions import bulk_delete
+
+    return bulk_delete(queryset)
+
+
+def each_deleted(delete: Callable[..., None]) -> Callable[..., int]:
+    """A bulk delete that applies a type's own ``delete`` action to every record, all or
+    nothing: its rules (records still in use …) hold for bulk deletes too."""
+
+    @transaction.atomic
+    def bulk_delete(*, user, queryset: models.QuerySet) -> int:
+        n = 0
+        for obj in queryset:
+            delete(user=user, obj=obj)
+            n += 1
+        return n
+
+    return bulk_delete
+
+
+def default_actions(model: type[models.Model], declared: ObjectActions | None) -> ObjectActions:
+    """The declared actions, with the framework's default for each one left out."""
+    declared = declared or ObjectActions()
+    delete = declared.delete or delete_object
+    bulk = declared.bulk_delete
+    if bulk is None:
+        bulk = bulk_delete_objects if declared.delete is None else each_deleted(delete)
+    return ObjectActions(
+        create=declared.create or functools.partial(create_object, model=model),
+        update=declared.update or update_object,
+        delete=delete,
+        bulk_delete=bulk,
+    )
+
+
+def record_actions(
+    model: type[models.Model],
+    save: Callable[..., models.Model],
+    *,
+    extra: tuple[str, ...] = (),
+    delete: Callable[..., None] | None = None,
+    bulk_delete: Callable[..., int] | None = None,
+) -> ObjectActions:
+    """Create and update for a type whose rules live in one save function of its app,
+    ``save(obj, *, user, **extras)`` (the adapter names the app's own arguments): the instance
+    is filled from ``data`` (the version checked first on update), many-to-many fields and the
+    ``extra`` keys go to ``save`` as keyword arguments."""
+
+    @transaction.atomic
+    def create(*, user, data: dict) -> models.Model:
+        obj = model()
+        rest = apply_data(obj, data, extra=extra)
+        return save(obj, user=user, **rest)
+
+    @transaction.atomic
+    def update(*, user, obj: models.Model, data: dict, version: int | None = None):
+        check_version(obj, version)
+        rest = apply_data(obj, data, extra=extra)
+        return save(obj, user=user, **rest)
+
+    create.__qualname__ = f"create_{model._meta.model_name}"
+    update.__qualname__ = f"update_{model._meta.model_name}"
+    return ObjectActions(create=create, update=update, delete=delete, bulk_delete=bulk_delete)
