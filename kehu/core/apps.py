@@ -11,6 +11,14 @@ class CoreConfig(AppConfig):
         from django.db.models.signals import post_migrate
 
         from . import dbcompat, signals  # noqa: F401
+        from .registry import register_api_routes, register_beat_task, register_enum_name
+
+        register_api_routes("core", "kehu.core.api.register")
+        register_enum_name("DataScopeEnum", "kehu.core.permissions.DataScope")
+        # Deleted records past the recycle-bin retention (system parameter) are hard-deleted;
+        # a job claimed by a worker that died is failed after KEHU_JOB_STALE_HOURS.
+        register_beat_task("purge-recycle-bin", "kehu.purge_recycle_bin", 24 * 3600)
+        register_beat_task("fail-stale-jobs", "kehu.core.fail_stale_jobs", 3600)
 
         dbcompat.install()
         from .search import ensure_search_indexes
