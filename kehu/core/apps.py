@@ -28,17 +28,18 @@ class CoreConfig(AppConfig):
 
 
 def limit_model_dates() -> None:
-    """Every date and datetime field of every Kehu model, present and future, validates the
-    sane range (``core.dates``): model forms, serializers built from the model and
-    ``full_clean`` in actions all refuse year 1 or 9999. Set on the field instance's
-    ``default_validators``, so migrations do not see a change."""
+    """Every date and datetime field of every Kehu model (any app but Django's own: a module
+    plugged in from outside too), present and future, validates the sane range
+    (``core.dates``): model forms, serializers built from the model and ``full_clean`` in
+    actions all refuse year 1 or 9999. Set on the field instance's ``default_validators``, so
+    migrations do not see a change."""
     from django.apps import apps
     from django.db import models
 
     from .dates import validate_date_range
 
     for model in apps.get_models():
-        if not model.__module__.startswith("kehu."):
+        if model.__module__.startswith("django."):  # Kehu's models and any module's
             continue
         for field in model._meta.get_fields():
             if isinstance(field, models.DateField) and (

@@ -205,13 +205,14 @@ class ObjectType:
 
 
 def import_app_modules(submodule: str) -> None:
-    """Import ``<app>.<submodule>`` of every Kehu app that has one (demo generators, factories)."""
+    """Import ``<app>.<submodule>`` of every Kehu app that has one (demo generators, factories):
+    the project's apps and any app that registered a module (a module plugged in from outside)."""
     import importlib
 
     from django.apps import apps
 
     for config in apps.get_app_configs():
-        if config.name.startswith("kehu."):
+        if config.name.startswith("kehu.") or config.label in registry.modules:
             name = f"{config.name}.{submodule}"
             try:
                 importlib.import_module(name)

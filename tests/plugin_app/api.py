@@ -1,0 +1,31 @@
+from kehu.core.api import BaseModelSerializer, RestrictedModelViewSet
+from kehu.core.registry import get_object_type
+
+from .actions import save_gadget
+from .models import Gadget
+
+
+class GadgetSerializer(BaseModelSerializer):
+    class Meta:
+        model = Gadget
+        fields = ["id", "name", "bought_on", "notes", "owner", "department", "version"]
+        read_only_fields = ["owner", "department"]  # set by the action (mass-assignment guard)
+
+
+class GadgetViewSet(RestrictedModelViewSet):
+    serializer_class = GadgetSerializer
+
+    @property
+    def object_type(self):
+        return get_object_type(Gadget)
+
+    def perform_create(self, serializer):
+        data = {k: v for k, v in serializer.validated_data.items() if k != "version"}
+        serializer.instance = save_gadget(gadget=Gadget(**data), user=self.request.user)
+
+    def perform_update(self, serializer):
+        serializer.instance = save_gadget(gadget=serializer.save(), user=self.request.user)
+
+
+def register(router) -> None:
+    router.register("gadgets", GadgetViewSet, basename="gadget")
