@@ -133,7 +133,6 @@ class ObjectType:
     namespace: str  # URL namespace, e.g. "customers"
     filterset: Any
     form: Any
-    serializer: Any = None
     columns: list[str] = field(default_factory=list)
     sortable: list[str] = field(default_factory=list)
     default_sort: str = "-pk"

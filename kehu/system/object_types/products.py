@@ -3,7 +3,6 @@
 from kehu.core.permissions import SpecialPermission
 from kehu.core.registry import ObjectType, register
 
-from ..api.products import ProductCategorySerializer, ProductSerializer
 from ..filters.products import ProductCategoryFilterSet, ProductFilterSet
 from ..forms.products import ProductCategoryForm, ProductForm
 from ..models import Product, ProductCategory
@@ -14,7 +13,6 @@ PRODUCT_CATEGORY = register(
         namespace="system",
         filterset=ProductCategoryFilterSet,
         form=ProductCategoryForm,
-        serializer=ProductCategorySerializer,
         columns=["code", "name", "parent", "is_active"],
         sortable=["code", "name"],
         default_sort="path",
@@ -32,7 +30,6 @@ PRODUCT = register(
         namespace="system",
         filterset=ProductFilterSet,
         form=ProductForm,
-        serializer=ProductSerializer,
         columns=[
             "code",
             "name",
