@@ -9,9 +9,9 @@ import os
 from pathlib import Path
 
 import dj_database_url
-from celery.schedules import crontab
 from django.utils.translation import gettext_lazy as _
 
+from kehu.core.registry import registry
 from kehu.core.startup import data_dir, read_secret_key, static_root
 
 BASE_DIR = Path(__file__).resolve().parent
@@ -218,27 +218,9 @@ CELERY_TASK_DEFAULT_QUEUE = os.environ.get("KEHU_QUEUE", "celery")
 # Periodic work (reminders, purges, nightly recomputations): ``kehu worker --beat`` runs the
 # scheduler; ``kehu run`` starts it with its worker. One entry per task, seconds between runs.
 CELERY_BEAT_SCHEDULE_FILENAME = str(DATA_DIR / "celerybeat-schedule")
-CELERY_BEAT_SCHEDULE: dict[str, dict] = {
-    # Deleted records past the recycle-bin retention (system parameter) are hard-deleted.
-    "purge-recycle-bin": {"task": "kehu.purge_recycle_bin", "schedule": 24 * 3600},
-    # A job claimed by a worker that died is failed after KEHU_JOB_STALE_HOURS (never "running").
-    "fail-stale-jobs": {"task": "kehu.core.fail_stale_jobs", "schedule": 3600},
-    "activity-reminders": {"task": "kehu.customers.activity_reminders", "schedule": 60.0},
-    # Identity resolution: records changed since the last scan, every night at 02:30.
-    "customers-scan-duplicates": {
-        "task": "kehu.customers.scan_duplicates_nightly",
-        "schedule": crontab(hour=2, minute=30),
-    },
-    # Customer lifecycle stages at night, care tasks (birthdays, anniversaries) before the day.
-    "customers-lifecycle": {
-        "task": "kehu.customers.recompute_lifecycle",
-        "schedule": crontab(hour=1, minute=30),
-    },
-    "customers-care": {
-        "task": "kehu.customers.generate_care_tasks",
-        "schedule": crontab(hour=6, minute=0),
-    },
-}
+# Periodic tasks: each app registers its own (``register_beat_task`` in ``AppConfig.ready``);
+# Celery reads this store once Django is set up.
+CELERY_BEAT_SCHEDULE = registry.beat_tasks
 
 # --- REST API -------------------------------------------------------------------------------
 REST_FRAMEWORK = {
@@ -272,10 +254,8 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
-    "ENUM_NAME_OVERRIDES": {
-        "DataScopeEnum": "kehu.core.permissions.DataScope",
-        "LifecycleStageEnum": "kehu.customers.models.customer.LifecycleStage",
-    },
+    # Names of shared choices: each app registers its own (``register_enum_name``).
+    "ENUM_NAME_OVERRIDES": registry.enum_names,
 }
 
 FILTERS_EMPTY_CHOICE_LABEL = _("All")

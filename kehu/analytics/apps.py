@@ -8,8 +8,9 @@ class AnalyticsConfig(AppConfig):
     verbose_name = _("Analytics")
 
     def ready(self) -> None:
-        from kehu.core.registry import Module, register_module
+        from kehu.core.registry import Module, register_module, register_urls
 
         register_module(
             Module("analytics", _("Analytics"), "bi-bar-chart", "analytics:index", order=50)
         )
+        register_urls("analytics", "kehu.analytics.urls")

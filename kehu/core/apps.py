@@ -11,6 +11,14 @@ class CoreConfig(AppConfig):
         from django.db.models.signals import post_migrate
 
         from . import dbcompat, signals  # noqa: F401
+        from .registry import register_api_routes, register_beat_task, register_enum_name
+
+        register_api_routes("core", "kehu.core.api.register")
+        register_enum_name("DataScopeEnum", "kehu.core.permissions.DataScope")
+        # Deleted records past the recycle-bin retention (system parameter) are hard-deleted;
+        # a job claimed by a worker that died is failed after KEHU_JOB_STALE_HOURS.
+        register_beat_task("purge-recycle-bin", "kehu.purge_recycle_bin", 24 * 3600)
+        register_beat_task("fail-stale-jobs", "kehu.core.fail_stale_jobs", 3600)
 
         dbcompat.install()
         from .search import ensure_search_indexes
@@ -20,17 +28,18 @@ class CoreConfig(AppConfig):
 
 
 def limit_model_dates() -> None:
-    """Every date and datetime field of every Kehu model, present and future, validates the
-    sane range (``core.dates``): model forms, serializers built from the model and
-    ``full_clean`` in actions all refuse year 1 or 9999. Set on the field instance's
-    ``default_validators``, so migrations do not see a change."""
+    """Every date and datetime field of every Kehu model (any app but Django's own: a module
+    plugged in from outside too), present and future, validates the sane range
+    (``core.dates``): model forms, serializers built from the model and ``full_clean`` in
+    actions all refuse year 1 or 9999. Set on the field instance's ``default_validators``, so
+    migrations do not see a change."""
     from django.apps import apps
     from django.db import models
 
     from .dates import validate_date_range
 
     for model in apps.get_models():
-        if not model.__module__.startswith("kehu."):
+        if model.__module__.startswith("django."):  # Kehu's models and any module's
             continue
         for field in model._meta.get_fields():
             if isinstance(field, models.DateField) and (

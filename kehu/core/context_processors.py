@@ -6,7 +6,7 @@ from .registry import modules, navigation
 
 def module_links(user, module: str, current_url: str) -> list[dict]:
     """The current module's object lists and pages the user may open (the secondary nav)."""
-    from .registry import pages, registry
+    from .registry import registry
 
     links = [
         {"label": ot.verbose_name_plural(), "url": reverse(ot.url_name("list")), "icon": ""}
@@ -15,7 +15,7 @@ def module_links(user, module: str, current_url: str) -> list[dict]:
     ]
     links += [
         {"label": p.label, "url": reverse(p.url_name), "icon": p.icon}
-        for p in sorted(pages, key=lambda p: p.order)
+        for p in sorted(registry.pages.values(), key=lambda p: p.order)
         if p.module == module and (p.perm is None or user.has_perm(p.perm))
     ]
     for link in links:

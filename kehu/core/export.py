@@ -17,6 +17,8 @@ from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from .registry import registry
+
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r", "\n")
 
 
@@ -45,7 +47,7 @@ class ExportFormat:
 
 
 #: {object type label: {format code: ExportFormat}}
-export_formats: dict[str, dict[str, ExportFormat]] = {}
+export_formats: dict[str, dict[str, ExportFormat]] = registry.store("export_formats")
 
 
 def register_export_format(label: str, fmt: ExportFormat) -> ExportFormat:

@@ -43,6 +43,7 @@ from django.utils.translation import gettext_lazy
 from .dates import validate_date_range
 from .export import safe_cell
 from .models import ImportRun
+from .registry import registry
 
 logger = logging.getLogger(__name__)
 
@@ -151,7 +152,7 @@ class Importer:
         return next((f for f in self.fields if f.name == name), None)
 
 
-importers: dict[str, Importer] = {}
+importers: dict[str, Importer] = registry.store("importers")
 
 
 def register_importer(importer: Importer) -> Importer:

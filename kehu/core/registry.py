@@ -1,18 +1,93 @@
-"""The object-type registry: each app registers its models once, and the generic views, API,
-exports, global search and the per-model test cases (permission matrix included) all read it."""
+"""The registry: one object with keyed stores that each app fills from its ``AppConfig.ready``.
+
+``registry`` is the store of object types (a dict by model label, read by the generic views,
+API, exports, global search and the per-model test cases, permission matrix included) and
+carries every other store as an attribute: ``registry.modules`` (main navigation),
+``registry.pages``, ``registry.urls`` (each app's URL module, included by ``kehu/urls.py``),
+``registry.api_routes`` (each app's router registrations, read by ``kehu/api_urls.py``),
+``registry.beat_tasks`` (``CELERY_BEAT_SCHEDULE``), ``registry.enum_names``
+(drf-spectacular's ``ENUM_NAME_OVERRIDES``), and ``registry.store(name)`` /
+``registry.hooks[name]`` for the stores of one layer (importers, export formats, timeline
+sources, handover and erasure hooks …). So adding a module edits no central file: not
+settings.py, urls.py, api_urls.py nor the navigation.
+
+This module imports nothing of Django's at import time: ``kehu/settings.py`` reads two stores.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from django.db.models import Model
+if TYPE_CHECKING:
+    from django.db.models import Model
 
-from .saving import ObjectActions, default_actions
+    from .saving import ObjectActions
 
-registry: dict[str, ObjectType] = {}
-pages: list[Page] = []
-modules: dict[str, Module] = {}
+
+class Store(dict):
+    """One keyed store of the registry. ``add`` is the one registration style; registering a
+    key again replaces it (``ready`` may run again in tests)."""
+
+    def add(self, key, value):
+        self[key] = value
+        return value
+
+
+class Registry(Store):
+    """The object types by label, and every other store by name (see the module docstring)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.modules = Store()
+        self.pages = Store()
+        self.urls = Store()
+        self.api_routes = Store()
+        self.beat_tasks = Store()
+        self.enum_names = Store()
+        self.hooks: dict[str, Store] = {}
+        self._stores: dict[str, Store] = {}
+
+    @property
+    def object_types(self) -> Registry:
+        return self
+
+    def store(self, name: str) -> Store:
+        """A named store, created on first use: how an app keeps a registry of its own
+        (``registry.store("timeline_sources")``) without the framework naming it."""
+        return self._stores.setdefault(name, Store())
+
+    def hook(self, name: str) -> Store:
+        """The hooks of one kind (``"handover"``, ``"erasure"``), keyed by model label."""
+        return self.hooks.setdefault(name, Store())
+
+
+registry = Registry()
+modules = registry.modules
+
+
+def register_urls(prefix: str, urlconf) -> None:
+    """Serve the app's URL module (a dotted path, or a module with ``app_name``) under
+    ``/<prefix>/``: ``kehu/urls.py`` includes every registered one."""
+    registry.urls.add(prefix, urlconf)
+
+
+def register_api_routes(key: str, register_fn: Callable | str) -> None:
+    """``register_fn(router)`` (or its dotted path) adds the app's viewsets to the API router."""
+    registry.api_routes.add(key, register_fn)
+
+
+def register_beat_task(name: str, task: str, schedule, **options) -> None:
+    """A periodic task: an entry of Celery's beat schedule (``CELERY_BEAT_SCHEDULE`` is
+    this store)."""
+    registry.beat_tasks.add(name, {"task": task, "schedule": schedule, **options})
+
+
+def register_enum_name(name: str, choices: str) -> None:
+    """The OpenAPI name of a choices class shared by several fields (drf-spectacular's
+    ``ENUM_NAME_OVERRIDES`` is this store)."""
+    registry.enum_names.add(name, choices)
 
 
 @dataclass(frozen=True)
@@ -28,8 +103,7 @@ class Module:
 
 
 def register_module(module: Module) -> Module:
-    modules[module.key] = module
-    return module
+    return registry.modules.add(module.key, module)
 
 
 def navigation() -> list[Module]:
@@ -50,7 +124,8 @@ class Page:
 
 
 def register_page(page: Page) -> Page:
-    pages.append(page)
+    # keyed by module and URL: one page may be linked from two modules (the handover)
+    registry.pages.add((page.module, page.url_name), page)
     return page
 
 
@@ -60,7 +135,6 @@ class ObjectType:
     namespace: str  # URL namespace, e.g. "customers"
     filterset: Any
     form: Any
-    serializer: Any = None
     columns: list[str] = field(default_factory=list)
     sortable: list[str] = field(default_factory=list)
     default_sort: str = "-pk"
@@ -85,6 +159,8 @@ class ObjectType:
     actions: ObjectActions | None = None
 
     def __post_init__(self):
+        from .saving import default_actions  # Django's ORM: not at import (settings read this)
+
         self.actions = default_actions(self.model, self.actions)
 
     def links_for(self, user) -> list[Page]:
@@ -138,13 +214,14 @@ class ObjectType:
 
 
 def import_app_modules(submodule: str) -> None:
-    """Import ``<app>.<submodule>`` of every Kehu app that has one (demo generators, factories)."""
+    """Import ``<app>.<submodule>`` of every Kehu app that has one (demo generators, factories):
+    the project's apps and any app that registered a module (a module plugged in from outside)."""
     import importlib
 
     from django.apps import apps
 
     for config in apps.get_app_configs():
-        if config.name.startswith("kehu."):
+        if config.name.startswith("kehu.") or config.label in registry.modules:
             name = f"{config.name}.{submodule}"
             try:
                 importlib.import_module(name)
@@ -154,8 +231,7 @@ def import_app_modules(submodule: str) -> None:
 
 
 def register(object_type: ObjectType) -> ObjectType:
-    registry[object_type.label] = object_type
-    return object_type
+    return registry.add(object_type.label, object_type)
 
 
 def find_object_type(model_or_label) -> ObjectType | None:

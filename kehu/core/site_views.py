@@ -95,15 +95,13 @@ def module_index(module: str, title, description):
     @access_rule(LOGGED_IN)
     @login_required
     def view(request):
-        from .registry import pages
-
         objects = [
             ot for ot in registry.values() if ot.app_label == module and ot.allows(request.user)
         ]
         links = sorted(
             (
                 p
-                for p in pages
+                for p in registry.pages.values()
                 if p.module == module and (p.perm is None or request.user.has_perm(p.perm))
             ),
             key=lambda p: p.order,

@@ -8,10 +8,36 @@ class CustomersConfig(AppConfig):
     verbose_name = _("Customers")
 
     def ready(self) -> None:
-        from kehu.core.registry import Module, register_module
+        from celery.schedules import crontab
+
+        from kehu.core.registry import (
+            Module,
+            register_api_routes,
+            register_beat_task,
+            register_enum_name,
+            register_module,
+            register_urls,
+        )
 
         register_module(
             Module("customers", _("Customers"), "bi-people", "customers:index", order=10)
+        )
+        register_urls("customers", "kehu.customers.urls")
+        register_api_routes("customers", "kehu.customers.api.register")
+        register_enum_name("LifecycleStageEnum", "kehu.customers.models.customer.LifecycleStage")
+        # Reminders every minute; identity resolution over the records changed since the last
+        # scan at 02:30; lifecycle stages at night; care tasks (birthdays …) before the day.
+        register_beat_task("activity-reminders", "kehu.customers.activity_reminders", 60.0)
+        register_beat_task(
+            "customers-scan-duplicates",
+            "kehu.customers.scan_duplicates_nightly",
+            crontab(hour=2, minute=30),
+        )
+        register_beat_task(
+            "customers-lifecycle", "kehu.customers.recompute_lifecycle", crontab(hour=1, minute=30)
+        )
+        register_beat_task(
+            "customers-care", "kehu.customers.generate_care_tasks", crontab(hour=6, minute=0)
         )
 
         # actions: registers the lifecycle signals and the handover of customers.

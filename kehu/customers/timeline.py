@@ -44,6 +44,7 @@ from django.utils.translation import gettext_lazy
 from kehu.core.actions import attachments_for
 from kehu.core.models import AuditLog
 from kehu.core.permissions import SpecialPermission
+from kehu.core.registry import registry
 
 from .models import Activity, Contact, Customer
 
@@ -73,7 +74,7 @@ class TimelineSource:
     order: int = 100
 
 
-TIMELINE_SOURCES: dict[str, TimelineSource] = {}
+TIMELINE_SOURCES: dict[str, TimelineSource] = registry.store("timeline_sources")
 
 
 def register_timeline_source(
@@ -392,7 +393,7 @@ class CustomerPanel:
     order: int = 100
 
 
-CUSTOMER_PANELS: dict[str, CustomerPanel] = {}
+CUSTOMER_PANELS: dict[str, CustomerPanel] = registry.store("customer_panels")
 
 
 def register_customer_panel(

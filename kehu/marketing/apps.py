@@ -8,8 +8,9 @@ class MarketingConfig(AppConfig):
     verbose_name = _("Marketing")
 
     def ready(self) -> None:
-        from kehu.core.registry import Module, register_module
+        from kehu.core.registry import Module, register_module, register_urls
 
         register_module(
             Module("marketing", _("Marketing"), "bi-megaphone", "marketing:index", order=20)
         )
+        register_urls("marketing", "kehu.marketing.urls")

@@ -8,9 +8,11 @@ class SystemConfig(AppConfig):
     verbose_name = _("System")
 
     def ready(self) -> None:
-        from kehu.core.registry import Module, register_module
+        from kehu.core.registry import Module, register_api_routes, register_module, register_urls
 
         register_module(Module("system", _("System"), "bi-gear", "system:index", order=60))
+        register_urls("system", "kehu.system.urls")
+        register_api_routes("system", "kehu.system.api.register")
 
         from django.db.models.signals import post_migrate
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 import datetime
 
 import pytest
-from django.urls import reverse
+from django.urls import resolve, reverse
 
 from kehu.core.registry import registry
 from kehu.core.testing import load_factories
@@ -131,7 +131,8 @@ def test_api_create_writes_through_the_action(client, manager, calls, label):
     obj = FACTORIES[label](manager, 1)
     client.force_login(manager)
     body = client.get(f"{ot.api_path}{obj.pk}/").json()
-    serializer = ot.serializer or None
+    view = resolve(f"{ot.api_path}{obj.pk}/").func
+    serializer = getattr(getattr(view, "cls", None), "serializer_class", None)
     writable = None
     if serializer is not None:
         fields = serializer().get_fields()

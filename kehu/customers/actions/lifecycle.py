@@ -43,6 +43,7 @@ from django.utils.translation import gettext_lazy
 from kehu.core.actions import bulk_update_audited
 from kehu.core.errors import StaleObjectError
 from kehu.core.models import AuditLog
+from kehu.core.registry import registry
 
 from ..models import (
     Activity,
@@ -236,7 +237,7 @@ class SignalProvider:
     label: Any = ""
 
 
-LIFECYCLE_SIGNALS: dict[str, SignalProvider] = {}
+LIFECYCLE_SIGNALS: dict[str, SignalProvider] = registry.store("lifecycle_signals")
 
 
 def register_lifecycle_signal(

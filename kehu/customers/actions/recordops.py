@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 from kehu.core import records
 from kehu.core.models import AuditLog
 from kehu.core.permissions import SpecialPermission
+from kehu.core.registry import registry
 from kehu.core.search import refresh_search_index
 
 from ..models import (
@@ -624,7 +625,7 @@ def undo_merge(*, merge, user):
 ERASED = "[erased]"
 #: model label -> fn(*, record, values, user) -> number of rows changed. ``record`` is the
 #: customer or contact whose personal data is erased, ``values`` the strings being erased.
-ERASURE_HOOKS: dict[str, Callable[..., int]] = {}
+ERASURE_HOOKS: dict[str, Callable[..., int]] = registry.hook("erasure")
 
 
 def register_erasure(model_label: str, fn: Callable[..., int]) -> None:

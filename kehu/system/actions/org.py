@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy
 
 from kehu.core.context import get_current_user
 from kehu.core.models import AuditLog
+from kehu.core.registry import registry
 
 from ..models import Department, EmployeeSkill, Role, User
 
@@ -303,7 +304,7 @@ class Handover:
     order: int = 100
 
 
-HANDOVERS: dict[str, Handover] = {}
+HANDOVERS: dict[str, Handover] = registry.hook("handover")
 
 
 def register_handover(

@@ -78,9 +78,20 @@ DEFAULT_ROLES = {
     DefaultRole.SERVICE_AGENT: (_("Service agent"), DataScope.ALL, DataScope.OWN, ("view",), ()),
 }
 
-BUSINESS_APPS = ("customers", "marketing", "sales", "service", "analytics")
-#: Modules of the role editor's permission matrix, in display order.
-PERMISSION_MODULES = (*BUSINESS_APPS, "system")
+
+def business_apps() -> tuple[str, ...]:
+    """The business modules (every registered module but set-up), in navigation order: their
+    models' permissions go to the default roles, so a new module needs no edit here."""
+    from kehu.core.registry import navigation
+
+    return tuple(m.key for m in navigation() if m.key != "system")
+
+
+def permission_modules() -> tuple[str, ...]:
+    """Modules of the role editor's permission matrix, in display order."""
+    return (*business_apps(), "system")
+
+
 #: Reference data every role may read: salespeople must see products and prices (cost stays
 #: hidden by SEE_COST), departments and holidays.
 REFERENCE_MODELS = (
@@ -96,7 +107,7 @@ REFERENCE_MODELS = (
 @transaction.atomic
 def ensure_default_roles() -> dict[str, Role]:
     """Create (or complete) the standard roles; idempotent, safe on every start."""
-    business = Permission.objects.filter(content_type__app_label__in=BUSINESS_APPS)
+    business = Permission.objects.filter(content_type__app_label__in=business_apps())
     specials = Permission.objects.filter(
         content_type__app_label="system", content_type__model="role"
     )
@@ -424,9 +435,9 @@ def unshare_record(*, share: RecordShare, actor) -> None:
 
 __all__ = [
     "CRUD",
-    "BUSINESS_APPS",
+    "business_apps",
     "DEFAULT_ROLES",
-    "PERMISSION_MODULES",
+    "permission_modules",
     "DefaultRole",
     "delete_role",
     "ensure_default_roles",

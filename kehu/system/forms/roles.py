@@ -39,17 +39,19 @@ def matrix_rows() -> list[dict]:
     """
     from django.apps import apps
 
-    from ..actions.roles import CRUD, PERMISSION_MODULES
+    from ..actions.roles import CRUD, permission_modules
+
+    modules = permission_modules()
 
     by_model: dict[tuple[str, str], dict[str, str]] = {}
     for app_label, model, codename in Permission.objects.filter(
-        content_type__app_label__in=PERMISSION_MODULES
+        content_type__app_label__in=modules
     ).values_list("content_type__app_label", "content_type__model", "codename"):
         action = codename.split("_", 1)[0]
         if action in CRUD and codename == f"{action}_{model}":
             by_model.setdefault((app_label, model), {})[action] = f"{app_label}.{codename}"
     rows = []
-    for module in PERMISSION_MODULES:
+    for module in modules:
         try:
             config = apps.get_app_config(module)
         except LookupError:

@@ -4,7 +4,6 @@ from kehu.core.permissions import SpecialPermission
 from kehu.core.registry import ObjectType, register
 from kehu.core.saving import record_actions
 
-from ..api.products import ProductCategorySerializer, ProductSerializer
 from ..filters.products import ProductCategoryFilterSet, ProductFilterSet
 from ..forms.products import ProductCategoryForm, ProductForm
 from ..models import Product, ProductCategory
@@ -36,7 +35,6 @@ PRODUCT_CATEGORY = register(
         filterset=ProductCategoryFilterSet,
         form=ProductCategoryForm,
         actions=record_actions(ProductCategory, _save_category, delete=_delete_category),
-        serializer=ProductCategorySerializer,
         columns=["code", "name", "parent", "is_active"],
         sortable=["code", "name"],
         default_sort="path",
@@ -55,7 +53,6 @@ PRODUCT = register(
         filterset=ProductFilterSet,
         form=ProductForm,
         actions=record_actions(Product, _save_product),
-        serializer=ProductSerializer,
         columns=[
             "code",
             "name",

@@ -1,0 +1,20 @@
+"""The analytics module's pages (its index for now)."""
+
+from django.urls import path
+from django.utils.translation import gettext_lazy as _
+
+from kehu.core.site_views import module_index
+
+app_name = "analytics"
+
+urlpatterns = [
+    path(
+        "",
+        module_index(
+            "analytics",
+            _("Analytics"),
+            _("RFM, value tiers, lifetime value, churn, segments, cross-sell and KPIs."),
+        ),
+        name="index",
+    ),
+]

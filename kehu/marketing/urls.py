@@ -1,0 +1,20 @@
+"""The marketing module's pages (its index for now)."""
+
+from django.urls import path
+from django.utils.translation import gettext_lazy as _
+
+from kehu.core.site_views import module_index
+
+app_name = "marketing"
+
+urlpatterns = [
+    path(
+        "",
+        module_index(
+            "marketing",
+            _("Marketing"),
+            _("Campaigns, plans, market intelligence, target lists, e-mail and events."),
+        ),
+        name="index",
+    ),
+]
