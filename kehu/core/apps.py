@@ -10,9 +10,10 @@ class CoreConfig(AppConfig):
     def ready(self) -> None:
         from django.db.models.signals import post_migrate
 
-        from . import dbcompat, signals  # noqa: F401
+        from . import audit, dbcompat, signals  # noqa: F401
 
         dbcompat.install()
+        audit.install()  # QuerySet.update()/bulk_update() on audited models: writer only
         from .search import ensure_search_indexes
 
         post_migrate.connect(ensure_search_indexes, dispatch_uid="kehu-search-indexes")
