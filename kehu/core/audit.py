@@ -165,9 +165,11 @@ def audited_fields(model) -> list[str]:
 def _row(obj, attnames: Iterable[str], sign: int) -> dict[str, list[Any]]:
     values = obj.__dict__  # a deferred column is absent: left out rather than loaded
     changes = {}
-    for a in attnames:
+    for a in attnames:  # inlined: the import path runs this for every column of every row
         if a in values:
-            v = _plain(values[a])
+            v = values[a]
+            if isinstance(v, FieldFile):
+                v = v.name or ""
             if v is not None and v != "":
                 changes[a] = [None, v] if sign > 0 else [v, None]
     return expand(obj, changes)
