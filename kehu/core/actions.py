@@ -1,14 +1,15 @@
 """Shared business operations: audited bulk writes, background jobs, attachments, notifications.
 
 ``QuerySet.update()``, ``bulk_create()`` and ``QuerySet.delete()`` skip ``Model.save()``; every bulk
-path in Kehu goes through these helpers so it is audited and bumps versions like a single save.
+path in Kehu goes through the audit writer (``core.audit``; the ``bulk_*_audited`` names below are
+its operations) so it is audited and bumps versions like a single save.
 """
 
 from __future__ import annotations
 
 import mimetypes
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from typing import Any
 
 from django.conf import settings
@@ -16,235 +17,23 @@ from django.contrib.contenttypes.models import ContentType
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models, transaction
-from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from . import audit
 from .context import get_current_user
-from .models import Attachment, AuditLog, BackgroundJob, Notification, expand_audit_changes
+from .models import Attachment, AuditLog, BackgroundJob, Notification
 
 
 def _batch() -> str:
     return uuid.uuid4().hex
 
 
-@transaction.atomic
-def bulk_create_audited(
-    model: type[models.Model],
-    objs: Sequence[models.Model],
-    *,
-    batch_size: int = 2000,
-    batch: str | None = None,
-    fast: bool = False,
-) -> list[models.Model]:
-    """``bulk_create`` that stamps created/updated by and writes one audit record per row.
-
-    ``batch`` groups the audit records of several calls (one import run) under one ID.
-    ``fast`` (imports): the rows and their audit records go in through
-    :mod:`kehu.core.bulkinsert` (statements prepared once per table, no per-value compilation);
-    same rows, same audit records."""
-    user = get_current_user()
-    now = timezone.now()
-    for obj in objs:
-        obj.created_at = getattr(obj, "created_at", None) or now
-        if user is not None:
-            obj.created_by = obj.created_by if obj.created_by_id else user
-            obj.updated_by = user
-    if fast:
-        from .bulkinsert import insert_objects
-
-        created = insert_objects(model, objs)
-    else:
-        created = model.objects.bulk_create(objs, batch_size=batch_size)
-    batch = batch or _batch()
-    exclude = set(getattr(model, "audit_exclude", ()))
-    audited = [
-        f.attname
-        for f in model._meta.concrete_fields
-        if not f.primary_key and f.attname not in exclude
-    ]
-    entries = []
-    for obj in created:
-        values = obj.__dict__  # a new instance holds every column (no deferred fields)
-        changes = {
-            a: [None, v]
-            for a in audited
-            if (v := values[a] if a in values else getattr(obj, a)) is not None and v != ""
-        }
-        entries.append((obj, expand_audit_changes(obj, changes)))
-    if fast:
-        _insert_audit_records(entries, AuditLog.Action.CREATE, user=user, batch=batch)
-    else:
-        AuditLog.objects.bulk_create(
-            [
-                AuditLog.build(obj, AuditLog.Action.CREATE, changes, user=user, batch=batch)
-                for obj, changes in entries
-            ],
-            batch_size=batch_size,
-        )
-    return created
-
-
-def _insert_audit_records(entries: list[tuple[models.Model, dict]], action: str, *, user, batch):
-    """The rows ``AuditLog.build(...)`` + ``bulk_create`` would write, without model instances."""
-    from django.db import connections
-
-    from .bulkinsert import insert_values, prepare
-    from .context import get_request_id
-
-    if not entries:
-        return
-    connection = connections[AuditLog.objects.db]
-    fields = [f for f in AuditLog._meta.concrete_fields if not f.primary_key]
-    request_id = get_request_id() or ""
-    content_types = {}
-    fixed = {
-        "user_id": user.pk if user is not None else None,
-        "action": action,
-        "batch": batch,
-        "request_id": request_id,
-    }
-    converters = [prepare(f, connection) for f in fields]
-    rows = []
-    for obj, changes in entries:
-        ct = content_types.get(type(obj))
-        if ct is None:
-            ct = content_types[type(obj)] = ContentType.objects.get_for_model(
-                obj, for_concrete_model=False
-            ).pk
-        values = fixed | {
-            "timestamp": timezone.now(),
-            "content_type_id": ct,
-            "object_id": str(obj.pk),
-            "object_repr": str(obj)[:200],
-            "changes": changes,
-        }
-        rows.append([c(values[f.attname]) for c, f in zip(converters, fields, strict=True)])
-    insert_values(AuditLog, fields, rows)
-
-
-@transaction.atomic
-def bulk_update_audited(
-    qs: models.QuerySet, *, chunk_size: int = 2000, batch: str | None = None, **changes: Any
-) -> int:
-    """``qs.update(**changes)`` with per-row field diffs in the audit trail and version bumps."""
-    model = qs.model
-    user = get_current_user()
-    fields = [model._meta.get_field(name) for name in changes]
-    attnames = [f.attname for f in fields]
-    batch = batch or _batch()
-    values = {f.attname: changes[f.name] for f in fields}
-    values = {k: (v.pk if isinstance(v, models.Model) else v) for k, v in values.items()}
-    total = 0
-    ids = list(qs.order_by("pk").values_list("pk", flat=True))
-    for start in range(0, len(ids), chunk_size):
-        chunk = ids[start : start + chunk_size]
-        # Whole rows: the audit record names each row (str(obj)), which may read any field.
-        before = model._base_manager.filter(pk__in=chunk)
-        entries = []
-        for obj in before:
-            diff = {
-                a: [getattr(obj, a), values[a]] for a in attnames if getattr(obj, a) != values[a]
-            }
-            diff = expand_audit_changes(obj, diff)
-            if diff:
-                entries.append(
-                    AuditLog.build(obj, AuditLog.Action.UPDATE, diff, user=user, batch=batch)
-                )
-        extra: dict[str, Any] = {}
-        if hasattr(model, "version"):
-            extra = {"version": F("version") + 1, "updated_at": timezone.now(), "updated_by": user}
-        total += model._base_manager.filter(pk__in=chunk).update(**changes, **extra)
-        if set(changes) & set(getattr(model, "search_sources", ())):
-            from .search import refresh_search_index  # the plain manager skips the search columns
-
-            refresh_search_index(model, pks=chunk, fields=set(changes))
-        AuditLog.objects.bulk_create(entries)
-    return total
-
-
-@transaction.atomic
-def bulk_save_audited(
-    objs: Sequence[models.Model], fields: Sequence[str], *, batch: str | None = None
-) -> int:
-    """Save loaded objects whose ``fields`` hold different new values per row (an import's
-    updates): one ``bulk_update``, the per-row diffs in the audit trail, versions bumped.
-
-    Each object must have been loaded from the database (its loaded values are the "before").
-    Rows changed by someone else since they were loaded raise :class:`StaleObjectError`."""
-    from .errors import StaleObjectError
-
-    if not objs:
-        return 0
-    model = type(objs[0])
-    user = get_current_user()
-    batch = batch or _batch()
-    attnames = [model._meta.get_field(name).attname for name in fields]
-    versioned = hasattr(model, "version")
-    entries, changed = [], []
-    now = timezone.now()
-    for obj in objs:
-        loaded = getattr(obj, "_loaded_values", {})
-        diff = {}
-        for a in attnames:
-            field = model._meta.get_field(a)
-            old, new = loaded.get(a), getattr(obj, a)
-            if field.to_python(old) != field.to_python(new):
-                diff[a] = [old, new]
-        if not diff:
-            continue
-        entries.append(AuditLog.build(obj, AuditLog.Action.UPDATE, diff, user=user, batch=batch))
-        changed.append(obj)
-    if not changed:
-        return 0
-    update_fields = list(fields)
-    if versioned:
-        current = dict(
-            model.objects.filter(pk__in=[o.pk for o in changed])
-            .select_for_update()
-            .values_list("pk", "version")
-        )
-        for obj in changed:
-            if current.get(obj.pk) != obj.version:
-                raise StaleObjectError(obj)
-            obj.version += 1
-            obj.updated_at = now
-            obj.updated_by = user
-        update_fields += ["version", "updated_at", "updated_by"]
-    model.objects.bulk_update(changed, update_fields, batch_size=1000)
-    AuditLog.objects.bulk_create(entries, batch_size=2000)
-    return len(changed)
-
-
-@transaction.atomic
-def bulk_delete(qs: models.QuerySet) -> int:
-    """Delete every row of ``qs`` (all or nothing) with a delete record for each in the trail;
-    soft-deletable models (``SoftDeleteModel``) go to the recycle bin instead."""
-    batch = _batch()
-    user = get_current_user()
-    from .records import is_soft_deletable, soft_delete_queryset
-
-    if is_soft_deletable(qs.model):
-        return soft_delete_queryset(qs, user=user, batch=batch)
-    entries = []
-    for obj in qs.iterator(chunk_size=2000):
-        snapshot = obj.audit_snapshot() if hasattr(obj, "audit_snapshot") else {}
-        entries.append(
-            AuditLog.build(
-                obj,
-                AuditLog.Action.DELETE,
-                expand_audit_changes(
-                    obj, {k: [v, None] for k, v in snapshot.items() if v not in (None, "")}
-                ),
-                user=user,
-                batch=batch,
-            )
-        )
-    AuditLog.objects.bulk_create(entries, batch_size=2000)
-    # QuerySet.delete() does not call Model.delete(), so rows are not audited twice; PROTECT
-    # still raises ProtectedError and the surrounding transaction writes nothing.
-    qs.delete()
-    return len(entries)
+# The audited bulk writes live in ``core.audit`` (the one writer); these names stay for callers.
+bulk_create_audited = audit.audited_bulk_create
+bulk_update_audited = audit.audited_bulk_update
+bulk_save_audited = audit.audited_bulk_save
+bulk_delete = audit.audited_bulk_delete
 
 
 def delete_record(*, obj: models.Model, user) -> None:

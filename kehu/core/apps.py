@@ -10,7 +10,7 @@ class CoreConfig(AppConfig):
     def ready(self) -> None:
         from django.db.models.signals import post_migrate
 
-        from . import dbcompat, signals  # noqa: F401
+        from . import audit, dbcompat, signals  # noqa: F401
         from .registry import register_api_routes, register_beat_task, register_enum_name
 
         register_api_routes("core", "kehu.core.api.register")
@@ -21,6 +21,7 @@ class CoreConfig(AppConfig):
         register_beat_task("fail-stale-jobs", "kehu.core.fail_stale_jobs", 3600)
 
         dbcompat.install()
+        audit.install()  # QuerySet.update()/bulk_update() on audited models: writer only
         from .search import ensure_search_indexes
 
         post_migrate.connect(ensure_search_indexes, dispatch_uid="kehu-search-indexes")

@@ -172,17 +172,13 @@ class BaseModel(models.Model):
         update_fields = kwargs.get("update_fields")
         if update_fields is not None:
             kwargs["update_fields"] = set(update_fields) | {"version", "updated_at", "updated_by"}
+        from . import audit  # the one diff rule
+
         with transaction.atomic(using=kwargs.get("using")):
             if adding:
-                changes = self.audit_expand(
-                    {
-                        k: [None, v]
-                        for k, v in self.audit_snapshot().items()
-                        if k not in self.audit_exclude and v not in (None, "")
-                    }
-                )
+                changes = audit.created_changes(self)
             else:
-                changes = self.audit_expand(self.audit_diff())
+                changes = self.audit_diff()
                 self._expected_version = self.version
                 self.version += 1
             try:
@@ -193,10 +189,10 @@ class BaseModel(models.Model):
             finally:
                 self.__dict__.pop("_expected_version", None)
             if adding or changes:
-                AuditLog.record(
-                    self,
+                audit.write_entries(
+                    [(self, changes)],
                     AuditLog.Action.CREATE if adding else AuditLog.Action.UPDATE,
-                    changes,
+                    user=get_current_user(),
                 )
         self._loaded_values = self.audit_snapshot()
 
@@ -212,17 +208,13 @@ class BaseModel(models.Model):
         return False
 
     def delete(self, *args, **kwargs):
+        from . import audit
+
         with transaction.atomic(using=kwargs.get("using")):
-            AuditLog.record(
-                self,
+            audit.write_entries(
+                [(self, audit.deleted_changes(self))],
                 AuditLog.Action.DELETE,
-                self.audit_expand(
-                    {
-                        k: [v, None]
-                        for k, v in self.audit_snapshot().items()
-                        if k not in self.audit_exclude and v not in (None, "")
-                    }
-                ),
+                user=get_current_user(),
             )
             return super().delete(*args, **kwargs)
 
@@ -253,19 +245,10 @@ class BaseModel(models.Model):
         return snapshot
 
     def audit_diff(self) -> dict[str, list[Any]]:
-        loaded = getattr(self, "_loaded_values", {})
-        exclude = set(self.audit_exclude) | {f"{name}_id" for name in self.audit_exclude}
-        diff = {}
-        for field in self._meta.concrete_fields:
-            name = field.attname
-            if name in exclude or field.primary_key or name not in loaded:
-                continue
-            old, new = loaded[name], getattr(self, name)
-            if isinstance(new, FieldFile):
-                old, new = getattr(old, "name", old) or "", new.name or ""
-            if field.to_python(old) != field.to_python(new):
-                diff[name] = [old, new]
-        return diff
+        """What changed since the record was loaded, by the one rule (``core.audit.diff``)."""
+        from .audit import diff
+
+        return diff(getattr(self, "_loaded_values", {}), self.audit_snapshot(), self)
 
 
 class CustomFieldsMixin(models.Model):
@@ -835,10 +818,3 @@ class NumberSequence(models.Model):
 
     def __str__(self) -> str:
         return f"{self.key}: {self.last}"
-
-
-def expand_audit_changes(obj, changes: dict) -> dict:
-    """Per-part entries for composite values (custom fields), as ``BaseModel.save`` records: the
-    bulk helpers (``core.actions``) and the purge (``core.records``) write the same diffs."""
-    expand = getattr(obj, "audit_expand", None)
-    return expand(changes) if expand is not None else changes

@@ -19,11 +19,12 @@ from django.apps import apps
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
 from django.db import models, transaction
-from django.db.models import F, ProtectedError
+from django.db.models import ProtectedError
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from .audit import audited_write, version_bump, write_entries
 from .models import AuditLog, SoftDeleteModel
 
 log = logging.getLogger(__name__)
@@ -79,20 +80,13 @@ def soft_delete_queryset(qs: models.QuerySet, *, user, when=None, batch: str = "
         )
     rows = model._base_manager.filter(pk__in=ids)
     entries = [
-        AuditLog.build(
-            obj,
-            AuditLog.Action.DELETE,
-            {"deleted_at": [None, when], **{k: [None, v] for k, v in extra.items()}},
-            user=user,
-            batch=batch,
-        )
+        (obj, {"deleted_at": [None, when], **{k: [None, v] for k, v in extra.items()}})
         for obj in rows.iterator(chunk_size=2000)
     ]
     changes: dict[str, Any] = {"deleted_at": when, "deleted_by": user, **extra}
-    if hasattr(model, "version"):
-        changes |= {"version": F("version") + 1, "updated_at": when, "updated_by": user}
-    rows.update(**changes)
-    AuditLog.objects.bulk_create(entries, batch_size=2000)
+    with audited_write():  # the DELETE entries above are the audit record
+        rows.update(**changes, **version_bump(model, user, when))
+    write_entries(entries, AuditLog.Action.DELETE, user=user, batch=batch)
     return len(ids)
 
 
@@ -143,18 +137,11 @@ def restore(*, obj: SoftDeleteModel, user) -> int:
 
 def _restore_rows(model, ids, *, when, user, batch) -> int:
     rows = model._base_manager.filter(pk__in=ids, deleted_at=when)
-    entries = [
-        AuditLog.build(
-            obj, AuditLog.Action.RESTORE, {"deleted_at": [when, None]}, user=user, batch=batch
-        )
-        for obj in rows
-    ]
-    ids = [e.object_id for e in entries]
-    changes: dict[str, Any] = {"deleted_at": None, "deleted_by": None}
-    if hasattr(model, "version"):
-        changes |= {"version": F("version") + 1, "updated_at": timezone.now(), "updated_by": user}
-    rows.update(**changes)
-    AuditLog.objects.bulk_create(entries)
+    entries = [(obj, {"deleted_at": [when, None]}) for obj in rows]
+    ids = [obj.pk for obj, _changes in entries]
+    with audited_write():  # the RESTORE entries are the audit record
+        rows.update(deleted_at=None, deleted_by=None, **version_bump(model, user))
+    write_entries(entries, AuditLog.Action.RESTORE, user=user, batch=batch)
     n = len(ids)
     for related, field in _cascade_relations(model):
         children = related._base_manager.filter(**{f"{field}__in": ids}, deleted_at=when)
@@ -277,30 +264,14 @@ def dependents(obj: models.Model, *, user=None) -> list[Dependent]:
 
 def _hard_delete(model, ids) -> None:
     """Delete rows for good with a delete record for each (all or nothing)."""
-    from .models import expand_audit_changes
+    from .audit import hard_delete
 
-    batch = _batch()
-    entries = []
-    for obj in model._base_manager.filter(pk__in=ids).iterator(chunk_size=2000):
-        snapshot = obj.audit_snapshot() if hasattr(obj, "audit_snapshot") else {}
-        entries.append(
-            AuditLog.build(
-                obj,
-                AuditLog.Action.DELETE,
-                expand_audit_changes(
-                    obj, {k: [v, None] for k, v in snapshot.items() if v not in (None, "")}
-                ),
-                user=None,
-                batch=batch,
-            )
-        )
-    AuditLog.objects.bulk_create(entries, batch_size=2000)
-    model._base_manager.filter(pk__in=ids).delete()
+    hard_delete(model._base_manager.filter(pk__in=ids), user=None, batch=_batch())
 
 
 def _purge_batch(model, ids: list) -> None:
     """Purge deleted records ``ids`` and what was deleted with them, in bulk."""
-    from .actions import bulk_update_audited
+    from .audit import audited_bulk_update as bulk_update_audited
 
     for related, field in _cascade_relations(model):
         children = list(
@@ -326,7 +297,8 @@ def _purge_batch(model, ids: list) -> None:
         name = rel.field.name
         qs = rel.related_model._base_manager.filter(**{f"{name}__in": ids})
         if rel.related_model is model:
-            qs.filter(pk__in=ids).update(**{name: None})  # purged together: no audit needed
+            with audited_write():  # purged together: their DELETE entries follow
+                qs.filter(pk__in=ids).update(**{name: None})
             qs = qs.exclude(pk__in=ids)
         if qs.exists():
             bulk_update_audited(qs, **{name: None})
@@ -384,7 +356,7 @@ def move_related(*, model, sources: list[int], target: int, keep: set[int]) -> l
     """Point every record related to one of ``sources`` at ``target`` instead; returns the moved
     rows as ``{"model", "pk", "field", "from"}`` (``"m2m": True`` for through rows, ``"dropped"``
     for a through row removed because the target already had that link)."""
-    from .actions import bulk_update_audited
+    from .audit import audited_bulk_update as bulk_update_audited
 
     moved: list[dict] = []
     for rel in _relations(model):
@@ -451,7 +423,7 @@ def move_related(*, model, sources: list[int], target: int, keep: set[int]) -> l
 def move_back(*, moved: list[dict], target: int) -> tuple[int, list[dict]]:
     """Undo ``move_related``: rows still pointing at ``target`` return to where they came from;
     returns the count moved back and the rows that had been moved elsewhere since (left alone)."""
-    from .actions import bulk_update_audited
+    from .audit import audited_bulk_update as bulk_update_audited
 
     back = 0
     elsewhere = []

@@ -29,6 +29,7 @@ from django.db import models
 from django.db.models import Case, IntegerField, Lookup, Q, Value, When
 from django.db.models.functions import Length, StrIndex
 
+from .audit import unaudited_write
 from .models import AllRecordsManager, RestrictedQuerySet, SoftDeleteManager, SoftDeleteQuerySet
 from .phones import digits as phone_digits
 from .phones import national as phone_national
@@ -307,7 +308,8 @@ def refresh_search_index(
     """Recompute the search columns of some (or all) rows -- after raw SQL, restores, upgrades.
 
     The database triggers (SQLite) and indexes (PostgreSQL) follow the columns by themselves.
-    The plain base manager writes them: derived data, so no audit record and no version bump.
+    The plain base manager writes them: derived data, so no audit record and no version bump
+    (``core.audit.unaudited_write``).
     The documents that include these rows (``search_dependents``: a customer's contacts) follow
     unless ``fields`` (what changed) says none of their sources did.
     """
@@ -325,7 +327,8 @@ def refresh_search_index(
     def rewrite(rows: list) -> int:
         for row in rows:
             row.refresh_search_fields()
-        model._base_manager.bulk_update(rows, list(SEARCH_FIELDS), batch_size=batch_size)
+        with unaudited_write("search columns are derived from audited fields"):
+            model._base_manager.bulk_update(rows, list(SEARCH_FIELDS), batch_size=batch_size)
         return len(rows)
 
     total = 0
@@ -374,6 +377,8 @@ class Searchable(models.Model):
     #: ``(model label, foreign key to this model, fields of this model its document reads)``:
     #: documents refreshed when those fields change (a customer's name -> its contacts).
     search_dependents: ClassVar[tuple[tuple[str, str, tuple[str, ...]], ...]] = ()
+    #: Derived columns the audit trail leaves out (``core.audit.excluded``).
+    audit_derived: ClassVar[tuple[str, ...]] = SEARCH_FIELDS
 
     objects = models.Manager.from_queryset(SearchableQuerySet)()
 
@@ -425,12 +430,6 @@ class Searchable(models.Model):
         for name in SEARCH_FIELDS:
             snapshot.pop(name, None)
         return snapshot
-
-    def audit_diff(self) -> dict[str, list[Any]]:
-        diff = super().audit_diff()
-        for name in SEARCH_FIELDS:
-            diff.pop(name, None)
-        return diff
 
 
 def is_searchable(model) -> bool:

@@ -12,6 +12,7 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
+from kehu.core.audit import unaudited_write
 from kehu.core.fields import MoneyField
 from kehu.core.models import BaseModel, RestrictedQuerySet, TreeNode
 from kehu.core.permissions import SPECIAL_PERMISSION_LABELS, DataScope
@@ -118,9 +119,10 @@ class User(AbstractUser, BaseModel):
         in the optimistic lock, bump the version under a form someone has open, or audit noise."""
         fields = kwargs.get("update_fields")
         if fields is not None and not self._state.adding and set(fields) <= self.BOOKKEEPING_FIELDS:
-            type(self)._base_manager.filter(pk=self.pk).update(
-                **{name: getattr(self, name) for name in fields}
-            )
+            with unaudited_write("login bookkeeping"):
+                type(self)._base_manager.filter(pk=self.pk).update(
+                    **{name: getattr(self, name) for name in fields}
+                )
             return
         super().save(*args, **kwargs)
 
@@ -132,7 +134,8 @@ class User(AbstractUser, BaseModel):
         def rehash(raw: str) -> None:
             self.set_password(raw)
             self._password = None
-            type(self)._base_manager.filter(pk=self.pk).update(password=self.password)
+            with unaudited_write("password hash upgraded on login, same password"):
+                type(self)._base_manager.filter(pk=self.pk).update(password=self.password)
 
         return check_password(raw_password, self.password, rehash)
 

@@ -17,6 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from kehu.core.audit import audited_bulk_save, unaudited_write
 from kehu.core.models import AuditLog
 
 from ..models import Activity, CalendarFeed, Contact, Customer
@@ -322,9 +323,10 @@ def send_activity_reminders(*, now: datetime.datetime | None = None) -> int:
     sent = 0
     for activity in due:
         with transaction.atomic():
-            claimed = Activity.objects.filter(pk=activity.pk, reminded_at__isnull=True).update(
-                reminded_at=now
-            )
+            with unaudited_write("reminder bookkeeping"):
+                claimed = Activity.objects.filter(pk=activity.pk, reminded_at__isnull=True).update(
+                    reminded_at=now
+                )
             if not claimed:
                 continue
             try:
@@ -371,14 +373,15 @@ def notify_overdue_commitments(*, today: datetime.date | None = None) -> int:
     sent = 0
     for activity in overdue:
         with transaction.atomic():
-            claimed = (
-                Activity.objects.filter(pk=activity.pk, commitment_due=activity.commitment_due)
-                .filter(
-                    Q(commitment_reminded_for__isnull=True)
-                    | ~Q(commitment_reminded_for=activity.commitment_due)
+            with unaudited_write("reminder bookkeeping"):
+                claimed = (
+                    Activity.objects.filter(pk=activity.pk, commitment_due=activity.commitment_due)
+                    .filter(
+                        Q(commitment_reminded_for__isnull=True)
+                        | ~Q(commitment_reminded_for=activity.commitment_due)
+                    )
+                    .update(commitment_reminded_for=activity.commitment_due)
                 )
-                .update(commitment_reminded_for=activity.commitment_due)
-            )
             if not claimed:
                 continue
             sent += notify(
@@ -532,14 +535,22 @@ def erase_from_activities(*, record, values: list[str], user) -> int:
         activities = Activity.objects.filter(contacts=record)
     else:
         activities = Activity.objects.filter(customer_id=record.pk)
-    changed = 0
-    ids = []
-    for activity in activities.distinct().only("pk", *ACTIVITY_TEXT_FIELDS):
-        new = {f: _replace_all(getattr(activity, f), texts, ERASED) for f in ACTIVITY_TEXT_FIELDS}
+    ids, rewritten = [], []
+    for activity in activities.distinct().only("pk", "version", *ACTIVITY_TEXT_FIELDS):
         ids.append(activity.pk)
-        if any(new[f] != getattr(activity, f) for f in ACTIVITY_TEXT_FIELDS):
-            Activity.objects.filter(pk=activity.pk).update(**new)
-            changed += 1
+        for f in ACTIVITY_TEXT_FIELDS:
+            setattr(activity, f, _replace_all(getattr(activity, f), texts, ERASED))
+        rewritten.append(activity)
+    # Through the writer: each changed activity's version moves on, so an edit form opened
+    # before the erasure is refused as stale instead of writing the erased text back; the entry
+    # names the fields only (the old text is what is being erased).
+    changed = audited_bulk_save(
+        rewritten,
+        ACTIVITY_TEXT_FIELDS,
+        action=AuditLog.Action.ERASE,
+        record_values=False,
+        user=user,
+    )
     if ids:
         ct = ContentType.objects.get_for_model(Activity)
         entries = list(

@@ -16,6 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from kehu.core import records
+from kehu.core.audit import audited_write
 from kehu.core.models import AuditLog
 from kehu.core.permissions import SpecialPermission
 from kehu.core.registry import registry
@@ -586,14 +587,15 @@ def undo_merge(*, merge, user):
             for loser in losers
         ]
     )
-    model._base_manager.filter(pk__in=loser_ids).update(
-        deleted_at=None,
-        deleted_by=None,
-        merged_into=None,
-        version=F("version") + 1,
-        updated_at=timezone.now(),
-        updated_by=user,
-    )
+    with audited_write():  # the RESTORE entries above are the audit record
+        model._base_manager.filter(pk__in=loser_ids).update(
+            deleted_at=None,
+            deleted_by=None,
+            merged_into=None,
+            version=F("version") + 1,
+            updated_at=timezone.now(),
+            updated_by=user,
+        )
     back, elsewhere = records.move_back(moved=merge.moved, target=survivor.pk)
     kind.alias_model.objects.filter(merge=merge).delete()
     refresh_search_index(model, pks=[survivor.pk], fields=())  # the old names find it no more
@@ -714,9 +716,10 @@ def erase_personal_data(*, record, user, reason: str) -> dict:
     values = {str(v) for v in old.values() if isinstance(v, str) and len(v.strip()) >= 2}
     values |= {str(v) for v in old.values() if not isinstance(v, str) and v is not None}
     if new:
-        model._base_manager.filter(pk=record.pk).update(
-            **new, version=F("version") + 1, updated_at=timezone.now(), updated_by=user
-        )
+        with audited_write():  # the ERASE entry below records it, without the values
+            model._base_manager.filter(pk=record.pk).update(
+                **new, version=F("version") + 1, updated_at=timezone.now(), updated_by=user
+            )
         # The search columns hold the name, phones and e-mail too.
         refresh_search_index(model, pks=[record.pk])
     erased_names = set(old)

@@ -12,6 +12,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
+from kehu.core.audit import unaudited_write
 from kehu.core.context import acting_as
 from kehu.core.models import AuditLog, Notification
 from kehu.customers import actions
@@ -444,7 +445,8 @@ def test_activity_list_filters(client, people):
     cust = customer(owner, 1)
     log(owner, cust, subject="有承诺", commitment="免费样品")
     log(owner, cust, subject="已兑现", commitment="延长保修")
-    Activity.objects.filter(subject="已兑现").update(commitment_kept=True)
+    with unaudited_write("test set-up"):
+        Activity.objects.filter(subject="已兑现").update(commitment_kept=True)
     log(owner, cust, kind="visit", subject="上门拜访")
     client.force_login(owner)
     url = reverse("customers:activity_list")
@@ -530,3 +532,34 @@ def test_erasing_a_contact_scrubs_their_values_from_activity_text_and_its_histor
     assert kept.subject == kept_before  # activities without the person are untouched
     erasure = AuditLog.for_object(person).get(action="erase")
     assert erasure.changes["related"]["customers.activity"] == 1
+
+
+@pytest.mark.django_db
+def test_an_edit_form_left_open_cannot_restore_erased_activity_text(people, admin_user):
+    """The erasure bumps the version of the activities it rewrites: a copy loaded before it (an
+    edit form left open) is refused as stale instead of writing the erased values back."""
+    from kehu.core.errors import StaleObjectError
+
+    sales = people["owner"]
+    cust = customer(sales, 72)
+    person = contact(sales, 72, customer=cust, name="司马光", mobile="13955551111")
+    with acting_as(sales):
+        involved = actions.log_activity(
+            customer=cust,
+            user=sales,
+            kind=Activity.Kind.CALL,
+            subject="致电司马光",
+            description="司马光的手机 13955551111",
+            contacts=[person],
+        )
+    open_form = Activity.objects.get(pk=involved.pk)
+    actions.erase_personal_data(record=person, user=admin_user, reason="PIPL 请求 8")
+    involved.refresh_from_db()
+    assert involved.version == open_form.version + 1
+    open_form.location = "北京"
+    with pytest.raises(StaleObjectError):
+        open_form.save()
+    involved.refresh_from_db()
+    assert "司马光" not in involved.subject and "司马光" not in involved.description
+    entry = AuditLog.for_object(involved).get(action="erase")  # names fields, never values
+    assert entry.changes == {"fields": ["description", "subject"]} and entry.user == admin_user

@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from kehu.core import records
 from kehu.core.actions import add_attachment, bulk_delete
+from kehu.core.audit import unaudited_write
 from kehu.core.context import acting_as
 from kehu.core.models import Attachment, AuditLog
 from kehu.customers import actions
@@ -153,12 +154,13 @@ def test_purge_after_retention_only(manager):
     )
     records.soft_delete(obj=old, user=manager)
     records.soft_delete(obj=recent, user=manager)
-    Customer.all_objects.filter(pk=old.pk).update(
-        deleted_at=timezone.now() - datetime.timedelta(days=31)
-    )
-    Contact.all_objects.filter(pk=person.pk).update(
-        deleted_at=timezone.now() - datetime.timedelta(days=31)
-    )
+    with unaudited_write("test set-up: deleted long ago"):
+        Customer.all_objects.filter(pk=old.pk).update(
+            deleted_at=timezone.now() - datetime.timedelta(days=31)
+        )
+        Contact.all_objects.filter(pk=person.pk).update(
+            deleted_at=timezone.now() - datetime.timedelta(days=31)
+        )
     from kehu.core.tasks import purge_recycle_bin
 
     result = purge_recycle_bin()
@@ -490,6 +492,7 @@ def test_later_module_records_are_counted_and_block_the_purge(linked_model, make
     assert found["customers.visit"].effect == str(records.EFFECT_BLOCKS)
     for obj in (kept, free):
         records.soft_delete(obj=obj, user=manager)
-    Customer.all_objects.update(deleted_at=timezone.now() - datetime.timedelta(days=99))
+    with unaudited_write("test set-up: deleted long ago"):
+        Customer.all_objects.update(deleted_at=timezone.now() - datetime.timedelta(days=99))
     assert records.purge_expired(model=Customer, retention_days=30) == (1, 1)
     assert list(Customer.all_objects.values_list("pk", flat=True)) == [kept.pk]

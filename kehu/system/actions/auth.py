@@ -20,6 +20,7 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from kehu.core.audit import unaudited_write
 from kehu.core.permissions import SpecialPermission
 
 from ..models import ApiToken, User
@@ -51,18 +52,20 @@ def record_failed_login(*, user: User) -> bool:
     ``KEHU_LOGIN_LOCKOUT_MINUTES``. Atomic increments, so parallel guesses are all counted.
     Returns whether the account is now locked."""
     rows = User.objects.filter(pk=user.pk)
-    rows.update(failed_logins=F("failed_logins") + 1)
-    locked = rows.filter(failed_logins__gte=settings.KEHU_LOGIN_MAX_FAILURES).update(
-        failed_logins=0,
-        locked_until=timezone.now() + timedelta(minutes=settings.KEHU_LOGIN_LOCKOUT_MINUTES),
-    )
+    with unaudited_write("login bookkeeping"):
+        rows.update(failed_logins=F("failed_logins") + 1)
+        locked = rows.filter(failed_logins__gte=settings.KEHU_LOGIN_MAX_FAILURES).update(
+            failed_logins=0,
+            locked_until=timezone.now() + timedelta(minutes=settings.KEHU_LOGIN_LOCKOUT_MINUTES),
+        )
     return bool(locked)
 
 
 def record_successful_login(*, user: User) -> None:
     """A right password clears the failure count (only written when there is something to clear)."""
     if user.failed_logins or user.locked_until:
-        User.objects.filter(pk=user.pk).update(failed_logins=0, locked_until=None)
+        with unaudited_write("login bookkeeping"):
+            User.objects.filter(pk=user.pk).update(failed_logins=0, locked_until=None)
         user.failed_logins, user.locked_until = 0, None
 
 
@@ -139,6 +142,7 @@ def authenticate_api_token(*, raw: str) -> ApiToken | None:
     if not user.is_active or (user.left_on and user.left_on <= now.date()) or is_locked(user):
         return None
     if token.last_used_at is None or now - token.last_used_at > LAST_USED_RESOLUTION:
-        ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)  # bookkeeping, no audit
+        with unaudited_write("token bookkeeping"):
+            ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
         token.last_used_at = now
     return token

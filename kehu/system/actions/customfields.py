@@ -146,11 +146,8 @@ def move_custom_field(*, field: CustomField, up: bool, user=None) -> None:
 def clear_custom_values(*, field: CustomField, user=None, chunk_size: int = 2000) -> int:
     """Remove the field's value from every record that holds one: versions bumped, and one
     audit entry per record (``custom.<code>: [old, None]``), all in one batch."""
-    from django.db.models import F
-    from django.utils import timezone
-
+    from kehu.core.audit import audited_bulk_save
     from kehu.core.context import get_current_user
-    from kehu.core.models import AuditLog
 
     ot = find_object_type(field.object_type)
     if ot is None:
@@ -165,27 +162,11 @@ def clear_custom_values(*, field: CustomField, user=None, chunk_size: int = 2000
         chunk = list(
             model.objects.select_for_update()
             .filter(pk__in=ids[start : start + chunk_size])
-            .only("pk", "custom")
+            .only("pk", "version", "custom")
         )
-        entries = []
         for obj in chunk:
-            old = obj.custom.get(code)
-            entries.append(
-                AuditLog.build(
-                    obj,
-                    AuditLog.Action.UPDATE,
-                    {f"custom.{code}": [old, None]},
-                    user=user,
-                    batch=batch,
-                )
-            )
-            model.objects.filter(pk=obj.pk).update(
-                custom={k: v for k, v in obj.custom.items() if k != code},
-                version=F("version") + 1,
-                updated_at=timezone.now(),
-                updated_by=user,
-            )
-        AuditLog.objects.bulk_create(entries)
+            obj.custom = {k: v for k, v in obj.custom.items() if k != code}
+        audited_bulk_save(chunk, ["custom"], batch=batch, user=user)
     return len(ids)
 
 

@@ -10,6 +10,7 @@ from django.db.models import F, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from kehu.core.audit import audited_write
 from kehu.core.errors import StaleObjectError
 from kehu.core.models import AuditLog
 from kehu.core.permissions import DataScope, SpecialPermission
@@ -263,13 +264,14 @@ def update_role_permissions(
     # Conditional on the version the editor loaded; no BaseModel.save so the one PERMISSION
     # entry below is the whole audit record of this change.
     expected = role.version if version is None else version
-    updated = Role.objects.filter(pk=role.pk, version=expected).update(
-        default_view_scope=default_view,
-        default_edit_scope=default_edit,
-        version=F("version") + 1,
-        updated_at=timezone.now(),
-        updated_by=actor,
-    )
+    with audited_write():
+        updated = Role.objects.filter(pk=role.pk, version=expected).update(
+            default_view_scope=default_view,
+            default_edit_scope=default_edit,
+            version=F("version") + 1,
+            updated_at=timezone.now(),
+            updated_by=actor,
+        )
     if not updated:
         raise StaleObjectError(role)
     old_view, old_edit = role.default_view_scope, role.default_edit_scope

@@ -1,0 +1,451 @@
+"""The one audit writer: every audited create, update and delete, single and bulk, goes through here.
+
+Why one module: the audit trail used to be written in about nine places with three diff rules
+(raw values in bulk updates, ``audit_exclude`` ignored there, edits that bumped no version). Now:
+
+- :func:`diff` is the only rule for what changed: values compared as the field reads them
+  (``to_python``), ``audit_exclude`` skipped, composite values expanded by the model's
+  ``audit_expand`` hook (custom fields). :func:`created_changes` / :func:`deleted_changes` describe
+  a whole row the same way. ``BaseModel.save``/``delete`` and the bulk operations use them.
+- :func:`write_entries` writes the rows (one ``bulk_create``, or the prepared-statement path of
+  :mod:`kehu.core.bulkinsert` for imports).
+- The operations: :func:`audited_create` / :func:`audited_update` / :func:`audited_delete` for one
+  record (``save()`` with the optimistic lock, ``delete()``), :func:`audited_bulk_create`,
+  :func:`audited_bulk_update` (same values on every row of a queryset), :func:`audited_bulk_save`
+  (different values per loaded row, optimistic lock) and :func:`audited_bulk_delete`; every one
+  bumps the version of each row it changes.
+
+Events that are not diffs (logins, exports, permission changes, merges) are recorded with
+``AuditLog.record`` — the one helper for them.
+
+``QuerySet.update()`` and ``QuerySet.bulk_update()`` write past ``save()``; on an audited model
+(a ``BaseModel``) they refuse to run (:class:`UnauditedWriteError`) unless inside
+:func:`audited_write` (the writer, or an action that writes its own audit entry and bumps the
+version itself) or :func:`unaudited_write` (the documented escape hatch for derived data that is
+deliberately not audited: search columns, login bookkeeping, reminder flags). :func:`install`
+(called by ``CoreConfig.ready``) puts the check on Django's ``QuerySet``, so the base manager and
+related managers are covered as well as ``objects``.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import uuid
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any
+
+from django.contrib.contenttypes.models import ContentType
+from django.db import models, transaction
+from django.db.models import F
+from django.db.models.fields.files import FieldFile
+from django.utils import timezone
+
+from .context import get_current_user
+from .errors import StaleObjectError
+from .models import AuditLog
+
+#: Why the current code may run ``update()``/``bulk_update()`` on audited models (None: it may not).
+_WRITING: contextvars.ContextVar[str | None] = contextvars.ContextVar("kehu_audit", default=None)
+
+
+class UnauditedWriteError(RuntimeError):
+    """``QuerySet.update()``/``bulk_update()`` on an audited model outside the writer."""
+
+
+# --- The guard ----------------------------------------------------------------------------------
+
+
+@contextmanager
+def audited_write(reason: str = "audited") -> Iterator[None]:
+    """Let ``update()``/``bulk_update()`` run: the writer's own operations, and actions that
+    record their change themselves (an erasure, a role's permission document) and bump the
+    version."""
+    token = _WRITING.set(reason)
+    try:
+        yield
+    finally:
+        _WRITING.reset(token)
+
+
+@contextmanager
+def unaudited_write(reason: str) -> Iterator[None]:
+    """The escape hatch for derived data that is deliberately not audited and does not bump the
+    version (search columns, login bookkeeping, "reminder sent" flags). Say why: the reason is
+    what a reader (and a failing test) sees."""
+    if not reason:
+        raise ValueError("unaudited_write needs a reason")
+    with audited_write(f"unaudited: {reason}"):
+        yield
+
+
+def is_audited(model) -> bool:
+    from .models import BaseModel
+
+    return isinstance(model, type) and issubclass(model, BaseModel)
+
+
+def check_write(model, operation: str) -> None:
+    if _WRITING.get() is None and is_audited(model):
+        raise UnauditedWriteError(
+            f"{model._meta.label}: QuerySet.{operation}() bypasses the audit trail and the "
+            "version. Use kehu.core.audit.audited_bulk_update / audited_bulk_save (or the "
+            "wrappers in kehu.core.actions), or wrap derived, deliberately unaudited data in "
+            "kehu.core.audit.unaudited_write(reason)."
+        )
+
+
+def install() -> None:
+    """Put the check on Django's ``QuerySet.update`` and ``bulk_update`` (once)."""
+    qs = models.QuerySet
+    if getattr(qs.update, "_kehu_guarded", False):
+        return
+    update, bulk_update = qs.update, qs.bulk_update
+
+    def guarded_update(self, **kwargs):
+        check_write(self.model, "update")
+        return update(self, **kwargs)
+
+    def guarded_bulk_update(self, objs, fields, batch_size=None):
+        check_write(self.model, "bulk_update")
+        return bulk_update(self, objs, fields, batch_size=batch_size)
+
+    for fn, original in ((guarded_update, update), (guarded_bulk_update, bulk_update)):
+        fn.__doc__, fn.__wrapped__, fn._kehu_guarded = original.__doc__, original, True
+    guarded_update.alters_data = guarded_bulk_update.alters_data = True
+    qs.update, qs.bulk_update = guarded_update, guarded_bulk_update
+
+
+# --- The one diff rule --------------------------------------------------------------------------
+
+
+def excluded(model) -> set[str]:
+    """Field names and attnames never written to the trail: ``audit_exclude`` (noise or secrets)
+    and ``audit_derived`` (columns computed from others, e.g. the search columns)."""
+    names = set(getattr(model, "audit_exclude", ())) | set(getattr(model, "audit_derived", ()))
+    return names | {f"{name}_id" for name in names}
+
+
+def expand(obj, changes: dict[str, list[Any]]) -> dict[str, list[Any]]:
+    """Per-part entries for composite values (custom fields: ``custom.<code>``)."""
+    hook = getattr(obj, "audit_expand", None)
+    return hook(changes) if hook is not None else changes
+
+
+def _plain(value):
+    return (value.name or "") if isinstance(value, FieldFile) else value
+
+
+def diff(old_values: dict[str, Any], new_values: dict[str, Any], obj) -> dict[str, list[Any]]:
+    """What changed between two sets of column values (by attname) of ``obj``'s model: equal as
+    the field reads them (``"5"`` and ``5`` for an integer are no change), ``audit_exclude``
+    skipped, custom fields one entry each."""
+    skip = excluded(type(obj))
+    changes = {}
+    for field in type(obj)._meta.concrete_fields:
+        name = field.attname
+        if field.primary_key or name in skip or name not in old_values or name not in new_values:
+            continue
+        old, new = _plain(old_values[name]), _plain(new_values[name])
+        if field.to_python(old) != field.to_python(new):
+            changes[name] = [old, new]
+    return expand(obj, changes)
+
+
+def audited_fields(model) -> list[str]:
+    """Attnames whose values a created or deleted row records."""
+    skip = excluded(model)
+    return [
+        f.attname
+        for f in model._meta.concrete_fields
+        if not f.primary_key and f.attname not in skip
+    ]
+
+
+def _row(obj, attnames: Iterable[str], sign: int) -> dict[str, list[Any]]:
+    values = obj.__dict__  # a deferred column is absent: left out rather than loaded
+    changes = {}
+    for a in attnames:  # inlined: the import path runs this for every column of every row
+        if a in values:
+            v = values[a]
+            if isinstance(v, FieldFile):
+                v = v.name or ""
+            if v is not None and v != "":
+                changes[a] = [None, v] if sign > 0 else [v, None]
+    return expand(obj, changes)
+
+
+def created_changes(obj, attnames: Sequence[str] | None = None) -> dict[str, list[Any]]:
+    return _row(obj, audited_fields(type(obj)) if attnames is None else attnames, 1)
+
+
+def deleted_changes(obj, attnames: Sequence[str] | None = None) -> dict[str, list[Any]]:
+    return _row(obj, audited_fields(type(obj)) if attnames is None else attnames, -1)
+
+
+# --- Writing the entries ------------------------------------------------------------------------
+
+
+def new_batch() -> str:
+    return uuid.uuid4().hex
+
+
+def write_entries(
+    entries: Iterable[tuple[models.Model, dict]],
+    action: str,
+    *,
+    user=None,
+    batch: str = "",
+    fast: bool = False,
+    batch_size: int = 2000,
+) -> int:
+    """Write one audit row per ``(record, changes)``; ``fast``: through the prepared statements
+    of :mod:`kehu.core.bulkinsert` (imports), same rows."""
+    entries = list(entries)
+    if fast:
+        _insert_fast(entries, action, user=user, batch=batch)
+    else:
+        AuditLog.objects.bulk_create(
+            [AuditLog.build(o, action, c, user=user, batch=batch) for o, c in entries],
+            batch_size=batch_size,
+        )
+    return len(entries)
+
+
+def _insert_fast(entries: list[tuple[models.Model, dict]], action: str, *, user, batch) -> None:
+    """The rows ``AuditLog.build(...)`` + ``bulk_create`` would write, without model instances."""
+    from django.db import connections
+
+    from .bulkinsert import insert_values, prepare
+    from .context import get_request_id
+
+    if not entries:
+        return
+    connection = connections[AuditLog.objects.db]
+    fields = [f for f in AuditLog._meta.concrete_fields if not f.primary_key]
+    fixed = {
+        "user_id": user.pk if user is not None else None,
+        "action": action,
+        "batch": batch,
+        "request_id": get_request_id() or "",
+    }
+    converters = [prepare(f, connection) for f in fields]
+    content_types: dict[type, int] = {}
+    rows = []
+    for obj, changes in entries:
+        ct = content_types.get(type(obj))
+        if ct is None:
+            ct = content_types[type(obj)] = ContentType.objects.get_for_model(
+                obj, for_concrete_model=False
+            ).pk
+        values = fixed | {
+            "timestamp": timezone.now(),
+            "content_type_id": ct,
+            "object_id": str(obj.pk),
+            "object_repr": str(obj)[:200],
+            "changes": changes,
+        }
+        rows.append([c(values[f.attname]) for c, f in zip(converters, fields, strict=True)])
+    insert_values(AuditLog, fields, rows)
+
+
+def version_bump(model, user, now=None) -> dict[str, Any]:
+    """The columns every audited change sets besides its own: version + 1, updated at/by."""
+    if not hasattr(model, "version"):
+        return {}
+    return {"version": F("version") + 1, "updated_at": now or timezone.now(), "updated_by": user}
+
+
+# --- Single records -----------------------------------------------------------------------------
+
+
+def audited_create(obj: models.Model) -> models.Model:
+    """Create one record: ``save()`` stamps it and writes its creation entry."""
+    obj.save(force_insert=True)
+    return obj
+
+
+def audited_update(obj: models.Model, **values: Any) -> models.Model:
+    """Change fields of one loaded record: only if its version is still the loaded one
+    (:class:`StaleObjectError` otherwise), the version bumped, the diff audited."""
+    for name, value in values.items():
+        setattr(obj, name, value)
+    obj.save(update_fields=list(values) or None)
+    return obj
+
+
+def audited_delete(obj: models.Model, *, user=None) -> None:
+    """Delete one record with its entry; soft-deletable records go to the recycle bin."""
+    from .records import is_soft_deletable, soft_delete
+
+    if is_soft_deletable(type(obj)):
+        soft_delete(obj=obj, user=user if user is not None else get_current_user())
+    else:
+        obj.delete()
+
+
+# --- Bulk ---------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def audited_bulk_create(
+    model: type[models.Model],
+    objs: Sequence[models.Model],
+    *,
+    batch_size: int = 2000,
+    batch: str | None = None,
+    fast: bool = False,
+) -> list[models.Model]:
+    """``bulk_create`` that stamps created/updated by and writes one creation entry per row.
+
+    ``batch`` groups the entries of several calls (one import run) under one ID. ``fast``
+    (imports): rows and entries go in through :mod:`kehu.core.bulkinsert` (statements prepared
+    once per table, no per-value compilation); same rows, same entries."""
+    user = get_current_user()
+    now = timezone.now()
+    for obj in objs:
+        obj.created_at = getattr(obj, "created_at", None) or now
+        if user is not None:
+            obj.created_by = obj.created_by if obj.created_by_id else user
+            obj.updated_by = user
+    if fast:
+        from .bulkinsert import insert_objects
+
+        created = insert_objects(model, objs)
+    else:
+        created = model.objects.bulk_create(objs, batch_size=batch_size)
+    attnames = audited_fields(model)
+    write_entries(
+        ((obj, created_changes(obj, attnames)) for obj in created),
+        AuditLog.Action.CREATE,
+        user=user,
+        batch=batch or new_batch(),
+        fast=fast,
+        batch_size=batch_size,
+    )
+    return created
+
+
+@transaction.atomic
+def audited_bulk_update(
+    qs: models.QuerySet,
+    *,
+    chunk_size: int = 2000,
+    batch: str | None = None,
+    audit_action: str = AuditLog.Action.UPDATE,
+    audit_user=None,
+    **changes: Any,
+) -> int:
+    """``qs.update(**changes)`` with per-row diffs (:func:`diff`) and every row's version bumped.
+    ``audit_user``: who the entries name (default: the acting user)."""
+    model = qs.model
+    user = audit_user if audit_user is not None else get_current_user()
+    batch = batch or new_batch()
+    fields = [model._meta.get_field(name) for name in changes]
+    values = {f.attname: changes[f.name] for f in fields}
+    values = {k: (v.pk if isinstance(v, models.Model) else v) for k, v in values.items()}
+    total = 0
+    ids = list(qs.order_by("pk").values_list("pk", flat=True))
+    for start in range(0, len(ids), chunk_size):
+        chunk = ids[start : start + chunk_size]
+        # Whole rows: the entry names each row (str(obj)), which may read any field.
+        entries = []
+        for obj in model._base_manager.filter(pk__in=chunk):
+            if d := diff(obj.__dict__, values, obj):
+                entries.append((obj, d))
+        with audited_write():
+            total += model._base_manager.filter(pk__in=chunk).update(
+                **changes, **version_bump(model, user)
+            )
+        if set(changes) & set(getattr(model, "search_sources", ())):
+            from .search import refresh_search_index  # the plain manager skips the search columns
+
+            refresh_search_index(model, pks=chunk, fields=set(changes))
+        write_entries(entries, audit_action, user=user, batch=batch)
+    return total
+
+
+@transaction.atomic
+def audited_bulk_save(
+    objs: Sequence[models.Model],
+    fields: Sequence[str],
+    *,
+    batch: str | None = None,
+    action: str = AuditLog.Action.UPDATE,
+    record_values: bool = True,
+    user=None,
+) -> int:
+    """Save loaded objects whose ``fields`` hold different new values per row (an import's
+    updates, an erasure's rewritten texts): one ``bulk_update``, the per-row diffs audited,
+    versions bumped.
+
+    Each object must have been loaded from the database with its version (its loaded values
+    are the "before"). A row changed by someone else since it was loaded raises
+    :class:`StaleObjectError` and nothing is written. ``record_values=False`` (an erasure) names
+    the changed fields in the entry without their values."""
+    if not objs:
+        return 0
+    model = type(objs[0])
+    user = user if user is not None else get_current_user()
+    attnames = {model._meta.get_field(name).attname for name in fields}
+    entries, changed = [], []
+    for obj in objs:
+        loaded = getattr(obj, "_loaded_values", {})
+        d = diff(
+            {a: v for a, v in loaded.items() if a in attnames},
+            {a: getattr(obj, a) for a in attnames if a in loaded},
+            obj,
+        )
+        if not d:
+            continue
+        entries.append((obj, d if record_values else {"fields": sorted(d)}))
+        changed.append(obj)
+    if not changed:
+        return 0
+    update_fields = list(fields)
+    if hasattr(model, "version"):
+        now = timezone.now()
+        current = dict(
+            model._base_manager.filter(pk__in=[o.pk for o in changed])
+            .select_for_update()
+            .values_list("pk", "version")
+        )
+        for obj in changed:
+            if current.get(obj.pk) != obj.version:
+                raise StaleObjectError(obj)
+        for obj in changed:
+            obj.version += 1
+            obj.updated_at = now
+            obj.updated_by = user
+        update_fields += ["version", "updated_at", "updated_by"]
+    with audited_write():
+        model.objects.bulk_update(changed, update_fields, batch_size=1000)
+    for obj in changed:
+        loaded = getattr(obj, "_loaded_values", None)
+        if loaded is not None:  # a later save of the same object diffs from here
+            loaded.update({a: getattr(obj, a) for a in attnames | {"version"} if a in loaded})
+    write_entries(entries, action, user=user, batch=batch or new_batch())
+    return len(changed)
+
+
+@transaction.atomic
+def audited_bulk_delete(qs: models.QuerySet, *, batch: str | None = None) -> int:
+    """Delete every row of ``qs`` (all or nothing) with a deletion entry for each; soft-deletable
+    models (``SoftDeleteModel``) go to the recycle bin instead."""
+    from .records import is_soft_deletable, soft_delete_queryset
+
+    batch = batch or new_batch()
+    user = get_current_user()
+    if is_soft_deletable(qs.model):
+        return soft_delete_queryset(qs, user=user, batch=batch)
+    return hard_delete(qs, user=user, batch=batch)
+
+
+def hard_delete(qs: models.QuerySet, *, user, batch: str) -> int:
+    """Delete rows for good, each with its deletion entry. ``QuerySet.delete()`` does not call
+    ``Model.delete()``, so nothing is audited twice; PROTECT still raises ``ProtectedError`` and
+    the caller's transaction writes nothing."""
+    entries = [(obj, deleted_changes(obj)) for obj in qs.iterator(chunk_size=2000)]
+    write_entries(entries, AuditLog.Action.DELETE, user=user, batch=batch)
+    qs.delete()
+    return len(entries)
