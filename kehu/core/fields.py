@@ -24,3 +24,24 @@ class MoneyField(models.DecimalField):
 def quantize(value: Decimal | int | str, places: int = 2) -> Decimal:
     """Round half up (商业舍入) to ``places`` decimals, the way invoices round."""
     return Decimal(value).quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
+
+
+def dictionary_choices(code: str):
+    """Mark a ``choices`` callable as the entries of dictionary ``code``.
+
+    The model field then says which dictionary backs it, so forms, the API and the importer
+    read that from the field instead of keeping their own copies of the list. The callable
+    itself is returned unchanged (migrations still name it)."""
+
+    def mark(fn):
+        fn.dictionary = code
+        return fn
+
+    return mark
+
+
+def dictionary_of(field) -> str:
+    """The dictionary code behind a model field's choices (see :func:`dictionary_choices`),
+    or "" for a plain field."""
+    func = getattr(getattr(field, "_choices", None), "func", None)
+    return getattr(func, "dictionary", "")

@@ -1,10 +1,13 @@
 """Importing customers (with an optional contact per row) and contacts (CSV, XLSX, vCard).
 
-Each row is validated the way the customer/contact form saves it (field validators, dictionary
-codes or labels, phone and e-mail rules, mnemonic and number generation as in
-:mod:`.customer`), without a query per row: dictionaries, owners and the existing records a batch
-refers to are loaded once per batch. Existing records are found by customer number, else by the
-pluggable :func:`find_existing` hook (identity resolution plugs its fuzzy matcher in there).
+Both importers are declarations on :class:`kehu.core.model_import.ModelImporter`: it cleans
+each column from the model field (validators, dictionary codes or labels, choices, dates,
+decimals), reports every bad row, refuses duplicates within the file and writes through the
+declared save path; what is particular to customers and contacts is in the hooks below (owner,
+parent company, number series, the customer a contact row names). Nothing costs a query per
+row: owners once per run, the existing records a batch refers to once per batch. Existing
+records are found by customer number, else by the pluggable :func:`find_existing` hook
+(identity resolution plugs its fuzzy matcher in there).
 """
 
 from __future__ import annotations
@@ -16,22 +19,21 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from kehu.core.actions import bulk_create_audited, bulk_save_audited
-from kehu.core.imports import (
-    ImportContext,
-    Importer,
-    ImportField,
-    Row,
-    choice_lookup,
-    dictionary_lookup,
-    parse_bool,
-    parse_date,
-    parse_decimal,
-    register_importer,
+from kehu.core.imports import ImportContext, ImportField, Row
+from kehu.core.model_import import (
+    KEY,
+    LIKENESS,
+    Batch,
+    ChildImporter,
+    Item,
+    ModelImporter,
+    Plan,
+    field_cleaner,
+    required_error,
 )
 from kehu.core.permissions import Access, SpecialPermission
 from kehu.core.phones import national as phone_national
@@ -40,14 +42,6 @@ from kehu.core.text import without_spaces
 from ..models import CUSTOMER_FIELDS, Contact, Customer
 from .customer import mnemonic_for, take_customer_numbers
 
-#: customer field -> dictionary code (the form offers the same lists)
-DICTIONARY_FIELDS = {
-    "industry": "industry",
-    "level": "customer_level",
-    "customer_type": "customer_type",
-    "status": "customer_status",
-    "credit_rating": "credit_rating",
-}
 CHOICE_WORDS = {
     "公司": "company",
     "企业": "company",
@@ -132,82 +126,7 @@ def _match_index(values_list: list[dict], user) -> dict:
     return index
 
 
-# --- Row cleaning ---------------------------------------------------------------------------
-
-
-def _cleaner(model: type[models.Model], name: str) -> Callable[[Any], Any]:
-    f = model._meta.get_field(name)
-    if model is Customer and name in DICTIONARY_FIELDS:
-        lookup = dictionary_lookup(DICTIONARY_FIELDS[name])
-
-        def clean_dictionary(value):
-            text = str(value or "").strip()
-            if not text:
-                return ""
-            code = lookup.get(text.lower())
-            if code is None:
-                raise ValidationError(
-                    _("“%(value)s” is not one of the choices.") % {"value": text[:40]}
-                )
-            return code
-
-        return clean_dictionary
-    if f.choices:
-        lookup = choice_lookup(f.choices, CHOICE_WORDS)
-
-        def clean_choice(value):
-            text = str(value or "").strip()
-            if not text:
-                return f.get_default()
-            code = lookup.get(text.lower())
-            if code is None:
-                raise ValidationError(
-                    _("“%(value)s” is not one of the choices.") % {"value": text[:40]}
-                )
-            return code
-
-        return clean_choice
-    if isinstance(f, models.DateField):
-
-        def clean_date(value):
-            parsed = parse_date(value)
-            return parsed if parsed is not None else f.get_default()
-
-        return clean_date
-    if isinstance(f, models.DecimalField):
-
-        def clean_decimal(value):
-            parsed = parse_decimal(value)
-            if parsed is None:
-                return f.get_default()
-            f.run_validators(parsed)
-            return parsed
-
-        return clean_decimal
-    if isinstance(f, models.BooleanField):
-        return parse_bool
-
-    def clean_text(value):
-        text = "" if value is None else str(value).strip()
-        if text:
-            f.run_validators(text)
-        return text
-
-    return clean_text
-
-
-def _clean(row: Row, cleaners: dict, labels: dict, names: list[str], prefix: str = "") -> dict:
-    out = {}
-    for name in names:
-        raw = row.values.get(prefix + name)
-        if raw is None:
-            continue
-        try:
-            out[name] = cleaners[name](raw)
-        except ValidationError as exc:
-            for message in exc.messages:
-                row.fail(f"{labels[prefix + name]}: {message}")
-    return out
+# --- Owners ---------------------------------------------------------------------------------
 
 
 def _owners(user) -> dict[str, tuple[int, int | None]]:
@@ -246,7 +165,6 @@ def _resolve_owner(row: Row, ctx: ImportContext, label: str) -> tuple[int, int |
 
 
 # --- Customers ------------------------------------------------------------------------------
-
 #: What a file row may set directly: the edited fields but the parent company (its own column,
 #: resolved by number or name) and the birthday (individuals are entered by hand).
 CUSTOMER_IMPORT_FIELDS = [f for f in CUSTOMER_FIELDS if f not in ("parent", "birthday")]
@@ -291,57 +209,21 @@ ROW_CONTACT_META = {
     "office_phone": (gettext_lazy("Contact office phone"), ("联系人电话", "联系人办公电话")),
     "email": (gettext_lazy("Contact e-mail"), ("联系人邮箱", "联系人电子邮件", "contact email")),
 }
+PARENT_FIELD = ImportField(
+    "parent",
+    Customer._meta.get_field("parent").verbose_name,
+    aliases=("上级公司", "母公司", "上级客户", "parent", "parent company"),
+    help=gettext_lazy(
+        "Customer number or exact name of the parent company: an existing customer or "
+        "a row of the same file (also a later one)."
+    ),
+)
 OWNER_FIELD = ImportField(
     "owner",
     gettext_lazy("Owner"),
     aliases=("负责人", "所有人", "业务员", "销售", "销售员", "owner", "sales rep"),
     help=gettext_lazy("User name or name of an employee; empty: you."),
 )
-
-
-def _customer_fields() -> list[ImportField]:
-    fields = []
-    for name in CUSTOMER_IMPORT_FIELDS:
-        f = Customer._meta.get_field(name)
-        fields.append(
-            ImportField(
-                name,
-                f.verbose_name,
-                required=name == "name",
-                aliases=CUSTOMER_ALIASES.get(name, ()),
-            )
-        )
-    fields.append(
-        ImportField(
-            "parent",
-            Customer._meta.get_field("parent").verbose_name,
-            aliases=("上级公司", "母公司", "上级客户", "parent", "parent company"),
-            help=gettext_lazy(
-                "Customer number or exact name of the parent company: an existing customer or "
-                "a row of the same file (also a later one)."
-            ),
-        )
-    )
-    fields.append(OWNER_FIELD)
-    for name in ROW_CONTACT_FIELDS:
-        label, aliases = ROW_CONTACT_META[name]
-        fields.append(ImportField(f"contact_{name}", label, aliases=aliases))
-    return fields
-
-
-def _prepare(ctx: ImportContext) -> None:
-    st = ctx.state
-    st["customer_cleaners"] = {n: _cleaner(Customer, n) for n in CUSTOMER_IMPORT_FIELDS}
-    st["contact_cleaners"] = {
-        n: _cleaner(Contact, n) for n in CONTACT_IMPORT_FIELDS if n not in ("customer", "address")
-    }
-    st["owners"] = _owners(ctx.user)
-    st["may_reassign"] = ctx.user.has_perm(SpecialPermission.REASSIGN_OWNER)
-
-
-def _prepare_customers(ctx: ImportContext) -> None:
-    _prepare(ctx)
-    ctx.state["labels"] = {f.name: capfirst(str(f.label)) for f in CUSTOMER_IMPORTER.fields}
 
 
 def _number_new(customers: list[Customer], reserved: set[str]) -> None:
@@ -354,19 +236,6 @@ def _number_new(customers: list[Customer], reserved: set[str]) -> None:
         for customer, number in zip(missing, numbers, strict=False):
             customer.number = number
         missing = missing[len(numbers) :]
-
-
-def _row_contact(row: Row, ctx: ImportContext) -> dict | None:
-    st = ctx.state
-    if not any(str(row.values.get(f"contact_{n}") or "").strip() for n in ROW_CONTACT_FIELDS):
-        return None
-    contact = _clean(row, st["contact_cleaners"], st["labels"], ROW_CONTACT_FIELDS, "contact_")
-    if not contact.get("name"):
-        row.fail(f"{st['labels']['contact_name']}: " + _("This field is required."))
-    return contact
-
-
-# --- Parent companies -----------------------------------------------------------------------
 
 
 def _numbers_in_use(numbers: set[str], user) -> tuple[dict[str, Customer], set[str]]:
@@ -385,9 +254,9 @@ def _numbers_in_use(numbers: set[str], user) -> tuple[dict[str, Customer], set[s
     return visible, taken
 
 
-def _existing_parents(good: list, user) -> dict[str, list[Customer]]:
+def _existing_parents(items: list[Item], user) -> dict[str, list[Customer]]:
     """{number or exact name: visible customers} for the parent column of a batch."""
-    refs = {str(r.values.get("parent") or "").strip() for r, *_x in good} - {""}
+    refs = {str(i.row.values.get("parent") or "").strip() for i in items} - {""}
     found: dict[str, list[Customer]] = {}
     if refs:
         for c in (
@@ -514,192 +383,6 @@ def _makes_cycle(pk: int, parent_id: int, assigned: dict[int, int]) -> bool:
     return False
 
 
-def process_customers(rows: list[Row], ctx: ImportContext) -> None:
-    """Validate a batch of customer rows; unless a dry run, write them (one transaction)."""
-    st, user, mode = ctx.state, ctx.user, ctx.mode
-    labels = st["labels"]
-    cleaned: list[tuple[Row, dict, dict | None, tuple | None]] = []
-    for row in rows:
-        values = _clean(row, st["customer_cleaners"], labels, CUSTOMER_IMPORT_FIELDS)
-        if not values.get("name"):
-            row.fail(f"{labels['name']}: " + _("This field is required."))
-        contact = _row_contact(row, ctx)
-        owner = _resolve_owner(row, ctx, labels["owner"])
-        if owner is not None and owner[1] is None:
-            row.fail(
-                _("%(field)s: the owner belongs to no department.") % {"field": labels["owner"]}
-            )
-        cleaned.append((row, values, contact, owner))
-
-    # What the batch refers to, loaded once: existing numbers, parents, name+phone candidates.
-    good = [(r, v, c, o) for r, v, c, o in cleaned if r.outcome != "error"]
-    numbers = {v["number"] for _r, v, _c, _o in good if v.get("number")}
-    by_number, taken = _numbers_in_use(numbers, user)
-    parents = _existing_parents(good, user)
-    matcher = customer_matcher()
-    token = _batch_index.set(_match_index([v for _r, v, _c, _o in good], user))
-    try:
-        matches = {}
-        unplaced = []
-        for row, values, _c, _o in good:
-            if values.get("number") in by_number:
-                matches[row.number] = (by_number[values["number"]], "number")
-            elif values.get("number") not in taken:
-                found = matcher(values, user=user)
-                if found is not None:
-                    matches[row.number] = (found, "match")
-                else:
-                    unplaced.append((row, values))
-    finally:
-        _batch_index.reset(token)
-    if unplaced and _bulk_matcher is not None:
-        found_list = _bulk_matcher([v for _r, v in unplaced], user=user)
-        for (row, _v), found in zip(unplaced, found_list, strict=True):
-            if found is not None:
-                matches[row.number] = (found, "match")
-    editable: set[int] = set()
-    if mode == "update" and matches:
-        editable = set(
-            Customer.objects.editable_by(user)
-            .filter(pk__in=[m.pk for m, _how in matches.values()])
-            .values_list("pk", flat=True)
-        )
-    existing_contacts: dict[tuple[int, str], Contact] = {}
-    if mode == "update":
-        ids = [m.pk for m, _how in matches.values() if m.pk in editable]
-        names = {c["name"] for _r, _v, c, _o in good if c and c.get("name")}
-        if ids and names:
-            for ct in Contact.objects.filter(customer_id__in=ids, name__in=names):
-                existing_contacts.setdefault((ct.customer_id, ct.name), ct)
-
-    reserved = numbers | set(by_number) | taken
-    new_parents: dict[int, int] = {}  # parent companies this batch sets on existing customers
-    new: list[tuple[Row, Customer, dict | None]] = []
-    updates: list[tuple[Row, Customer, dict | None]] = []
-    for row, values, contact, owner in good:
-        keys = []
-        if values.get("number"):
-            keys.append(("number", values["number"]))
-        if values.get("phone"):
-            keys.append(
-                ("name+phone", normalise_name(values["name"]), normalise_phone(values["phone"]))
-            )
-        else:
-            keys.append(("name", normalise_name(values["name"])))
-        # (a deferred row meets its own keys again when it comes back)
-        first = next((ctx.seen[k] for k in keys if ctx.seen.get(k, row.number) != row.number), None)
-        if first is not None:
-            row.outcome = "duplicate"
-            row.errors.append(_("Same customer as row %(row)s of the file.") % {"row": first})
-            continue
-        for k in keys:
-            ctx.first_seen(k, row.number)
-        if values.get("number") in taken:  # someone else's customer: say no more than this
-            row.fail(
-                _("%(field)s: customer number %(number)s is already in use.")
-                % {"field": labels["number"], "number": values["number"]}
-            )
-            continue
-        parent_id = _resolve_parent(row, values, ctx, parents)
-        if row.outcome in ("error", "deferred"):
-            continue
-        match = matches.get(row.number)
-        if match is not None and not (mode == "create" and match[1] == "match"):
-            existing, how = match
-            if mode == "skip":
-                row.outcome = "skipped"
-                row.preview = {"number": existing.number, "name": existing.name}
-                _remember(row, values, existing, ctx)
-                continue
-            if mode == "create":  # the number is taken: a new record cannot have it
-                row.fail(
-                    _("%(field)s: customer number %(number)s is already in use.")
-                    % {"field": labels["number"], "number": existing.number}
-                )
-                continue
-            if existing.pk not in editable:
-                row.fail(
-                    _("Matches customer %(number)s, which you may not edit.")
-                    % {"number": existing.number}
-                )
-                continue
-            for name, value in values.items():
-                if value not in ("", None) and (name != "number" or how == "number"):
-                    setattr(existing, name, value)
-            if parent_id is not None:
-                if _makes_cycle(existing.pk, parent_id, new_parents):
-                    row.fail(
-                        _("A customer cannot be a parent company of itself or of its own parent.")
-                    )
-                    continue
-                existing.parent_id = new_parents[existing.pk] = parent_id
-            if str(row.values.get("owner") or "").strip() and owner is not None:
-                existing.owner_id, existing.department_id = owner
-            row.outcome = "updated"
-            _remember(row, values, existing, ctx)
-            updates.append((row, existing, contact))
-            if ctx.dry_run:
-                row.preview = _preview(existing, contact)
-            continue
-        customer = Customer(**values)
-        customer.parent_id = parent_id
-        customer.owner_id, customer.department_id = owner
-        if not customer.mnemonic:
-            customer.mnemonic = mnemonic_for(customer.name)
-        row.outcome = "created"
-        _remember(row, values, customer, ctx)
-        new.append((row, customer, contact))
-        if ctx.dry_run:
-            row.preview = _preview(customer, contact)
-
-    if ctx.dry_run:
-        return
-    _number_new([c for _r, c, _ct in new], reserved)
-    bulk_create_audited(Customer, [c for _r, c, _ct in new], batch=ctx.batch, fast=True)
-    placed = st.setdefault("row_customers", {})
-    for row, customer, _contact in new:
-        if row.number in placed:
-            placed[row.number] = customer.pk  # ids only, once written
-    contacts = []
-    for _row, customer, contact in new:
-        if contact:
-            contacts.append(
-                Contact(
-                    customer=customer,
-                    owner_id=customer.owner_id,
-                    department_id=customer.department_id,
-                    is_primary=True,
-                    **contact,
-                )
-            )
-    changed_contacts = []
-    update_fields = [*CUSTOMER_IMPORT_FIELDS, "parent", "owner", "department"]
-    for _row, customer, contact in updates:
-        if contact:
-            current = existing_contacts.get((customer.pk, contact["name"]))
-            if current is None:
-                contacts.append(
-                    Contact(
-                        customer=customer,
-                        owner_id=customer.owner_id,
-                        department_id=customer.department_id,
-                        **contact,
-                    )
-                )
-            else:
-                for name, value in contact.items():
-                    if value not in ("", None):
-                        setattr(current, name, value)
-                changed_contacts.append(current)
-    if updates:
-        bulk_save_audited([c for _r, c, _ct in updates], update_fields, batch=ctx.batch)
-        _sync_owners([c for _r, c, _ct in updates], ctx.batch)
-    if contacts:
-        bulk_create_audited(Contact, contacts, batch=ctx.batch, fast=True)
-    if changed_contacts:
-        bulk_save_audited(changed_contacts, ROW_CONTACT_FIELDS, batch=ctx.batch)
-
-
 def _sync_owners(customers: list[Customer], batch: str) -> None:
     """Contacts follow their customer's owner and department (as a form save keeps them)."""
     by_pk = {c.pk: c for c in customers}
@@ -728,16 +411,163 @@ def _preview(obj: models.Model, contact: dict | None = None) -> dict[str, Any]:
     return out
 
 
-CUSTOMER_IMPORTER = register_importer(
-    Importer(
-        label="customers.customer",
-        verbose_name=Customer._meta.verbose_name_plural,
-        fields=_customer_fields(),
-        process=process_customers,
-        prepare=_prepare_customers,
-        perm="customers.add_customer",
-    )
-)
+def create_customers(customers: list[Customer], ctx: ImportContext) -> None:
+    """The customers' save path in an import: the next numbers of the series for those without
+    one (skipping the numbers the file uses), then one audited bulk insert."""
+    _number_new(customers, ctx.state["reserved"])
+    bulk_create_audited(Customer, customers, batch=ctx.batch, fast=True)
+
+
+class CustomerImporter(ModelImporter):
+    """Customers, with an optional contact on the row (``contact_*`` columns), an owner and a
+    parent company (an existing customer or a row of the file, also a later one)."""
+
+    model = Customer
+    columns = [*CUSTOMER_IMPORT_FIELDS, PARENT_FIELD, OWNER_FIELD]
+    aliases = CUSTOMER_ALIASES
+    choice_words = CHOICE_WORDS
+    children = [
+        ChildImporter(
+            model=Contact,
+            parent_field="customer",
+            prefix="contact_",
+            fields=ROW_CONTACT_FIELDS,
+            meta=ROW_CONTACT_META,
+            inherit=("owner_id", "department_id"),
+            first_child={"is_primary": True},
+        )
+    ]
+    update_fields = [*CUSTOMER_IMPORT_FIELDS, "parent", "owner", "department"]
+    perm = "customers.add_customer"
+    create = staticmethod(create_customers)
+
+    def prepare(self, ctx: ImportContext) -> None:
+        super().prepare(ctx)
+        ctx.state["owners"] = _owners(ctx.user)
+        ctx.state["may_reassign"] = ctx.user.has_perm(SpecialPermission.REASSIGN_OWNER)
+
+    def clean_extra(self, item: Item, ctx: ImportContext) -> None:
+        label = ctx.state["labels"]["owner"]
+        owner = _resolve_owner(item.row, ctx, label)
+        if owner is not None and owner[1] is None:
+            item.row.fail(_("%(field)s: the owner belongs to no department.") % {"field": label})
+        item.data["owner"] = owner
+
+    def prefetch(self, items: list[Item], batch: Batch, ctx: ImportContext) -> None:
+        """Existing numbers, parent companies and name+phone candidates of the batch; the
+        identity-resolution matcher for the rows neither placed."""
+        user = ctx.user
+        numbers = {i.values["number"] for i in items if i.values.get("number")}
+        by_number, taken = _numbers_in_use(numbers, user)
+        batch.data["taken"] = taken
+        batch.data["parents"] = _existing_parents(items, user)
+        batch.data["new_parents"] = {}  # parent companies this batch sets on existing customers
+        ctx.state["reserved"] = numbers | set(by_number) | taken
+        matcher = customer_matcher()
+        token = _batch_index.set(_match_index([i.values for i in items], user))
+        unplaced = []
+        try:
+            for item in items:
+                number = item.values.get("number")
+                if number in by_number:
+                    item.match = (by_number[number], KEY)
+                elif number not in taken:
+                    found = matcher(item.values, user=user)
+                    if found is not None:
+                        item.match = (found, LIKENESS)
+                    else:
+                        unplaced.append(item)
+        finally:
+            _batch_index.reset(token)
+        if unplaced and _bulk_matcher is not None:
+            found_list = _bulk_matcher([i.values for i in unplaced], user=user)
+            for item, found in zip(unplaced, found_list, strict=True):
+                if found is not None:
+                    item.match = (found, LIKENESS)
+        batch.candidates = [i.match[0] for i in items if i.match]
+
+    def keys(self, item: Item) -> list:
+        values = item.values
+        keys = []
+        if values.get("number"):
+            keys.append(("number", values["number"]))
+        if values.get("phone"):
+            keys.append(
+                ("name+phone", normalise_name(values["name"]), normalise_phone(values["phone"]))
+            )
+        else:
+            keys.append(("name", normalise_name(values["name"])))
+        return keys
+
+    def check(self, item: Item, batch: Batch, ctx: ImportContext) -> None:
+        values = item.values
+        if values.get("number") in batch.data["taken"]:  # someone else's: say no more than this
+            item.row.fail(self._number_in_use(values["number"], ctx))
+            return
+        item.data["parent_id"] = _resolve_parent(item.row, values, ctx, batch.data["parents"])
+
+    def apply(self, item: Item, existing: Customer, how: str, batch: Batch, ctx) -> None:
+        for name, value in item.values.items():
+            if value not in ("", None) and (name != "number" or how == KEY):
+                setattr(existing, name, value)
+        parent_id = item.data["parent_id"]
+        if parent_id is not None:
+            new_parents = batch.data["new_parents"]
+            if _makes_cycle(existing.pk, parent_id, new_parents):
+                item.row.fail(
+                    _("A customer cannot be a parent company of itself or of its own parent.")
+                )
+                return
+            existing.parent_id = new_parents[existing.pk] = parent_id
+        owner = item.data["owner"]
+        if str(item.row.values.get("owner") or "").strip() and owner is not None:
+            existing.owner_id, existing.department_id = owner
+
+    def build(self, item: Item, ctx: ImportContext) -> Customer:
+        customer = Customer(**item.values)
+        customer.parent_id = item.data["parent_id"]
+        customer.owner_id, customer.department_id = item.data["owner"]
+        if not customer.mnemonic:
+            customer.mnemonic = mnemonic_for(customer.name)
+        return customer
+
+    def placed(self, item: Item, obj: Customer, ctx: ImportContext) -> None:
+        _remember(item.row, item.values, obj, ctx)
+
+    def created(self, items: list[Item], ctx: ImportContext) -> None:
+        placed = ctx.state.setdefault("row_customers", {})
+        for item in items:
+            if item.row.number in placed:
+                placed[item.row.number] = item.obj.pk  # ids only, once written
+
+    def updated(self, objs: list[Customer], ctx: ImportContext) -> None:
+        _sync_owners(objs, ctx.batch)
+
+    def _number_in_use(self, number: str, ctx: ImportContext) -> str:
+        return _("%(field)s: customer number %(number)s is already in use.") % {
+            "field": ctx.state["labels"]["number"],
+            "number": number,
+        }
+
+    def duplicate_message(self, first: int, ctx: ImportContext) -> str:
+        return _("Same customer as row %(row)s of the file.") % {"row": first}
+
+    def key_taken_message(self, item: Item, existing: Customer, ctx: ImportContext) -> str:
+        return self._number_in_use(existing.number, ctx)
+
+    def not_editable_message(self, existing: Customer, ctx: ImportContext) -> str:
+        return _("Matches customer %(number)s, which you may not edit.") % {
+            "number": existing.number
+        }
+
+    def skip_preview(self, item: Item, existing: Customer) -> dict[str, Any]:
+        return {"number": existing.number, "name": existing.name}
+
+    def preview(self, item: Item) -> dict[str, Any]:
+        return _preview(item.obj, item.children.get("contact_"))
+
+
+CUSTOMER_IMPORTER = CustomerImporter.register().importer
 
 
 # --- Contacts -------------------------------------------------------------------------------
@@ -787,45 +617,16 @@ CONTACT_ALIASES = {
     "address": ("地址", "address", "adr"),
 }
 
-
-def _contact_fields() -> list[ImportField]:
-    fields = []
-    for name in CONTACT_IMPORT_FIELDS:
-        if name == "customer":
-            fields.append(
-                ImportField(
-                    name,
-                    Contact._meta.get_field("customer").verbose_name,
-                    required=True,
-                    aliases=CONTACT_ALIASES[name],
-                    help=gettext_lazy(
-                        "Customer number or name; an unknown name creates the customer."
-                    ),
-                )
-            )
-        elif name == "address":
-            fields.append(
-                ImportField(
-                    name,
-                    gettext_lazy("Address (for a new customer)"),
-                    aliases=CONTACT_ALIASES[name],
-                )
-            )
-        else:
-            f = Contact._meta.get_field(name)
-            fields.append(
-                ImportField(
-                    name, f.verbose_name, required=name == "name", aliases=CONTACT_ALIASES[name]
-                )
-            )
-    return fields
-
-
-def _prepare_contacts(ctx: ImportContext) -> None:
-    _prepare(ctx)
-    ctx.state["labels"] = {f.name: capfirst(str(f.label)) for f in CONTACT_IMPORTER.fields}
-    ctx.state["new_customers"] = {}  # customer name -> Customer created by this run
-    ctx.state["address_cleaner"] = _cleaner(Customer, "address")
+CUSTOMER_REF_FIELD = ImportField(
+    "customer",
+    Contact._meta.get_field("customer").verbose_name,
+    required=True,
+    aliases=CONTACT_ALIASES["customer"],
+    help=gettext_lazy("Customer number or name; an unknown name creates the customer."),
+)
+ADDRESS_FIELD = ImportField(
+    "address", gettext_lazy("Address (for a new customer)"), aliases=CONTACT_ALIASES["address"]
+)
 
 
 def _contact_key(customer_key: Any, values: dict) -> tuple:
@@ -834,167 +635,173 @@ def _contact_key(customer_key: Any, values: dict) -> tuple:
     return ("contact", customer_key, normalise_name(values["name"]), mobile or email)
 
 
-def process_contacts(rows: list[Row], ctx: ImportContext) -> None:
-    """Validate a batch of contact rows (a customer by number or name; an unknown name creates
-    the customer with the contact, both or neither); unless a dry run, write them."""
-    st, user, mode = ctx.state, ctx.user, ctx.mode
-    labels = st["labels"]
-    names = [n for n in CONTACT_IMPORT_FIELDS if n not in ("customer", "address")]
-    cleaned = []
-    for row in rows:
-        values = _clean(row, st["contact_cleaners"], labels, names)
-        if not values.get("name"):
-            row.fail(f"{labels['name']}: " + _("This field is required."))
+def model_values(contact: Contact) -> dict:
+    return {"name": contact.name, "mobile": contact.mobile, "email": contact.email}
+
+
+def create_contacts(contacts: list[Contact], ctx: ImportContext) -> None:
+    """The contacts' save path in an import: each follows its customer's owner (a customer
+    created by the batch has just got its id), then one audited bulk insert."""
+    for contact in contacts:
+        contact.customer_id = contact.customer.pk
+        contact.owner_id = contact.customer.owner_id
+        contact.department_id = contact.customer.department_id
+    bulk_create_audited(Contact, contacts, batch=ctx.batch, fast=True)
+
+
+class ContactImporter(ModelImporter):
+    """Contacts of a customer named by number or name; an unknown name creates the customer
+    with the contact (both or neither)."""
+
+    model = Contact
+    columns = [
+        CUSTOMER_REF_FIELD,
+        *(n for n in CONTACT_IMPORT_FIELDS if n not in ("customer", "address")),
+        ADDRESS_FIELD,
+    ]
+    aliases = CONTACT_ALIASES
+    choice_words = CHOICE_WORDS
+    perm = "customers.add_contact"
+    formats = ("csv", "xlsx", "vcf")
+    create = staticmethod(create_contacts)
+
+    def prepare(self, ctx: ImportContext) -> None:
+        super().prepare(ctx)
+        ctx.state["new_customers"] = {}  # customer name -> Customer created by this run
+        ctx.state["address_cleaner"] = field_cleaner(Customer, "address", CHOICE_WORDS)
+
+    def process(self, rows: list[Row], ctx: ImportContext) -> None:
+        super().process(rows, ctx)
+        if ctx.dry_run:  # a dry run creates nothing: forget the customers it would have made
+            self._forget_customers(ctx)
+
+    def clean_extra(self, item: Item, ctx: ImportContext) -> None:
+        st, labels, row = ctx.state, ctx.state["labels"], item.row
         ref = str(row.values.get("customer") or "").strip()
         if not ref:
-            row.fail(f"{labels['customer']}: " + _("This field is required."))
+            required_error(row, labels["customer"])
         address = ""
         try:
             address = st["address_cleaner"](row.values.get("address"))
         except ValidationError as exc:
             row.fail(f"{labels['address']}: {' '.join(exc.messages)}")
-        cleaned.append((row, values, ref, address))
-    good = [c for c in cleaned if c[0].outcome != "error"]
-    refs = {ref for _r, _v, ref, _a in good}
-    visible = {}
-    for c in (
-        Customer.objects.visible_to(user)
-        .filter(models.Q(number__in=refs) | models.Q(name__in=refs))
-        .only("id", "number", "name", "owner_id", "department_id")
-        .order_by("pk")
-    ):
-        visible.setdefault(c.number, c)
-        visible.setdefault(c.name, c)
-    editable = set(
-        Customer.objects.editable_by(user)
-        .filter(pk__in={c.pk for c in visible.values()})
-        .values_list("pk", flat=True)
-    )
-    existing: dict[tuple, Contact] = {}
-    contact_names = {v["name"] for _r, v, _ref, _a in good if v.get("name")}
-    if visible and contact_names and mode != "create":
-        for ct in Contact.objects.filter(
-            customer_id__in={c.pk for c in visible.values()}, name__in=contact_names
+        item.data.update(ref=ref, address=address)
+
+    def prefetch(self, items: list[Item], batch: Batch, ctx: ImportContext) -> None:
+        """The customers the rows name (visible, editable) and their contacts of these names."""
+        user = ctx.user
+        ctx.state["batch_customers"] = []  # (name, Customer) this batch would create
+        refs = {i.data["ref"] for i in items}
+        visible = {}
+        for c in (
+            Customer.objects.visible_to(user)
+            .filter(models.Q(number__in=refs) | models.Q(name__in=refs))
+            .only("id", "number", "name", "owner_id", "department_id")
+            .order_by("pk")
         ):
-            existing.setdefault(_contact_key(ct.customer_id, model_values(ct)), ct)
-    editable_contacts = set()
-    if mode == "update" and existing:
-        editable_contacts = set(
-            Contact.objects.editable_by(user)
-            .filter(pk__in=[c.pk for c in existing.values()])
+            visible.setdefault(c.number, c)
+            visible.setdefault(c.name, c)
+        batch.data["visible"] = visible
+        batch.data["editable_customers"] = set(
+            Customer.objects.editable_by(user)
+            .filter(pk__in={c.pk for c in visible.values()})
             .values_list("pk", flat=True)
         )
-    may_create = bool(ctx.options.get("create_customers", True)) and user.has_perm(
-        "customers.add_customer"
-    )
-    new, updates, new_customers = [], [], []
-    for row, values, ref, address in good:
-        customer = visible.get(ref) or st["new_customers"].get(ref)
+        existing: dict[tuple, Contact] = {}
+        contact_names = {i.values["name"] for i in items if i.values.get("name")}
+        if visible and contact_names and ctx.mode != "create":
+            for ct in Contact.objects.filter(
+                customer_id__in={c.pk for c in visible.values()}, name__in=contact_names
+            ):
+                existing.setdefault(_contact_key(ct.customer_id, model_values(ct)), ct)
+        batch.data["existing"] = existing
+        batch.candidates = list(existing.values())
+        batch.data["may_create"] = bool(ctx.options.get("create_customers", True)) and (
+            user.has_perm("customers.add_customer")
+        )
+
+    def resolve(self, item: Item, batch: Batch, ctx: ImportContext) -> None:
+        """The customer the row names: a visible one (editable to add contacts), one this run
+        creates, or a new one (if the user may create customers)."""
+        st, user, row, ref = ctx.state, ctx.user, item.row, item.data["ref"]
+        customer = batch.data["visible"].get(ref) or st["new_customers"].get(ref)
         if customer is None:
-            if not may_create:
+            if not batch.data["may_create"]:
                 row.fail(
                     _("%(field)s: there is no customer “%(value)s” that you may choose.")
-                    % {"field": labels["customer"], "value": ref[:60]}
+                    % {"field": st["labels"]["customer"], "value": ref[:60]}
                 )
-                continue
+                return
             if user.department_id is None:
                 row.fail(_("Your account belongs to no department; customers cannot be created."))
-                continue
+                return
             customer = Customer(
                 name=ref[:200],
                 mnemonic=mnemonic_for(ref),
-                address=address,
+                address=item.data["address"],
                 owner_id=user.pk,
                 department_id=user.department_id,
             )
             try:
                 Customer._meta.get_field("name").run_validators(customer.name)
             except ValidationError as exc:
-                row.fail(f"{labels['customer']}: {' '.join(exc.messages)}")
-                continue
+                row.fail(f"{st['labels']['customer']}: {' '.join(exc.messages)}")
+                return
             st["new_customers"][ref] = customer
-            new_customers.append((ref, customer))
-        elif customer.pk is not None and customer.pk not in editable:
+            st["batch_customers"].append((ref, customer))
+        elif customer.pk is not None and customer.pk not in batch.data["editable_customers"]:
             row.fail(_("You may not add contacts to customer %(name)s.") % {"name": customer.name})
-            continue
-        key = _contact_key(customer.pk or ("new", ref), values)
-        first = ctx.first_seen(key, row.number)
-        if first is not None:
-            row.outcome = "duplicate"
-            row.errors.append(_("Same contact as row %(row)s of the file.") % {"row": first})
-            continue
-        match = existing.get(_contact_key(customer.pk, values)) if customer.pk else None
-        if match is not None and mode != "create":
-            if mode == "skip":
-                row.outcome = "skipped"
-                row.preview = {"customer": customer.name, "name": match.name}
-                continue
-            if match.pk not in editable_contacts:
-                row.fail(
-                    _("Matches contact %(name)s, which you may not edit.") % {"name": match.name}
-                )
-                continue
-            for name, value in values.items():
-                if value not in ("", None):
-                    setattr(match, name, value)
-            row.outcome = "updated"
-            updates.append(match)
-            if ctx.dry_run:
-                row.preview = _preview(match) | {"customer": customer.name}
-            continue
-        contact = Contact(customer=customer, **values)
-        row.outcome = "created"
-        new.append((row, contact))
-        if ctx.dry_run:
-            row.preview = _preview(contact) | {"customer": customer.name}
-    if ctx.dry_run:
-        # A dry run creates nothing: forget the customers it would have created.
-        for ref, _c in new_customers:
-            st["new_customers"].pop(ref, None)
-        return
-    try:
-        _write_contacts(new, updates, new_customers, names, ctx)
-    except Exception:
-        # The batch is rolled back: the customers it created are gone too.
-        for ref, _c in new_customers:
-            st["new_customers"].pop(ref, None)
-        raise
+            return
+        item.data["customer"] = customer
+        if customer.pk:
+            match = batch.data["existing"].get(_contact_key(customer.pk, item.values))
+            if match is not None:
+                item.match = (match, LIKENESS)
 
+    def keys(self, item: Item) -> list:
+        customer = item.data["customer"]
+        return [_contact_key(customer.pk or ("new", item.data["ref"]), item.values)]
 
-def _write_contacts(new, updates, new_customers, names, ctx: ImportContext) -> None:
-    # Only customers that some good row of this batch needs (both or neither).
-    needed = {id(ct.customer) for _r, ct in new}
-    creating = [c for _ref, c in new_customers if id(c) in needed]
-    for ref, c in new_customers:
-        if id(c) not in needed:
+    def build(self, item: Item, ctx: ImportContext) -> Contact:
+        return Contact(customer=item.data["customer"], **item.values)
+
+    def write(self, plan: Plan, batch: Batch, ctx: ImportContext) -> None:
+        """First the customers that some good row of this batch needs (both or neither)."""
+        try:
+            needed = {id(i.obj.customer) for i in plan.new}
+            creating = []
+            for ref, c in ctx.state["batch_customers"]:
+                if id(c) in needed:
+                    creating.append(c)
+                else:
+                    ctx.state["new_customers"].pop(ref, None)
+            if creating:
+                _number_new(creating, set())
+                bulk_create_audited(Customer, creating, batch=ctx.batch, fast=True)
+            super().write(plan, batch, ctx)
+        except Exception:
+            # The batch is rolled back: the customers it created are gone too.
+            self._forget_customers(ctx)
+            raise
+
+    def _forget_customers(self, ctx: ImportContext) -> None:
+        for ref, _c in ctx.state.get("batch_customers", ()):
             ctx.state["new_customers"].pop(ref, None)
-    if creating:
-        _number_new(creating, set())
-        bulk_create_audited(Customer, creating, batch=ctx.batch, fast=True)
-    for _row, contact in new:
-        contact.customer_id = contact.customer.pk  # set by the bulk insert above
-        contact.owner_id = contact.customer.owner_id
-        contact.department_id = contact.customer.department_id
-    bulk_create_audited(Contact, [ct for _r, ct in new], batch=ctx.batch, fast=True)
-    if updates:
-        bulk_save_audited(updates, names, batch=ctx.batch)
+
+    def duplicate_message(self, first: int, ctx: ImportContext) -> str:
+        return _("Same contact as row %(row)s of the file.") % {"row": first}
+
+    def not_editable_message(self, existing: Contact, ctx: ImportContext) -> str:
+        return _("Matches contact %(name)s, which you may not edit.") % {"name": existing.name}
+
+    def skip_preview(self, item: Item, existing: Contact) -> dict[str, Any]:
+        return {"customer": item.data["customer"].name, "name": existing.name}
+
+    def preview(self, item: Item) -> dict[str, Any]:
+        return _preview(item.obj) | {"customer": item.data["customer"].name}
 
 
-def model_values(contact: Contact) -> dict:
-    return {"name": contact.name, "mobile": contact.mobile, "email": contact.email}
-
-
-CONTACT_IMPORTER = register_importer(
-    Importer(
-        label="customers.contact",
-        verbose_name=Contact._meta.verbose_name_plural,
-        fields=_contact_fields(),
-        process=process_contacts,
-        prepare=_prepare_contacts,
-        perm="customers.add_contact",
-        formats=("csv", "xlsx", "vcf"),
-    )
-)
+CONTACT_IMPORTER = ContactImporter.register().importer
 
 
 def _register_vcard() -> None:

@@ -1,19 +1,16 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from kehu.core.fields import dictionary_of
 from kehu.core.forms import BaseModelForm
 from kehu.core.permissions import HIDDEN_RECORD
 from kehu.system.params import dictionary_choices
 
 from ..models import CONTACT_FIELDS, CUSTOMER_FIELDS, Contact, Customer
 
-#: form field → dictionary whose active entries it offers
+#: form field → dictionary whose active entries it offers (declared on the model's fields)
 DICTIONARY_FIELDS = {
-    "industry": "industry",
-    "level": "customer_level",
-    "customer_type": "customer_type",
-    "status": "customer_status",
-    "credit_rating": "credit_rating",
+    f.name: code for f in Customer._meta.get_fields() if (code := dictionary_of(f))
 }
 
 

@@ -12,7 +12,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from kehu.core.fields import MoneyField
+from kehu.core.fields import MoneyField, dictionary_choices
 from kehu.core.models import CustomFieldsMixin, OwnedModel, SoftDeleteModel
 from kehu.core.search import (
     Searchable,
@@ -50,22 +50,27 @@ def _dictionary(code: str) -> list[tuple[str, str]]:
         return []
 
 
+@dictionary_choices("customer_level")
 def level_choices() -> list[tuple[str, str]]:
     return _dictionary("customer_level")
 
 
+@dictionary_choices("industry")
 def industry_choices() -> list[tuple[str, str]]:
     return _dictionary("industry")
 
 
+@dictionary_choices("customer_type")
 def type_choices() -> list[tuple[str, str]]:
     return _dictionary("customer_type")
 
 
+@dictionary_choices("customer_status")
 def status_choices() -> list[tuple[str, str]]:
     return _dictionary("customer_status")
 
 
+@dictionary_choices("credit_rating")
 def credit_rating_choices() -> list[tuple[str, str]]:
     return _dictionary("credit_rating")
 
