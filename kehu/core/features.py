@@ -57,10 +57,6 @@ def feature(cls: type[models.Model] | None = None, *, base: bool = False):
     return register if cls is None else register(cls)
 
 
-def is_feature(cls: type) -> bool:
-    return cls in FEATURES
-
-
 def _canonical(queryset: type[models.QuerySet]) -> tuple[int, str]:
     """Sort key: a model's own queryset first, then features from the latest registered."""
     declared_by = _QUERYSET_FEATURE.get(queryset)
