@@ -122,7 +122,12 @@ def install() -> None:
 def excluded(model) -> set[str]:
     """Field names and attnames never written to the trail: ``audit_exclude`` (noise or secrets)
     and ``audit_derived`` (columns computed from others, e.g. the search columns)."""
-    names = set(getattr(model, "audit_exclude", ())) | set(getattr(model, "audit_derived", ()))
+    names = {  # of every class: a feature's (soft delete's) add to the base model's
+        name
+        for cls in model.__mro__
+        for attr in ("audit_exclude", "audit_derived")
+        for name in vars(cls).get(attr, ())
+    }
     return names | {f"{name}_id" for name in names}
 
 

@@ -22,6 +22,7 @@ from django.utils.translation import gettext_lazy as _
 
 from .context import get_current_user
 from .errors import StaleObjectError
+from .features import feature
 from .permissions import Access
 
 
@@ -79,12 +80,49 @@ class AllRecordsManager(models.Manager.from_queryset(SoftDeleteQuerySet)):
     """Deleted records included (recycle bin, restore, purge, merge history)."""
 
 
-class SoftDeleteModel(models.Model):
-    """Mixin: ``delete`` through the views, the API and ``bulk_delete`` only marks the record.
+class FeatureBase(models.Model):
+    """The root the base model and every feature mixin share.
 
-    Put it before the base model (``class Customer(SoftDeleteModel, OwnedModel)``). The record
-    disappears from ``objects`` (``all_objects`` still has it), can be restored within the
-    retention period, and is hard-deleted by the daily purge (``kehu.core.records``).
+    It ends the chains the features extend (``from_db``, ``audit_snapshot``, ``audit_expand``),
+    so each feature's override runs wherever its mixin is listed: in any order of
+    ``class Customer(Searchable, SoftDeleteModel, CustomFieldsMixin, OwnedModel)`` Python puts
+    this class after all of them.
+    """
+
+    class Meta:
+        abstract = True
+
+    @classmethod
+    def from_db(cls, db, field_names, values):
+        instance = super().from_db(db, field_names, values)
+        instance._loaded_values = dict(zip(field_names, values, strict=False))
+        return instance
+
+    def audit_snapshot(self) -> dict[str, Any]:
+        deferred = self.get_deferred_fields()
+        snapshot = {}
+        for f in self._meta.concrete_fields:
+            if f.attname in deferred:
+                continue
+            value = getattr(self, f.attname)
+            if isinstance(value, FieldFile):
+                value = value.name or ""  # the stored path, not the file object
+            snapshot[f.attname] = value
+        return snapshot
+
+    def audit_expand(self, changes: dict[str, list[Any]]) -> dict[str, list[Any]]:
+        """Hook: turn a changed composite value into one entry per part (custom fields)."""
+        return changes
+
+
+@feature
+class SoftDeleteModel(FeatureBase):
+    """Feature: ``delete`` through the views, the API and ``bulk_delete`` only marks the record.
+
+    List it with the base model in any order (``class Customer(SoftDeleteModel, OwnedModel)``):
+    the record disappears from ``objects`` (``all_objects`` still has it), can be restored within
+    the retention period, and is hard-deleted by the daily purge (``kehu.core.records``). Both
+    managers are built for the model on the queryset of all its features (``core.features``).
     """
 
     deleted_at = models.DateTimeField(
@@ -100,19 +138,17 @@ class SoftDeleteModel(models.Model):
         related_name="+",
     )
 
-    objects = SoftDeleteManager()
-    all_objects = AllRecordsManager()
+    queryset_class: ClassVar[type[models.QuerySet]] = SoftDeleteQuerySet
+    feature_managers: ClassVar[dict[str, type[models.Manager]]] = {
+        "objects": SoftDeleteManager,
+        "all_objects": AllRecordsManager,
+    }
 
     #: Accessor names of reverse relations soft-deleted together with the record and restored
     #: with it (e.g. a customer's "contacts").
     soft_delete_cascade: ClassVar[tuple[str, ...]] = ()
-    audit_exclude: ClassVar[tuple[str, ...]] = (
-        "updated_at",
-        "updated_by",
-        "version",
-        "deleted_at",
-        "deleted_by",
-    )
+    #: added to the base model's (``core.audit.excluded`` joins those of every class)
+    audit_exclude: ClassVar[tuple[str, ...]] = ("deleted_at", "deleted_by")
 
     class Meta:
         abstract = True
@@ -122,7 +158,8 @@ class SoftDeleteModel(models.Model):
         return self.deleted_at is not None
 
 
-class BaseModel(models.Model):
+@feature(base=True)
+class BaseModel(FeatureBase):
     """Created/updated by and at, an optimistic-lock version, and an audit record on every save.
 
     ``version`` makes a save conditional on the row still having the version that was loaded: a
@@ -152,6 +189,8 @@ class BaseModel(models.Model):
     version = models.PositiveIntegerField(_("version"), default=1, editable=False)
 
     objects = RestrictedManager()
+    queryset_class: ClassVar[type[models.QuerySet]] = RestrictedQuerySet
+    feature_managers: ClassVar[dict[str, type[models.Manager]]] = {"objects": RestrictedManager}
 
     #: Fields never written to the audit trail (noise, or secrets).
     audit_exclude: ClassVar[tuple[str, ...]] = ("updated_at", "updated_by", "version")
@@ -218,31 +257,9 @@ class BaseModel(models.Model):
             )
             return super().delete(*args, **kwargs)
 
-    @classmethod
-    def from_db(cls, db, field_names, values):
-        instance = super().from_db(db, field_names, values)
-        instance._loaded_values = dict(zip(field_names, values, strict=False))
-        return instance
-
-    def audit_expand(self, changes: dict[str, list[Any]]) -> dict[str, list[Any]]:
-        """Hook: turn a changed composite value into one entry per part (custom fields)."""
-        return changes
-
     def refresh_from_db(self, *args, **kwargs) -> None:
         super().refresh_from_db(*args, **kwargs)
         self._loaded_values = self.audit_snapshot()  # later diffs start from the fresh values
-
-    def audit_snapshot(self) -> dict[str, Any]:
-        deferred = self.get_deferred_fields()
-        snapshot = {}
-        for f in self._meta.concrete_fields:
-            if f.attname in deferred:
-                continue
-            value = getattr(self, f.attname)
-            if isinstance(value, FieldFile):
-                value = value.name or ""  # the stored path, not the file object
-            snapshot[f.attname] = value
-        return snapshot
 
     def audit_diff(self) -> dict[str, list[Any]]:
         """What changed since the record was loaded, by the one rule (``core.audit.diff``)."""
@@ -251,13 +268,14 @@ class BaseModel(models.Model):
         return diff(getattr(self, "_loaded_values", {}), self.audit_snapshot(), self)
 
 
-class CustomFieldsMixin(models.Model):
+@feature
+class CustomFieldsMixin(FeatureBase):
     """Opt a model into custom fields (自定义字段): values in one ``custom`` JSON column, checked
     against the administrator's definitions (``kehu.core.customfields``); the base form,
     filter set, serializer, list, detail, export and global search pick them up by themselves.
 
-    Put it before the base class (``class Customer(CustomFieldsMixin, OwnedModel)``) so the
-    audit trail records one entry per field (``custom.<code>: [old, new]``).
+    Listed before or after the base class alike, the audit trail records one entry per field
+    (``custom.<code>: [old, new]``).
     """
 
     custom = models.JSONField(

@@ -30,7 +30,14 @@ from django.db.models import Case, IntegerField, Lookup, Q, Value, When
 from django.db.models.functions import Length, StrIndex
 
 from .audit import unaudited_write
-from .models import AllRecordsManager, RestrictedQuerySet, SoftDeleteManager, SoftDeleteQuerySet
+from .features import compose_manager, compose_queryset, feature
+from .models import (
+    AllRecordsManager,
+    FeatureBase,
+    RestrictedQuerySet,
+    SoftDeleteManager,
+    SoftDeleteQuerySet,
+)
 from .phones import digits as phone_digits
 from .phones import national as phone_national
 from .text import compact, pinyin_forms
@@ -349,18 +356,16 @@ def refresh_search_index(
     return total
 
 
-class SearchableSoftDeleteQuerySet(SearchableQuerySet, SoftDeleteQuerySet):
-    """For models both searchable and soft-deletable (customers, contacts)."""
+#: What a model both ``Searchable`` and ``SoftDeleteModel`` gets by itself (``core.features``);
+#: kept under their old names for code that imports them.
+SearchableSoftDeleteQuerySet = compose_queryset(SearchableQuerySet, SoftDeleteQuerySet)
+SearchableSoftDeleteManager = compose_manager(SoftDeleteManager, SearchableSoftDeleteQuerySet)
+SearchableAllRecordsManager = compose_manager(AllRecordsManager, SearchableSoftDeleteQuerySet)
 
 
-#: Managers of a model that is both ``Searchable`` and ``SoftDeleteModel``: declare them in the
-#: model (``objects`` first) so the bulk paths keep the search columns and deleted rows stay hidden.
-SearchableSoftDeleteManager = SoftDeleteManager.from_queryset(SearchableSoftDeleteQuerySet)
-SearchableAllRecordsManager = AllRecordsManager.from_queryset(SearchableSoftDeleteQuerySet)
-
-
-class Searchable(models.Model):
-    """Mixin for a model found by the global search; list it BEFORE the base model class.
+@feature
+class Searchable(FeatureBase):
+    """Feature: a model found by the global search, listed with the base model in any order.
 
     Subclasses set ``search_sources`` (the fields the document is built from) and implement
     ``search_document()`` returning ``build_document(...)``.
@@ -380,7 +385,8 @@ class Searchable(models.Model):
     #: Derived columns the audit trail leaves out (``core.audit.excluded``).
     audit_derived: ClassVar[tuple[str, ...]] = SEARCH_FIELDS
 
-    objects = models.Manager.from_queryset(SearchableQuerySet)()
+    #: its managers' bulk paths keep the search columns (composed by ``core.features``)
+    queryset_class: ClassVar[type[models.QuerySet]] = SearchableQuerySet
 
     class Meta:
         abstract = True

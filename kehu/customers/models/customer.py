@@ -16,8 +16,6 @@ from kehu.core.fields import MoneyField, dictionary_choices
 from kehu.core.models import CustomFieldsMixin, OwnedModel, SoftDeleteModel
 from kehu.core.search import (
     Searchable,
-    SearchableAllRecordsManager,
-    SearchableSoftDeleteManager,
     build_document,
 )
 
@@ -169,9 +167,6 @@ class Customer(Searchable, SoftDeleteModel, CustomFieldsMixin, OwnedModel):
     #: Purged with the customer once the recycle bin's retention has passed (audited).
     purge_cascade = ("activities", "care_tasks")
 
-    objects = SearchableSoftDeleteManager()
-    all_objects = SearchableAllRecordsManager()
-
     class Meta:
         verbose_name = _("customer")
         verbose_name_plural = _("customers")
@@ -288,9 +283,6 @@ class Contact(Searchable, SoftDeleteModel, CustomFieldsMixin, OwnedModel):
         editable=False,
         related_name="+",
     )
-
-    objects = SearchableSoftDeleteManager()
-    all_objects = SearchableAllRecordsManager()
 
     class Meta:
         verbose_name = _("contact")
