@@ -47,6 +47,7 @@ def record(make_user):
     obj = make_customer(
         owner,
         2,
+        number="F000100002",  # ids differ between databases: the values do not
         name="=SUM(A1)",
         parent=parent,
         kind=Customer.Kind.INDIVIDUAL,
@@ -63,7 +64,9 @@ def record(make_user):
             "vip": True,
         },
     )
-    person = make_contact(owner, 3, customer=obj, name="赵六", is_primary=True)
+    person = make_contact(
+        owner, 3, customer=obj, name="赵六", mobile="13800010003", is_primary=True
+    )
     return owner, obj, person
 
 
