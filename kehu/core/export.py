@@ -7,31 +7,19 @@ prefixed with an apostrophe so it stays text (CSV/XLSX injection).
 from __future__ import annotations
 
 import csv
-import datetime
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from decimal import Decimal
 from typing import IO, Any
 
 from django.db.models import QuerySet
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from . import cells
+from .cells import plain, related_label
 from .registry import registry
 
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r", "\n")
-
-
-def safe_cell(value: Any) -> Any:
-    if value is None:
-        return ""
-    if isinstance(value, str):
-        return "'" + value if value.startswith(FORMULA_PREFIXES) else value
-    if isinstance(value, datetime.datetime):
-        return timezone.localtime(value).replace(tzinfo=None) if timezone.is_aware(value) else value
-    if isinstance(value, bool | int | float | Decimal | datetime.date):
-        return value
-    return safe_cell(str(value))
+#: Export cells are formatted by the one cell rendering (``kehu.core.cells.plain``).
+safe_cell = plain
 
 
 @dataclass
@@ -88,20 +76,12 @@ def export_queryset(object_type, qs: QuerySet) -> QuerySet:
 
 
 def cell_value(obj, name: str) -> Any:
-    if name.startswith("custom."):
-        from .customfields import definition
-
-        code = name.removeprefix("custom.")
-        defn = definition(type(obj), code)
-        value = (obj.custom or {}).get(code)
-        return defn.display(value) if defn else value
-    field = obj._meta.get_field(name)
-    if field.choices:
-        return getattr(obj, f"get_{name}_display")()
-    value = getattr(obj, name)
-    if field.is_relation:
-        return str(value) if value is not None else ""
-    return value
+    """One column of one record as the export shows it (before :func:`safe_cell`); the rows of
+    an export are read per chunk instead (:func:`iter_rows`), with the same readers."""
+    field = None if name.startswith("custom.") else obj._meta.get_field(name)
+    if field is not None and field.is_relation and not field.choices:
+        return related_label(getattr(obj, name))
+    return cells.cell(obj, name)
 
 
 #: Related objects kept between chunks (owners, departments repeat on every row); a cache
@@ -144,8 +124,6 @@ def _plan(model, columns: list[tuple[str, str]], user=None):
     """What to read (database column names, for ``values_list``) and, per export column, a
     function of the row tuple: prepared once per export. Choice labels (dictionary entries
     included) are read once, not once per cell (``get_FOO_display`` re-reads them)."""
-    from .customfields import definition
-
     attnames: list[str] = []
     related: list[tuple[int, _Related]] = []
 
@@ -157,19 +135,17 @@ def _plan(model, columns: list[tuple[str, str]], user=None):
     getters: list[Callable[[tuple], Any]] = []
     for name, _label in columns:
         if name.startswith("custom."):  # custom fields: the definition's own display
-            code = name.removeprefix("custom.")
-            defn = definition(model, code)
-            i = index("custom")
-            if defn is None:
-                getters.append(lambda row, i=i, c=code: (row[i] or {}).get(c))
-            else:
-                getters.append(lambda row, i=i, c=code, d=defn: d.display((row[i] or {}).get(c)))
+            i, read_custom = (
+                index("custom"),
+                cells.custom_reader(model, name.removeprefix("custom.")),
+            )
+            getters.append(lambda row, i=i, read=read_custom: read(row[i]))
             continue
         field = model._meta.get_field(name)
         i = index(field.attname)
         if field.choices:
-            labels = {k: str(v) for k, v in field.flatchoices}
-            getters.append(lambda row, i=i, labels=labels: labels.get(row[i], row[i]))
+            label = cells.choice_reader(field)
+            getters.append(lambda row, i=i, label=label: label(row[i]))
         elif field.is_relation:
             rel = _Related(field, user)
             related.append((i, rel))

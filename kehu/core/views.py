@@ -24,6 +24,7 @@ from django.views import View
 from django.views.generic import TemplateView
 
 from . import actions
+from .cells import cell, rows_of  # the one cell rendering (``cell`` also imported from here)
 from .customfields import definitions, is_opted_in
 from .errors import StaleObjectError
 from .export import csv_stream, export_columns, export_formats, export_queryset
@@ -288,41 +289,6 @@ def custom_definition(object_type: ObjectType, name: str):
     if defn is None:
         raise ValueError(f"{object_type.label} has no custom field {name!r}")
     return defn
-
-
-def rows_of(objs, names: list[str]) -> list[tuple]:
-    """``[(obj, [value of each column])]`` for a page: choice labels are read once per column
-    (dictionary-backed choices go to the shared cache on every read), not once per cell."""
-    if not objs:
-        return []
-    model = type(objs[0])
-    getters = []
-    for name in names:
-        field = None if name.startswith("custom.") else model._meta.get_field(name)
-        if field is not None and field.choices:
-            labels = dict(field.flatchoices)
-            getters.append(
-                lambda obj, attr=field.attname, labels=labels: labels.get(
-                    v := getattr(obj, attr), v
-                )
-            )
-        else:
-            getters.append(lambda obj, name=name: cell(obj, name))
-    return [(obj, [get(obj) for get in getters]) for obj in objs]
-
-
-def cell(obj, name: str):
-    if name.startswith("custom."):
-        from .customfields import definition
-
-        code = name.removeprefix("custom.")
-        defn = definition(type(obj), code)
-        value = (obj.custom or {}).get(code)
-        return defn.display(value) if defn else value
-    field = obj._meta.get_field(name)
-    if field.choices:
-        return getattr(obj, f"get_{name}_display")()
-    return getattr(obj, name)
 
 
 class ObjectDetailView(RestrictedObjectMixin, TemplateView):

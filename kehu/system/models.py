@@ -44,6 +44,8 @@ class Department(TreeNode):
 
     objects = DepartmentQuerySet.as_manager()
 
+    cycle_message = _("A department cannot be moved under itself or one of its sub-departments.")
+
     class Meta:
         verbose_name = _("department")
         verbose_name_plural = _("departments")
@@ -418,6 +420,8 @@ class DictionaryItem(BaseModel):
 class ProductCategory(TreeNode):
     name = models.CharField(_("name"), max_length=100)
     is_active = models.BooleanField(_("active"), default=True)
+
+    cycle_message = _("A category cannot be placed under itself or one of its sub-categories.")
 
     class Meta:
         verbose_name = _("product category")

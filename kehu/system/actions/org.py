@@ -34,42 +34,6 @@ def create_department(
     return dept
 
 
-def _check_new_parent(department: Department, new_parent: Department | None) -> None:
-    if new_parent is None or department.pk is None:
-        return
-    if new_parent.pk == department.pk or new_parent.path.startswith(department.path):
-        raise ValidationError(
-            {
-                "parent": _(
-                    "A department cannot be moved under itself or one of its sub-departments."
-                )
-            },
-            code="cycle",
-        )
-
-
-def _rebuild_subtree(department: Department, old_path: str) -> int:
-    """Recompute path and depth below ``department`` (already saved with its new path).
-
-    Each descendant is saved on its own so the audit trail shows its old and new path.
-    """
-    if old_path == department.path:
-        return 0
-    nodes = {department.pk: department}
-    descendants = (
-        Department.objects.filter(path__startswith=old_path)
-        .exclude(pk=department.pk)
-        .order_by("depth", "pk")
-    )
-    n = 0
-    for node in descendants:
-        node.parent = nodes[node.parent_id]
-        node.save()
-        nodes[node.pk] = node
-        n += 1
-    return n
-
-
 @transaction.atomic
 def move_department(*, department: Department, new_parent: Department | None) -> Department:
     """Move a department (and its whole subtree) under another parent, or to the top.
@@ -78,14 +42,7 @@ def move_department(*, department: Department, new_parent: Department | None) ->
     data permissions by sub-department keep working the moment the move is committed.
     """
     department = Department.objects.select_for_update().get(pk=department.pk)
-    if new_parent is not None:
-        new_parent = Department.objects.get(pk=new_parent.pk)
-    _check_new_parent(department, new_parent)
-    old_path = department.path
-    department.parent = new_parent
-    department.save()
-    _rebuild_subtree(department, old_path)
-    return department
+    return department.move_to(new_parent)
 
 
 @transaction.atomic
@@ -142,8 +99,7 @@ def save_department(*, department: Department) -> Department:
         department.save()
         return department
     stored = Department.objects.select_for_update().get(pk=department.pk)
-    new_parent = department.parent if department.parent_id else None
-    _check_new_parent(stored, new_parent)
+    department.check_parent(department.parent if department.parent_id else None)
     if stored.is_active and not department.is_active:
         problems = _deactivation_blockers(stored)
         if problems:
@@ -153,9 +109,7 @@ def save_department(*, department: Department) -> Department:
                 code="in_use",
             )
     department.full_clean(exclude=["parent", "path", "depth"])
-    old_path = stored.path
-    department.save()
-    _rebuild_subtree(department, old_path)
+    department.save()  # a new parent or code moves the subtree (``TreeNode.save``)
     return department
 
 

@@ -63,14 +63,11 @@ def _category_errors(category: ProductCategory) -> dict[str, list[str]]:
         clash = clash.exclude(pk=category.pk)
     if code and clash.exists():
         errors.setdefault("code", []).append(_("A category with this code already exists."))
-    if category.pk and category.parent_id:
-        parent = category.parent
-        old_path = ProductCategory.objects.filter(pk=category.pk).values_list("path", flat=True)
-        old = old_path.first() or category.path
-        if parent.pk == category.pk or (old and parent.path.startswith(old)):
-            errors.setdefault("parent", []).append(
-                _("A category cannot be placed under itself or one of its sub-categories.")
-            )
+    try:
+        category.check_parent(category.parent if category.parent_id else None)
+    except ValidationError as exc:
+        for name, messages in exc.message_dict.items():
+            errors.setdefault(name, []).extend(messages)
     return errors
 
 
@@ -81,18 +78,7 @@ def save_product_category(*, category: ProductCategory, user) -> ProductCategory
     if errors:
         raise ValidationError(errors)
     category.full_clean(exclude=["path", "depth"])
-    old_path = None
-    if not category._state.adding:
-        old_path = ProductCategory.objects.filter(pk=category.pk).values_list("path", flat=True)[0]
-    category.save()
-    if old_path and old_path != category.path:
-        # Descendants, parents first: each recomputes its path from its (already moved) parent.
-        for node in (
-            ProductCategory.objects.filter(path__startswith=old_path)
-            .exclude(pk=category.pk)
-            .order_by("depth", "pk")
-        ):
-            node.save()
+    category.save()  # a new parent or code moves the subtree (``TreeNode.save``)
     return category
 
 

@@ -125,6 +125,39 @@ def test_api_patch_parent_moves_and_refuses_cycles(client, admin, deep):
     assert deep["a1y"].path == "HQ/B/A1/A1X/A1Y/"
 
 
+def test_a_move_rewrites_the_subtree_in_one_audited_batch_with_versions_bumped(deep):
+    """The subtree moves through the audit writer: one batch, every descendant's version on."""
+    versions = dict(Department.objects.values_list("code", "version"))
+    actions.move_department(department=deep["a1"], new_parent=deep["b"])
+    moved = Department.objects.filter(code__in=["A1X", "A1Y"])
+    assert {d.code: d.version for d in moved} == {
+        "A1X": versions["A1X"] + 1,
+        "A1Y": versions["A1Y"] + 1,
+    }
+    entries = [AuditLog.for_object(d).filter(action="update").first() for d in moved]
+    assert len({e.batch for e in entries}) == 1 and entries[0].batch
+    assert entries[0].changes["path"] == ["HQ/A/A1/A1X/", "HQ/B/A1/A1X/"]
+
+
+def test_the_node_owns_its_moves_whatever_saves_it(deep):
+    """Any save that changes a node's path (admin, a script) moves its subtree and refuses a
+    parent inside it: not only the actions."""
+    a1 = Department.objects.get(code="A1")
+    a1.parent = deep["b"]
+    a1.save()
+    assert Department.objects.get(code="A1Y").path == "HQ/B/A1/A1X/A1Y/"
+    a = Department.objects.get(code="A")
+    a.parent = Department.objects.get(code="A2")
+    with pytest.raises(ValidationError, match="under itself"):
+        a.save()
+    a = Department.objects.get(code="A")
+    a.code = "AA"
+    a.save()
+    assert Department.objects.get(code="A2").path == "HQ/AA/A2/"
+    Department.objects.get(code="A1X").move_to(None)
+    assert Department.objects.get(code="A1Y").depth == 1
+
+
 def test_a_code_with_a_slash_is_refused(org):
     with pytest.raises(ValidationError):
         actions.save_department(department=Department(code="X/Y", name="x", parent=org["a"]))
