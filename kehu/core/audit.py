@@ -43,7 +43,7 @@ from django.utils import timezone
 
 from .context import get_current_user
 from .errors import StaleObjectError
-from .models import AuditLog
+from .models import AuditLog, SoftDeleteModel
 
 #: Why the current code may run ``update()``/``bulk_update()`` on audited models (None: it may not).
 _WRITING: contextvars.ContextVar[str | None] = contextvars.ContextVar("kehu_audit", default=None)
@@ -276,10 +276,66 @@ def audited_update(obj: models.Model, **values: Any) -> models.Model:
 
 def audited_delete(obj: models.Model, *, user=None) -> None:
     """Delete one record with its entry; soft-deletable records go to the recycle bin."""
-    from .records import is_soft_deletable, soft_delete
-
     if is_soft_deletable(type(obj)):
         soft_delete(obj=obj, user=user if user is not None else get_current_user())
+    else:
+        obj.delete()
+
+
+# --- Soft delete (the recycle bin): deleted rows stay, marked, with their entries -------------
+
+
+def is_soft_deletable(model) -> bool:
+    return isinstance(model, type) and issubclass(model, SoftDeleteModel)
+
+
+def cascade_relations(model):
+    """The relations whose rows are deleted (and restored) with a record: ``soft_delete_cascade``."""
+    for name in getattr(model, "soft_delete_cascade", ()):
+        rel = model._meta.get_field(name)
+        yield rel.related_model, rel.field.name
+
+
+def soft_delete_queryset(qs: models.QuerySet, *, user, when=None, batch: str = "", **extra) -> int:
+    """Mark every row of ``qs`` deleted (and the rows of its ``soft_delete_cascade`` relations),
+    with a delete record for each in the audit trail; ``extra`` columns are set on ``qs`` rows."""
+    model = qs.model
+    when = when or timezone.now()
+    batch = batch or new_batch()
+    ids = list(qs.filter(deleted_at__isnull=True).values_list("pk", flat=True))
+    if not ids:
+        return 0
+    for related, field in cascade_relations(model):
+        soft_delete_queryset(
+            related._base_manager.filter(**{f"{field}__in": ids}),
+            user=user,
+            when=when,
+            batch=batch,
+        )
+    rows = model._base_manager.filter(pk__in=ids)
+    entries = [
+        (obj, {"deleted_at": [None, when], **{k: [None, v] for k, v in extra.items()}})
+        for obj in rows.iterator(chunk_size=2000)
+    ]
+    changes: dict[str, Any] = {"deleted_at": when, "deleted_by": user, **extra}
+    with audited_write():  # the DELETE entries above are the audit record
+        rows.update(**changes, **version_bump(model, user, when))
+    write_entries(entries, AuditLog.Action.DELETE, user=user, batch=batch)
+    return len(ids)
+
+
+@transaction.atomic
+def soft_delete(*, obj: SoftDeleteModel, user) -> int:
+    """Move a record (and the records deleted with it) to the recycle bin."""
+    n = soft_delete_queryset(type(obj)._base_manager.filter(pk=obj.pk), user=user)
+    obj.refresh_from_db()
+    return n
+
+
+def delete_record(*, obj: models.Model, user) -> None:
+    """The delete of the generic views and the API: soft for ``SoftDeleteModel`` records."""
+    if is_soft_deletable(type(obj)):
+        soft_delete(obj=obj, user=user)
     else:
         obj.delete()
 
@@ -432,8 +488,6 @@ def audited_bulk_save(
 def audited_bulk_delete(qs: models.QuerySet, *, batch: str | None = None) -> int:
     """Delete every row of ``qs`` (all or nothing) with a deletion entry for each; soft-deletable
     models (``SoftDeleteModel``) go to the recycle bin instead."""
-    from .records import is_soft_deletable, soft_delete_queryset
-
     batch = batch or new_batch()
     user = get_current_user()
     if is_soft_deletable(qs.model):
