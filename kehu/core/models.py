@@ -20,7 +20,9 @@ from django.db.models.functions import Cast
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from .audit_rules import created_changes, deleted_changes, diff
 from .context import get_current_user
+from .customfields import check_custom_values
 from .errors import StaleObjectError
 from .permissions import Access
 
@@ -172,11 +174,9 @@ class BaseModel(models.Model):
         update_fields = kwargs.get("update_fields")
         if update_fields is not None:
             kwargs["update_fields"] = set(update_fields) | {"version", "updated_at", "updated_by"}
-        from . import audit  # the one diff rule
-
         with transaction.atomic(using=kwargs.get("using")):
             if adding:
-                changes = audit.created_changes(self)
+                changes = created_changes(self)
             else:
                 changes = self.audit_diff()
                 self._expected_version = self.version
@@ -189,7 +189,7 @@ class BaseModel(models.Model):
             finally:
                 self.__dict__.pop("_expected_version", None)
             if adding or changes:
-                audit.write_entries(
+                AuditLog.bulk_record(
                     [(self, changes)],
                     AuditLog.Action.CREATE if adding else AuditLog.Action.UPDATE,
                     user=get_current_user(),
@@ -208,11 +208,9 @@ class BaseModel(models.Model):
         return False
 
     def delete(self, *args, **kwargs):
-        from . import audit
-
         with transaction.atomic(using=kwargs.get("using")):
-            audit.write_entries(
-                [(self, audit.deleted_changes(self))],
+            AuditLog.bulk_record(
+                [(self, deleted_changes(self))],
                 AuditLog.Action.DELETE,
                 user=get_current_user(),
             )
@@ -246,8 +244,6 @@ class BaseModel(models.Model):
 
     def audit_diff(self) -> dict[str, list[Any]]:
         """What changed since the record was loaded, by the one rule (``core.audit.diff``)."""
-        from .audit import diff
-
         return diff(getattr(self, "_loaded_values", {}), self.audit_snapshot(), self)
 
 
@@ -268,6 +264,8 @@ class CustomFieldsMixin(models.Model):
         # raw inserts (bulk loaders, SQL) that omit the column get an empty object
         db_default=models.Value({}, output_field=models.JSONField()),
     )
+    #: What ``core.customfields.is_opted_in`` reads (that module sits below this one).
+    has_custom_fields: ClassVar[bool] = True
 
     class Meta:
         abstract = True
@@ -299,8 +297,6 @@ class CustomFieldsMixin(models.Model):
 
     def clean(self) -> None:
         super().clean()
-        from .customfields import check_custom_values
-
         check_custom_values(self)
 
 
@@ -510,6 +506,17 @@ class AuditLog(models.Model):
             changes=changes,
             batch=batch,
             request_id=get_request_id() or "",
+        )
+
+    @classmethod
+    def bulk_record(
+        cls, entries, action: str, *, user=None, batch: str = "", batch_size: int = 2000
+    ) -> None:
+        """One row per ``(record, changes)``, in one ``bulk_create``: what ``BaseModel.save`` and
+        ``delete`` write, and ``core.audit.write_entries`` (which adds the fast path of imports)."""
+        cls.objects.bulk_create(
+            [cls.build(o, action, c, user=user, batch=batch) for o, c in entries],
+            batch_size=batch_size,
         )
 
     @classmethod
@@ -725,7 +732,7 @@ class SavedView(BaseModel):
         """The list page with the view's filters applied."""
         from django.urls import reverse
 
-        from .registry import get_object_type
+        from .stores import get_object_type
 
         ot = get_object_type(self.object_type)
         joiner = "&" if self.query else ""
