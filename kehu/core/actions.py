@@ -7,12 +7,9 @@ its operations) so it is audited and bumps versions like a single save.
 
 from __future__ import annotations
 
-import mimetypes
 import uuid
 from collections.abc import Iterable
-from typing import Any
 
-from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -22,7 +19,9 @@ from django.utils.translation import gettext as _
 
 from . import audit
 from .context import get_current_user
+from .jobs import start_job  # lives in core.jobs (below imports and tasks); the name stays
 from .models import Attachment, AuditLog, BackgroundJob, Notification
+from .uploads import check_upload
 
 
 def _batch() -> str:
@@ -34,26 +33,10 @@ bulk_create_audited = audit.audited_bulk_create
 bulk_update_audited = audit.audited_bulk_update
 bulk_save_audited = audit.audited_bulk_save
 bulk_delete = audit.audited_bulk_delete
-
-
-def delete_record(*, obj: models.Model, user) -> None:
-    """The delete of the generic views and the API: soft for ``SoftDeleteModel`` records."""
-    from .records import is_soft_deletable, soft_delete
-
-    if is_soft_deletable(type(obj)):
-        soft_delete(obj=obj, user=user)
-    else:
-        obj.delete()
+delete_record = audit.delete_record
 
 
 # --- Background jobs ----------------------------------------------------------------------------
-
-
-def start_job(*, user, kind: str, title: str, task, params: dict[str, Any]) -> BackgroundJob:
-    """Record the job and enqueue its task once the surrounding transaction commits."""
-    job = BackgroundJob.objects.create(user=user, kind=kind, title=title, params=params)
-    transaction.on_commit(lambda: task.delay(job.pk))
-    return job
 
 
 def start_export(*, user, object_type, fmt: str, params: dict, sort: str) -> BackgroundJob:
@@ -149,69 +132,6 @@ def mark_notifications_read(*, user, pk: int | None = None) -> int:
 
 
 # --- Attachments --------------------------------------------------------------------------------
-
-ALLOWED_EXTENSIONS = {
-    "pdf",
-    "png",
-    "jpg",
-    "jpeg",
-    "gif",
-    "webp",
-    "txt",
-    "csv",
-    "xlsx",
-    "xls",
-    "docx",
-    "doc",
-    "pptx",
-    "ppt",
-    "odt",
-    "ods",
-    "zip",
-    "eml",
-    "msg",
-    "vcf",
-    "ics",
-    "json",
-    "xml",
-    "md",
-}
-MAGIC = {
-    "pdf": [b"%PDF"],
-    "png": [b"\x89PNG"],
-    "jpg": [b"\xff\xd8\xff"],
-    "jpeg": [b"\xff\xd8\xff"],
-    "gif": [b"GIF8"],
-    "zip": [b"PK\x03\x04"],
-    "xlsx": [b"PK\x03\x04"],
-    "docx": [b"PK\x03\x04"],
-    "pptx": [b"PK\x03\x04"],
-}
-
-
-def check_upload(upload) -> str:
-    """Refuse oversized files, unknown types and files whose content does not match their name."""
-    name = upload.name or ""
-    ext = name.rsplit(".", 1)[-1].lower() if "." in name else ""
-    if ext not in ALLOWED_EXTENSIONS:
-        raise ValidationError(
-            _("Files of type “%(ext)s” cannot be attached.") % {"ext": ext or "?"}, code="invalid"
-        )
-    if upload.size > settings.KEHU_MAX_UPLOAD_BYTES:
-        raise ValidationError(
-            _("The file is larger than %(max)s MB.")
-            % {"max": settings.KEHU_MAX_UPLOAD_BYTES // 2**20},
-            code="too_large",
-        )
-    head = upload.read(1024)
-    upload.seek(0)
-    if ext in MAGIC and not any(head.startswith(m) for m in MAGIC[ext]):
-        raise ValidationError(_("The file content does not match its type."), code="invalid")
-    # browsers sniff past a byte-order mark and leading white space: so does this check
-    text = head.removeprefix(b"\xef\xbb\xbf").lstrip().lower()
-    if text.startswith((b"<html", b"<!doc", b"<svg", b"<scr")):
-        raise ValidationError(_("Web pages and scripts cannot be attached."), code="invalid")
-    return mimetypes.guess_type(name)[0] or "application/octet-stream"
 
 
 @transaction.atomic

@@ -29,164 +29,34 @@ related managers are covered as well as ``objects``.
 
 from __future__ import annotations
 
-import contextvars
 import uuid
-from collections.abc import Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from django.contrib.contenttypes.models import ContentType
 from django.db import models, transaction
 from django.db.models import F
-from django.db.models.fields.files import FieldFile
 from django.utils import timezone
 
+from .audit_guard import (  # noqa: F401  (the guard; these names stay importable from here)
+    UnauditedWriteError,
+    audited_write,
+    check_write,
+    install,
+    is_audited,
+    unaudited_write,
+)
+from .audit_rules import (  # noqa: F401  (the diff rule; these names stay importable from here)
+    audited_fields,
+    created_changes,
+    deleted_changes,
+    diff,
+    excluded,
+    expand,
+)
 from .context import get_current_user
 from .errors import StaleObjectError
-from .models import AuditLog
-
-#: Why the current code may run ``update()``/``bulk_update()`` on audited models (None: it may not).
-_WRITING: contextvars.ContextVar[str | None] = contextvars.ContextVar("kehu_audit", default=None)
-
-
-class UnauditedWriteError(RuntimeError):
-    """``QuerySet.update()``/``bulk_update()`` on an audited model outside the writer."""
-
-
-# --- The guard ----------------------------------------------------------------------------------
-
-
-@contextmanager
-def audited_write(reason: str = "audited") -> Iterator[None]:
-    """Let ``update()``/``bulk_update()`` run: the writer's own operations, and actions that
-    record their change themselves (an erasure, a role's permission document) and bump the
-    version."""
-    token = _WRITING.set(reason)
-    try:
-        yield
-    finally:
-        _WRITING.reset(token)
-
-
-@contextmanager
-def unaudited_write(reason: str) -> Iterator[None]:
-    """The escape hatch for derived data that is deliberately not audited and does not bump the
-    version (search columns, login bookkeeping, "reminder sent" flags). Say why: the reason is
-    what a reader (and a failing test) sees."""
-    if not reason:
-        raise ValueError("unaudited_write needs a reason")
-    with audited_write(f"unaudited: {reason}"):
-        yield
-
-
-def is_audited(model) -> bool:
-    from .models import BaseModel
-
-    return isinstance(model, type) and issubclass(model, BaseModel)
-
-
-def check_write(model, operation: str) -> None:
-    if _WRITING.get() is None and is_audited(model):
-        raise UnauditedWriteError(
-            f"{model._meta.label}: QuerySet.{operation}() bypasses the audit trail and the "
-            "version. Use kehu.core.audit.audited_bulk_update / audited_bulk_save (or the "
-            "wrappers in kehu.core.actions), or wrap derived, deliberately unaudited data in "
-            "kehu.core.audit.unaudited_write(reason)."
-        )
-
-
-def install() -> None:
-    """Put the check on Django's ``QuerySet.update`` and ``bulk_update`` (once)."""
-    qs = models.QuerySet
-    if getattr(qs.update, "_kehu_guarded", False):
-        return
-    update, bulk_update = qs.update, qs.bulk_update
-
-    def guarded_update(self, **kwargs):
-        check_write(self.model, "update")
-        return update(self, **kwargs)
-
-    def guarded_bulk_update(self, objs, fields, batch_size=None):
-        check_write(self.model, "bulk_update")
-        return bulk_update(self, objs, fields, batch_size=batch_size)
-
-    for fn, original in ((guarded_update, update), (guarded_bulk_update, bulk_update)):
-        fn.__doc__, fn.__wrapped__, fn._kehu_guarded = original.__doc__, original, True
-    guarded_update.alters_data = guarded_bulk_update.alters_data = True
-    qs.update, qs.bulk_update = guarded_update, guarded_bulk_update
-
-
-# --- The one diff rule --------------------------------------------------------------------------
-
-
-def excluded(model) -> set[str]:
-    """Field names and attnames never written to the trail: ``audit_exclude`` (noise or secrets)
-    and ``audit_derived`` (columns computed from others, e.g. the search columns)."""
-    names = {  # of every class: a feature's (soft delete's) add to the base model's
-        name
-        for cls in model.__mro__
-        for attr in ("audit_exclude", "audit_derived")
-        for name in vars(cls).get(attr, ())
-    }
-    return names | {f"{name}_id" for name in names}
-
-
-def expand(obj, changes: dict[str, list[Any]]) -> dict[str, list[Any]]:
-    """Per-part entries for composite values (custom fields: ``custom.<code>``)."""
-    hook = getattr(obj, "audit_expand", None)
-    return hook(changes) if hook is not None else changes
-
-
-def _plain(value):
-    return (value.name or "") if isinstance(value, FieldFile) else value
-
-
-def diff(old_values: dict[str, Any], new_values: dict[str, Any], obj) -> dict[str, list[Any]]:
-    """What changed between two sets of column values (by attname) of ``obj``'s model: equal as
-    the field reads them (``"5"`` and ``5`` for an integer are no change), ``audit_exclude``
-    skipped, custom fields one entry each."""
-    skip = excluded(type(obj))
-    changes = {}
-    for field in type(obj)._meta.concrete_fields:
-        name = field.attname
-        if field.primary_key or name in skip or name not in old_values or name not in new_values:
-            continue
-        old, new = _plain(old_values[name]), _plain(new_values[name])
-        if field.to_python(old) != field.to_python(new):
-            changes[name] = [old, new]
-    return expand(obj, changes)
-
-
-def audited_fields(model) -> list[str]:
-    """Attnames whose values a created or deleted row records."""
-    skip = excluded(model)
-    return [
-        f.attname
-        for f in model._meta.concrete_fields
-        if not f.primary_key and f.attname not in skip
-    ]
-
-
-def _row(obj, attnames: Iterable[str], sign: int) -> dict[str, list[Any]]:
-    values = obj.__dict__  # a deferred column is absent: left out rather than loaded
-    changes = {}
-    for a in attnames:  # inlined: the import path runs this for every column of every row
-        if a in values:
-            v = values[a]
-            if isinstance(v, FieldFile):
-                v = v.name or ""
-            if v is not None and v != "":
-                changes[a] = [None, v] if sign > 0 else [v, None]
-    return expand(obj, changes)
-
-
-def created_changes(obj, attnames: Sequence[str] | None = None) -> dict[str, list[Any]]:
-    return _row(obj, audited_fields(type(obj)) if attnames is None else attnames, 1)
-
-
-def deleted_changes(obj, attnames: Sequence[str] | None = None) -> dict[str, list[Any]]:
-    return _row(obj, audited_fields(type(obj)) if attnames is None else attnames, -1)
-
+from .models import AuditLog, SoftDeleteModel
 
 # --- Writing the entries ------------------------------------------------------------------------
 
@@ -210,10 +80,7 @@ def write_entries(
     if fast:
         _insert_fast(entries, action, user=user, batch=batch)
     else:
-        AuditLog.objects.bulk_create(
-            [AuditLog.build(o, action, c, user=user, batch=batch) for o, c in entries],
-            batch_size=batch_size,
-        )
+        AuditLog.bulk_record(entries, action, user=user, batch=batch, batch_size=batch_size)
     return len(entries)
 
 
@@ -281,10 +148,66 @@ def audited_update(obj: models.Model, **values: Any) -> models.Model:
 
 def audited_delete(obj: models.Model, *, user=None) -> None:
     """Delete one record with its entry; soft-deletable records go to the recycle bin."""
-    from .records import is_soft_deletable, soft_delete
-
     if is_soft_deletable(type(obj)):
         soft_delete(obj=obj, user=user if user is not None else get_current_user())
+    else:
+        obj.delete()
+
+
+# --- Soft delete (the recycle bin): deleted rows stay, marked, with their entries -------------
+
+
+def is_soft_deletable(model) -> bool:
+    return isinstance(model, type) and issubclass(model, SoftDeleteModel)
+
+
+def cascade_relations(model):
+    """The relations whose rows are deleted (and restored) with a record: ``soft_delete_cascade``."""
+    for name in getattr(model, "soft_delete_cascade", ()):
+        rel = model._meta.get_field(name)
+        yield rel.related_model, rel.field.name
+
+
+def soft_delete_queryset(qs: models.QuerySet, *, user, when=None, batch: str = "", **extra) -> int:
+    """Mark every row of ``qs`` deleted (and the rows of its ``soft_delete_cascade`` relations),
+    with a delete record for each in the audit trail; ``extra`` columns are set on ``qs`` rows."""
+    model = qs.model
+    when = when or timezone.now()
+    batch = batch or new_batch()
+    ids = list(qs.filter(deleted_at__isnull=True).values_list("pk", flat=True))
+    if not ids:
+        return 0
+    for related, field in cascade_relations(model):
+        soft_delete_queryset(
+            related._base_manager.filter(**{f"{field}__in": ids}),
+            user=user,
+            when=when,
+            batch=batch,
+        )
+    rows = model._base_manager.filter(pk__in=ids)
+    entries = [
+        (obj, {"deleted_at": [None, when], **{k: [None, v] for k, v in extra.items()}})
+        for obj in rows.iterator(chunk_size=2000)
+    ]
+    changes: dict[str, Any] = {"deleted_at": when, "deleted_by": user, **extra}
+    with audited_write():  # the DELETE entries above are the audit record
+        rows.update(**changes, **version_bump(model, user, when))
+    write_entries(entries, AuditLog.Action.DELETE, user=user, batch=batch)
+    return len(ids)
+
+
+@transaction.atomic
+def soft_delete(*, obj: SoftDeleteModel, user) -> int:
+    """Move a record (and the records deleted with it) to the recycle bin."""
+    n = soft_delete_queryset(type(obj)._base_manager.filter(pk=obj.pk), user=user)
+    obj.refresh_from_db()
+    return n
+
+
+def delete_record(*, obj: models.Model, user) -> None:
+    """The delete of the generic views and the API: soft for ``SoftDeleteModel`` records."""
+    if is_soft_deletable(type(obj)):
+        soft_delete(obj=obj, user=user)
     else:
         obj.delete()
 
@@ -437,8 +360,6 @@ def audited_bulk_save(
 def audited_bulk_delete(qs: models.QuerySet, *, batch: str | None = None) -> int:
     """Delete every row of ``qs`` (all or nothing) with a deletion entry for each; soft-deletable
     models (``SoftDeleteModel``) go to the recycle bin instead."""
-    from .records import is_soft_deletable, soft_delete_queryset
-
     batch = batch or new_batch()
     user = get_current_user()
     if is_soft_deletable(qs.model):

@@ -153,9 +153,9 @@ class Definition:
 
 
 def is_opted_in(model) -> bool:
-    from .models import CustomFieldsMixin
-
-    return isinstance(model, type) and issubclass(model, CustomFieldsMixin)
+    """A model class with ``CustomFieldsMixin`` (its ``has_custom_fields`` flag: this module is
+    below ``core.models``, which calls it from ``CustomFieldsMixin.clean``)."""
+    return isinstance(model, type) and getattr(model, "has_custom_fields", False) is True
 
 
 def _label(model_or_label) -> str:

@@ -42,8 +42,10 @@ from django.utils.translation import gettext_lazy
 
 from .dates import validate_date_range
 from .export import safe_cell
-from .models import ImportRun
+from .jobs import job_task, start_job
+from .models import BackgroundJob, ImportRun
 from .registry import registry
+from .uploads import check_upload
 
 logger = logging.getLogger(__name__)
 
@@ -567,8 +569,6 @@ def check_mapping(importer: Importer, mapping: list[str]) -> None:
 @transaction.atomic
 def create_run(*, user, label: str, upload, encoding: str = "", mode: str = "") -> ImportRun:
     """Check the upload, detect its encoding and delimiter, read its headers, guess a mapping."""
-    from .actions import check_upload
-
     importer = get_importer(label)
     check_upload(upload)
     fmt = file_format(upload.name or "")
@@ -958,9 +958,6 @@ def summary(run: ImportRun) -> str:
 
 def start_run(*, run: ImportRun) -> ImportRun:
     """Queue the import as a background job with a progress bar."""
-    from .actions import start_job
-    from .tasks import import_job
-
     importer = get_importer(run.object_type)
     check_mapping(importer, run.mapping)
     if run.status in (ImportRun.Status.RUNNING, ImportRun.Status.DONE):
@@ -978,6 +975,29 @@ def start_run(*, run: ImportRun) -> ImportRun:
         run.status = ImportRun.Status.RUNNING
         run.save(update_fields=["job", "status"])
     return run
+
+
+@job_task("kehu.core.import")
+def import_job(job: BackgroundJob) -> str:
+    """Run an import as the user who started it; progress counts rows read."""
+    run = ImportRun.objects.select_related("user").get(pk=job.params["run"])
+    try:
+        if run.user_id != job.user_id or not allowed(get_importer(run.object_type), job.user):
+            raise PermissionError(_("You may not import data."))
+        _headers, rows = read_rows(run)
+        job.set_progress(0, sum(1 for _row in rows))
+        run = run_import(run, progress=lambda n, _total=None: job.set_progress(n))
+    except Exception as exc:
+        # a file the job cannot read (too many rows, bad bytes) says why in the user's language
+        message = " ".join(exc.messages) if isinstance(exc, ValidationError) else str(exc)
+        ImportRun.objects.filter(pk=run.pk).update(
+            status=ImportRun.Status.FAILED, message=message[:2000], finished_at=timezone.now()
+        )
+        if isinstance(exc, ValidationError):
+            raise RuntimeError(message) from exc  # the job's message: the same words
+        raise
+    job.set_progress(run.total_rows)
+    return summary(run)
 
 
 # --- Parsing helpers the importers share ----------------------------------------------------

@@ -24,7 +24,15 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from .audit import audited_write, version_bump, write_entries
+from .audit import (  # soft delete lives in the audit writer; the names stay importable here
+    audited_write,
+    cascade_relations,
+    is_soft_deletable,
+    soft_delete,  # noqa: F401
+    soft_delete_queryset,  # noqa: F401
+    version_bump,
+    write_entries,
+)
 from .models import AuditLog, SoftDeleteModel
 
 log = logging.getLogger(__name__)
@@ -45,57 +53,11 @@ def register_generic_link(label: str, ct_field: str = "content_type", id_field: 
     GENERIC_LINKS[label] = (ct_field, id_field)
 
 
-def is_soft_deletable(model) -> bool:
-    return isinstance(model, type) and issubclass(model, SoftDeleteModel)
-
-
 def _batch() -> str:
     return uuid.uuid4().hex
 
 
 # --- Soft delete and restore --------------------------------------------------------------------
-
-
-def _cascade_relations(model):
-    for name in getattr(model, "soft_delete_cascade", ()):
-        rel = model._meta.get_field(name)
-        yield rel.related_model, rel.field.name
-
-
-def soft_delete_queryset(qs: models.QuerySet, *, user, when=None, batch: str = "", **extra) -> int:
-    """Mark every row of ``qs`` deleted (and the rows of its ``soft_delete_cascade`` relations),
-    with a delete record for each in the audit trail; ``extra`` columns are set on ``qs`` rows."""
-    model = qs.model
-    when = when or timezone.now()
-    batch = batch or _batch()
-    ids = list(qs.filter(deleted_at__isnull=True).values_list("pk", flat=True))
-    if not ids:
-        return 0
-    for related, field in _cascade_relations(model):
-        soft_delete_queryset(
-            related._base_manager.filter(**{f"{field}__in": ids}),
-            user=user,
-            when=when,
-            batch=batch,
-        )
-    rows = model._base_manager.filter(pk__in=ids)
-    entries = [
-        (obj, {"deleted_at": [None, when], **{k: [None, v] for k, v in extra.items()}})
-        for obj in rows.iterator(chunk_size=2000)
-    ]
-    changes: dict[str, Any] = {"deleted_at": when, "deleted_by": user, **extra}
-    with audited_write():  # the DELETE entries above are the audit record
-        rows.update(**changes, **version_bump(model, user, when))
-    write_entries(entries, AuditLog.Action.DELETE, user=user, batch=batch)
-    return len(ids)
-
-
-@transaction.atomic
-def soft_delete(*, obj: SoftDeleteModel, user) -> int:
-    """Move a record (and the records deleted with it) to the recycle bin."""
-    n = soft_delete_queryset(type(obj)._base_manager.filter(pk=obj.pk), user=user)
-    obj.refresh_from_db()
-    return n
 
 
 def check_restore(obj: SoftDeleteModel) -> None:
@@ -143,7 +105,7 @@ def _restore_rows(model, ids, *, when, user, batch) -> int:
         rows.update(deleted_at=None, deleted_by=None, **version_bump(model, user))
     write_entries(entries, AuditLog.Action.RESTORE, user=user, batch=batch)
     n = len(ids)
-    for related, field in _cascade_relations(model):
+    for related, field in cascade_relations(model):
         children = related._base_manager.filter(**{f"{field}__in": ids}, deleted_at=when)
         n += _restore_rows(
             related, list(children.values_list("pk", flat=True)), when=when, user=user, batch=batch
@@ -273,7 +235,7 @@ def _purge_batch(model, ids: list) -> None:
     """Purge deleted records ``ids`` and what was deleted with them, in bulk."""
     from .audit import audited_bulk_update as bulk_update_audited
 
-    for related, field in _cascade_relations(model):
+    for related, field in cascade_relations(model):
         children = list(
             related._base_manager.filter(
                 **{f"{field}__in": ids}, deleted_at__isnull=False

@@ -25,45 +25,14 @@ if TYPE_CHECKING:
 
     from .saving import ObjectActions
 
+from .stores import (  # noqa: F401  (the stores and lookups live below the models; names stay)
+    Registry,
+    Store,
+    find_object_type,
+    get_object_type,
+    registry,
+)
 
-class Store(dict):
-    """One keyed store of the registry. ``add`` is the one registration style; registering a
-    key again replaces it (``ready`` may run again in tests)."""
-
-    def add(self, key, value):
-        self[key] = value
-        return value
-
-
-class Registry(Store):
-    """The object types by label, and every other store by name (see the module docstring)."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.modules = Store()
-        self.pages = Store()
-        self.urls = Store()
-        self.api_routes = Store()
-        self.beat_tasks = Store()
-        self.enum_names = Store()
-        self.hooks: dict[str, Store] = {}
-        self._stores: dict[str, Store] = {}
-
-    @property
-    def object_types(self) -> Registry:
-        return self
-
-    def store(self, name: str) -> Store:
-        """A named store, created on first use: how an app keeps a registry of its own
-        (``registry.store("timeline_sources")``) without the framework naming it."""
-        return self._stores.setdefault(name, Store())
-
-    def hook(self, name: str) -> Store:
-        """The hooks of one kind (``"handover"``, ``"erasure"``), keyed by model label."""
-        return self.hooks.setdefault(name, Store())
-
-
-registry = Registry()
 modules = registry.modules
 
 
@@ -232,13 +201,3 @@ def import_app_modules(submodule: str) -> None:
 
 def register(object_type: ObjectType) -> ObjectType:
     return registry.add(object_type.label, object_type)
-
-
-def find_object_type(model_or_label) -> ObjectType | None:
-    label = model_or_label if isinstance(model_or_label, str) else model_or_label._meta.label_lower
-    return registry.get(label)
-
-
-def get_object_type(model_or_label) -> ObjectType:
-    label = model_or_label if isinstance(model_or_label, str) else model_or_label._meta.label_lower
-    return registry[label]

@@ -112,16 +112,16 @@ def update_object(*, user, obj: models.Model, data: dict, version: int | None = 
 @transaction.atomic
 def delete_object(*, user, obj: models.Model) -> None:
     """The framework's delete: soft for ``SoftDeleteModel`` records, audited either way."""
-    from .actions import delete_record
+    from .audit import delete_record
 
     delete_record(obj=obj, user=user)
 
 
 def bulk_delete_objects(*, user, queryset: models.QuerySet) -> int:
     """The framework's bulk delete: all or nothing, every row audited."""
-    from .actions import bulk_delete
+    from .audit import audited_bulk_delete
 
-    return bulk_delete(queryset)
+    return audited_bulk_delete(queryset)
 
 
 def each_deleted(delete: Callable[..., None]) -> Callable[..., int]:

@@ -29,7 +29,7 @@ from django.db import models
 from django.db.models import Case, IntegerField, Lookup, Q, Value, When
 from django.db.models.functions import Length, StrIndex
 
-from .audit import unaudited_write
+from .audit_guard import unaudited_write
 from .features import compose_manager, compose_queryset, feature
 from .models import (
     AllRecordsManager,

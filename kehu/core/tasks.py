@@ -1,69 +1,28 @@
-"""Background-task wrapper: tasks take a job ID, run as the user who started the job, report
-progress on the job row, and never leave a job "running" after a failure."""
+"""Core's Celery tasks: the export job, the stale-job sweep and the recycle-bin purge.
+
+The job wrapper (``job_task``: tasks take a job ID, run as the user who started the job, report
+progress on the job row, and never leave a job "running" after a failure) and ``claim`` live in
+:mod:`kehu.core.jobs`, the import job beside the import framework (:mod:`kehu.core.imports`);
+this module imports both so the worker registers every core task and the old names still work."""
 
 from __future__ import annotations
 
 import datetime
-import functools
 import logging
 import tempfile
 from pathlib import Path
 
 from celery import shared_task
 from django.conf import settings
-from django.core.exceptions import ValidationError
 from django.core.files import File
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from .context import acting_as
+from .imports import import_job  # noqa: F401  (the worker registers core's tasks from here)
+from .jobs import claim, job_task  # noqa: F401  (moved to core.jobs; the names stay)
 from .models import BackgroundJob
 
 log = logging.getLogger(__name__)
-
-
-def claim(job_id: int) -> bool:
-    """Move a pending job to running; ``False`` when another delivery got there first.
-
-    Tasks are acknowledged late (``CELERY_TASK_ACKS_LATE``), so the broker may hand the same task
-    out twice. One conditional ``UPDATE … WHERE status = 'pending'`` decides which delivery runs
-    the job: the database serialises the two updates and only one of them changes the row."""
-    return bool(
-        BackgroundJob.objects.filter(pk=job_id, status=BackgroundJob.Status.PENDING).update(
-            status=BackgroundJob.Status.RUNNING, started_at=timezone.now()
-        )
-    )
-
-
-def job_task(name: str):
-    """Turn ``fn(job)`` into a Celery task that takes the job's ID."""
-
-    def decorator(fn):
-        @shared_task(name=name, ignore_result=True)
-        @functools.wraps(fn)
-        def run(job_id: int) -> None:
-            if not claim(job_id):
-                log.info("job %s: already claimed or gone, delivery skipped", job_id)
-                return
-            job = BackgroundJob.objects.select_related("user").get(pk=job_id)
-            with acting_as(job.user, request_id=f"job-{job.pk}"):
-                try:
-                    message = fn(job) or ""
-                except Exception as exc:
-                    log.exception("job %s failed", job.pk)
-                    BackgroundJob.objects.filter(pk=job.pk).update(
-                        status=BackgroundJob.Status.FAILED,
-                        message=str(exc)[:2000],
-                        finished_at=timezone.now(),
-                    )
-                    return
-            BackgroundJob.objects.filter(pk=job.pk).update(
-                status=BackgroundJob.Status.SUCCEEDED, message=message, finished_at=timezone.now()
-            )
-
-        return run
-
-    return decorator
 
 
 @job_task("kehu.core.export")
@@ -130,29 +89,3 @@ def purge_recycle_bin() -> dict[str, list[int]]:
             if purged or skipped:
                 log.info("purge %s: %s purged, %s skipped", label, purged, skipped)
     return result
-
-
-@job_task("kehu.core.import")
-def import_job(job: BackgroundJob) -> str:
-    """Run an import as the user who started it; progress counts rows read."""
-    from .imports import allowed, get_importer, read_rows, run_import, summary
-    from .models import ImportRun
-
-    run = ImportRun.objects.select_related("user").get(pk=job.params["run"])
-    try:
-        if run.user_id != job.user_id or not allowed(get_importer(run.object_type), job.user):
-            raise PermissionError(_("You may not import data."))
-        _headers, rows = read_rows(run)
-        job.set_progress(0, sum(1 for _row in rows))
-        run = run_import(run, progress=lambda n, _total=None: job.set_progress(n))
-    except Exception as exc:
-        # a file the job cannot read (too many rows, bad bytes) says why in the user's language
-        message = " ".join(exc.messages) if isinstance(exc, ValidationError) else str(exc)
-        ImportRun.objects.filter(pk=run.pk).update(
-            status=ImportRun.Status.FAILED, message=message[:2000], finished_at=timezone.now()
-        )
-        if isinstance(exc, ValidationError):
-            raise RuntimeError(message) from exc  # the job's message: the same words
-        raise
-    job.set_progress(run.total_rows)
-    return summary(run)

@@ -14,8 +14,9 @@ from django.utils.translation import gettext_lazy as _
 
 from kehu.core.audit import unaudited_write
 from kehu.core.fields import MoneyField
-from kehu.core.models import BaseModel, RestrictedQuerySet, TreeNode
+from kehu.core.models import BaseModel, RestrictedQuerySet
 from kehu.core.permissions import SPECIAL_PERMISSION_LABELS, DataScope
+from kehu.core.tree import TreeNode
 
 
 class DepartmentQuerySet(RestrictedQuerySet):
