@@ -79,3 +79,40 @@ def test_number_phonenumbers_cannot_validate_is_still_one_number():
     still the same digits, and an extension after it is dropped."""
     forms = ["021-80061774", "+86 21 8006 1774", "(021)80061774", "021-80061774-550"]
     assert {phones.national(f) for f in forms} == {"2180061774"}
+
+
+def test_the_landline_shortcut_reads_what_phonenumbers_reads():
+    """The common landline shape skips ``phonenumbers.parse`` (its costly part): the number,
+    validity, E.164 and area code must be what the full parser gives, for real area codes and
+    for made-up ones."""
+    import random
+
+    import phonenumbers
+
+    from kehu.core import phones
+
+    rng = random.Random(20261202)
+    for _ in range(2000):
+        area = (
+            "0"
+            + str(rng.randint(1, 9))
+            + "".join(str(rng.randint(0, 9)) for _ in range(rng.choice((1, 2))))
+        )
+        number = "".join(str(rng.randint(0, 9)) for _ in range(rng.choice((7, 8))))
+        for text in (
+            f"{area}-{number}",
+            f"{area} {number}",
+            f"{area}{number}",
+            f"({area}){number}",
+        ):
+            ours, lib = phones.parse(text), phonenumbers.parse(text, "CN")
+            valid = phonenumbers.is_valid_number(lib)
+            assert ours.national == phonenumbers.national_significant_number(lib), text
+            assert phones.national(text) == ours.national, text
+            assert ours.valid == valid, text
+            if valid:
+                e164 = phonenumbers.format_number(lib, phonenumbers.PhoneNumberFormat.E164)
+                assert ours.e164 == e164, text
+                assert ours.area_code_length == phonenumbers.length_of_geographical_area_code(
+                    lib
+                ), text
