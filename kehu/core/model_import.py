@@ -42,6 +42,7 @@ from .imports import (
     parse_decimal,
     register_importer,
 )
+from .stores import find_object_type
 
 #: how an existing record was found: by a unique key (create mode cannot make another one) or
 #: by likeness (a matcher's guess: create mode creates a new record anyway)
@@ -193,6 +194,16 @@ def audited_update(objs: list, fields: list[str], ctx: ImportContext) -> None:
     bulk_save_audited(objs, fields, batch=ctx.batch)
 
 
+def writers(model: type[models.Model]) -> tuple[Callable, Callable]:
+    """How rows of ``model`` are written: its object type's import actions (the one save path,
+    ``ObjectActions.import_create`` / ``import_update``), or the audited defaults for a model
+    no object type registers."""
+    ot = find_object_type(model)
+    if ot is not None:
+        return ot.actions.import_create, ot.actions.import_update
+    return audited_create(model), audited_update
+
+
 # --- Child rows -----------------------------------------------------------------------------
 
 
@@ -215,8 +226,9 @@ class ChildImporter:
     inherit: tuple[str, ...] = ()
     #: values of a child created together with a new parent (its first child)
     first_child: dict[str, Any] = field(default_factory=dict)
+    #: only for a model no object type registers (else its ``ObjectActions.import_*``)
     create: Callable[[list, ImportContext], None] | None = None
-    update: Callable[[list, list[str], ImportContext], None] = audited_update
+    update: Callable[[list, list[str], ImportContext], None] | None = None
 
     def import_fields(self) -> list[ImportField]:
         return [
@@ -278,9 +290,10 @@ class ModelImporter:
     update_fields: ClassVar[Sequence[str]] = ()
     perm: str = ""
     formats: tuple[str, ...] = ("csv", "xlsx")
-    #: the save path: ``create(objs, ctx)`` and ``update(objs, fields, ctx)``
+    #: the save path is the object type's ``ObjectActions.import_create`` / ``import_update``;
+    #: these two only serve a model no object type registers
     create: Callable[[list, ImportContext], None] | None = None
-    update: Callable[[list, list[str], ImportContext], None] = staticmethod(audited_update)
+    update: Callable[[list, list[str], ImportContext], None] | None = None
 
     def __init__(self) -> None:
         self.model_fields = [c for c in self.columns if isinstance(c, str)]
@@ -422,19 +435,20 @@ class ModelImporter:
 
     def write(self, plan: Plan, batch: Batch, ctx: ImportContext) -> None:
         """New records, then their children; updates, then theirs (created or updated)."""
-        create = self.create or audited_create(self.model)
-        create([i.obj for i in plan.new], ctx)
+        create, update = writers(self.model)
+        (self.create or create)([i.obj for i in plan.new], ctx)
         self.created(plan.new, ctx)
         pending = [(child, *self._children(child, plan, batch)) for child in self.children]
         if plan.updates:
             objs = [i.obj for i in plan.updates]
-            self.update(objs, list(self.update_fields or self.model_fields), ctx)
+            (self.update or update)(objs, list(self.update_fields or self.model_fields), ctx)
             self.updated(objs, ctx)
         for child, new_children, changed in pending:
+            child_create, child_update = writers(child.model)
             if new_children:
-                (child.create or audited_create(child.model))(new_children, ctx)
+                (child.create or child_create)(new_children, ctx)
             if changed:
-                child.update(changed, child.fields, ctx)
+                (child.update or child_update)(changed, child.fields, ctx)
 
     def _children(self, child: ChildImporter, plan: Plan, batch: Batch) -> tuple[list, list]:
         """The child records to create and those to update (with the row's non-empty cells)."""

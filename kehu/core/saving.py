@@ -38,6 +38,29 @@ class ObjectActions:
     #: Several records at once; by default the audited bulk delete when ``delete`` is the
     #: framework's, otherwise ``delete`` for each record (so its rules apply to every one).
     bulk_delete: Callable[..., int] | None = None
+    #: Imports write a batch of rows at once: ``import_create(objs, ctx)`` for new records,
+    #: ``import_update(objs, fields, ctx)`` for changed ones (``ctx``: the import run's context,
+    #: with its audit ``batch``). By default the audited bulk insert and save; a type whose
+    #: creation has rules (numbers, mnemonic codes) declares its own. The importer never writes
+    #: by itself.
+    import_create: Callable[[list, Any], None] | None = None
+    import_update: Callable[[list, list[str], Any], None] | None = None
+
+
+def default_import_create(model: type[models.Model]) -> Callable[[list, Any], None]:
+    def import_create(objs: list, ctx) -> None:
+        from .audit import audited_bulk_create
+
+        audited_bulk_create(model, objs, batch=getattr(ctx, "batch", None), fast=True)
+
+    import_create.__qualname__ = f"import_create_{model._meta.model_name}"
+    return import_create
+
+
+def default_import_update(objs: list, fields: list[str], ctx) -> None:
+    from .audit import audited_bulk_save
+
+    audited_bulk_save(objs, fields, batch=getattr(ctx, "batch", None))
 
 
 def check_version(obj: models.Model, version: int | None) -> None:
@@ -151,6 +174,8 @@ def default_actions(model: type[models.Model], declared: ObjectActions | None) -
         update=declared.update or update_object,
         delete=delete,
         bulk_delete=bulk,
+        import_create=declared.import_create or default_import_create(model),
+        import_update=declared.import_update or default_import_update,
     )
 
 
@@ -161,6 +186,8 @@ def record_actions(
     extra: tuple[str, ...] = (),
     delete: Callable[..., None] | None = None,
     bulk_delete: Callable[..., int] | None = None,
+    import_create: Callable[[list, Any], None] | None = None,
+    import_update: Callable[[list, list[str], Any], None] | None = None,
 ) -> ObjectActions:
     """Create and update for a type whose rules live in one save function of its app,
     ``save(obj, *, user, **extras)`` (the adapter names the app's own arguments): the instance
@@ -181,4 +208,11 @@ def record_actions(
 
     create.__qualname__ = f"create_{model._meta.model_name}"
     update.__qualname__ = f"update_{model._meta.model_name}"
-    return ObjectActions(create=create, update=update, delete=delete, bulk_delete=bulk_delete)
+    return ObjectActions(
+        create=create,
+        update=update,
+        delete=delete,
+        bulk_delete=bulk_delete,
+        import_create=import_create,
+        import_update=import_update,
+    )

@@ -59,7 +59,7 @@ def test_every_object_type_declares_its_actions():
 
     for label, ot in registry.items():
         assert isinstance(ot.actions, ObjectActions), label
-        for name in ("create", "update", "delete", "bulk_delete"):
+        for name in ("create", "update", "delete", "bulk_delete", "import_create", "import_update"):
             assert callable(getattr(ot.actions, name)), (label, name)
 
 

@@ -412,9 +412,11 @@ def _preview(obj: models.Model, contact: dict | None = None) -> dict[str, Any]:
 
 
 def create_customers(customers: list[Customer], ctx: ImportContext) -> None:
-    """The customers' save path in an import: the next numbers of the series for those without
-    one (skipping the numbers the file uses), then one audited bulk insert."""
-    _number_new(customers, ctx.state["reserved"])
+    """The customers' save path in an import (``ObjectActions.import_create`` of the type, so
+    every importer of customers gets it): the next numbers of the series for those without one
+    (skipping the numbers the file uses, when the importer noted them), then one audited bulk
+    insert."""
+    _number_new(customers, ctx.state.get("reserved", set()))
     bulk_create_audited(Customer, customers, batch=ctx.batch, fast=True)
 
 
@@ -439,7 +441,6 @@ class CustomerImporter(ModelImporter):
     ]
     update_fields = [*CUSTOMER_IMPORT_FIELDS, "parent", "owner", "department"]
     perm = "customers.add_customer"
-    create = staticmethod(create_customers)
 
     def prepare(self, ctx: ImportContext) -> None:
         super().prepare(ctx)
@@ -663,7 +664,6 @@ class ContactImporter(ModelImporter):
     choice_words = CHOICE_WORDS
     perm = "customers.add_contact"
     formats = ("csv", "xlsx", "vcf")
-    create = staticmethod(create_contacts)
 
     def prepare(self, ctx: ImportContext) -> None:
         super().prepare(ctx)

@@ -3,6 +3,7 @@ from django.utils.translation import gettext_lazy as _
 from kehu.core.registry import ObjectType, Page, register, register_page
 from kehu.core.saving import record_actions
 
+from ..actions.imports import create_contacts, create_customers
 from ..filters import ContactFilterSet, CustomerFilterSet
 from ..forms import ContactForm, CustomerForm
 from ..models import CONTACT_FIELDS, CUSTOMER_FIELDS, OWNERSHIP_FIELDS, Contact, Customer
@@ -26,7 +27,7 @@ CUSTOMER = register(
         namespace="customers",
         filterset=CustomerFilterSet,
         form=CustomerForm,
-        actions=record_actions(Customer, _save_customer),
+        actions=record_actions(Customer, _save_customer, import_create=create_customers),
         columns=[
             "number",
             "name",
@@ -111,7 +112,7 @@ CONTACT = register(
         namespace="customers",
         filterset=ContactFilterSet,
         form=ContactForm,
-        actions=record_actions(Contact, _save_contact),
+        actions=record_actions(Contact, _save_contact, import_create=create_contacts),
         columns=["name", "customer", "title", "work_department", "mobile", "office_phone", "email"],
         sortable=["name"],
         default_sort="-pk",

@@ -719,3 +719,28 @@ def test_update_mode_refuses_a_parent_cycle_with_existing_customers(manager, cap
     a.refresh_from_db()
     b.refresh_from_db()
     assert a.parent_id is None and b.parent_id == a.pk
+
+
+def test_imports_write_through_the_object_types_actions(manager, cap, monkeypatch):
+    """One save path (issue 9 §3): an import writes its customers and their contacts through
+    the object types' import actions (``ObjectActions.import_create``), never by itself."""
+    from dataclasses import replace
+
+    from kehu.core.registry import registry
+
+    seen = []
+    for label in ("customers.customer", "customers.contact"):
+        ot = registry[label]
+
+        def recorded(objs, ctx, real=ot.actions, label=label):
+            seen.append((label, len(objs)))
+            return real.import_create(objs, ctx)
+
+        monkeypatch.setattr(ot, "actions", replace(ot.actions, import_create=recorded))
+    rows = [["", "走动作的客户", "021-55550001", "", "上海", "", "", "张三", "13800138000"]]
+    run = run_now(new_run(manager, csv_bytes(rows)), cap)
+    assert run.status == ImportRun.Status.DONE, run.message
+    assert seen == [("customers.customer", 1), ("customers.contact", 1)]
+    assert Contact.objects.get(name="张三").customer.name == "走动作的客户"
+    assert customer_imports.CustomerImporter.create is None  # nothing of its own
+    assert customer_imports.ContactImporter.create is None
