@@ -103,6 +103,14 @@ class Browsing:
             button.click()
         assert self.page.locator("html").get_attribute("lang") == code
 
+    def settled(self) -> None:
+        """Wait until HTMX has swapped and processed what it received: an element swapped in
+        reacts to events only once HTMX has processed it (a quick change right after a swap
+        was lost on a busy machine)."""
+        self.page.wait_for_function(
+            "() => !document.querySelector('.htmx-request, .htmx-swapping, .htmx-settling')"
+        )
+
     def screenshot(self, name: str, *, full_page: bool = True):
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
         lang = self.page.locator("html").get_attribute("lang") or "xx"

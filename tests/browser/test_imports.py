@@ -64,6 +64,7 @@ def run_flow(web, prefix: str) -> list[list[str]]:
     # re-reading as UTF-8 (HTMX) explains the problem; back to GBK restores the columns
     page.locator("#encoding").select_option("utf-8")
     expect(page.locator("[data-read-error]")).to_contain_text("GB")
+    web.settled()
     page.locator("#encoding").select_option("gb18030")
     expect(page.locator("[data-read-error]")).to_have_count(0)
     page.locator("select[data-column='备注信息']").select_option("notes")
