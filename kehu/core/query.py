@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import datetime
 
+from django.shortcuts import resolve_url
 from django.utils.dateparse import parse_date, parse_datetime
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 
 from .dates import in_range, out_of_range_message
@@ -60,3 +62,13 @@ def datetime_param(text: str | None, *, name: str) -> datetime.datetime | None:
     if not in_range(value):
         raise BadInput(out_of_range_message(), field=name)
     return timezone.make_aware(value) if timezone.is_naive(value) else value
+
+
+def safe_next(request, target: str | None, fallback: str) -> str:
+    """``target`` when it is a path on this site, else ``fallback`` (a URL name or path): a
+    ``next`` parameter must never send the user to another host (open redirect)."""
+    if target and url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return target
+    return resolve_url(fallback)

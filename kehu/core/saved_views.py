@@ -13,7 +13,6 @@ from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -21,6 +20,7 @@ from . import actions
 from .access_rules import LOGGED_IN, access_rule, own
 from .models import SavedView
 from .permissions import SpecialPermission
+from .query import safe_next
 from .registry import find_object_type
 
 
@@ -34,12 +34,7 @@ def _error(request, exc: ValidationError) -> None:
 
 
 def _back(request, fallback: str):
-    target = request.POST.get("next") or ""
-    if target and url_has_allowed_host_and_scheme(
-        target, {request.get_host()}, request.is_secure()
-    ):
-        return redirect(target)
-    return redirect(fallback)
+    return redirect(safe_next(request, request.POST.get("next"), fallback))
 
 
 @access_rule(LOGGED_IN)

@@ -10,9 +10,8 @@ from django.contrib.auth.decorators import login_required, permission_required
 from django.core.exceptions import PermissionDenied
 from django.db import connection
 from django.http import FileResponse, Http404, JsonResponse
-from django.shortcuts import get_object_or_404, redirect, render, resolve_url
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
@@ -24,17 +23,8 @@ from .actions import mark_notifications_read
 from .forms import LoginForm
 from .models import Attachment, AuditLog, BackgroundJob, Notification
 from .permissions import SpecialPermission
+from .query import safe_next
 from .registry import registry
-
-
-def safe_next(request, target: str | None, fallback: str) -> str:
-    """``target`` when it is a path on this site, else ``fallback`` (a URL name or path): a
-    ``next`` parameter must never send the user to another host (open redirect)."""
-    if target and url_has_allowed_host_and_scheme(
-        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    ):
-        return target
-    return resolve_url(fallback)
 
 
 @access_rule(PUBLIC)
