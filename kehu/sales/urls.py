@@ -1,9 +1,10 @@
-"""The sales module's pages (its index for now)."""
+"""The sales module's pages: its index, then each area's ``routes.<area>.urlpatterns``."""
 
 from django.urls import path
 from django.utils.translation import gettext_lazy as _
 
 from kehu.core.site_views import module_index
+from kehu.sales.discover import import_submodules
 
 app_name = "sales"
 
@@ -20,3 +21,5 @@ urlpatterns = [
         name="index",
     ),
 ]
+for _module in import_submodules("kehu.sales.routes"):
+    urlpatterns += _module.urlpatterns

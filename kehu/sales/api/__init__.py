@@ -1,0 +1,9 @@
+"""Sales API, one module per area; each defines ``register(router)``."""
+
+from kehu.sales.discover import import_submodules
+
+
+def register(router) -> None:
+    """Every viewset of the sales module; called by kehu/api_urls.py through the registry."""
+    for module in import_submodules(__name__):
+        module.register(router)

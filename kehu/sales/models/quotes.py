@@ -1,0 +1,117 @@
+"""Quotes (报价): product lines priced for one customer, in versions."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from kehu.core.fields import MoneyField
+from kehu.core.models import BaseModel, OwnedModel
+
+__all__ = ["Quote", "QuoteLine"]
+
+QUANTITY = {"max_digits": 20, "decimal_places": 6}
+
+
+class Quote(OwnedModel):
+    """An offer to a customer. Totals are computed on the server from the lines, never taken
+    from the client; a new version copies the quote and points back to the one it replaces."""
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", _("Draft")
+        SENT = "sent", _("Sent")
+        ACCEPTED = "accepted", _("Accepted")
+        REJECTED = "rejected", _("Rejected")
+        SUPERSEDED = "superseded", _("Superseded")
+
+    number = models.CharField(_("number"), max_length=30, blank=True)
+    title = models.CharField(_("title"), max_length=200)
+    customer = models.ForeignKey(
+        "customers.Customer",
+        verbose_name=_("customer"),
+        on_delete=models.PROTECT,
+        related_name="quotes",
+    )
+    contact = models.ForeignKey(
+        "customers.Contact",
+        verbose_name=_("contact"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="quotes",
+    )
+    opportunity = models.ForeignKey(
+        "sales.Opportunity",
+        verbose_name=_("opportunity"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="quotes",
+    )
+    status = models.CharField(
+        _("status"), max_length=12, choices=Status.choices, default=Status.DRAFT, editable=False
+    )
+    version_no = models.PositiveSmallIntegerField(_("version"), default=1, editable=False)
+    previous = models.ForeignKey(
+        "self",
+        verbose_name=_("previous version"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="+",
+    )
+    currency = models.CharField(_("currency"), max_length=3, blank=True)
+    valid_until = models.DateField(_("valid until"), null=True, blank=True)
+    subtotal = MoneyField(_("subtotal"), default=Decimal("0"), editable=False)
+    discount_total = MoneyField(_("discount"), default=Decimal("0"), editable=False)
+    tax_total = MoneyField(_("tax"), default=Decimal("0"), editable=False)
+    total = MoneyField(_("total"), default=Decimal("0"), editable=False)
+    terms = models.TextField(_("terms"), blank=True)
+
+    class Meta:
+        verbose_name = _("quote")
+        verbose_name_plural = _("quotes")
+        indexes = [
+            models.Index(fields=["total", "id"]),
+            models.Index(fields=["valid_until", "id"]),
+            models.Index(fields=["title", "id"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.number or self.title} v{self.version_no}"
+
+
+class QuoteLine(BaseModel):
+    """One product on a quote: quantity × unit price, less a discount, plus tax."""
+
+    owner_path = "quote__owner"
+    department_path = "quote__department"
+
+    quote = models.ForeignKey(
+        Quote, verbose_name=_("quote"), on_delete=models.CASCADE, related_name="lines"
+    )
+    position = models.PositiveSmallIntegerField(_("position"), default=0)
+    product = models.ForeignKey(
+        "system.Product", verbose_name=_("product"), on_delete=models.PROTECT, related_name="+"
+    )
+    description = models.CharField(_("description"), max_length=300, blank=True)
+    quantity = models.DecimalField(_("quantity"), default=Decimal("1"), **QUANTITY)
+    unit_price = MoneyField(_("unit price"))
+    discount_percent = models.DecimalField(
+        _("discount (%)"), max_digits=7, decimal_places=4, default=Decimal("0")
+    )
+    tax_rate = models.DecimalField(
+        _("tax rate (%)"), max_digits=7, decimal_places=4, default=Decimal("0")
+    )
+    line_total = MoneyField(_("line total"), default=Decimal("0"), editable=False)
+
+    class Meta:
+        ordering = ["quote", "position", "id"]
+        verbose_name = _("quote line")
+        verbose_name_plural = _("quote lines")
+
+    def __str__(self) -> str:
+        return f"{self.product} × {self.quantity}"
