@@ -161,11 +161,11 @@ def test_a_pending_record_is_locked_on_every_route_then_free_after_the_decision(
         reverse("plugin_app:gadget_edit", args=[g.pk]),
         {"name": "改价", "notes": "", "version": g.version},
     )
-    assert page.status_code == 200 and "waiting for approval" in page.content.decode()
+    assert page.status_code == 200 and "正在等待审批" in page.content.decode()
     api = client.patch(
         f"/api/gadgets/{g.pk}/", {"name": "改价", "version": g.version}, "application/json"
     )
-    assert api.status_code == 400 and "waiting for approval" in api.content.decode()
+    assert api.status_code == 400 and "正在等待审批" in api.content.decode()
     client.force_login(people["manager_a1"])  # may delete the team's records, not this one
     assert client.delete(f"/api/gadgets/{g.pk}/").status_code == 400
     g.refresh_from_db()
