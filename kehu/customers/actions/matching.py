@@ -18,7 +18,7 @@ from ..models.matching import DuplicateCandidate, MatchKey, MatchScan
 
 Kind = DuplicateCandidate.Kind
 #: The creation-time check shows records at or above this score.
-CHECK_THRESHOLD = 0.75
+CHECK_THRESHOLD = 0.60
 #: More changed records than this since the last scan: the nightly run scans everything.
 INCREMENTAL_LIMIT = 5000
 #: Keys shared by more records than this are ignored by look-ups (too common to tell anything).
