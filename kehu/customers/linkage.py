@@ -53,8 +53,8 @@ LEVELS: dict[str, list[tuple[str, float, float]]] = {
     "phone": [
         ("exact", 0.80, 0.0005),
         ("local", 0.05, 0.001),
-        ("typo", 0.07, 0.001),
-        ("different", 0.08, 0.9975),
+        ("typo", 0.04, 0.002),
+        ("different", 0.11, 0.9965),
     ],
     "email": [
         ("exact", 0.80, 0.0005),
@@ -262,7 +262,9 @@ def dob_level(x: str, y: str) -> int:
     return 3
 
 
-def phone_level(a: Iterable[mt.Phone], b: Iterable[mt.Phone]) -> int:
+def phone_level(a: Iterable[mt.Phone], b: Iterable[mt.Phone], *, typos: bool = True) -> int:
+    """exact; the same local number, one side without area code; one digit off (persons only:
+    a company's lines are numbered in sequence); different."""
     best = 3
     for p in a:
         for q in b:
@@ -275,7 +277,7 @@ def phone_level(a: Iterable[mt.Phone], b: Iterable[mt.Phone]) -> int:
                 and not (p.has_area and q.has_area)
             ):
                 best = min(best, 1)
-            elif len(p.number) >= 7 and OSA.distance(p.number, q.number) <= 1:
+            elif typos and len(p.number) >= 7 and OSA.distance(p.number, q.number) <= 1:
                 best = min(best, 2)
     return best
 
@@ -338,7 +340,7 @@ def compare_vector(a: mt.Profile, b: mt.Profile) -> dict[str, tuple[int, float, 
         lv = dob_level(a.dob, b.dob)
         out["dob"] = (lv, (1.0, 0.8, 0.3, 0.0)[lv], LEVELS["dob"][lv][0])
     if a.phones and b.phones:
-        lv = phone_level(a.phones, b.phones)
+        lv = phone_level(a.phones, b.phones, typos=a.person)
         out["phone"] = (lv, (1.0, 0.9, 0.8, 0.0)[lv], LEVELS["phone"][lv][0])
     if a.email and b.email:
         s, how = mt.email_score(a.email, b.email)

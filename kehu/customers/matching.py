@@ -40,9 +40,10 @@ REVIEW_THRESHOLD = 0.70
 #: A record is taken as "the same" without review (import's update mode) at or above this.
 HIGH_THRESHOLD = 0.93
 #: Persons (individual customers, contacts) matched on the name alone never reach the queue.
-NAME_ONLY_CAP = 0.70
-#: … unless they are in the same city with (nearly) the same name.
-SAME_CITY_NAME_CAP = 0.82
+NAME_ONLY_CAP = 0.60
+#: … unless they are in the same town (or at the same customer) with (nearly) the same name:
+#: then they are queued, but never taken as the same without review.
+SAME_CITY_NAME_CAP = 0.80
 #: Two exact identifiers (phone, e-mail, address) reach the queue whatever the name's typos.
 STRONG_FLOOR = 0.82
 #: Blocks larger than this are compared only within a sliding window of sorted names.
@@ -829,16 +830,20 @@ def explain_text(explanation: dict) -> str:
 WEAK_FIELDS = {"name", "company"}
 
 
-def _name_only(a: Profile, b: Profile, total: float) -> float:
-    """Only the names could be compared: weaker evidence. Two people of one name are usually
-    two people: capped below the queue unless they are contacts at the same customer;
-    companies lose a little (a similar name alone is how different companies look, too)."""
+def _name_only(a: Profile, b: Profile, total: float, comps: dict) -> float:
+    """Only the names (and the town, the employer) could be compared: weak evidence. Two
+    people of one name in one town are usually two people: at most queued for review (same
+    town or same customer), never taken as the same; companies lose a little (a similar name
+    alone is how different companies look, too)."""
     if a.person:
         same_customer = a.customer_id is not None and a.customer_id == b.customer_id
-        if same_customer and total >= 0.9:
+        same_town = comps.get("place", {}).get("score", 0) >= 0.7
+        if (same_customer or same_town) and comps["name"]["score"] >= 0.9:
             return min(total, SAME_CITY_NAME_CAP)
         return min(total, NAME_ONLY_CAP)
-    return total - 0.05
+    if set(comps) <= WEAK_FIELDS:
+        return total - 0.05
+    return total
 
 
 def compare(a: Profile, b: Profile, model=None) -> Score:
@@ -850,8 +855,8 @@ def compare(a: Profile, b: Profile, model=None) -> Score:
     scored = score_pair(a, b, model)
     comps = {f: {"score": round(s, 2), "how": how} for f, (_lv, s, how) in scored.vector.items()}
     total = scored.probability
-    if set(comps) <= WEAK_FIELDS:
-        total = _name_only(a, b, total)
+    if set(comps) <= WEAK_FIELDS | {"place"} and "name" in comps:
+        total = _name_only(a, b, total, comps)
     name = scored.vector.get("name")
     colleague = a.person and name is not None and name[0] == 5 and "dob" not in comps
     if colleague and total >= REVIEW_THRESHOLD:
