@@ -40,6 +40,7 @@ from django.core.cache import cache
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.http import urlencode
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 
 from .stores import find_object_type
@@ -239,7 +240,7 @@ class PickerWidget(forms.Select):
         if not values or field is None:
             return []
         to_field = field.to_field_name
-        key = to_field or "pk"
+        key = to_field or field.queryset.model._meta.pk.name
         clean = []
         for v in values:
             try:
@@ -317,7 +318,7 @@ class PickerWidget(forms.Select):
             " picker-multiple" if self.multiple else "",
             self.url(),
             name,
-            format_html(" data-multiple") if self.multiple else "",
+            mark_safe(" data-multiple") if self.multiple else "",
             format_html(' data-empty-label="{}"', _("(none)")) if not required else "",
             _("No matches"),
             _("Remove"),
@@ -392,7 +393,8 @@ def search_related(qs):
     related = [*(ot.select_related if ot else ())]
     if not related and model is get_user_model() and has_field(model, "department"):
         related = ["department"]
-    return qs.select_related(*related) if related else qs
+    # labels read all of a row (``only()`` of a form's queryset would forbid the join)
+    return qs.defer(None).select_related(*related) if related else qs
 
 
 def apply_pickers(form, user) -> None:
