@@ -293,10 +293,20 @@ class PickerWidget(forms.Select):
         )
         chips = format_html_join(
             "",
-            '<span class="badge picker-chip" data-value="{}">{} '
+            '<span class="badge picker-chip" data-value="{}">{}{} '
             '<button type="button" class="btn-close" aria-label="{}" data-picker-remove>'
             "</button></span>",
-            ((v, lbl, _("Remove %(name)s") % {"name": lbl}) for v, lbl, _c in chosen),
+            (
+                (
+                    v,
+                    lbl,
+                    format_html(' <small class="picker-chip-context">{}</small>', ctx)
+                    if ctx
+                    else "",
+                    _("Remove %(name)s") % {"name": lbl},
+                )
+                for v, lbl, ctx in chosen
+            ),
         )
         single = chosen[0] if chosen and not self.multiple else None
         text = single[1] if single else ""
@@ -305,15 +315,15 @@ class PickerWidget(forms.Select):
         return format_html(
             '<div class="picker{}" data-picker data-url="{}" data-name="{}"{}{}'
             ' data-no-results="{}" data-remove="{}"{}>'
-            '<div class="picker-chips">{}</div>'
             '<div class="picker-box">'
             '<input type="text" id="{}" class="{} picker-input" value="{}" placeholder="{}" '
             'role="combobox" aria-autocomplete="list" aria-expanded="false" '
             'aria-controls="{}-list" autocomplete="off" spellcheck="false"'
             ' data-label="{}"{}{}>'
             '<span class="picker-context text-secondary small">{}</span>'
-            "</div>"
             '<ul class="picker-list list-group shadow" id="{}-list" role="listbox" hidden></ul>'
+            "</div>"
+            '<div class="picker-chips">{}</div>'
             "{}</div>",
             " picker-multiple" if self.multiple else "",
             self.url(),
@@ -323,7 +333,6 @@ class PickerWidget(forms.Select):
             _("No matches"),
             _("Remove"),
             format_html(' data-form="{}"', form_id) if form_id else "",
-            chips,
             input_id,
             css or "form-control",
             text,
@@ -338,6 +347,7 @@ class PickerWidget(forms.Select):
             else "",
             single[2] if single else "",
             input_id,
+            chips,
             hidden,
         )
 

@@ -51,6 +51,7 @@
       li.setAttribute("role", "option");
       li.setAttribute("aria-selected", i === s.active ? "true" : "false");
       li.dataset.index = String(i);
+      li.dataset.value = item.value;
       var label = document.createElement("span");
       label.className = "picker-option-label";
       label.textContent = item.label;
@@ -131,7 +132,14 @@
         var chip = document.createElement("span");
         chip.className = "badge picker-chip";
         chip.dataset.value = item.value;
-        chip.appendChild(document.createTextNode(item.label + " "));
+        chip.appendChild(document.createTextNode(item.label));
+        if (item.context) {
+          var small = document.createElement("small");
+          small.className = "picker-chip-context";
+          small.textContent = " " + item.context;
+          chip.appendChild(small);
+        }
+        chip.appendChild(document.createTextNode(" "));
         var x = document.createElement("button");
         x.type = "button";
         x.className = "btn-close";
@@ -184,9 +192,8 @@
   });
   document.addEventListener("focusin", function (e) {
     if (!e.target.classList || !e.target.classList.contains("picker-input")) return;
-    var p = pickerOf(e.target);
-    if (!multiple(p)) e.target.select();
-    schedule(p);
+    // focus alone opens nothing (HTMX gives focus back after a swap): a click, typing or ↓ does
+    if (!multiple(pickerOf(e.target))) e.target.select();
   });
   document.addEventListener("focusout", function (e) {
     if (!e.target.classList || !e.target.classList.contains("picker-input")) return;
@@ -228,7 +235,9 @@
     var x = e.target.closest && e.target.closest("[data-picker-remove]");
     if (x) { e.preventDefault(); removeChip(pickerOf(x), x.closest(".picker-chip")); return; }
     var p = pickerOf(e.target);
-    if (p && !e.target.closest(".picker-list")) input(p).focus();
+    if (!p || e.target.closest(".picker-list")) return;
+    input(p).focus();
+    if (!state(p).open) schedule(p);
   });
 
   // Attachments: drop files on the card's drop zone (the file input's change submits it)
