@@ -179,6 +179,52 @@ def attachments_for(obj: models.Model, *, user) -> models.QuerySet[Attachment]:
     ).select_related("uploaded_by")
 
 
+def may_edit_record(user, obj: models.Model) -> bool:
+    """Whether ``user`` may change ``obj``: the type's change permission and the record among
+    ``editable_by`` (attaching and removing files needs it)."""
+    from .registry import find_object_type
+
+    ot = find_object_type(type(obj))
+    if ot is None or not ot.allows(user, "change"):
+        return False
+    return ot.model.objects.editable_by(user).filter(pk=obj.pk).exists()
+
+
+@transaction.atomic
+def delete_attachment(*, attachment: Attachment) -> None:
+    """Remove a file from its record (audited on the record) and from storage."""
+    target_model = attachment.content_type.model_class()
+    target = target_model._base_manager.filter(pk=attachment.object_id).first()
+    name, file = attachment.name, attachment.file
+    attachment.delete()
+    if target is not None:
+        AuditLog.record(target, AuditLog.Action.UPDATE, {"attachment": [name, None]})
+    transaction.on_commit(lambda: file.delete(save=False))
+
+
+def attachment_panel(obj: models.Model, *, user, errors=(), added=()) -> dict:
+    """What the attachments card (``core/_attachments.html``) shows for ``obj``: its files the
+    user may see, with upload and delete when the user may edit the record."""
+    from django.conf import settings
+    from django.urls import reverse
+
+    from .uploads import ALLOWED_EXTENSIONS
+
+    label = obj._meta.label_lower
+    can_edit = may_edit_record(user, obj)
+    return {
+        "object": obj,
+        "attachments": list(attachments_for(obj, user=user)[:200]),
+        "can_attach": can_edit,
+        "card_url": reverse("core:attachment_card", args=[label, obj.pk]),
+        "upload_url": reverse("core:attachment_upload", args=[label, obj.pk]),
+        "max_mb": settings.KEHU_MAX_UPLOAD_BYTES // 2**20,
+        "accept": ",".join(f".{ext}" for ext in sorted(ALLOWED_EXTENSIONS)),
+        "errors": list(errors),
+        "added": list(added),
+    }
+
+
 # --- Saved views (保存的视图) -----------------------------------------------------------------------
 
 #: Query parameters that are navigation or one-off actions, never part of a saved view.

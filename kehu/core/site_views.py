@@ -222,33 +222,91 @@ def attachment_download(request, token):
     return response
 
 
+def _attachment_target(request, label: str, pk: int):
+    """The record ``label``/``pk`` the user may see (404 outside the view scope or for an
+    unknown type, 403 without the type's view permission) and its object type."""
+    ot = registry.get(label)
+    if ot is None or not hasattr(ot.model.objects, "visible_to"):
+        raise Http404
+    if not ot.allows(request.user, "view"):
+        raise PermissionDenied
+    return ot, get_object_or_404(ot.model.objects.visible_to(request.user), pk=pk)
+
+
+def _attachment_card(request, obj, **kwargs):
+    from .actions import attachment_panel
+
+    return render(
+        request, "core/_attachments.html", attachment_panel(obj, user=request.user, **kwargs)
+    )
+
+
+@access_rule(record(FROM_PATH))
+@login_required
+def attachment_card(request, label: str, pk: int):
+    """The attachments card of a record (HTMX refresh): the files the user may see."""
+    _ot, obj = _attachment_target(request, label, pk)
+    return _attachment_card(request, obj)
+
+
 @access_rule(record(FROM_PATH))
 @login_required
 @require_POST
 def attachment_upload(request, label: str, pk: int):
-    """Attach a file to a record the user may edit (404 outside view scope, 403 outside edit)."""
+    """Attach files to a record the user may edit (404 outside view scope, 403 outside edit).
+    Each file goes through the upload check; refusals are said in the card (HTMX) or as
+    messages on the record's page."""
     from django.core.exceptions import ValidationError
 
-    from .actions import add_attachment
+    from .actions import add_attachment, may_edit_record
 
-    ot = registry.get(label)
-    if ot is None:
-        raise Http404
-    if not request.user.has_perm(ot.perm("change")):
+    ot, obj = _attachment_target(request, label, pk)
+    if not may_edit_record(request.user, obj):
         raise PermissionDenied
-    obj = get_object_or_404(ot.model.objects.visible_to(request.user), pk=pk)
-    if not ot.model.objects.editable_by(request.user).filter(pk=obj.pk).exists():
-        raise PermissionDenied
-    upload = request.FILES.get("file")
-    if upload is None:
-        messages.error(request, _("Choose a file to attach."))
-    else:
+    uploads = request.FILES.getlist("file")
+    errors, added = [], []
+    if not uploads:
+        errors.append(_("Choose a file to attach."))
+    for upload in uploads[:20]:
         try:
             add_attachment(target=obj, upload=upload)
         except ValidationError as exc:
-            messages.error(request, exc.messages[0])
+            errors.append(f"{upload.name}: {exc.messages[0]}")
         else:
-            messages.success(request, _("Attached %(name)s.") % {"name": upload.name})
+            added.append(upload.name)
+    if getattr(request, "htmx", False):
+        return _attachment_card(request, obj, errors=errors, added=added)
+    for error in errors:
+        messages.error(request, error)
+    for name in added:
+        messages.success(request, _("Attached %(name)s.") % {"name": name})
+    return redirect(ot.url_name("detail"), pk=obj.pk)
+
+
+@access_rule(record("core.attachment"))
+@login_required
+@require_POST
+def attachment_delete(request, token):
+    """Remove a file: whoever may edit the record it is attached to (404 when the record is
+    not visible, 403 when it is but may not be edited)."""
+    from .actions import delete_attachment, may_edit_record, may_see_record
+
+    att = get_object_or_404(Attachment.objects.select_related("content_type"), token=token)
+    model = att.content_type.model_class()
+    allowed = may_see_record(request.user, model, att.object_id)
+    if allowed is None:
+        raise Http404
+    if not allowed:
+        raise PermissionDenied
+    obj = model.objects.visible_to(request.user).get(pk=att.object_id)
+    if not may_edit_record(request.user, obj):
+        raise PermissionDenied
+    name = att.name
+    delete_attachment(attachment=att)
+    if getattr(request, "htmx", False):
+        return _attachment_card(request, obj)
+    messages.success(request, _("Removed %(name)s.") % {"name": name})
+    ot = registry.get(model._meta.label_lower)
     return redirect(ot.url_name("detail"), pk=obj.pk)
 
 

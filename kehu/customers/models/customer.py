@@ -219,6 +219,10 @@ class Customer(Searchable, SoftDeleteModel, CustomFieldsMixin, OwnedModel):
     def search_summary(self) -> str:
         return " · ".join(v for v in (self.number, self.city, self.phone) if v)
 
+    def picker_context(self) -> str:
+        """The second line of the customer in a picker (``core.pickers``)."""
+        return " · ".join(v for v in (self.number, self.city) if v)
+
 
 class Contact(Searchable, SoftDeleteModel, CustomFieldsMixin, OwnedModel):
     """A person at a customer. Data permissions follow the customer (its owner and department);

@@ -30,7 +30,7 @@ from ..forms import QuickActivityForm
 from ..ical import calendar_stream
 from ..models import Activity, Contact, Customer
 from ..timeline import owner_history, render_panels, sources_for, timeline
-from .reassign import bulk_reassign
+from .reassign import bulk_reassign, owner_picker
 
 __all__ = [
     "ActivityDetailView",
@@ -70,6 +70,12 @@ class ActivityListView(ObjectListView):
                 ctx["bulk_reassign"] = {
                     "url": reverse("customers:activity_bulk_reassign"),
                     "people": people,
+                    "picker": owner_picker(
+                        actions.activity_assignees(user),
+                        user,
+                        input_id="bulk-owner",
+                        form="bulk-form",
+                    ),
                 }
         return ctx
 

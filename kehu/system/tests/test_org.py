@@ -11,6 +11,7 @@ from django.urls import reverse
 
 from kehu.core.audit import unaudited_write
 from kehu.core.models import AuditLog, Notification
+from kehu.core.testing import picker_choices
 from kehu.customers.tests.factories import customer
 from kehu.system import actions
 from kehu.system.forms.org import DepartmentForm
@@ -547,7 +548,7 @@ def test_deactivate_page_shows_what_is_owned_and_runs_the_handover(
     assert page.status_code == 200
     html = page.content.decode()
     assert "Customers" in html and ">5</span>" in html
-    assert "heir" in html
+    assert str(colleague.pk) in picker_choices(client, html, "handover_to", "heir")
     missing = client.post(url, {"left_on": "2026-11-30"})
     assert missing.status_code == 200
     assert "choose who takes them over" in missing.content.decode()

@@ -190,7 +190,7 @@ class EmployeeDeactivateView(ManageUsersMixin, ObjectDetailView):
         ctx = super().get_context_data(**kwargs)
         employee = self.get_editable_object(kwargs["pk"])
         ctx.update(
-            form=form or DeactivateEmployeeForm(employee=employee),
+            form=form or DeactivateEmployeeForm(employee=employee, user=self.request.user),
             handovers=actions.handover_summary(employee),
             is_self=employee.pk == self.request.user.pk,
         )
@@ -198,7 +198,7 @@ class EmployeeDeactivateView(ManageUsersMixin, ObjectDetailView):
 
     def post(self, request, *args, **kwargs):
         employee = self.get_editable_object(kwargs["pk"])
-        form = DeactivateEmployeeForm(request.POST, employee=employee)
+        form = DeactivateEmployeeForm(request.POST, employee=employee, user=request.user)
         if form.is_valid():
             try:
                 actions.deactivate_employee(
