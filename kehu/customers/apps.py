@@ -43,7 +43,9 @@ class CustomersConfig(AppConfig):
         # actions: registers the lifecycle signals and the handover of customers.
         from . import actions, dictionaries, object_types  # noqa: F401
         from .actions.activity import register_activity_erasure, register_activity_handover
+        from .dashboard import register_cards
 
+        register_cards()
         register_activity_handover()
         register_activity_erasure()
         from .actions import imports  # noqa: F401  (importers and the vCard export)
