@@ -168,6 +168,9 @@ class ObjectType:
     list_links: list[Page] = field(default_factory=list)
     #: Listed in its module's secondary navigation.
     in_menu: bool = True
+    #: The query a list page opened without one redirects to (after the user's default saved
+    #: view), e.g. open activities soonest first: ``"status=planned&sort=start_at"``.
+    default_query: str = ""
     #: The create/update/delete actions every writer calls (``core.saving``); what is left
     #: out is the framework's audited default.
     actions: ObjectActions | None = None

@@ -99,6 +99,8 @@ class ObjectListView(RestrictedObjectMixin, TemplateView):
             )
             if default is not None:  # opened without parameters: the user's default view
                 return redirect(default.get_absolute_url())
+            if self.object_type.default_query:  # else the type's own starting point
+                return redirect(f"{request.path}?{self.object_type.default_query}")
         return super().get(request, *args, **kwargs)
 
     def saved_views(self) -> list:

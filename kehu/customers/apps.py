@@ -29,6 +29,11 @@ class CustomersConfig(AppConfig):
         # scan at 02:30; lifecycle stages at night; care tasks (birthdays …) before the day.
         register_beat_task("activity-reminders", "kehu.customers.activity_reminders", 60.0)
         register_beat_task(
+            "promises-due-today",
+            "kehu.customers.commitments_due_today",
+            crontab(hour=7, minute=30),
+        )
+        register_beat_task(
             "customers-scan-duplicates",
             "kehu.customers.scan_duplicates_nightly",
             crontab(hour=2, minute=30),
