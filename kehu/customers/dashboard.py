@@ -85,7 +85,7 @@ def promises(request) -> dict:
     )
     counts = due.aggregate(
         overdue=Count("pk", filter=Q(commitment_due__lt=today)),
-        today=Count("pk", filter=Q(commitment_due=today)),
+        due_today=Count("pk", filter=Q(commitment_due=today)),
         soon=Count("pk", filter=Q(commitment_due__gt=today)),
     )
     return {
