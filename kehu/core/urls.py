@@ -8,6 +8,7 @@ app_name = "core"
 
 urlpatterns = [
     path("", site_views.home, name="home"),
+    path("dashboard/<slug:key>/", site_views.dashboard_card, name="dashboard_card"),
     path("login/", site_views.login_view, name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path(

@@ -26,9 +26,11 @@ from django.views.generic import TemplateView
 from . import actions
 from .cells import cell, rows_of  # the one cell rendering (``cell`` also imported from here)
 from .customfields import definitions, is_opted_in
+from .dashboard import remember_viewed
 from .errors import StaleObjectError
 from .export import csv_stream, export_columns, export_formats, export_queryset
 from .filters import filtered_queryset
+from .history import readable_entries
 from .imports import allowed as import_allowed
 from .imports import importers
 from .models import AuditLog
@@ -97,6 +99,8 @@ class ObjectListView(RestrictedObjectMixin, TemplateView):
             )
             if default is not None:  # opened without parameters: the user's default view
                 return redirect(default.get_absolute_url())
+            if self.object_type.default_query:  # else the type's own starting point
+                return redirect(f"{request.path}?{self.object_type.default_query}")
         return super().get(request, *args, **kwargs)
 
     def saved_views(self) -> list:
@@ -301,6 +305,7 @@ class ObjectDetailView(RestrictedObjectMixin, TemplateView):
     def get_context_data(self, **kwargs):
         ctx = super().get_context_data(**kwargs) | self.base_context()
         obj = self.get_visible_object(kwargs["pk"])
+        remember_viewed(self.request, obj)
         ot = self.object_type
         fields = []
         for name in ot.visible(ot.detail_fields or ot.columns, self.request.user):
@@ -315,9 +320,12 @@ class ObjectDetailView(RestrictedObjectMixin, TemplateView):
         ctx.update(
             object=obj,
             fields=fields,
-            history=AuditLog.objects.visible_to(self.request.user, record=obj).select_related(
-                "user"
-            )[:50]
+            history=readable_entries(
+                AuditLog.objects.visible_to(self.request.user, record=obj).select_related(
+                    "user", "content_type"
+                )[:50],
+                self.request.user,
+            )
             if self.request.user.has_perm(SpecialPermission.VIEW_AUDIT)
             else None,
             attachments=actions.attachments_for(obj, user=self.request.user),

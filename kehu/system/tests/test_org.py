@@ -242,6 +242,24 @@ def test_tree_page_nests_departments_with_member_counts(client, admin, make_user
     assert reverse("system:department_detail", args=[deep["a1y"].pk]) in html
 
 
+def test_tree_page_shows_the_fifth_level_with_expand_markers(client, admin, org):
+    from kehu.system.actions import create_department
+
+    x = create_department(name="第四级", code="A1X", parent=org["a1"])
+    y = create_department(name="第五级", code="A1XY", parent=x)
+    create_department(name="第六级", code="A1XYZ", parent=y)
+    client.force_login(admin)
+    html = client.get(reverse("system:department_tree")).content.decode()
+    fourth = html[html.index('data-department="A1X"') :]
+    # levels 1-4 are open: the fifth level shows; every node with children has its marker
+    assert fourth.startswith('data-department="A1X">\n<details open>')
+    assert 'data-department="A1XY"' in fourth
+    fifth = html[html.index('data-department="A1XY"') :]
+    assert fifth.startswith('data-department="A1XY">\n<details>')  # closed, yet expandable
+    assert '<summary class="tree-summary' in fifth[: fifth.index("</summary>")]
+    assert html.count('class="tree-summary') == html.count("<details")
+
+
 def test_tree_page_hides_inactive_departments_unless_asked(client, admin, org):
     actions.deactivate_department(department=org["a2"])
     client.force_login(admin)

@@ -94,7 +94,8 @@ def department_tree(request):
             "count": len(departments),
             "show_inactive": show_inactive,
             "can_add": request.user.has_perm(DEPARTMENT.perm("add")),
-            "open_depth": 3,
+            # levels 1-4 open: the fifth level shows; deeper ones open from their marker
+            "open_depth": 4,
         },
     )
 

@@ -59,6 +59,9 @@
       var form = all.closest("form");
       form.querySelectorAll("input[name=pk]").forEach(function (box) { box.checked = all.checked; });
     }
+    if (event.target.closest("[data-history-back]")) {
+      if (window.history.length > 1) { window.history.back(); } else { window.location.href = "/"; }
+    }
     var confirmer = event.target.closest("[data-confirm]");
     if (confirmer && !window.confirm(confirmer.dataset.confirm)) {
       event.preventDefault();
