@@ -224,6 +224,7 @@ class ObjectListView(RestrictedObjectMixin, TemplateView):
         ]
         if related:  # a chosen foreign key column: joined, not read row by row
             qs = qs.select_related(*related)
+        total = count_rows(qs)  # before the page: the page's query stays the last one
         page = keyset_page(
             qs,
             sort=self.db_sort(sort),
@@ -288,7 +289,7 @@ class ObjectListView(RestrictedObjectMixin, TemplateView):
         ctx.update(
             filterset=filterset,
             page=page,
-            total=count_rows(qs),
+            total=total,
             columns=columns,
             rows=rows_of(page.rows, [c["name"] for c in columns]),
             next_url=url(after=page.next_cursor) if page.next_cursor else None,
