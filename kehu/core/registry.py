@@ -200,6 +200,13 @@ class ObjectType:
     def links_for(self, user) -> list[Page]:
         return [p for p in self.list_links if p.perm is None or user.has_perm(p.perm)]
 
+    #: The fields users may change in place on the list and for many rows at once (mass
+    #: update); ``None``: every simple field of the type's form (``core.lists.editable_fields``).
+    bulk_fields: list[str] | None = None
+    #: A sort by a field read from a stored sort key instead (``{"name": "name_sort"}``: Chinese
+    #: names in pinyin order); the key column needs its own (key, id) index.
+    sort_keys: dict[str, str] = field(default_factory=dict)
+
     #: The plural used in page paths and the API (``/api/<plural>/``); default: name + "s".
     plural: str = ""
 

@@ -21,3 +21,12 @@ def attachments_card(context, obj):
     ctx = attachment_panel(obj, user=context["request"].user)
     ctx["csrf_token"] = context.get("csrf_token")
     return ctx
+
+
+@register.filter
+def index(sequence, i):
+    """``sequence[i]`` (the column of a cell in a list row)."""
+    try:
+        return sequence[i]
+    except (IndexError, KeyError, TypeError):
+        return None
