@@ -40,3 +40,13 @@ def picker_choices(client, html: str, name: str, q: str = "") -> list[str]:
     response = client.get(f"{url}{'&' if '?' in url else '?'}q={quote(q)}")
     assert response.status_code == 200, response.content[:300]
     return [hit["value"] for hit in response.json()["results"]]
+
+
+def list_url(ot) -> str:
+    """The whole list of an object type: a type with a starting query
+    (``ObjectType.default_query``, e.g. planned activities only) redirects a bare request there,
+    so ask with an empty search instead (every record in scope, no redirect)."""
+    from django.urls import reverse
+
+    url = reverse(ot.url_name("list"))
+    return f"{url}?q=" if ot.default_query else url

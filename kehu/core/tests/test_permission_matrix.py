@@ -11,7 +11,7 @@ from django.urls import reverse
 
 from kehu.core.permissions import DataScope
 from kehu.core.registry import registry
-from kehu.core.testing import load_factories
+from kehu.core.testing import list_url, load_factories
 from kehu.system.actions import set_role_scope
 from kehu.system.models import Role
 
@@ -78,7 +78,7 @@ def test_outside_view_scope_gets_404_and_no_data(client, people, label, who):
     assert client.get(u["api"]).status_code == 404
     assert client.patch(u["api"], {"name": "x"}, content_type="application/json").status_code == 404
     assert client.delete(u["api"]).status_code == gone
-    listing = client.get(reverse(ot.url_name("list")))
+    listing = client.get(list_url(ot))
     assert listing.status_code == 200
     assert str(obj) not in listing.content.decode()
     assert u["detail"] not in listing.content.decode()
@@ -105,7 +105,7 @@ def test_inside_view_scope_sees_and_edits_only_inside_edit_scope(client, people,
     u = urls(ot, obj.pk)
     assert client.get(u["detail"]).status_code == 200
     assert client.get(u["api"]).status_code == 200
-    assert u["detail"] in client.get(reverse(ot.url_name("list"))).content.decode()
+    assert u["detail"] in client.get(list_url(ot)).content.decode()
     assert u["detail"] in client.get(reverse("core:search"), {"q": str(obj)}).content.decode()
     expected = 200 if who in CAN_EDIT else 403
     assert client.get(u["edit"]).status_code == expected
@@ -137,10 +137,10 @@ def test_permissions_cost_constant_queries_per_request(
     for n in range(30):
         customer(people["owner"], n)
     client.force_login(people["branch_a"])
-    # Cold caches included (access, custom-field definitions, dictionaries, unread count) plus the
-    # saved views and the colleagues a manager may transfer customers to; none of it grows with
-    # rows.
-    with django_assert_max_num_queries(18):
+    # Cold caches included (access, custom-field definitions, dictionaries, unread count, the
+    # approvals badge) plus the saved views, the user's list settings and the colleagues a
+    # manager may transfer customers to; none of it grows with rows.
+    with django_assert_max_num_queries(20):
         assert client.get(reverse("customers:customer_list")).status_code == 200
 
 

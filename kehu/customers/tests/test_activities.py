@@ -444,21 +444,21 @@ def test_activity_list_filters(client, people):
     owner = people["owner"]
     cust = customer(owner, 1)
     log(owner, cust, subject="有承诺", commitment="免费样品")
-    log(owner, cust, subject="已兑现", commitment="延长保修")
+    log(owner, cust, subject="保修已延长", commitment="延长保修")
     with unaudited_write("test set-up"):
-        Activity.objects.filter(subject="已兑现").update(commitment_kept=True)
+        Activity.objects.filter(subject="保修已延长").update(commitment_kept=True)
     log(owner, cust, kind="visit", subject="上门拜访")
     client.force_login(owner)
     url = reverse("customers:activity_list")
     page = client.get(url, {"open_commitments": "true"}).content.decode()
-    assert "有承诺" in page and "已兑现" not in page and "上门拜访" not in page
+    assert "有承诺" in page and "保修已延长" not in page and "上门拜访" not in page
     page = client.get(url, {"kind": "visit"}).content.decode()
     assert "上门拜访" in page and "有承诺" not in page
     today = timezone.localdate()
     page = client.get(url, {"date_from": today + datetime.timedelta(days=1)}).content.decode()
     assert "上门拜访" not in page
     api = client.get("/api/activities/", {"customer": cust.pk, "kind": "call"}).json()
-    assert {row["subject"] for row in api["results"]} == {"有承诺", "已兑现"}
+    assert {row["subject"] for row in api["results"]} == {"有承诺", "保修已延长"}
 
 
 def test_calendar_month_and_week_grids(client, people):
