@@ -391,53 +391,87 @@ class Duplicate:
     name: str
     owner: str
     score: float
-    summary: str
+    explanation: dict
     visible: bool
+    via_contact: bool = False
     url: str = ""
 
 
 def customer_values(lead: Lead) -> dict:
+    """The lead as a customer's identity. A person's mobile is not compared with a company's
+    main phone (it would only count against the match)."""
     return {
         "name": lead.company or lead.name,
         "kind": "company" if lead.company else "individual",
-        "phone": lead.phone or lead.mobile,
-        "email": lead.email,
+        "phone": lead.phone or ("" if lead.company else lead.mobile),
+        "email": "" if lead.company else lead.email,
         "city": lead.city,
         "address": "",
     }
 
 
-def customer_duplicates(lead: Lead, *, user, limit: int = 5) -> list[Duplicate]:
-    """Existing customers (company-wide, not only the user's) that look like the lead, best
-    first — the customers app's identity matching. Records the user may not see are named only
-    by their owner, so the user knows whom to ask."""
+def contact_values(lead: Lead) -> dict:
+    return {
+        "name": lead.name,
+        "mobile": lead.mobile,
+        "office_phone": lead.phone,
+        "home_phone": "",
+        "email": lead.email,
+        "customer_id": None,
+        "customer__name": lead.company,
+    }
+
+
+def _scored(kind: str, values: dict, model) -> list[tuple[float, dict, int]]:
+    """(score, explanation, id) of the records of ``model`` (all of them, not only the
+    user's) that look like ``values``: the customers app's blocking keys and scoring."""
     from kehu.customers import matching
     from kehu.customers.actions.matching import (
         CHECK_THRESHOLD,
-        Kind,
         load_profiles,
         neighbours,
         profile_of,
     )
-    from kehu.customers.models import Customer
 
-    probe = profile_of(Kind.CUSTOMER, customer_values(lead))
-    ids = neighbours(Kind.CUSTOMER, probe.keys)
+    probe = profile_of(kind, values)
+    ids = neighbours(kind, probe.keys)
     if not ids:
         return []
-    scored = []
-    for profile in load_profiles(Kind.CUSTOMER, Customer.objects.filter(pk__in=ids)):
+    out = []
+    for profile in load_profiles(kind, model.objects.filter(pk__in=ids)):
         score = matching.compare(probe, profile)
         if score.total >= CHECK_THRESHOLD:
-            scored.append((score, profile.id))
-    scored.sort(key=lambda s: (-s[0].total, s[1]))
-    scored = scored[:limit]
-    found = Customer.objects.select_related("owner").in_bulk([i for _s, i in scored])
+            out.append((score.total, score.explanation, profile.id))
+    return out
+
+
+def customer_duplicates(lead: Lead, *, user, limit: int = 5) -> list[Duplicate]:
+    """Existing customers (company-wide, not only the user's) that look like the lead's
+    company, or that have a contact who looks like the lead's person, best first — the
+    customers app's identity matching. Records the user may not see are named only by their
+    owner, so the user knows whom to ask."""
+    from kehu.customers.actions.matching import Kind
+    from kehu.customers.models import Contact, Customer
+
+    best: dict[int, tuple[float, bool, dict]] = {}
+    for score, explanation, pk in _scored(Kind.CUSTOMER, customer_values(lead), Customer):
+        best[pk] = (score, False, explanation)
+    contacts = _scored(Kind.CONTACT, contact_values(lead), Contact)
+    if contacts:
+        customer_of = dict(
+            Contact.objects.filter(pk__in=[c[2] for c in contacts]).values_list("pk", "customer_id")
+        )
+        for score, explanation, pk in contacts:
+            key = customer_of.get(pk)
+            if key is not None and score > best.get(key, (0.0,))[0]:
+                best[key] = (score, True, explanation)
+    ranked = sorted(best.items(), key=lambda kv: (-kv[1][0], kv[0]))[:limit]
+    found = Customer.objects.select_related("owner").in_bulk([pk for pk, _v in ranked])
     visible = set(
         Customer.objects.visible_to(user).filter(pk__in=list(found)).values_list("pk", flat=True)
     )
     out = []
-    for score, pk in scored:
+    for pk, (score, via_contact, explanation) in ranked:
         customer = found.get(pk)
         if customer is None:
             continue
@@ -447,9 +481,10 @@ def customer_duplicates(lead: Lead, *, user, limit: int = 5) -> list[Duplicate]:
                 customer_id=pk,
                 name=customer.name if seen else "",
                 owner=str(customer.owner),
-                score=score.total,
-                summary=score.summary if seen else "",
+                score=score,
+                explanation=explanation if seen else {},
                 visible=seen,
+                via_contact=via_contact,
                 url=customer.get_absolute_url() if seen else "",
             )
         )

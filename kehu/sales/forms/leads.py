@@ -134,9 +134,9 @@ class ConvertForm(forms.Form):
 
         add_date_validator(self.fields["expected_close"])
         for name, field in self.fields.items():
-            if isinstance(field.widget, forms.CheckboxInput):
+            if isinstance(field.widget, forms.CheckboxInput | forms.RadioSelect):
                 field.widget.attrs.setdefault("class", "form-check-input")
-            elif not isinstance(field.widget, forms.RadioSelect | forms.HiddenInput):
+            elif not isinstance(field.widget, forms.HiddenInput):
                 field.widget.attrs.setdefault("class", "form-control")
             _ = name
 

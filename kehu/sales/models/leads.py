@@ -12,6 +12,7 @@ import secrets
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from kehu.core.fields import dictionary_choices
 from kehu.core.models import BaseModel, OwnedModel
@@ -128,7 +129,7 @@ class Lead(Searchable, OwnedModel):
         _("status"), max_length=12, choices=Status.choices, default=Status.NEW
     )
     disqualified_reason = models.CharField(_("reason disqualified"), max_length=200, blank=True)
-    score = models.IntegerField(_("score"), default=0, editable=False)
+    score = models.IntegerField(pgettext_lazy("lead", "score"), default=0, editable=False)
     notes = models.TextField(_("notes"), blank=True)
     web_form = models.ForeignKey(
         WebForm,

@@ -154,3 +154,15 @@ def test_default_pipeline_is_created_once(sales):
     p2, s2 = actions.default_pipeline_stage()
     assert p1 == p2 and s1 == s2 and Pipeline.objects.count() == 1
     assert s1.kind == "open" and p1.stages.filter(kind="won").exists()
+
+
+def test_the_leads_person_already_a_contact_is_found(sales, make_user):
+    from kehu.customers.tests.factories import contact as make_contact
+
+    other = make_user("salesperson", "a1")
+    home = make_customer(other, 7, name="完全不同的名字集团")
+    make_contact(other, 7, customer=home, name="韩梅梅", mobile="13912345678")
+    lead = lead_of(sales, company="新公司")
+    dupes = actions.customer_duplicates(lead, user=sales)
+    assert [d.customer_id for d in dupes] == [home.pk]
+    assert dupes[0].via_contact and not dupes[0].visible and dupes[0].explanation == {}

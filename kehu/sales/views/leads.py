@@ -125,6 +125,10 @@ def lead_convert(request, pk: int):
         messages.info(request, _("This lead has already been converted."))
         return redirect(lead.get_absolute_url())
     duplicates = actions.customer_duplicates(lead, user=user)
+    from kehu.customers.views.matching import components
+
+    for duplicate in duplicates:
+        duplicate.components = components(duplicate.explanation)
     initial = {"opportunity_name": lead.company or lead.name}
     visible_dupes = [d for d in duplicates if d.visible]
     if visible_dupes:
