@@ -74,6 +74,8 @@ class ConvertSerializer(serializers.Serializer):
     customer = serializers.IntegerField(
         required=False,
         allow_null=True,
+        min_value=1,
+        max_value=2**31 - 1,
         help_text="An existing customer (that the caller may see) to attach the lead to; "
         "empty: a new customer is created from the lead.",
     )

@@ -110,7 +110,9 @@ class ConvertForm(forms.Form):
         widget=forms.RadioSelect,
         initial=NEW,
     )
-    customer = forms.IntegerField(required=False, widget=forms.HiddenInput)
+    customer = forms.IntegerField(
+        required=False, min_value=1, max_value=2**31 - 1, widget=forms.HiddenInput
+    )
     customer_number = forms.CharField(
         label=_("Existing customer's number"), required=False, max_length=30
     )

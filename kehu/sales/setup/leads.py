@@ -7,6 +7,7 @@ from django.utils.translation import gettext_lazy as _
 def ready() -> None:
     from kehu.core.registry import Page, register_enum_name, register_page
 
+    from ..actions.leads_handover import register as register_handover
     from ..actions.leads_import import register as register_importer
     from ..timeline.leads import register as register_timeline
 
@@ -27,4 +28,5 @@ def ready() -> None:
     register_enum_name("LeadAssignmentMethodEnum", f"{models}.LeadAssignmentRule.Method")
     register_enum_name("LeadAssignmentFieldEnum", f"{models}.LeadAssignmentRule.Field")
     register_importer()
+    register_handover()
     register_timeline()

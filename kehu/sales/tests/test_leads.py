@@ -247,3 +247,22 @@ def test_filters_refuse_nonsense_without_500(client, sales):
     client.force_login(sales)
     for params in ({"stale": "abc"}, {"score_min": "1e999"}, {"status": "nope"}):
         assert client.get(reverse("sales:lead_list"), params).status_code in (200, 400)
+
+
+def test_a_leavers_open_leads_are_handed_over(make_user, sales):
+    from kehu.system.actions import Split, hand_over
+
+    heirs = [make_user("salesperson", "a1"), make_user("salesperson", "a1")]
+    leads = [create(sales, name=f"L{n}") for n in range(3)]
+    done = create(sales, name="已作废")
+    get_object_type(Lead).actions.update(
+        user=sales, obj=done, data={"status": "disqualified", "disqualified_reason": "无预算"}
+    )
+    received = hand_over(employee=sales, colleagues=heirs)
+    assert received[heirs[0].pk]["leads"] == 2 and received[heirs[1].pk]["leads"] == 1
+    assert Lead.objects.get(pk=done.pk).owner == sales  # history stays
+    assert not Lead.objects.filter(pk__in=[lead.pk for lead in leads], owner=sales).exists()
+    entry = AuditLog.objects.for_object(leads[0]).latest("pk")
+    assert entry.changes["owner_id"][0] == sales.pk
+    hand_over(employee=heirs[1], colleagues=[heirs[0]], split=Split.ALL_TO_ONE)
+    assert Lead.objects.filter(owner=heirs[0], status="new").count() == 3
