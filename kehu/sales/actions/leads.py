@@ -370,13 +370,33 @@ def stale_q(days: int) -> Q:
     )
 
 
-def my_new_leads(user, *, limit: int = 10) -> dict:
-    """The data of a "my new leads" dashboard card: the user's new leads, best first."""
-    qs = Lead.objects.visible_to(user).filter(owner=user, status=Lead.Status.NEW)
+STALE_DAYS = 14  # the dashboard card's "not contacted for" days
+
+
+def my_new_leads(user, *, limit: int = 6) -> dict:
+    """The data of the "my new leads" dashboard card: the user's new leads, best scored first,
+    and how many of their open leads nobody contacted for ``STALE_DAYS`` days."""
+    mine = Lead.objects.visible_to(user).filter(owner=user)
+    new = mine.filter(status=Lead.Status.NEW)
     return {
-        "count": qs.count(),
-        "leads": list(qs.order_by("-score", "-pk")[:limit]),
+        "count": new.count(),
+        "leads": list(new.order_by("-score", "-pk")[:limit]),
+        "stale_count": mine.filter(stale_q(STALE_DAYS)).count(),
+        "days": STALE_DAYS,
     }
+
+
+def my_new_leads_card(request) -> dict:
+    from urllib.parse import urlencode
+
+    from django.urls import reverse
+
+    user = request.user
+    data = my_new_leads(user)
+    base = reverse("sales:lead_list")
+    data["list_url"] = f"{base}?{urlencode({'owner': user.pk, 'status': 'new', 'sort': '-score'})}"
+    data["stale_url"] = f"{base}?{urlencode({'owner': user.pk, 'stale': STALE_DAYS})}"
+    return data
 
 
 # --- conversion ------------------------------------------------------------------------------

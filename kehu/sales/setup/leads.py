@@ -5,8 +5,15 @@ from django.utils.translation import gettext_lazy as _
 
 
 def ready() -> None:
-    from kehu.core.registry import Page, register_enum_name, register_page
+    from kehu.core.registry import (
+        DashboardCard,
+        Page,
+        register_dashboard_card,
+        register_enum_name,
+        register_page,
+    )
 
+    from ..actions.leads import my_new_leads_card
     from ..actions.leads_handover import register as register_handover
     from ..actions.leads_import import register as register_importer
     from ..timeline.leads import register as register_timeline
@@ -29,4 +36,17 @@ def ready() -> None:
     register_enum_name("LeadAssignmentFieldEnum", f"{models}.LeadAssignmentRule.Field")
     register_importer()
     register_handover()
+    register_dashboard_card(
+        DashboardCard(
+            key="my-new-leads",
+            title=_("My new leads"),
+            template="sales/leads/dashboard/my_new_leads.html",
+            context=my_new_leads_card,
+            order=25,
+            perm="sales.view_lead",
+            size="md",
+            icon="bi-person-lines-fill",
+            link="sales:lead_list",
+        )
+    )
     register_timeline()

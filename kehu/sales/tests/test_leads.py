@@ -241,6 +241,10 @@ def test_stale_filter_and_my_new_leads(client, sales):
     assert "旧线索" in page and "新线索" not in page and "刚联系" not in page
     card = actions.my_new_leads(sales)
     assert card["count"] == 2 and {lead.pk for lead in card["leads"]} == {old.pk, fresh.pk}
+    assert card["stale_count"] == 1
+    page = client.get(reverse("core:dashboard_card", args=["my-new-leads"])).content.decode()
+    assert "旧线索" in page and "新线索" in page and "刚联系" not in page
+    assert 'data-count="stale-leads"' in page
 
 
 def test_filters_refuse_nonsense_without_500(client, sales):
