@@ -22,9 +22,10 @@ OBJECT_TYPES = sorted(registry)
 
 @pytest.fixture
 def manager(make_user, request):
-    """A sales manager for business objects; an administrator for set-up objects."""
+    """A sales manager for business objects; an administrator for set-up objects and for
+    types that need a permission of their own (``extra_perms``)."""
     label = getattr(request.node, "callspec", None) and request.node.callspec.params.get("label")
-    if label and registry[label].app_label == "system":
+    if label and (registry[label].app_label == "system" or registry[label].extra_perms):
         return make_user("administrator", "a1")
     return make_user("sales_manager", "a1")
 

@@ -26,9 +26,10 @@ OBJECT_TYPES = sorted(registry)
 
 @pytest.fixture
 def manager(make_user, request):
-    """A sales manager for business objects; an administrator (who may purge) for set-up."""
+    """A sales manager for business objects; an administrator (who may purge) for set-up and
+    for types that need a permission of their own (``extra_perms``)."""
     label = request.node.callspec.params.get("label")
-    if registry[label].app_label == "system":
+    if registry[label].app_label == "system" or registry[label].extra_perms:
         return make_user("administrator", "a1")
     return make_user("sales_manager", "a1")
 

@@ -1,0 +1,1 @@
+"""FilterSets of the sales module, one module per area."""

@@ -1,0 +1,1 @@
+"""Forms of the sales module, one module per area."""

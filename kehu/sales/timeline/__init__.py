@@ -1,0 +1,1 @@
+"""Customer 360° timeline sources of the sales module, one module per area."""
