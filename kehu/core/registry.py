@@ -80,6 +80,23 @@ def navigation() -> list[Module]:
     return sorted(modules.values(), key=lambda m: (m.order, m.key))
 
 
+@dataclass(frozen=True)
+class NavbarLink:
+    """A link in the top bar beside the reminders bell (the approvals waiting for one), with a
+    badge: ``count(user) -> int`` runs on every page, so it must be one cheap query."""
+
+    key: str
+    label: Any
+    icon: str
+    url_name: str
+    count: Callable[[Any], int] | None = None
+    order: int = 100
+
+
+def register_navbar_link(link: NavbarLink) -> NavbarLink:
+    return registry.store("navbar_links").add(link.key, link)
+
+
 @dataclass
 class Page:
     """A module page that is not an object list (a settings form, a tree, a report)."""

@@ -643,3 +643,7 @@ class ApiToken(BaseModel):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.prefix}…)"
+
+
+# Approvals (审批) live in their own package; imported here so they belong to this app.
+from .approvals.models import ApprovalRequest, ApprovalStatus, ApprovalStep  # noqa: E402, F401
