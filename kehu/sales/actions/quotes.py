@@ -179,27 +179,83 @@ def may_sell_below_floor(user) -> bool:
     return user is not None and user.has_perm(SpecialPermission.SELL_BELOW_FLOOR)
 
 
-def refuse_below_floor(*, quote: Quote, line: QuoteLine, user, index: int) -> None:
-    """A line under its product's floor price, by someone without the special permission.
+FLOOR_KIND = "sales.price_below_floor"
 
-    The one place to change when approvals arrive: ask for one
-    (``request_approval(record=quote, kind="sales.price_below_floor", ...)``) instead of
-    refusing. Until then the user is told to ask someone who may sell below the floor."""
-    raise invalid(
-        "lines",
-        _(
-            "Line %(n)s: %(product)s at %(price)s is below its floor price %(floor)s. "
-            "Only someone with the permission to sell below the floor price may quote it; "
-            "ask your manager to save this quote (approvals are not available yet)."
-        )
-        % {
-            "n": index,
+
+def ask_approval_below_floor(*, quote: Quote, lines: list[QuoteLine], user) -> None:
+    """Lines under their product's floor price, saved by someone without the special
+    permission: the quote waits for an approval (and is locked until it is decided); it cannot
+    be sent or accepted before. The one place that decides what "below the floor" costs."""
+    from kehu.system.approvals import request_approval
+
+    places = amount_places()
+    below = [
+        {
             "product": line.product.name,
-            "price": quantize(net_unit_price(line), amount_places()),
-            "floor": quantize(line.product.floor_price, amount_places()),
-        },
-        QuoteError.BELOW_FLOOR,
+            "price": str(quantize(net_unit_price(line), places)),
+            "floor": str(quantize(line.product.floor_price, places)),
+        }
+        for line in lines
+    ]
+    quote.floor_approval = "pending"
+    quote.save()
+    request_approval(
+        record=quote,
+        kind=FLOOR_KIND,
+        requested_by=user,
+        summary=_("Quote %(number)s: %(n)s line(s) below the floor price, total %(total)s")
+        % {"number": quote.number, "n": len(below), "total": quote.total},
+        data={"lines": below, "total": str(quote.total), "customer": quote.customer.name},
     )
+
+
+def floor_approved(request, user) -> None:
+    """``on_approved`` of the kind: the quote may be sent."""
+    quote = Quote.objects.filter(pk=request.object_id).first()
+    if quote is not None and quote.floor_approval == "pending":
+        quote.floor_approval = "approved"
+        quote.save()
+
+
+def floor_rejected(request, user) -> None:
+    """``on_rejected``: the quote stays a draft until its prices are raised (or approved)."""
+    quote = Quote.objects.filter(pk=request.object_id).first()
+    if quote is not None and quote.floor_approval == "pending":
+        quote.floor_approval = "rejected"
+        quote.save()
+
+
+def register_floor_approval() -> None:
+    from django.utils.translation import gettext_lazy
+
+    from kehu.system.approvals import ApprovalKind, register_approval_kind
+
+    register_approval_kind(
+        ApprovalKind(
+            code=FLOOR_KIND,
+            label=gettext_lazy("Quote below the floor price"),
+            on_approved=floor_approved,
+            on_rejected=floor_rejected,
+            data_labels={"total": gettext_lazy("Total"), "customer": gettext_lazy("Customer")},
+        )
+    )
+
+
+def check_floor_cleared(quote: Quote) -> None:
+    """A quote with prices below the floor is sent or accepted only once approved."""
+    if quote.floor_approval == "pending":
+        raise ValidationError(
+            _("The quote waits for approval of its prices below the floor price."),
+            code=QuoteError.BELOW_FLOOR,
+        )
+    if quote.floor_approval == "rejected":
+        raise ValidationError(
+            _(
+                "The prices below the floor price were not approved: raise them (or ask again "
+                "by saving the quote) before sending it."
+            ),
+            code=QuoteError.BELOW_FLOOR,
+        )
 
 
 # --- Saving --------------------------------------------------------------------------------------
@@ -352,8 +408,6 @@ def build_line(
         tax_rate=line.tax_rate,
         places=a_places,
     ).net
-    if below_floor(line) and not may_sell_below_floor(user):
-        refuse_below_floor(quote=quote, line=line, user=user, index=index)
     return line
 
 
@@ -382,9 +436,14 @@ def compute_totals(quote: Quote, lines: list[QuoteLine]) -> None:
 def save_quote(*, quote: Quote, lines: list | None = None, user) -> Quote:
     """Create or update a draft quote and, when ``lines`` is given, replace its lines with them
     (dicts or objects with product, quantity, unit_price, discount_percent, tax_rate,
-    description). A new quote belongs to its creator and gets the next quote number."""
+    description). A new quote belongs to its creator and gets the next quote number. Lines
+    under the floor price by someone without the permission send the quote for approval
+    (``user=None``: a system writer such as the demo, trusted)."""
     adding = quote._state.adding
     if not adding:
+        from kehu.system.approvals import ensure_not_locked
+
+        ensure_not_locked(quote)
         stored = Quote.objects.filter(pk=quote.pk).values_list("status", flat=True).first()
         if stored is not None and stored != Quote.Status.DRAFT:
             quote.status = stored
@@ -421,6 +480,12 @@ def save_quote(*, quote: Quote, lines: list | None = None, user) -> Quote:
         for line in built:
             line.quote = quote
         audited_bulk_create(QuoteLine, built)
+        below = [line for line in built if below_floor(line)]
+        if below and user is not None and not may_sell_below_floor(user):
+            ask_approval_below_floor(quote=quote, lines=below, user=user)
+        elif quote.floor_approval:
+            quote.floor_approval = ""
+            quote.save()
     return quote
 
 
@@ -453,7 +518,10 @@ def delete_quote(*, user, obj: Quote) -> None:
 def new_version(*, quote: Quote, user) -> Quote:
     """A draft copy of the quote and its lines (same number, version + 1, ``previous`` → the
     old one, which becomes superseded). Accepted and superseded quotes have no new version."""
+    from kehu.system.approvals import ensure_not_locked
+
     quote = Quote.objects.select_for_update().get(pk=quote.pk)
+    ensure_not_locked(quote)
     if quote.status in (Quote.Status.ACCEPTED, Quote.Status.SUPERSEDED):
         raise ValidationError(
             _("A new version cannot be made of a quote that is %(status)s.")
@@ -477,6 +545,7 @@ def new_version(*, quote: Quote, user) -> Quote:
         tax_total=quote.tax_total,
         total=quote.total,
         terms=quote.terms,
+        floor_approval=quote.floor_approval,
         owner_id=quote.owner_id,
         department_id=quote.department_id,
     )
@@ -533,6 +602,7 @@ def accept_quote(*, quote: Quote, user) -> Quote:
     """The customer accepted: the quote is ready to become an order or a contract."""
     quote = Quote.objects.select_for_update().get(pk=quote.pk)
     _check_decidable(quote)
+    check_floor_cleared(quote)
     quote.status = Quote.Status.ACCEPTED
     quote.decided_at = timezone.now()
     quote.save()
@@ -584,6 +654,7 @@ def send_quote(
         )
     if not quote.lines.exists():
         raise ValidationError(_("The quote has no lines."), code=QuoteError.NO_LINES)
+    check_floor_cleared(quote)
     recipients = [a.strip() for a in to if a and a.strip()]
     if not recipients:
         raise invalid("to", _("Give at least one recipient."), QuoteError.NO_RECIPIENT)

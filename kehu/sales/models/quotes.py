@@ -75,6 +75,19 @@ class Quote(OwnedModel):
     reject_reason = models.CharField(
         _("reason for rejection"), max_length=500, blank=True, editable=False
     )
+    floor_approval = models.CharField(
+        _("approval below the floor price"),
+        max_length=10,
+        choices=[
+            ("", _("Not needed")),
+            ("pending", _("Pending")),
+            ("approved", _("Approved")),
+            ("rejected", _("Rejected")),
+        ],
+        blank=True,
+        default="",
+        editable=False,
+    )
 
     class Meta:
         verbose_name = _("quote")

@@ -75,6 +75,7 @@ QUOTE = register(
             "sent_at",
             "decided_at",
             "reject_reason",
+            "floor_approval",
             "terms",
             "owner",
             "department",

@@ -59,6 +59,9 @@ def quote_entries(customer, user, *, before, limit):
 def ready() -> None:
     from kehu.customers.timeline import register_customer_panel, register_timeline_source
 
+    from ..actions.quotes import register_floor_approval
+
+    register_floor_approval()
     register_customer_panel(
         "quotes",
         label=gettext_lazy("Quotes"),

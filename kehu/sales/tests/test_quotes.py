@@ -139,18 +139,36 @@ def test_an_expired_agreement_does_not_apply(seller):
     assert actions.default_price(customer=cust, product=p).source == "list"
 
 
-def test_below_the_floor_needs_the_special_permission(seller, admin_user):
+def test_below_the_floor_needs_the_permission_or_an_approval(seller, manager, admin_user):
     from kehu.core.permissions import SpecialPermission
+    from kehu.system.approvals import approve, pending_approval
+    from kehu.system.approvals.actions import current_approvers
 
     assert not seller.has_perm(SpecialPermission.SELL_BELOW_FLOOR)
     cust = make_customer(seller, 8)
     p = make_product(8, list_price=Decimal("100"), floor_price=Decimal("60"))
+    # Someone who may sell below the floor: saved, nothing to approve.
+    allowed = new_quote(admin_user, cust, [{"product": p, "unit_price": "55"}])
+    assert allowed.total == Decimal("62.15") and allowed.floor_approval == ""
+    # A salesperson: saved, but waiting for an approval, locked, not sendable.
+    quote = new_quote(seller, cust, [{"product": p, "unit_price": "100", "discount_percent": "50"}])
+    assert quote.floor_approval == "pending"
+    request = pending_approval(quote)
+    assert request is not None and request.kind == "sales.price_below_floor"
+    assert "60" in str(request.data)
     with pytest.raises(ValidationError) as exc:
-        new_quote(seller, cust, [{"product": p, "unit_price": "100", "discount_percent": "50"}])
-    assert exc.value.error_dict["lines"][0].code == "below_floor"
-    assert "60" in str(exc.value)
-    quote = new_quote(admin_user, cust, [{"product": p, "unit_price": "55"}])
-    assert quote.total == Decimal("62.15")
+        actions.send_quote(quote=quote, user=seller, to=["a@example.com"])
+    assert exc.value.code in ("below_floor", "approval_pending")
+    with pytest.raises(ValidationError):
+        actions.accept_quote(quote=quote, user=seller)
+    with pytest.raises(ValidationError):  # locked while the request is pending
+        quote.title = "改"
+        actions.save_quote(quote=quote, lines=None, user=seller)
+    approver = current_approvers(request)[0]
+    approve(request=request, user=approver)
+    quote = Quote.objects.get(pk=quote.pk)
+    assert quote.floor_approval == "approved"
+    assert actions.accept_quote(quote=quote, user=seller).status == "accepted"
 
 
 def test_price_history_warns_within_the_data_scope(seller, manager):

@@ -195,6 +195,13 @@ class QuoteEditView(ObjectEditView):
     template_name = "sales/quotes/quote_form.html"
 
     def get_context_data(self, form=None, rows=None, **kwargs):
+        if form is None and "pk" not in self.kwargs:
+            number = (self.request.GET.get("customer") or "").strip()[:50]
+            if (
+                number
+                and Customer.objects.visible_to(self.request.user).filter(number=number).exists()
+            ):
+                form = self.object_type.form(initial={"customer": number}, user=self.request.user)
         ctx = super().get_context_data(form=form, **kwargs)
         quote = ctx["object"]
         if rows is None:
