@@ -764,7 +764,7 @@ def price_history(
             PriceHistoryEntry(
                 when=timezone.localtime(row.quote.created_at).date(),
                 unit_price=quantize(row.unit_price, amount_places()) if seen else None,
-                by=(owner.get_full_name() or owner.username) if seen and owner else "",
+                by=str(owner) if seen and owner else "",
                 quote_number=row.quote.number if seen else "",
                 quote_id=row.quote_id if seen else None,
                 visible=seen,
@@ -795,7 +795,7 @@ def customer_price_history(*, customer: Customer, user, limit: int = 20) -> list
                 "product": row.product,
                 "last_price": quantize(row.unit_price, amount_places()),
                 "last_date": timezone.localtime(row.quote.created_at).date(),
-                "last_by": owner.get_full_name() or owner.username if owner else "",
+                "last_by": str(owner) if owner else "",
                 "quote": row.quote,
                 "prices": set(),
             }

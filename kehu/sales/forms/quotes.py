@@ -91,14 +91,26 @@ class RejectForm(forms.Form):
 
 class SendForm(forms.Form):
     to = forms.CharField(
-        label=_("To"), max_length=500, help_text=_("E-mail addresses, separated by commas.")
+        label=_("To"),
+        max_length=500,
+        help_text=_("E-mail addresses, separated by commas."),
+        widget=forms.TextInput(attrs={"class": "form-control form-control-sm"}),
     )
-    subject = forms.CharField(label=_("Subject"), max_length=200, required=False)
+    subject = forms.CharField(
+        label=_("Subject"),
+        max_length=200,
+        required=False,
+        widget=forms.TextInput(attrs={"class": "form-control form-control-sm"}),
+    )
     message = forms.CharField(
-        label=_("Message"), required=False, widget=forms.Textarea(attrs={"rows": 4})
+        label=_("Message"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3, "class": "form-control form-control-sm"}),
     )
     language = forms.ChoiceField(
-        label=_("Language of the PDF"), choices=[("zh-hans", "简体中文"), ("en", "English")]
+        label=_("Language of the PDF"),
+        choices=[("zh-hans", "简体中文"), ("en", "English")],
+        widget=forms.Select(attrs={"class": "form-select form-select-sm"}),
     )
 
     def recipients(self) -> list[str]:

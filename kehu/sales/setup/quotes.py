@@ -9,7 +9,7 @@ from django.utils.translation import gettext_lazy
 
 
 def quotes_panel(customer, user) -> dict | None:
-    """The customer's latest quotes the user may see (2 queries)."""
+    """The customer's latest quotes the user may see (1 query); no card without any."""
     from ..models import Quote
 
     quotes = list(
@@ -18,6 +18,8 @@ def quotes_panel(customer, user) -> dict | None:
         .exclude(status=Quote.Status.SUPERSEDED)
         .order_by("-created_at", "-pk")[:6]
     )
+    if not quotes:
+        return None
     return {
         "quotes": quotes,
         "add_url": reverse("sales:quote_add") + f"?customer={customer.number}",
@@ -52,7 +54,7 @@ def quote_entries(customer, user, *, before, limit):
             % {"number": quote.number, "version": quote.version_no, "title": quote.title},
             summary=f"{quote.total:,.2f} {quote.currency} · {quote.get_status_display()}",
             url=reverse("sales:quote_detail", args=[quote.pk]),
-            actor=(quote.owner.get_full_name() or quote.owner.username) if quote.owner else "",
+            actor=str(quote.owner) if quote.owner else "",
         )
 
 

@@ -27,6 +27,13 @@ from ..forms.quotes import RejectForm, SendForm
 from ..models import Quote, QuoteLine
 
 MAX_LINES = 200
+STATUS_CLASS = {
+    "draft": "text-bg-secondary",
+    "sent": "text-bg-primary",
+    "accepted": "text-bg-success",
+    "rejected": "text-bg-danger",
+    "superseded": "text-bg-light border",
+}
 LINE_FIELDS = ("product", "quantity", "unit_price", "discount_percent", "tax_rate", "description")
 
 
@@ -168,6 +175,7 @@ class QuoteDetailView(ObjectDetailView):
         can_change = ctx["can_change"] and editable
         ctx.update(
             quote=quote,
+            status_class=STATUS_CLASS.get(quote.status, "text-bg-secondary"),
             rows=rows,
             versions=actions.versions_of(quote, user),
             is_draft=quote.status == Quote.Status.DRAFT,
