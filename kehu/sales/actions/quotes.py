@@ -358,7 +358,8 @@ def build_line(
             QuoteError.NEGATIVE_QUANTITY,
         )
     raw_price = _value(data, "unit_price")
-    default = default_price(customer=quote.customer, product=product, on=on)
+    customer = quote.customer if quote.customer_id else None
+    default = default_price(customer=customer, product=product, on=on)
     if raw_price in (None, ""):
         unit_price, source = default.price, default.source
     else:

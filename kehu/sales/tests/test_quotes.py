@@ -391,3 +391,18 @@ def test_customer_page_shows_quotes_and_price_history(client, seller):
     client.force_login(seller)
     page = client.get(reverse("customers:customer_detail", args=[cust.pk])).content.decode()
     assert "data-customer-quotes" in page and "data-customer-prices" in page
+
+
+def test_a_row_without_a_customer_is_priced_from_the_list(client, seller):
+    p = make_product(21, floor_price=Decimal("0"))
+    client.force_login(seller)
+    row = client.get(
+        reverse("sales:quote_line_row"),
+        {"part": "row", "index": "1", "customer": "", "line-product": p.code},
+    )
+    assert row.status_code == 200 and 'value="100"' in row.content.decode()
+    info = client.get(
+        reverse("sales:quote_line_row"),
+        {"part": "info", "index": "1", "line-product": p.code, "line-quantity": "x"},
+    )
+    assert info.status_code == 200 and "data-line-error" in info.content.decode()
