@@ -236,7 +236,21 @@ def pdf_text(content: bytes) -> str:
     return "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(content)).pages)
 
 
-def test_pdf_in_chinese_and_english(client, seller):
+def test_pdf_in_chinese_and_english(client, seller, settings, tmp_path):
+    from django.core.files.base import ContentFile
+    from PIL import Image
+
+    from kehu.system.models import SystemParameters
+    from kehu.system.params import get_params
+
+    settings.MEDIA_ROOT = str(tmp_path)
+    get_params()
+    params = SystemParameters.objects.get(pk=1)
+    params.company_name = "杭州客户云科技有限公司"
+    logo = io.BytesIO()
+    Image.new("RGB", (40, 20), (13, 110, 253)).save(logo, "PNG")
+    params.logo.save("logo.png", ContentFile(logo.getvalue()), save=False)
+    params.save()
     cust = make_customer(seller, 13, name="上海华光精密仪器有限公司")
     p = make_product(13, name="工业传感器", floor_price=Decimal("0"))
     p2 = make_product(14, name="安装服务", floor_price=Decimal("0"))
@@ -252,8 +266,11 @@ def test_pdf_in_chinese_and_english(client, seller):
     zh = client.get(reverse("sales:quote_pdf", args=[quote.pk]) + "?lang=zh-hans")
     assert zh.status_code == 200 and zh["Content-Type"] == "application/pdf"
     text = pdf_text(zh.content)
-    assert "上海华光精密仪器有限公司" in text and "报价单" in text or "报价" in text
-    assert "工业传感器" in text and "安装服务" in text
+    assert "上海华光精密仪器有限公司" in text and "报价单" in text
+    assert "工业传感器" in text and "安装服务" in text and "杭州客户云科技有限公司" in text
+    from pypdf import PdfReader
+
+    assert len(PdfReader(io.BytesIO(zh.content)).pages[0].images) == 1  # the logo
     assert f"{quote.total:,.2f}" in text  # 3 × 1234.50 + 720 = 4423.50, + 13 % tax
     en = pdf_text(client.get(reverse("sales:quote_pdf", args=[quote.pk]) + "?lang=en").content)
     assert "Quote" in en and "Total" in en and "上海华光精密仪器有限公司" in en
