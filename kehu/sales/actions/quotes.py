@@ -720,7 +720,7 @@ class PriceHistoryEntry:
         if self.visible:
             return _("%(who)s quoted %(price)s on %(date)s (%(number)s).") % {
                 "who": self.by,
-                "price": self.unit_price,
+                "price": f"{self.unit_price:,.{amount_places()}f}",
                 "date": self.when.isoformat(),
                 "number": self.quote_number,
             }
