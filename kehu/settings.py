@@ -313,6 +313,14 @@ LOGGING = {
 }
 
 # --- Kehu -----------------------------------------------------------------------------------
+# Outgoing e-mail (quotes sent to customers …): Django's SMTP backend, configured here.
+EMAIL_HOST = os.environ.get("KEHU_EMAIL_HOST", "localhost")
+EMAIL_PORT = int(os.environ.get("KEHU_EMAIL_PORT", "25"))
+EMAIL_HOST_USER = os.environ.get("KEHU_EMAIL_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("KEHU_EMAIL_PASSWORD", "")
+EMAIL_USE_TLS = os.environ.get("KEHU_EMAIL_TLS", "") == "1"
+DEFAULT_FROM_EMAIL = os.environ.get("KEHU_EMAIL_FROM", "kehu@localhost")
+
 KEHU_EXPORT_SYNC_LIMIT = int(os.environ.get("KEHU_EXPORT_SYNC_LIMIT", "5000"))
 KEHU_JOB_STALE_HOURS = int(os.environ.get("KEHU_JOB_STALE_HOURS", "6"))
 KEHU_XLSX_MAX_ROWS = 1_048_575

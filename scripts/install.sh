@@ -4,9 +4,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-want=(python3 python3-venv python3-pip gettext sqlite3 ca-certificates)
+# libpango and the Noto CJK fonts: quote PDFs (WeasyPrint) with Chinese text.
+want=(python3 python3-venv python3-pip gettext sqlite3 ca-certificates libpango-1.0-0 libpangoft2-1.0-0 fonts-noto-cjk)
 if [ "${1:-}" = "--test" ]; then
-  want+=(chromium fonts-noto-cjk postgresql-client)
+  want+=(chromium postgresql-client)
 fi
 missing=()
 for pkg in "${want[@]}"; do

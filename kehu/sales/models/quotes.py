@@ -10,7 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from kehu.core.fields import MoneyField
 from kehu.core.models import BaseModel, OwnedModel
 
-__all__ = ["Quote", "QuoteLine"]
+__all__ = ["PriceAgreement", "Quote", "QuoteLine"]
 
 QUANTITY = {"max_digits": 20, "decimal_places": 6}
 
@@ -70,6 +70,24 @@ class Quote(OwnedModel):
     tax_total = MoneyField(_("tax"), default=Decimal("0"), editable=False)
     total = MoneyField(_("total"), default=Decimal("0"), editable=False)
     terms = models.TextField(_("terms"), blank=True)
+    sent_at = models.DateTimeField(_("sent at"), null=True, blank=True, editable=False)
+    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True, editable=False)
+    reject_reason = models.CharField(
+        _("reason for rejection"), max_length=500, blank=True, editable=False
+    )
+    floor_approval = models.CharField(
+        _("approval below the floor price"),
+        max_length=10,
+        choices=[
+            ("", _("Not needed")),
+            ("pending", _("Pending")),
+            ("approved", _("Approved")),
+            ("rejected", _("Rejected")),
+        ],
+        blank=True,
+        default="",
+        editable=False,
+    )
 
     class Meta:
         verbose_name = _("quote")
@@ -78,6 +96,8 @@ class Quote(OwnedModel):
             models.Index(fields=["total", "id"]),
             models.Index(fields=["valid_until", "id"]),
             models.Index(fields=["title", "id"]),
+            models.Index(fields=["number", "id"]),
+            models.Index(fields=["status", "id"]),
         ]
 
     def __str__(self) -> str:
@@ -87,8 +107,15 @@ class Quote(OwnedModel):
 class QuoteLine(BaseModel):
     """One product on a quote: quantity × unit price, less a discount, plus tax."""
 
+    class PriceSource(models.TextChoices):
+        AGREEMENT = "agreement", _("Price agreement")
+        LEVEL = "level", _("Customer level price")
+        LIST = "list", _("List price")
+        MANUAL = "manual", _("Entered by hand")
+
     owner_path = "quote__owner"
     department_path = "quote__department"
+    data_scope_label = "sales.quote"
 
     quote = models.ForeignKey(
         Quote, verbose_name=_("quote"), on_delete=models.CASCADE, related_name="lines"
@@ -107,6 +134,13 @@ class QuoteLine(BaseModel):
         _("tax rate (%)"), max_digits=7, decimal_places=4, default=Decimal("0")
     )
     line_total = MoneyField(_("line total"), default=Decimal("0"), editable=False)
+    price_source = models.CharField(
+        _("price source"),
+        max_length=10,
+        choices=PriceSource.choices,
+        default=PriceSource.MANUAL,
+        editable=False,
+    )
 
     class Meta:
         ordering = ["quote", "position", "id"]
@@ -115,3 +149,51 @@ class QuoteLine(BaseModel):
 
     def __str__(self) -> str:
         return f"{self.product} × {self.quantity}"
+
+
+class PriceAgreement(BaseModel):
+    """A one-to-one price (一客一价): this customer pays this price for this product between two
+    dates. It comes first when a quote line is priced; it belongs to whoever owns the customer."""
+
+    owner_path = "customer__owner"
+    department_path = "customer__department"
+    data_scope_label = "customers.customer"
+
+    customer = models.ForeignKey(
+        "customers.Customer",
+        verbose_name=_("customer"),
+        on_delete=models.CASCADE,
+        related_name="price_agreements",
+    )
+    product = models.ForeignKey(
+        "system.Product",
+        verbose_name=_("product"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    price = MoneyField(_("agreed price"))
+    valid_from = models.DateField(_("valid from"), null=True, blank=True)
+    valid_to = models.DateField(_("valid to"), null=True, blank=True)
+    notes = models.CharField(_("notes"), max_length=300, blank=True)
+
+    class Meta:
+        verbose_name = _("price agreement")
+        verbose_name_plural = _("price agreements")
+        indexes = [
+            models.Index(fields=["customer", "product", "valid_from"]),
+            models.Index(fields=["price", "id"]),
+            models.Index(fields=["valid_from", "id"]),
+            models.Index(fields=["valid_to", "id"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.customer} · {self.product}: {self.price}"
+
+    @property
+    def owner(self):
+        """The customer's owner: an agreement has no owner of its own."""
+        return self.customer.owner if self.customer_id else None
+
+    @property
+    def department(self):
+        return self.customer.department if self.customer_id else None
