@@ -1,0 +1,1 @@
+"""Sales actions, one module per area."""

@@ -1,0 +1,1 @@
+"""Sales views, one module per area."""
