@@ -529,11 +529,13 @@ def forecast_chart(rows: list[PeriodRow], fc: Forecast, *, by: str) -> dict:
             {"name": _("Weighted"), "type": "bar", "data": [float(r.weighted) for r in rows]},
         ],
     }
-    months = [m.strftime("%Y-%m") for m, _v in fc.history] + [
+    first = next((i for i, (_m, v) in enumerate(fc.history) if v), len(fc.history))
+    history = fc.history[min(first, max(len(fc.history) - 6, 0)) :]  # no empty lead-in
+    months = [m.strftime("%Y-%m") for m, _v in history] + [
         m.strftime("%Y-%m") for m, _v in fc.forecast[1:]
     ]
-    n_hist = len(fc.history)
-    actual = [float(v) for _m, v in fc.history] + [None] * (len(fc.forecast) - 1)
+    n_hist = len(history)
+    actual = [float(v) for _m, v in history] + [None] * (len(fc.forecast) - 1)
     predicted = [None] * (n_hist - 1) + [float(v) for _m, v in fc.forecast]
     bookings = {
         "tooltip": {"trigger": "axis"},

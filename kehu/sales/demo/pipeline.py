@@ -71,14 +71,22 @@ def deals(ctx: DemoContext) -> None:
         chunk = plans[start : start + 2000]
         opps, walks = [], []
         for customer_id, customer_name, owner_id, department_id in chunk:
-            created = now - datetime.timedelta(days=rng.randint(0, 365), hours=rng.randint(0, 9))
-            # where the deal gets to: furthest open stage, then won / lost / still open
+            # where the deal gets to: furthest open stage, then won / lost / still open; deals
+            # still open are recent ones (a few of them stalled), closed ones span the year
             furthest = rng.choice((0, 0, 1, 1, 2, 2, 3, 3, 3))
             outcome = rng.choices(("won", "lost", "open"), weights=(35, 20, 45))[0]
+            if outcome == "open":  # walked backwards from now: the last stay is mostly short
+                steps = [rng.randint(1, 20) for _p in range(furthest)]
+                stay = rng.choice((0, 1, 2, 3, 5, 7, 8, 10, 12, 15, 20, 35))
+                age = sum(steps) + stay
+            else:
+                age = rng.randint(0, 365)
+            created = now - datetime.timedelta(days=age, hours=rng.randint(0, 9))
             when = created
             walk = [(None, open_stages[0], created)]
             for pos in range(1, furthest + 1):
-                when = when + datetime.timedelta(days=rng.randint(2, 30), hours=rng.randint(0, 8))
+                step = rng.randint(2, 30) if outcome != "open" else steps[pos - 1]
+                when = when + datetime.timedelta(days=step, hours=rng.randint(0, 8))
                 if when > now:
                     break
                 walk.append((walk[-1][1], open_stages[pos], when))

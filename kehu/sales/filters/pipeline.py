@@ -106,12 +106,12 @@ class OpportunityFilterSet(BaseFilterSet):
         cond = stalled_condition()
         return queryset.filter(cond) if value else queryset.exclude(cond)
 
-    def filter_department_tree(self, queryset, name, value):
+    def filter_department_tree(self, queryset, name, value: int):  # a Department (the API: its id)
         if value is None:
             return queryset
         return queryset.filter(department__path__startswith=value.path)
 
-    def filter_reached(self, queryset, name, value):
+    def filter_reached(self, queryset, name, value: int):  # a Stage (the API: its id)
         """Deals that reached this stage or a later one (the funnel's drill-down)."""
         from ..pipeline_reports import reached_condition
 

@@ -8,7 +8,7 @@ from django.conf import settings
 from django.core.validators import MaxValueValidator
 from django.db import models
 from django.utils import timezone
-from django.utils.translation import gettext
+from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 from kehu.core.fields import MoneyField
@@ -44,7 +44,7 @@ class Stage(BaseModel):
     """One step of a pipeline with its default win probability; won and lost stages close a deal."""
 
     class Kind(models.TextChoices):
-        OPEN = "open", _("Open")
+        OPEN = "open", pgettext_lazy("deal", "Open")
         WON = "won", _("Won")
         LOST = "lost", _("Lost")
 
@@ -88,7 +88,7 @@ class Opportunity(OwnedModel):
     """A deal (商机) with a customer: amount, expected close date and the stage it has reached."""
 
     class Status(models.TextChoices):
-        OPEN = "open", _("Open")
+        OPEN = "open", pgettext_lazy("deal", "Open")
         WON = "won", _("Won")
         LOST = "lost", _("Lost")
 

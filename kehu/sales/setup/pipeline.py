@@ -18,7 +18,7 @@ def stalled_deal_alerts() -> int:
 def ready() -> None:
     from celery.schedules import crontab
 
-    from kehu.core.registry import Page, register_beat_task, register_page
+    from kehu.core.registry import Page, register_beat_task, register_enum_name, register_page
     from kehu.customers.timeline import register_customer_panel, register_timeline_source
 
     from ..timeline_pipeline import deal_entries, deals_panel
@@ -32,6 +32,8 @@ def ready() -> None:
         register_page(
             Page(module="sales", label=label, url_name=url_name, perm=perm, icon=icon, order=order)
         )
+    # Stage kinds and deal statuses are the same set (open / won / lost): one schema name.
+    register_enum_name("DealOutcomeEnum", "kehu.sales.models.pipeline.Stage.Kind")
     register_beat_task(
         "sales-stalled-deals", "kehu.sales.stalled_deal_alerts", crontab(hour=7, minute=30)
     )

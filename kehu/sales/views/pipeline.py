@@ -18,7 +18,6 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from kehu.core.access_rules import access_rule, perm, record
-from kehu.core.cells import display
 from kehu.core.errors import StaleObjectError
 from kehu.core.permissions import Access
 from kehu.core.providers import departments_in_scope, people_in_scope
@@ -28,6 +27,7 @@ from kehu.core.views import ObjectDetailView
 from .. import pipeline_reports as reports
 from ..actions.pipeline import default_pipeline, move_stage, stages_of
 from ..models import Opportunity, Pipeline, Stage, StageHistory
+from ..templatetags.pipeline_tags import format_money
 
 VIEW = "sales.view_opportunity"
 CHANGE = "sales.change_opportunity"
@@ -232,7 +232,7 @@ def move(request, pk: int):
                 "columns": {
                     str(s.pk): {
                         "count": totals.get(s.pk, (0,))[0],
-                        "amount": str(display(totals.get(s.pk, (0, reports.ZERO))[1])),
+                        "amount": format_money(totals.get(s.pk, (0, reports.ZERO))[1]),
                     }
                     for s in stages_of(opp.pipeline)
                 },

@@ -1,0 +1,1 @@
+"""Template tags of the sales module, one module per area."""
