@@ -21,7 +21,10 @@ def ready() -> None:
     from kehu.core.registry import Page, register_beat_task, register_enum_name, register_page
     from kehu.customers.timeline import register_customer_panel, register_timeline_source
 
+    from ..actions.pipeline_import import OpportunityImporter
     from ..timeline_pipeline import deal_entries, deals_panel
+
+    OpportunityImporter.register()
 
     for label, url_name, perm, icon, order in (
         (_("Kanban board"), "sales:kanban", "sales.view_opportunity", "bi-kanban", 11),

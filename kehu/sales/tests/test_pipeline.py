@@ -316,3 +316,43 @@ def test_customer_page_shows_the_deals(client, make_user):
     entries = timeline(opp.customer, user).entries
     kinds = [e.title for e in entries if e.kind == "deal"]
     assert len(kinds) == 2 and opp.name in kinds[0]
+
+
+def test_import_deals_from_a_file(make_user, django_capture_on_commit_callbacks):
+    import csv
+    import io
+
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from kehu.core import imports
+
+    user = make_user("sales_manager", "a1")
+    outsider = make_user("salesperson", "b")
+    mine = make_customer(user, 1, number="C-IMP-1", name="导入客户甲")
+    hidden = make_customer(outsider, 2, number="C-IMP-2", name="别人的客户")
+    buf = io.StringIO()
+    writer = csv.writer(buf)
+    writer.writerow(["商机名称", "客户", "金额", "预计成交日期", "阶段"])
+    writer.writerow(["甲公司ERP项目", "C-IMP-1", "120000", "2027-03-31", "方案报价"])
+    writer.writerow(["甲公司维保", "导入客户甲", "8000.456", "", ""])
+    writer.writerow(["看不见的客户", hidden.name, "1", "", ""])
+    writer.writerow(["没有的阶段", "C-IMP-1", "1", "", "不存在"])
+    run = imports.create_run(
+        user=user,
+        label="sales.opportunity",
+        upload=SimpleUploadedFile("商机.csv", buf.getvalue().encode()),
+        mode="create",
+    )
+    imports.set_mapping(run=run, mapping=run.mapping, mode=run.mode)
+    with django_capture_on_commit_callbacks(execute=True):
+        imports.start_run(run=run)
+    run.refresh_from_db()
+    deals = {o.name: o for o in Opportunity.objects.filter(customer=mine)}
+    assert set(deals) == {"甲公司ERP项目", "甲公司维保"}
+    erp = deals["甲公司ERP项目"]
+    assert erp.stage.name == "Proposal and quote" and erp.amount == Decimal(120000)
+    assert erp.owner == user and erp.number.startswith("SJ")
+    assert StageHistory.objects.filter(opportunity=erp).count() == 1
+    assert deals["甲公司维保"].amount == Decimal("8000.46")
+    assert not Opportunity.objects.filter(customer=hidden).exists()
+    assert (run.created, run.errors) == (2, 2)
