@@ -329,6 +329,9 @@ def main() -> None:
     parser.add_argument("--entities", type=int, default=32000)
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--threshold", type=float, default=matching.REVIEW_THRESHOLD)
+    parser.add_argument(
+        "--model", choices=("em", "prior"), default="em", help="m/u by EM, or the priors"
+    )
     parser.add_argument("--errors", type=int, default=0, help="print N false pairs of each kind")
     args = parser.parse_args()
 
@@ -348,7 +351,15 @@ def main() -> None:
     t2 = time.perf_counter()
     pairs = matching.candidate_pairs(profiles)
     t3 = time.perf_counter()
-    scores = {(i, j): matching.compare(profiles[i], profiles[j]).total for i, j in pairs}
+    model = None
+    if args.model == "em":
+        from kehu.customers import linkage
+
+        model = linkage.fit(
+            profiles, (linkage.compare_vector(profiles[i], profiles[j]) for i, j in pairs)
+        )
+        print(f"model: {model.fitted}, lambda {model.lam:.4f}")
+    scores = {(i, j): matching.compare(profiles[i], profiles[j], model).total for i, j in pairs}
     t4 = time.perf_counter()
     for t in (0.70, 0.75, 0.80, 0.85, 0.90, 0.93):
         pred = {pq for pq, s in scores.items() if s >= t}
@@ -384,7 +395,7 @@ def main() -> None:
         fns = [pq for pq in true_pairs if pq not in predicted][: args.errors]
         for label, items in (("false positive", fps), ("false negative", fns)):
             for i, j in items:
-                s = matching.compare(profiles[i], profiles[j])
+                s = matching.compare(profiles[i], profiles[j], model)
                 print(label, s.total, s.summary(), "|", _show(records[i]), "|", _show(records[j]))
 
 

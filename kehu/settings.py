@@ -168,10 +168,12 @@ MEDIA_URL = "media/"
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
+        # Hashed, precompressed names wherever Kehu serves pages for real (``kehu run`` collects
+        # them); plain names for tests and debugging (no collectstatic needed).
         "BACKEND": (
-            "whitenoise.storage.CompressedManifestStaticFilesStorage"
-            if PRODUCTION
-            else "django.contrib.staticfiles.storage.StaticFilesStorage"
+            "django.contrib.staticfiles.storage.StaticFilesStorage"
+            if TESTING or DEBUG
+            else "kehu.core.staticfiles.StaticStorage"
         )
     },
 }

@@ -30,6 +30,8 @@ urlpatterns = [
 
 handler400 = "kehu.core.site_views.bad_request"
 handler403 = "kehu.core.site_views.permission_denied"
+handler404 = "kehu.core.site_views.page_not_found"
+handler500 = "kehu.core.site_views.server_error"
 
 # Views we do not write: the language switch is public; the API root, schema and docs are for
 # signed-in users (what they list is no secret, but the project does not publish it).

@@ -179,6 +179,52 @@ def attachments_for(obj: models.Model, *, user) -> models.QuerySet[Attachment]:
     ).select_related("uploaded_by")
 
 
+def may_edit_record(user, obj: models.Model) -> bool:
+    """Whether ``user`` may change ``obj``: the type's change permission and the record among
+    ``editable_by`` (attaching and removing files needs it)."""
+    from .registry import find_object_type
+
+    ot = find_object_type(type(obj))
+    if ot is None or not ot.allows(user, "change"):
+        return False
+    return ot.model.objects.editable_by(user).filter(pk=obj.pk).exists()
+
+
+@transaction.atomic
+def delete_attachment(*, attachment: Attachment) -> None:
+    """Remove a file from its record (audited on the record) and from storage."""
+    target_model = attachment.content_type.model_class()
+    target = target_model._base_manager.filter(pk=attachment.object_id).first()
+    name, file = attachment.name, attachment.file
+    attachment.delete()
+    if target is not None:
+        AuditLog.record(target, AuditLog.Action.UPDATE, {"attachment": [name, None]})
+    transaction.on_commit(lambda: file.delete(save=False))
+
+
+def attachment_panel(obj: models.Model, *, user, errors=(), added=()) -> dict:
+    """What the attachments card (``core/_attachments.html``) shows for ``obj``: its files the
+    user may see, with upload and delete when the user may edit the record."""
+    from django.conf import settings
+    from django.urls import reverse
+
+    from .uploads import ALLOWED_EXTENSIONS
+
+    label = obj._meta.label_lower
+    can_edit = may_edit_record(user, obj)
+    return {
+        "object": obj,
+        "attachments": list(attachments_for(obj, user=user)[:200]),
+        "can_attach": can_edit,
+        "card_url": reverse("core:attachment_card", args=[label, obj.pk]),
+        "upload_url": reverse("core:attachment_upload", args=[label, obj.pk]),
+        "max_mb": settings.KEHU_MAX_UPLOAD_BYTES // 2**20,
+        "accept": ",".join(f".{ext}" for ext in sorted(ALLOWED_EXTENSIONS)),
+        "errors": list(errors),
+        "added": list(added),
+    }
+
+
 # --- Saved views (保存的视图) -----------------------------------------------------------------------
 
 #: Query parameters that are navigation or one-off actions, never part of a saved view.
@@ -306,3 +352,80 @@ def default_view(user, object_type: str):
     from .models import SavedView
 
     return SavedView.objects.owned_by(user).filter(object_type=object_type, is_default=True).first()
+
+
+# --- List settings and edits from the list ---------------------------------------------------
+
+
+def remember_list_settings(
+    *,
+    user,
+    object_type: str,
+    per_page: int | None = None,
+    columns: list[str] | None = None,
+    sort: str | None = None,
+):
+    """Keep a user's page size, columns or sort order of one list for their next visit (a
+    preference: not audited, never shared)."""
+    from .models import ListSettings
+
+    settings_, _created = ListSettings.objects.get_or_create(user=user, object_type=object_type)
+    if per_page is not None:
+        settings_.per_page = per_page
+    if columns is not None:
+        settings_.columns = list(columns)
+    if sort is not None:
+        settings_.sort = sort[:120]
+    settings_.save()
+    return settings_
+
+
+class EditRefusal(models.TextChoices):
+    """Why a row of a mass update was left unchanged."""
+
+    NOT_VISIBLE = "not_visible", _("not found or not visible to you")
+    NOT_EDITABLE = "not_editable", _("outside what you may edit")
+    INVALID = "invalid", _("refused by the record's rules")
+    STALE = "stale", _("changed by someone else meanwhile")
+
+
+def edit_record(*, object_type, user, obj, data: dict, version: int | None = None):
+    """Change some fields of one record through its type's update action (rules, write guards,
+    the audit trail and the version check all apply): the list's inline edit. A stale
+    ``version`` raises ``StaleObjectError``, a rule ``ValidationError``."""
+    with transaction.atomic():
+        return object_type.actions.update(user=user, obj=obj, data=data, version=version)
+
+
+def mass_update(*, object_type, user, pks: Iterable[int], data: dict) -> dict:
+    """Set the same fields on many records, one by one through the type's update action, each
+    in its own transaction: the records the user may not edit (the restricted queryset) or
+    that a rule refuses are left as they were and reported with the reason.
+
+    Returns ``{"updated": [pk, ...], "refused": [(pk, label, EditRefusal, message), ...]}``."""
+    from .errors import StaleObjectError
+
+    pks = list(dict.fromkeys(int(p) for p in pks))
+    model = object_type.model
+    visible = {o.pk: o for o in model.objects.visible_to(user).filter(pk__in=pks)}
+    editable = set(model.objects.editable_by(user).filter(pk__in=pks).values_list("pk", flat=True))
+    updated: list[int] = []
+    refused: list[tuple] = []
+    for pk in pks:
+        obj = visible.get(pk)
+        if obj is None:
+            refused.append((pk, f"#{pk}", EditRefusal.NOT_VISIBLE, ""))
+            continue
+        if pk not in editable:
+            refused.append((pk, str(obj), EditRefusal.NOT_EDITABLE, ""))
+            continue
+        try:
+            with transaction.atomic():
+                object_type.actions.update(user=user, obj=obj, data=dict(data))
+        except StaleObjectError as exc:
+            refused.append((pk, str(obj), EditRefusal.STALE, str(exc)))
+        except ValidationError as exc:
+            refused.append((pk, str(obj), EditRefusal.INVALID, " ".join(exc.messages)))
+        else:
+            updated.append(pk)
+    return {"updated": updated, "refused": refused}

@@ -20,6 +20,9 @@ class CoreConfig(AppConfig):
         register_beat_task("purge-recycle-bin", "kehu.purge_recycle_bin", 24 * 3600)
         register_beat_task("fail-stale-jobs", "kehu.core.fail_stale_jobs", 3600)
 
+        from .dashboard import register_core_cards
+
+        register_core_cards()
         dbcompat.install()
         audit.install()  # QuerySet.update()/bulk_update() on audited models: writer only
         from .search import ensure_search_indexes

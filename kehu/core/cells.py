@@ -18,15 +18,39 @@ spreadsheet) lived in a template filter and in the export. Here, one function pe
 from __future__ import annotations
 
 import datetime
+import re
 from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
+from django.db import models
 from django.utils import formats, timezone
+from django.utils.html import format_html
 from django.utils.translation import gettext as _
 
 #: A cell starting with one of these would run as a formula in Excel or WPS (CSV/XLSX injection).
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r", "\n")
+
+
+#: Field names that hold a phone number (``phone``, ``office_phone``, ``mobile`` …).
+PHONE_NAME = re.compile(r"(^|_)(phone|mobile|tel|telephone)$")
+
+
+class Phone(str):
+    """A phone number: shown as a ``tel:`` link (tap to call on a phone)."""
+
+
+class Email(str):
+    """An e-mail address: shown as a ``mailto:`` link."""
+
+
+def cell_kind(field) -> str | None:
+    """``"tel"`` or ``"email"`` for the fields whose values are links, else ``None``."""
+    if isinstance(field, models.EmailField):
+        return "email"
+    if isinstance(field, models.CharField) and not field.choices and PHONE_NAME.search(field.name):
+        return "tel"
+    return None
 
 
 # --- Values by kind -----------------------------------------------------------------------------
@@ -69,6 +93,10 @@ def column_reader(model, name: str) -> Callable[[Any], Any]:
     if field.choices:
         label = choice_reader(field)
         return lambda obj: label(getattr(obj, field.attname))
+    kind = cell_kind(field)
+    if kind is not None:
+        wrap = Phone if kind == "tel" else Email
+        return lambda obj: wrap(v) if (v := getattr(obj, name)) else v
     return lambda obj: getattr(obj, name)
 
 
@@ -92,6 +120,11 @@ def display(value: Any) -> Any:
     """For HTML: dates localised, money grouped, yes/no, empty as a dash."""
     if value is None or value == "":
         return "—"
+    if isinstance(value, Phone):
+        number = "".join(ch for ch in value if ch.isdigit() or ch == "+")
+        return format_html('<a href="tel:{}" class="cell-link">{}</a>', number, str(value))
+    if isinstance(value, Email):
+        return format_html('<a href="mailto:{}" class="cell-link">{}</a>', str(value), str(value))
     if isinstance(value, bool):
         return _("Yes") if value else _("No")
     if isinstance(value, datetime.datetime):
@@ -109,6 +142,7 @@ def plain(value: Any) -> Any:
     if value is None:
         return ""
     if isinstance(value, str):
+        value = str(value)  # a ``Phone`` or ``Email`` is text in a spreadsheet
         return "'" + value if value.startswith(FORMULA_PREFIXES) else value
     if isinstance(value, datetime.datetime):
         return timezone.localtime(value).replace(tzinfo=None) if timezone.is_aware(value) else value

@@ -23,6 +23,23 @@ def module_links(user, module: str, current_url: str) -> list[dict]:
     return links
 
 
+def navbar_links(user) -> list[dict]:
+    """The registered top-bar links with their badge counts (``register_navbar_link``)."""
+    from .registry import registry
+
+    links = sorted(registry.store("navbar_links").values(), key=lambda n: (n.order, n.key))
+    return [
+        {
+            "key": n.key,
+            "label": n.label,
+            "icon": n.icon,
+            "url": reverse(n.url_name),
+            "count": n.count(user) if n.count else 0,
+        }
+        for n in links
+    ]
+
+
 def shell(request):
     user = getattr(request, "user", None)
     if not user or not user.is_authenticated:
@@ -40,5 +57,6 @@ def shell(request):
             for m in navigation()
         ],
         "unread_count": unread_count(user),
+        "navbar_links": navbar_links(user),
         "module_links": module_links(user, current, request.path) if current in modules else [],
     }

@@ -11,11 +11,13 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import IO, Any
 
+from django.db import models
 from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 
 from . import cells
 from .cells import plain, related_label
+from .fields import MoneyField, quantize
 from .registry import registry
 
 #: Export cells are formatted by the one cell rendering (``kehu.core.cells.plain``).
@@ -41,6 +43,20 @@ export_formats: dict[str, dict[str, ExportFormat]] = registry.store("export_form
 def register_export_format(label: str, fmt: ExportFormat) -> ExportFormat:
     export_formats.setdefault(label, {})[fmt.code] = fmt
     return fmt
+
+
+def shown_places(field) -> int:
+    """The decimal places a page shows for a decimal field: its parameter's (money of quotes,
+    contracts, orders: ``MoneyField(decimals_param=...)``), 2 for other money, the column's
+    own otherwise."""
+    param = getattr(field, "decimals_param", None)
+    if param:
+        from .providers import get_params
+
+        return int(getattr(get_params(), param, 2))
+    if isinstance(field, MoneyField):
+        return 2
+    return field.decimal_places
 
 
 class Echo:
@@ -120,6 +136,13 @@ class _Related:
             self.labels[getattr(obj, self.target)] = str(obj)
 
 
+def _shown(value):
+    """A custom field's yes/no as the page shows it (是/否, Yes/No)."""
+    if isinstance(value, bool):
+        return _("Yes") if value else _("No")
+    return value
+
+
 def _plan(model, columns: list[tuple[str, str]], user=None):
     """What to read (database column names, for ``values_list``) and, per export column, a
     function of the row tuple: prepared once per export. Choice labels (dictionary entries
@@ -139,7 +162,7 @@ def _plan(model, columns: list[tuple[str, str]], user=None):
                 index("custom"),
                 cells.custom_reader(model, name.removeprefix("custom.")),
             )
-            getters.append(lambda row, i=i, read=read_custom: read(row[i]))
+            getters.append(lambda row, i=i, read=read_custom: _shown(read(row[i])))
             continue
         field = model._meta.get_field(name)
         i = index(field.attname)
@@ -151,6 +174,14 @@ def _plan(model, columns: list[tuple[str, str]], user=None):
             related.append((i, rel))
             getters.append(
                 lambda row, i=i, rel=rel: "" if row[i] is None else rel.labels.get(row[i], "")
+            )
+        elif isinstance(field, models.BooleanField):  # as the page shows it: 是/否, Yes/No
+            yes_no = {True: _("Yes"), False: _("No"), None: ""}
+            getters.append(lambda row, i=i, yes_no=yes_no: yes_no[row[i]])
+        elif isinstance(field, models.DecimalField):  # the places the page shows ("0.00")
+            places = shown_places(field)
+            getters.append(
+                lambda row, i=i, places=places: None if row[i] is None else quantize(row[i], places)
             )
         else:
             getters.append(lambda row, i=i: row[i])

@@ -11,7 +11,10 @@ MONEY_DECIMAL_PLACES = 6
 class MoneyField(models.DecimalField):
     """Decimal money at 6 places; never float. Display rounding comes from system parameters."""
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, decimals_param: str | None = None, **kwargs):
+        #: The system parameter giving the places shown (``order_amount_decimals``); display
+        #: only, so not part of the migration state. ``None``: 2 places.
+        self.decimals_param = decimals_param
         kwargs.setdefault("max_digits", MONEY_MAX_DIGITS)
         kwargs.setdefault("decimal_places", MONEY_DECIMAL_PLACES)
         super().__init__(*args, **kwargs)

@@ -87,10 +87,14 @@ class BaseFilterSet(django_filters.FilterSet):
 
 class AuditLogFilterSet(django_filters.FilterSet):
     """The audit page's filters: who acted (among the employees in the viewer's scope, so the
-    page names nobody else) and the action. A value outside the choices is a form error (400)."""
+    page names nobody else), the action, the record type and a date range. A value outside the
+    choices or a date outside 1900–2100 is a form error (400)."""
 
     user = django_filters.ModelChoiceFilter(queryset=None)
     action = django_filters.ChoiceFilter()
+    type = django_filters.ChoiceFilter(method="filter_type")
+    date_from = django_filters.DateFilter(method="filter_from")
+    date_to = django_filters.DateFilter(method="filter_to")
 
     class Meta:
         from .models import AuditLog
@@ -99,10 +103,15 @@ class AuditLogFilterSet(django_filters.FilterSet):
         fields = ["user", "action"]
 
     def __init__(self, data=None, queryset=None, *, user, **kwargs):
+        from django import forms
         from django.contrib.auth import get_user_model
+        from django.utils.text import capfirst
+        from django.utils.translation import gettext as _
 
+        from .dates import validate_date_range
         from .models import AuditLog
         from .providers import employees_in_scope
+        from .registry import registry
 
         super().__init__(data, queryset, **kwargs)
         people = employees_in_scope(user)
@@ -110,8 +119,47 @@ class AuditLogFilterSet(django_filters.FilterSet):
         self.filters["action"].extra["choices"] = AuditLog.Action.choices
         for name in ("user", "action"):
             self.filters[name].label = AuditLog._meta.get_field(name).verbose_name
-        for field in self.form.fields.values():
-            field.widget.attrs["class"] = "form-select form-select-sm"
+        types = sorted(
+            ((ot.label, capfirst(ot.verbose_name_plural())) for ot in registry.values()),
+            key=lambda c: str(c[1]),
+        )
+        self.filters["type"].extra["choices"] = types
+        self.filters["type"].label = _("Record type")
+        self.filters["date_from"].label = _("From")
+        self.filters["date_to"].label = _("Until")
+        for name in ("date_from", "date_to"):
+            self.filters[name].extra["validators"] = [validate_date_range]
+            self.filters[name].extra["widget"] = forms.DateInput(attrs={"type": "date"})
+        for name, field in self.form.fields.items():
+            kind = "form-control" if name.startswith("date_") else "form-select"
+            field.widget.attrs["class"] = f"{kind} {kind}-sm"
+
+    def filter_type(self, queryset, name, value):
+        from django.contrib.contenttypes.models import ContentType
+
+        from .registry import registry
+
+        ot = registry.get(value)
+        if ot is None:
+            return queryset.none()
+        ct = ContentType.objects.get_for_model(ot.model, for_concrete_model=False)
+        return queryset.filter(content_type=ct)
+
+    def filter_from(self, queryset, name, value):
+        return queryset.filter(timestamp__gte=_day_start(value))
+
+    def filter_to(self, queryset, name, value):
+        import datetime
+
+        return queryset.filter(timestamp__lt=_day_start(value + datetime.timedelta(days=1)))
+
+
+def _day_start(day):
+    import datetime
+
+    from django.utils import timezone
+
+    return timezone.make_aware(datetime.datetime.combine(day, datetime.time.min))
 
 
 def filtered_queryset(object_type, user, data):

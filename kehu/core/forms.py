@@ -6,6 +6,7 @@ from decimal import Decimal
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.forms.models import ModelFormMetaclass
 from django.utils.translation import gettext_lazy as _
 
 from .customfields import (
@@ -17,12 +18,24 @@ from .customfields import (
 )
 from .dates import add_date_validator
 from .errors import StaleObjectError
+from .pickers import apply_pickers
 
 
-class BaseModelForm(forms.ModelForm):
+class PickerFormMetaclass(ModelFormMetaclass):
+    """Runs :func:`kehu.core.pickers.apply_pickers` once the form's whole ``__init__`` (the
+    subclass's included) has run: a relation field added or narrowed there gets its picker."""
+
+    def __call__(cls, *args, **kwargs):
+        form = super().__call__(*args, **kwargs)
+        apply_pickers(form, form.user)
+        return form
+
+
+class BaseModelForm(forms.ModelForm, metaclass=PickerFormMetaclass):
     """Every date field validates the sane range (``core.dates``); an edit must carry the
     ``version`` it was opened at — without it a save would silently overwrite whatever others
-    changed in between."""
+    changed in between. Every relation to a registered type (people included) is a searchable
+    picker (``core.pickers``), not a ``<select>`` of every row."""
 
     version = forms.IntegerField(widget=forms.HiddenInput, required=False)
 

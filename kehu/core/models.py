@@ -734,6 +734,39 @@ class SavedView(BaseModel):
         return " · ".join(unquote_plus(part) for part in self.query.split("&") if part)
 
 
+class ListSettings(models.Model):
+    """What one user last chose on one list page: page size, columns and sort order.
+
+    A preference, not a business record (like a notification's read mark): written by
+    ``actions.remember_list_settings`` when the user changes one, applied when the list opens
+    without those parameters. Never shared; deleted with the user.
+    """
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("user"),
+        on_delete=models.CASCADE,
+        related_name="list_settings",
+    )
+    object_type = models.CharField(_("object type"), max_length=100)
+    per_page = models.PositiveSmallIntegerField(_("rows per page"), null=True, blank=True)
+    columns = models.JSONField(_("columns"), default=list, blank=True)
+    sort = models.CharField(_("sort order"), max_length=120, blank=True, default="")
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("list settings")
+        verbose_name_plural = _("list settings")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "object_type"], name="core_listsettings_unique_user_type"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user_id}:{self.object_type}"
+
+
 class ImportRun(models.Model):
     """One import of a file into an object type: the upload, its column mapping and options, the
     counts of what happened, and the per-row error report (see :mod:`kehu.core.imports`)."""

@@ -27,6 +27,8 @@ _BIGINT = 2**63 - 1
 def encode_cursor(sort: str, key, pk: int) -> str:
     """The opaque token of the list pages (``?after=`` / ``?before=``) and of the API
     (``?cursor=a…`` / ``?cursor=b…``): base64 of ``{"s": sort, "k": [key, id]}``."""
+    if isinstance(key, datetime.datetime):  # all of it: DjangoJSONEncoder cuts microseconds,
+        key = key.isoformat()  # and rows of the same millisecond were skipped (audit trail)
     raw = json.dumps({"s": sort, "k": [key, pk]}, cls=DjangoJSONEncoder, separators=(",", ":"))
     return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
 

@@ -5,7 +5,7 @@ API, exports, global search and the per-model test cases, permission matrix incl
 carries every other store as an attribute: ``registry.modules`` (main navigation),
 ``registry.pages``, ``registry.urls`` (each app's URL module, included by ``kehu/urls.py``),
 ``registry.api_routes`` (each app's router registrations, read by ``kehu/api_urls.py``),
-``registry.beat_tasks`` (``CELERY_BEAT_SCHEDULE``), ``registry.enum_names``
+``registry.beat_tasks`` (``CELERY_BEAT_SCHEDULE``), ``registry.dashboard_cards`` (the home page), ``registry.enum_names``
 (drf-spectacular's ``ENUM_NAME_OVERRIDES``), and ``registry.store(name)`` /
 ``registry.hooks[name]`` for the stores of one layer (importers, export formats, timeline
 sources, handover and erasure hooks …). So adding a module edits no central file: not
@@ -80,6 +80,23 @@ def navigation() -> list[Module]:
     return sorted(modules.values(), key=lambda m: (m.order, m.key))
 
 
+@dataclass(frozen=True)
+class NavbarLink:
+    """A link in the top bar beside the reminders bell (the approvals waiting for one), with a
+    badge: ``count(user) -> int`` runs on every page, so it must be one cheap query."""
+
+    key: str
+    label: Any
+    icon: str
+    url_name: str
+    count: Callable[[Any], int] | None = None
+    order: int = 100
+
+
+def register_navbar_link(link: NavbarLink) -> NavbarLink:
+    return registry.store("navbar_links").add(link.key, link)
+
+
 @dataclass
 class Page:
     """A module page that is not an object list (a settings form, a tree, a report)."""
@@ -96,6 +113,51 @@ def register_page(page: Page) -> Page:
     # keyed by module and URL: one page may be linked from two modules (the handover)
     registry.pages.add((page.module, page.url_name), page)
     return page
+
+
+@dataclass(frozen=True)
+class DashboardCard:
+    """A card of the home dashboard ("my day"). Each app registers its own in
+    ``AppConfig.ready`` with :func:`register_dashboard_card`; the home page lists the cards the
+    user may see (``perm``, then ``show``) by ``order`` and loads each one on its own (HTMX,
+    ``/dashboard/<key>/``) unless ``lazy`` is false.
+
+    The body is ``template`` rendered with ``context(request)`` (a dict; ``None`` hides the
+    card for this user), or ``render(request)`` returning HTML (``None`` hides it). The card's
+    context always has ``card``, ``request``, ``user`` and ``today``. Every query in it must
+    start from a restricted queryset (``Model.objects.visible_to(request.user)``).
+    """
+
+    key: str  # unique, also the URL of the card: /dashboard/<key>/
+    title: Any  # a lazy translatable string
+    template: str = ""
+    context: Callable[[Any], dict | None] | None = None
+    render: Callable[[Any], str | None] | None = None
+    order: int = 100  # lower first
+    perm: str | None = None  # permission needed to see the card (None: any logged-in user)
+    size: str = "md"  # "sm" (a quarter of the row), "md" (a half), "lg" (two thirds), "full"
+    icon: str = "bi-grid"  # a Bootstrap icon
+    lazy: bool = True  # loaded after the page (HTMX); False: rendered with the page
+    show: Callable[[Any], bool] | None = None  # show(user): e.g. managers only
+    link: str = ""  # URL name of the page behind the card ("View all")
+
+    def allows(self, user) -> bool:
+        if self.perm is not None and not user.has_perm(self.perm):
+            return False
+        return self.show is None or bool(self.show(user))
+
+
+def register_dashboard_card(card: DashboardCard) -> DashboardCard:
+    """Add (or replace, by key) a card of the home dashboard."""
+    if not card.template and card.render is None:
+        raise ValueError(f"dashboard card {card.key!r} needs a template or a render callable")
+    return registry.dashboard_cards.add(card.key, card)
+
+
+def dashboard_cards(user) -> list[DashboardCard]:
+    """The cards ``user`` may see, in display order."""
+    cards = sorted(registry.dashboard_cards.values(), key=lambda c: (c.order, c.key))
+    return [c for c in cards if c.allows(user)]
 
 
 @dataclass
@@ -123,6 +185,9 @@ class ObjectType:
     list_links: list[Page] = field(default_factory=list)
     #: Listed in its module's secondary navigation.
     in_menu: bool = True
+    #: The query a list page opened without one redirects to (after the user's default saved
+    #: view), e.g. open activities soonest first: ``"status=planned&sort=start_at"``.
+    default_query: str = ""
     #: The create/update/delete actions every writer calls (``core.saving``); what is left
     #: out is the framework's audited default.
     actions: ObjectActions | None = None
@@ -134,6 +199,13 @@ class ObjectType:
 
     def links_for(self, user) -> list[Page]:
         return [p for p in self.list_links if p.perm is None or user.has_perm(p.perm)]
+
+    #: The fields users may change in place on the list and for many rows at once (mass
+    #: update); ``None``: every simple field of the type's form (``core.lists.editable_fields``).
+    bulk_fields: list[str] | None = None
+    #: A sort by a field read from a stored sort key instead (``{"name": "name_sort"}``: Chinese
+    #: names in pinyin order); the key column needs its own (key, id) index.
+    sort_keys: dict[str, str] = field(default_factory=dict)
 
     #: The plural used in page paths and the API (``/api/<plural>/``); default: name + "s".
     plural: str = ""

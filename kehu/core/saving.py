@@ -162,20 +162,85 @@ def each_deleted(delete: Callable[..., None]) -> Callable[..., int]:
     return bulk_delete
 
 
+#: The registry's hook store of write guards: ``guard(*, model, pks, action)`` is called before
+#: records of any type are changed or deleted through its actions (``action``: "update",
+#: "delete"); it raises ``ValidationError`` to refuse (a record locked while an approval is
+#: pending). Layers above register theirs (``registry.hook(WRITE_GUARDS).add(key, guard)``).
+WRITE_GUARDS = "write_guard"
+
+
+def guard_writes(*, model: type[models.Model], pks, action: str) -> None:
+    """Ask every registered write guard whether records ``pks`` of ``model`` may be written."""
+    from .stores import registry
+
+    guards = registry.hooks.get(WRITE_GUARDS)
+    if not guards:
+        return
+    pks = [pk for pk in pks if pk is not None]
+    if not pks:
+        return
+    for guard in list(guards.values()):
+        guard(model=model, pks=pks, action=action)
+
+
+def _guarded(model: type[models.Model], actions: ObjectActions) -> ObjectActions:
+    """The actions with the write guards asked first (update, delete, bulk delete, import
+    update): one rule for every route that writes a record of any type."""
+    update, delete, bulk = actions.update, actions.delete, actions.bulk_delete
+    import_update = actions.import_update
+
+    def guarded_update(*, user, obj, data, version=None):
+        guard_writes(model=model, pks=[obj.pk], action="update")
+        return update(user=user, obj=obj, data=data, version=version)
+
+    def guarded_delete(*, user, obj, **options):
+        guard_writes(model=model, pks=[obj.pk], action="delete")
+        return delete(user=user, obj=obj, **options)
+
+    def guarded_bulk_delete(*, user, queryset):
+        guard_writes(model=model, pks=list(queryset.values_list("pk", flat=True)), action="delete")
+        return bulk(user=user, queryset=queryset)
+
+    def guarded_import_update(objs, fields, ctx):
+        guard_writes(model=model, pks=[o.pk for o in objs], action="update")
+        return import_update(objs, fields, ctx)
+
+    for fn, inner in (
+        (guarded_update, update),
+        (guarded_delete, delete),
+        (guarded_bulk_delete, bulk),
+        (guarded_import_update, import_update),
+    ):
+        fn.__qualname__ = getattr(inner, "__qualname__", fn.__qualname__)
+        fn.__wrapped__ = inner
+    return ObjectActions(
+        create=actions.create,
+        update=guarded_update,
+        delete=guarded_delete,
+        bulk_delete=guarded_bulk_delete,
+        import_create=actions.import_create,
+        import_update=guarded_import_update,
+    )
+
+
 def default_actions(model: type[models.Model], declared: ObjectActions | None) -> ObjectActions:
-    """The declared actions, with the framework's default for each one left out."""
+    """The declared actions, with the framework's default for each one left out, and the
+    registered write guards asked before every update and delete (:func:`guard_writes`)."""
     declared = declared or ObjectActions()
     delete = declared.delete or delete_object
     bulk = declared.bulk_delete
     if bulk is None:
         bulk = bulk_delete_objects if declared.delete is None else each_deleted(delete)
-    return ObjectActions(
-        create=declared.create or functools.partial(create_object, model=model),
-        update=declared.update or update_object,
-        delete=delete,
-        bulk_delete=bulk,
-        import_create=declared.import_create or default_import_create(model),
-        import_update=declared.import_update or default_import_update,
+    return _guarded(
+        model,
+        ObjectActions(
+            create=declared.create or functools.partial(create_object, model=model),
+            update=declared.update or update_object,
+            delete=delete,
+            bulk_delete=bulk,
+            import_create=declared.import_create or default_import_create(model),
+            import_update=declared.import_update or default_import_update,
+        ),
     )
 
 

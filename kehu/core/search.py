@@ -40,7 +40,7 @@ from .models import (
 )
 from .phones import digits as phone_digits
 from .phones import national as phone_national
-from .text import compact, pinyin_forms
+from .text import compact, pinyin_forms, pinyin_sort_key
 
 SEARCH_FIELDS = ("search_text", "search_grams")
 PHONE_QUERY = re.compile(r"^[0-9 +\-().]+$")
@@ -243,6 +243,12 @@ SearchGramsField.register_lookup(GramScan)
 # --- The searchable model -------------------------------------------------------------------------
 
 
+def derived_fields(model) -> tuple[str, ...]:
+    """The columns computed from a searchable record's fields: the search columns and its
+    stored sort keys (``sort_key_sources``)."""
+    return (*SEARCH_FIELDS, *getattr(model, "sort_key_sources", {}))
+
+
 def _fill(objs: list[models.Model]) -> None:
     if objs:  # what the documents read: one query per relation, not one per row
         model = type(objs[0])
@@ -270,7 +276,7 @@ class SearchableQuerySet(RestrictedQuerySet):
         objs = list(objs)
         if set(fields) & set(self.model.search_sources):
             _fill(objs)
-            fields = [*fields, *(f for f in SEARCH_FIELDS if f not in fields)]
+            fields = [*fields, *(f for f in derived_fields(self.model) if f not in fields)]
         n = super().bulk_update(objs, fields, *args, **kwargs)
         refresh_dependents(self.model, [o.pk for o in objs], fields=fields)
         return n
@@ -335,7 +341,9 @@ def refresh_search_index(
         for row in rows:
             row.refresh_search_fields()
         with unaudited_write("search columns are derived from audited fields"):
-            model._base_manager.bulk_update(rows, list(SEARCH_FIELDS), batch_size=batch_size)
+            model._base_manager.bulk_update(
+                rows, list(derived_fields(model)), batch_size=batch_size
+            )
         return len(rows)
 
     total = 0
@@ -382,6 +390,9 @@ class Searchable(FeatureBase):
     #: ``(model label, foreign key to this model, fields of this model its document reads)``:
     #: documents refreshed when those fields change (a customer's name -> its contacts).
     search_dependents: ClassVar[tuple[tuple[str, str, tuple[str, ...]], ...]] = ()
+    #: Stored sort keys computed with the document: ``{"name_sort": "name"}`` keeps column
+    #: ``name_sort`` at the pinyin sort key of ``name`` (lists sort Chinese names by pinyin).
+    sort_key_sources: ClassVar[dict[str, str]] = {}
     #: Derived columns the audit trail leaves out (``core.audit.excluded``).
     audit_derived: ClassVar[tuple[str, ...]] = SEARCH_FIELDS
 
@@ -397,7 +408,7 @@ class Searchable(FeatureBase):
         if update_fields is None or set(update_fields) & set(self.search_sources):
             self.refresh_search_fields()
             if update_fields is not None:
-                kwargs["update_fields"] = {*update_fields, *SEARCH_FIELDS}
+                kwargs["update_fields"] = {*update_fields, *derived_fields(type(self))}
         super().save(*args, **kwargs)
         if self.search_dependents and not adding:
             loaded = getattr(self, "_search_loaded", {})
@@ -429,11 +440,13 @@ class Searchable(FeatureBase):
 
     def refresh_search_fields(self) -> None:
         self.search_text, self.search_grams = self.search_document()
+        for column, source in self.sort_key_sources.items():
+            setattr(self, column, pinyin_sort_key(getattr(self, source) or ""))
 
     def audit_snapshot(self) -> dict[str, Any]:
         """Derived columns stay out of the audit trail."""
         snapshot = super().audit_snapshot()
-        for name in SEARCH_FIELDS:
+        for name in derived_fields(type(self)):
             snapshot.pop(name, None)
         return snapshot
 

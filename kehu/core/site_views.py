@@ -12,7 +12,6 @@ from django.db import connection
 from django.http import FileResponse, Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_protect
@@ -59,25 +58,53 @@ def login_view(request):
 @access_rule(LOGGED_IN)
 @login_required
 def home(request):
-    user = request.user
-    cards = []
-    for ot in registry.values():
-        if ot.allows(user):
-            cards.append(
-                {
-                    "label": capfirst(ot.verbose_name_plural()),  # also the chart's axis
-                    "url": reverse(ot.url_name("list")),
-                    "count": ot.model.objects.visible_to(user).order_by()[:10001].count(),
-                }
-            )
+    """ "My day": the dashboard cards the user may see (``registry.dashboard_cards``). Lazy cards
+    are empty frames that load themselves (``dashboard_card``); the others render here."""
+    from .registry import dashboard_cards
+
+    cards = [
+        {"card": card, "html": None if card.lazy else _card_html(request, card)}
+        for card in dashboard_cards(request.user)
+    ]
     return render(
         request,
         "core/home.html",
-        {
-            "cards": cards,
-            "notifications": Notification.objects.filter(recipient=user, read_at__isnull=True)[:5],
-            "jobs": BackgroundJob.objects.filter(user=user)[:5],
-        },
+        {"cards": [c for c in cards if c["card"].lazy or c["html"]]},
+    )
+
+
+@access_rule(LOGGED_IN)
+@login_required
+def dashboard_card(request, key: str):
+    """One card of the home page (its HTMX request): 404 for an unknown key, 403 for a card
+    the user may not see, an empty answer for a card with nothing to show this user."""
+    from django.http import HttpResponse
+
+    card = registry.dashboard_cards.get(key)
+    if card is None:
+        raise Http404
+    if not card.allows(request.user):
+        raise PermissionDenied
+    return HttpResponse(_card_html(request, card) or "")
+
+
+def _card_html(request, card) -> str:
+    """The card in its frame (header, size), or "" when it has nothing for this user."""
+    from django.template.loader import render_to_string
+    from django.utils import timezone
+
+    if card.render is not None:
+        body = card.render(request)
+    else:
+        ctx = card.context(request) if card.context is not None else {}
+        if ctx is None:
+            return ""
+        ctx = {"card": card, "user": request.user, "today": timezone.localdate(), **ctx}
+        body = render_to_string(card.template, ctx, request=request)
+    if body is None:
+        return ""
+    return render_to_string(
+        "core/dashboard/_card.html", {"card": card, "body": body}, request=request
     )
 
 
@@ -222,33 +249,91 @@ def attachment_download(request, token):
     return response
 
 
+def _attachment_target(request, label: str, pk: int):
+    """The record ``label``/``pk`` the user may see (404 outside the view scope or for an
+    unknown type, 403 without the type's view permission) and its object type."""
+    ot = registry.get(label)
+    if ot is None or not hasattr(ot.model.objects, "visible_to"):
+        raise Http404
+    if not ot.allows(request.user, "view"):
+        raise PermissionDenied
+    return ot, get_object_or_404(ot.model.objects.visible_to(request.user), pk=pk)
+
+
+def _attachment_card(request, obj, **kwargs):
+    from .actions import attachment_panel
+
+    return render(
+        request, "core/_attachments.html", attachment_panel(obj, user=request.user, **kwargs)
+    )
+
+
+@access_rule(record(FROM_PATH))
+@login_required
+def attachment_card(request, label: str, pk: int):
+    """The attachments card of a record (HTMX refresh): the files the user may see."""
+    _ot, obj = _attachment_target(request, label, pk)
+    return _attachment_card(request, obj)
+
+
 @access_rule(record(FROM_PATH))
 @login_required
 @require_POST
 def attachment_upload(request, label: str, pk: int):
-    """Attach a file to a record the user may edit (404 outside view scope, 403 outside edit)."""
+    """Attach files to a record the user may edit (404 outside view scope, 403 outside edit).
+    Each file goes through the upload check; refusals are said in the card (HTMX) or as
+    messages on the record's page."""
     from django.core.exceptions import ValidationError
 
-    from .actions import add_attachment
+    from .actions import add_attachment, may_edit_record
 
-    ot = registry.get(label)
-    if ot is None:
-        raise Http404
-    if not request.user.has_perm(ot.perm("change")):
+    ot, obj = _attachment_target(request, label, pk)
+    if not may_edit_record(request.user, obj):
         raise PermissionDenied
-    obj = get_object_or_404(ot.model.objects.visible_to(request.user), pk=pk)
-    if not ot.model.objects.editable_by(request.user).filter(pk=obj.pk).exists():
-        raise PermissionDenied
-    upload = request.FILES.get("file")
-    if upload is None:
-        messages.error(request, _("Choose a file to attach."))
-    else:
+    uploads = request.FILES.getlist("file")
+    errors, added = [], []
+    if not uploads:
+        errors.append(_("Choose a file to attach."))
+    for upload in uploads[:20]:
         try:
             add_attachment(target=obj, upload=upload)
         except ValidationError as exc:
-            messages.error(request, exc.messages[0])
+            errors.append(f"{upload.name}: {exc.messages[0]}")
         else:
-            messages.success(request, _("Attached %(name)s.") % {"name": upload.name})
+            added.append(upload.name)
+    if getattr(request, "htmx", False):
+        return _attachment_card(request, obj, errors=errors, added=added)
+    for error in errors:
+        messages.error(request, error)
+    for name in added:
+        messages.success(request, _("Attached %(name)s.") % {"name": name})
+    return redirect(ot.url_name("detail"), pk=obj.pk)
+
+
+@access_rule(record("core.attachment"))
+@login_required
+@require_POST
+def attachment_delete(request, token):
+    """Remove a file: whoever may edit the record it is attached to (404 when the record is
+    not visible, 403 when it is but may not be edited)."""
+    from .actions import delete_attachment, may_edit_record, may_see_record
+
+    att = get_object_or_404(Attachment.objects.select_related("content_type"), token=token)
+    model = att.content_type.model_class()
+    allowed = may_see_record(request.user, model, att.object_id)
+    if allowed is None:
+        raise Http404
+    if not allowed:
+        raise PermissionDenied
+    obj = model.objects.visible_to(request.user).get(pk=att.object_id)
+    if not may_edit_record(request.user, obj):
+        raise PermissionDenied
+    name = att.name
+    delete_attachment(attachment=att)
+    if getattr(request, "htmx", False):
+        return _attachment_card(request, obj)
+    messages.success(request, _("Removed %(name)s.") % {"name": name})
+    ot = registry.get(model._meta.label_lower)
     return redirect(ot.url_name("detail"), pk=obj.pk)
 
 
@@ -256,32 +341,54 @@ def attachment_upload(request, label: str, pk: int):
 @login_required
 @permission_required(SpecialPermission.VIEW_AUDIT, raise_exception=True)
 def audit_log(request):
-    """The newest entries of the trail the user may read (``AuditLog.objects.visible_to``), field
-    values the user may not see left out; a bad filter answers 400 with the form's message."""
+    """The trail the user may read (``AuditLog.objects.visible_to``), newest first, 50 entries a
+    page (keyset cursors on the timestamp index), filtered by person, action, record type and
+    dates; field labels and values as people read them (``core.history``), values the user may
+    not see left out. A bad filter answers 400 with the form's message."""
     from .filters import AuditLogFilterSet
+    from .history import readable_entries
+    from .pagination import keyset_page
 
     entries = AuditLog.objects.visible_to(request.user).select_related("user", "content_type")
     filterset = AuditLogFilterSet(request.GET or None, queryset=entries, user=request.user)
     valid = not filterset.is_bound or filterset.is_valid()
-    rows = [(e, _visible_changes(e, request.user)) for e in filterset.qs[:200]] if valid else []
+    page = None
+    rows = []
+    if valid:
+        page = keyset_page(
+            filterset.qs,
+            sort="-timestamp",
+            page_size=AUDIT_PAGE,
+            after=request.GET.get("after"),
+            before=request.GET.get("before"),
+            count=False,
+        )
+        rows = readable_entries(page.rows, request.user)
+    params = request.GET.copy()
+    for key in ("after", "before"):
+        params.pop(key, None)
+
+    def url(**extra):
+        p = params.copy()
+        p.update(extra)
+        return "?" + p.urlencode()
+
     return render(
         request,
         "core/audit_log.html",
-        {"rows": rows, "filterset": filterset},
+        {
+            "rows": rows,
+            "filterset": filterset,
+            "next_url": url(after=page.next_cursor) if page and page.next_cursor else None,
+            "prev_url": url(before=page.prev_cursor) if page and page.prev_cursor else None,
+            "first_url": "?" + params.urlencode() if page and not page.is_first else None,
+            "filtered": any(v for k, v in params.items()),
+        },
         status=200 if valid else 400,
     )
 
 
-def _visible_changes(entry: AuditLog, user) -> dict:
-    """The entry's field diffs without the fields its type hides from the user (cost …)."""
-    model = entry.content_type.model_class()
-    ot = registry.get(model._meta.label_lower) if model is not None else None
-    changes = entry.changes if isinstance(entry.changes, dict) else {}
-    if ot is None:
-        return changes
-    hidden = ot.hidden_for(user)
-    hidden |= {f"{name}_id" for name in hidden}
-    return {k: v for k, v in changes.items() if k not in hidden}
+AUDIT_PAGE = 50
 
 
 @access_rule(PUBLIC)
@@ -296,6 +403,23 @@ def health(request):
     return JsonResponse(
         {"status": "ok" if ok else "error", "database": ok}, status=200 if ok else 503
     )
+
+
+def page_not_found(request, exception=None):
+    """404 in the site's layout and the user's language, with the way back (home, search)."""
+    return render(request, "core/404.html", {"path": request.path}, status=404)
+
+
+def server_error(request):
+    """500 in the site's layout when it can still be drawn; the page needs the database (the
+    navigation, the unread count), so when that is what failed, a standalone page without it."""
+    from django.http import HttpResponseServerError
+    from django.template.loader import render_to_string
+
+    try:
+        return render(request, "core/500.html", status=500)
+    except Exception:  # noqa: BLE001 - whatever broke the request may break the layout too
+        return HttpResponseServerError(render_to_string("core/500_plain.html"))
 
 
 def permission_denied(request, exception=None):

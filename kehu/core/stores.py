@@ -35,6 +35,7 @@ class Registry(Store):
         self.api_routes = Store()
         self.beat_tasks = Store()
         self.enum_names = Store()
+        self.dashboard_cards = Store()
         self.hooks: dict[str, Store] = {}
         self._stores: dict[str, Store] = {}
 

@@ -111,3 +111,10 @@ def pinyin_forms(name: str) -> tuple[str, str]:
     """Full pinyin and pinyin initials of a name, compacted (北京华为 -> beijinghuawei, bjhw)."""
     syllables = _name_syllables(name or "")
     return compact("".join(syllables)), compact(_initials(syllables))
+
+
+def pinyin_sort_key(text: str, max_length: int = 255) -> str:
+    """The key that sorts names the way Chinese users expect, by pinyin (阿里 before 北京 before
+    中信), Latin names among them by their letters: the full pinyin, compacted (北京华为 ->
+    beijinghuawei, ABC科技 -> abckeji). Homophones tie; lists break ties by id."""
+    return compact("".join(_name_syllables(text or "")))[:max_length]

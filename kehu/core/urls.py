@@ -1,13 +1,14 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path, reverse_lazy
 
-from . import import_views, saved_views, site_views
+from . import import_views, picker_views, saved_views, site_views
 from .access_rules import LOGGED_IN, PUBLIC, declare
 
 app_name = "core"
 
 urlpatterns = [
     path("", site_views.home, name="home"),
+    path("dashboard/<slug:key>/", site_views.dashboard_card, name="dashboard_card"),
     path("login/", site_views.login_view, name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path(
@@ -36,6 +37,17 @@ urlpatterns = [
         site_views.attachment_upload,
         name="attachment_upload",
     ),
+    path(
+        "attachments/<uuid:token>/delete/",
+        site_views.attachment_delete,
+        name="attachment_delete",
+    ),
+    path(
+        "attachments/of/<str:label>/<int:pk>/",
+        site_views.attachment_card,
+        name="attachment_card",
+    ),
+    path("picker/<str:label>/", picker_views.picker, name="picker"),
     path("views/", saved_views.manage, name="saved_views"),
     path("views/add/", saved_views.create, name="saved_view_add"),
     path("views/<int:pk>/", saved_views.update, name="saved_view_update"),

@@ -17,27 +17,41 @@ from django.db import transaction
 from django.db.models import ProtectedError
 from django.http import Http404, HttpResponseRedirect, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect
-from django.urls import path, reverse
+from django.urls import NoReverseMatch, path, reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views import View
 from django.views.generic import TemplateView
 
 from . import actions
-from .cells import cell, rows_of  # the one cell rendering (``cell`` also imported from here)
+from .cells import (
+    cell,
+    cell_kind,
+    rows_of,
+)  # the one cell rendering (``cell`` also imported from here)
 from .customfields import definitions, is_opted_in
+from .dashboard import remember_viewed
 from .errors import StaleObjectError
 from .export import csv_stream, export_columns, export_formats, export_queryset
 from .filters import filtered_queryset
+from .history import readable_entries
 from .imports import allowed as import_allowed
 from .imports import importers
+from .lists import (
+    DEFAULT_PAGE_SIZE,
+    PAGE_SIZES,
+    available_columns,
+    chosen_columns,
+    count_rows,
+    default_columns,
+    editable_fields,
+    parse_columns,
+)
 from .models import AuditLog
 from .pagination import keyset_page, order_for_sort
 from .permissions import SpecialPermission
 from .records import dependents, is_soft_deletable
 from .registry import ObjectType
-
-PAGE_SIZES = (25, 50, 100)
 
 
 class RestrictedObjectMixin(LoginRequiredMixin):
@@ -97,6 +111,8 @@ class ObjectListView(RestrictedObjectMixin, TemplateView):
             )
             if default is not None:  # opened without parameters: the user's default view
                 return redirect(default.get_absolute_url())
+            if self.object_type.default_query:  # else the type's own starting point
+                return redirect(f"{request.path}?{self.object_type.default_query}")
         return super().get(request, *args, **kwargs)
 
     def saved_views(self) -> list:
@@ -127,13 +143,67 @@ class ObjectListView(RestrictedObjectMixin, TemplateView):
             "can_share_views": user.has_perm(SpecialPermission.SHARE_VIEWS),
         }
 
+    def settings(self):
+        """The user's remembered settings of this list (one query per request), or ``None``."""
+        from .models import ListSettings
+
+        if not hasattr(self, "_settings"):
+            self._settings = ListSettings.objects.filter(
+                user=self.request.user, object_type=self.object_type.label
+            ).first()
+        return self._settings
+
     def sort(self) -> str:
         ot = self.object_type
-        sort = self.request.GET.get("sort") or ot.default_sort
+        remembered = self.settings()
+        sort = self.request.GET.get("sort") or (remembered.sort if remembered else "")
+        sort = sort or ot.default_sort
         sortable = ot.visible([*ot.sortable, "pk"], self.request.user)
         if is_opted_in(ot.model):  # every active custom field: ``custom.<code>``
             sortable += ot.visible([d.key for d in definitions(ot.model)], self.request.user)
         return sort if sort.lstrip("-") in sortable else ot.default_sort
+
+    def db_sort(self, sort: str) -> str:
+        """The sort as the database reads it: a stored sort key where the type has one (names
+        in pinyin order)."""
+        key = self.object_type.sort_keys.get(sort.lstrip("-"))
+        return ("-" if sort.startswith("-") else "") + key if key else sort
+
+    def page_size(self) -> int:
+        remembered = self.settings()
+        raw = self.request.GET.get("per_page") or (
+            str(remembered.per_page) if remembered and remembered.per_page else ""
+        )
+        try:
+            size = int(raw)
+        except ValueError:
+            size = DEFAULT_PAGE_SIZE
+        return size if size in PAGE_SIZES else DEFAULT_PAGE_SIZE
+
+    def columns(self) -> list[str]:
+        remembered = self.settings()
+        wanted = parse_columns(",".join(self.request.GET.getlist("cols")))
+        if wanted is None and remembered is not None:
+            wanted = remembered.columns or None
+        return chosen_columns(self.object_type, self.request.user, wanted)
+
+    def remember(self, *, sort: str, page_size: int, columns: list[str]) -> None:
+        """Keep what the user chose in the URL (page size, columns, sort) for the next visit."""
+        get = self.request.GET
+        if not any(k in get for k in ("per_page", "cols", "sort")) or "view" in get:
+            return
+        old = self.settings()
+        changes = {}
+        if "per_page" in get and (old is None or old.per_page != page_size):
+            changes["per_page"] = page_size
+        if "cols" in get and (old is None or old.columns != columns):
+            changes["columns"] = columns
+        if "sort" in get and (old is None or old.sort != sort):
+            changes["sort"] = sort
+        if changes:
+            self._settings = actions.remember_list_settings(
+                user=self.request.user, object_type=self.object_type.label, **changes
+            )
 
     def get_template_names(self):
         if getattr(self.request, "htmx", False) and not self.request.htmx.boosted:
@@ -143,20 +213,30 @@ class ObjectListView(RestrictedObjectMixin, TemplateView):
     def get_context_data(self, **kwargs):
         ctx = super().get_context_data(**kwargs) | self.base_context()
         ot = self.object_type
-        filterset, qs = filtered_queryset(ot, self.request.user, self.request.GET)
-        try:
-            page_size = int(self.request.GET.get("per_page", 50))
-        except ValueError:
-            page_size = 50
-        page_size = page_size if page_size in PAGE_SIZES else 50
+        user = self.request.user
+        filterset, qs = filtered_queryset(ot, user, self.request.GET)
+        page_size = self.page_size()
         sort = self.sort()
+        names = self.columns()
+        self.remember(sort=sort, page_size=page_size, columns=names)
+        related = [
+            n
+            for n in names
+            if not n.startswith("custom.")
+            and ot.model._meta.get_field(n).many_to_one
+            and n not in ot.select_related
+        ]
+        if related:  # a chosen foreign key column: joined, not read row by row
+            qs = qs.select_related(*related)
+        total = count_rows(qs)  # before the page: the page's query stays the last one
         page = keyset_page(
             qs,
-            sort=sort,
+            sort=self.db_sort(sort),
             page_size=page_size,
             after=self.request.GET.get("after"),
             before=self.request.GET.get("before"),
             last=self.request.GET.get("last") == "1",
+            count=False,
         )
         params = self.request.GET.copy()
         for key in ("after", "before", "last", "export"):
@@ -170,8 +250,13 @@ class ObjectListView(RestrictedObjectMixin, TemplateView):
                     p[k] = v
             return "?" + p.urlencode()
 
+        mass_update_url = _reverse_or_none(ot.url_name("mass_update"))
+        cell_url = _reverse_or_none(ot.url_name("cell"), args=[0])
+        editable = (
+            set(editable_fields(ot, user)) if ctx["can_change"] and mass_update_url else set()
+        )
         columns = []
-        for name in list_columns(ot, self.request.user):
+        for name in names:
             if name.startswith("custom."):
                 defn = custom_definition(ot, name)
                 next_sort = f"-{name}" if sort == name else name
@@ -181,6 +266,7 @@ class ObjectListView(RestrictedObjectMixin, TemplateView):
                         "label": defn.label(),
                         "sort_url": url(sort=next_sort) if defn.is_active else None,
                         "sorted": "asc" if sort == name else "desc" if sort == f"-{name}" else None,
+                        "editable": False,
                     }
                 )
                 continue
@@ -193,11 +279,21 @@ class ObjectListView(RestrictedObjectMixin, TemplateView):
                     "label": field.verbose_name,
                     "sort_url": url(sort=next_sort) if sortable else None,
                     "sorted": "asc" if sort == name else "desc" if sort == f"-{name}" else None,
+                    "editable": name in editable,
+                    "kind": cell_kind(field),
                 }
             )
+        bulk_form = _bulk_form(ot, user) if editable else None
+        bulk_fields = [
+            (n, ot.model._meta.get_field(n).verbose_name, bulk_form[n])
+            for n in editable_fields(ot, user)
+            if n in editable
+        ]
+        chosen = set(names)
         ctx.update(
             filterset=filterset,
             page=page,
+            total=total,
             columns=columns,
             rows=rows_of(page.rows, [c["name"] for c in columns]),
             next_url=url(after=page.next_cursor) if page.next_cursor else None,
@@ -211,12 +307,20 @@ class ObjectListView(RestrictedObjectMixin, TemplateView):
             ],
             import_url=(
                 reverse("core:import_start", args=[ot.label])
-                if ot.label in importers and import_allowed(importers[ot.label], self.request.user)
+                if ot.label in importers and import_allowed(importers[ot.label], user)
                 else None
             ),
             page_size=page_size,
-            page_sizes=PAGE_SIZES,
+            page_sizes=[(n, url(per_page=str(n))) for n in PAGE_SIZES],
+            column_choices=[
+                (name, label, name in chosen) for name, label in available_columns(ot, user)
+            ],
+            bulk_fields=bulk_fields,
+            mass_update_url=mass_update_url if bulk_fields else None,
+            cell_url=cell_url.replace("/0/", "/{pk}/") if cell_url and editable else None,
             query_string=params.urlencode(),
+            can_select=bool(bulk_fields)
+            or (ctx["can_delete"] and user.has_perm(SpecialPermission.PURGE)),
             **self.saved_views_context(params),
         )
         return ctx
@@ -229,7 +333,7 @@ class ObjectListView(RestrictedObjectMixin, TemplateView):
         if fmt not in ("csv", "xlsx") and extra is None:
             raise Http404
         filterset, qs = filtered_queryset(ot, self.request.user, self.request.GET)
-        qs = order_for_sort(qs, self.sort())
+        qs = order_for_sort(qs, self.db_sort(self.sort()))
         n = qs[: settings.KEHU_EXPORT_SYNC_LIMIT + 1].count()
         params = {
             k: v for k, v in self.request.GET.items() if k not in ("export", "after", "before")
@@ -263,7 +367,11 @@ class ObjectListView(RestrictedObjectMixin, TemplateView):
             response["Content-Disposition"] = f'attachment; filename="{ot.name}-{stamp}.csv"'
             return response
         job = actions.start_export(
-            user=self.request.user, object_type=ot, fmt=fmt, params=params, sort=self.sort()
+            user=self.request.user,
+            object_type=ot,
+            fmt=fmt,
+            params=params,
+            sort=self.db_sort(self.sort()),
         )
         messages.info(
             self.request, _("The export runs in the background; download it here when it is ready.")
@@ -272,13 +380,8 @@ class ObjectListView(RestrictedObjectMixin, TemplateView):
 
 
 def list_columns(object_type: ObjectType, user) -> list[str]:
-    """The list page's columns: the object type's, then the custom fields shown in lists."""
-    names = object_type.visible(object_type.columns, user)
-    if is_opted_in(object_type.model):
-        names += [
-            d.key for d in definitions(object_type.model) if d.show_in_list and d.key not in names
-        ]
-    return names
+    """The list page's default columns: the object type's, then the custom fields shown in lists."""
+    return default_columns(object_type, user)
 
 
 def custom_definition(object_type: ObjectType, name: str):
@@ -301,6 +404,7 @@ class ObjectDetailView(RestrictedObjectMixin, TemplateView):
     def get_context_data(self, **kwargs):
         ctx = super().get_context_data(**kwargs) | self.base_context()
         obj = self.get_visible_object(kwargs["pk"])
+        remember_viewed(self.request, obj)
         ot = self.object_type
         fields = []
         for name in ot.visible(ot.detail_fields or ot.columns, self.request.user):
@@ -315,9 +419,12 @@ class ObjectDetailView(RestrictedObjectMixin, TemplateView):
         ctx.update(
             object=obj,
             fields=fields,
-            history=AuditLog.objects.visible_to(self.request.user, record=obj).select_related(
-                "user"
-            )[:50]
+            history=readable_entries(
+                AuditLog.objects.visible_to(self.request.user, record=obj).select_related(
+                    "user", "content_type"
+                )[:50],
+                self.request.user,
+            )
             if self.request.user.has_perm(SpecialPermission.VIEW_AUDIT)
             else None,
             attachments=actions.attachments_for(obj, user=self.request.user),
@@ -446,6 +553,147 @@ class ObjectBulkDeleteView(RestrictedObjectMixin, View):
         return redirect(reverse(self.object_type.url_name("list")) + "?" + urlencode(request.GET))
 
 
+def _reverse_or_none(name: str, args=()):
+    """A URL of the type's list features, ``None`` for types whose URLs are written by hand
+    without it (they keep the list without in-place editing)."""
+    try:
+        return reverse(name, args=args)
+    except NoReverseMatch:
+        return None
+
+
+def _bulk_form(object_type: ObjectType, user, prefix: str = "bulk"):
+    """The type's own form (its choices and checks) for reading edited values; prefixed so its
+    inputs sit beside the list's filters."""
+    return object_type.form(user=user, prefix=prefix)
+
+
+def _read_value(object_type: ObjectType, user, name: str, data, prefix: str = "bulk"):
+    """The value of field ``name`` as the type's form reads it, or ``ValidationError``."""
+    form = _bulk_form(object_type, user, prefix)
+    field = form.fields[name]
+    raw = field.widget.value_from_datadict(data, {}, form.add_prefix(name))
+    return field.clean(raw)
+
+
+class ObjectMassUpdateView(RestrictedObjectMixin, View):
+    """Mass update (批量修改): one field set to one value on the selected rows, each row through
+    the type's update action; rows outside the user's edit scope or refused by a rule are left
+    unchanged and listed with the reason."""
+
+    action = "change"
+
+    def post(self, request, *args, **kwargs):
+        ot = self.object_type
+        back = reverse(ot.url_name("list")) + "?" + urlencode(request.GET)
+        name = request.POST.get("field", "")
+        if name not in editable_fields(ot, request.user):
+            messages.error(request, _("Choose a field to change."))
+            return redirect(back)
+        ids = [int(i) for i in request.POST.getlist("pk") if i.isdigit() and len(i) < 19]
+        if not ids:
+            messages.error(request, _("Select the records to change."))
+            return redirect(back)
+        try:
+            value = _read_value(ot, request.user, name, request.POST)
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+            return redirect(back)
+        result = actions.mass_update(object_type=ot, user=request.user, pks=ids, data={name: value})
+        label = ot.model._meta.get_field(name).verbose_name
+        if result["updated"]:
+            messages.success(
+                request,
+                _("Changed %(field)s on %(count)s records.")
+                % {"field": label, "count": len(result["updated"])},
+            )
+        if result["refused"]:
+            lines = [
+                f"{row_label}: {reason.label}" + (f" ({detail})" if detail else "")
+                for _pk, row_label, reason, detail in result["refused"][:20]
+            ]
+            messages.warning(
+                request,
+                _("%(count)s records were left unchanged: %(rows)s")
+                % {"count": len(result["refused"]), "rows": "; ".join(lines)},
+            )
+        return redirect(back)
+
+
+class ObjectCellEditView(RestrictedObjectMixin, TemplateView):
+    """Inline edit of one cell of the list (HTMX): GET the editor, POST the value with the
+    row's version; a stale version answers the conflict and the current value."""
+
+    action = "change"
+    template_name = "core/_cell_edit.html"
+
+    def field_name(self) -> str:
+        name = self.request.GET.get("field", "")
+        if name not in editable_fields(self.object_type, self.request.user):
+            raise Http404
+        return name
+
+    def context(self, obj, name, form=None, error=None, saved=False):
+        ot = self.object_type
+        field = ot.model._meta.get_field(name)
+        first = self.request.GET.get("first") == "1"
+        if form is None:
+            form = ot.form(instance=obj, user=self.request.user, prefix="edit")
+        return {
+            "object": obj,
+            "object_type": ot,
+            "name": name,
+            "label": field.verbose_name,
+            "bound": form[name],
+            "value": cell(obj, name),
+            "error": error,
+            "saved": saved,
+            "edit_url": reverse(ot.url_name("cell"), args=[obj.pk])
+            + "?"
+            + urlencode({"field": name, "first": "1" if first else ""}),
+            "first": first,
+        }
+
+    def get(self, request, *args, **kwargs):
+        obj = self.get_editable_object(kwargs["pk"])
+        name = self.field_name()
+        ctx = self.context(obj, name)
+        ctx["editing"] = request.GET.get("cancel") != "1"
+        return self.render_to_response(ctx)
+
+    def post(self, request, *args, **kwargs):
+        obj = self.get_editable_object(kwargs["pk"])
+        name = self.field_name()
+        try:
+            version = int(request.POST.get("version", ""))
+        except ValueError:
+            version = None
+        try:
+            value = _read_value(self.object_type, request.user, name, request.POST, "edit")
+            obj = actions.edit_record(
+                object_type=self.object_type,
+                user=request.user,
+                obj=obj,
+                data={name: value},
+                version=version,
+            )
+        except StaleObjectError as exc:
+            current = self.get_visible_object(obj.pk)
+            ctx = self.context(current, name, error=exc.messages[0])
+            ctx["editing"] = True
+            ctx["conflict"] = True
+            return self.render_to_response(ctx, status=409)
+        except ValidationError as exc:
+            obj.refresh_from_db()
+            form = self.object_type.form(
+                request.POST, instance=obj, user=request.user, prefix="edit"
+            )
+            ctx = self.context(obj, name, form=form, error=" ".join(exc.messages))
+            ctx["editing"] = True
+            return self.render_to_response(ctx, status=422)
+        return self.render_to_response(self.context(obj, name, saved=True))
+
+
 def object_urls(object_type: ObjectType) -> list:
     n, p = object_type.name, object_type.plural_name
     kw = {"object_type": object_type}
@@ -453,6 +701,8 @@ def object_urls(object_type: ObjectType) -> list:
         path(f"{p}/", ObjectListView.as_view(**kw), name=f"{n}_list"),
         path(f"{p}/add/", ObjectEditView.as_view(**kw), name=f"{n}_add"),
         path(f"{p}/bulk-delete/", ObjectBulkDeleteView.as_view(**kw), name=f"{n}_bulk_delete"),
+        path(f"{p}/mass-update/", ObjectMassUpdateView.as_view(**kw), name=f"{n}_mass_update"),
+        path(f"{p}/<int:pk>/cell/", ObjectCellEditView.as_view(**kw), name=f"{n}_cell"),
         path(f"{p}/<int:pk>/", ObjectDetailView.as_view(**kw), name=f"{n}_detail"),
         path(f"{p}/<int:pk>/edit/", ObjectEditView.as_view(**kw), name=f"{n}_edit"),
         path(f"{p}/<int:pk>/delete/", ObjectDeleteView.as_view(**kw), name=f"{n}_delete"),

@@ -29,6 +29,11 @@ class CustomersConfig(AppConfig):
         # scan at 02:30; lifecycle stages at night; care tasks (birthdays …) before the day.
         register_beat_task("activity-reminders", "kehu.customers.activity_reminders", 60.0)
         register_beat_task(
+            "promises-due-today",
+            "kehu.customers.commitments_due_today",
+            crontab(hour=7, minute=30),
+        )
+        register_beat_task(
             "customers-scan-duplicates",
             "kehu.customers.scan_duplicates_nightly",
             crontab(hour=2, minute=30),
@@ -43,7 +48,9 @@ class CustomersConfig(AppConfig):
         # actions: registers the lifecycle signals and the handover of customers.
         from . import actions, dictionaries, object_types  # noqa: F401
         from .actions.activity import register_activity_erasure, register_activity_handover
+        from .dashboard import register_cards
 
+        register_cards()
         register_activity_handover()
         register_activity_erasure()
         from .actions import imports  # noqa: F401  (importers and the vCard export)

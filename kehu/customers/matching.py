@@ -34,14 +34,16 @@ from kehu.core import phones
 from kehu.core.text import fold as fold_case
 from kehu.core.text import pinyin_syllables
 
-#: Pairs at or above this score go to the review queue (see docs/guide/duplicates.md).
-REVIEW_THRESHOLD = 0.80
+#: Pairs at or above this probability go to the review queue (see docs/guide/duplicates.md;
+#: chosen on the benchmarks in docs/benchmarks.md).
+REVIEW_THRESHOLD = 0.70
 #: A record is taken as "the same" without review (import's update mode) at or above this.
 HIGH_THRESHOLD = 0.93
 #: Persons (individual customers, contacts) matched on the name alone never reach the queue.
-NAME_ONLY_CAP = 0.70
-#: … unless they are in the same city with (nearly) the same name.
-SAME_CITY_NAME_CAP = 0.82
+NAME_ONLY_CAP = 0.60
+#: … unless they are in the same town (or at the same customer) with (nearly) the same name:
+#: then they are queued, but never taken as the same without review.
+SAME_CITY_NAME_CAP = 0.80
 #: Two exact identifiers (phone, e-mail, address) reach the queue whatever the name's typos.
 STRONG_FLOOR = 0.82
 #: Blocks larger than this are compared only within a sliding window of sorted names.
@@ -535,10 +537,67 @@ class Profile:
     group: str = ""  # contacts: the core of their customer's name
     customer_id: int | None = None
     keys: list[str] = field(default_factory=list)
+    #: persons: (surname, given name), folded (``linkage.split_name`` when only a name is known)
+    name_parts: tuple[str, str] = ("", "")
+    dob: str = ""  # birth date YYYYMMDD
+    postcode: str = ""
+    state: str = ""
+    number: str = ""  # street number, when a file gives it apart from the address
+    #: Latin script: the address's words (street types unified); Chinese: the normalised text
+    address_words: tuple[str, ...] = ()
+    address_cjk: bool = False
+    city_cjk: bool = False
 
     @property
     def person(self) -> bool:
         return self.kind != COMPANY
+
+
+#: Abbreviations of street types and the like, written out (so that a typo in the long form
+#: stays a small edit): "12 Smith St" = "12 Smith Street".
+_STREET_TYPES = {
+    "st": "street",
+    "str": "street",
+    "rd": "road",
+    "ave": "avenue",
+    "av": "avenue",
+    "dr": "drive",
+    "pl": "place",
+    "ct": "court",
+    "cres": "crescent",
+    "cr": "crescent",
+    "cct": "circuit",
+    "cl": "close",
+    "ln": "lane",
+    "pde": "parade",
+    "tce": "terrace",
+    "hwy": "highway",
+    "blvd": "boulevard",
+    "sq": "square",
+    "gr": "grove",
+    "mt": "mount",
+    "n": "north",
+    "s": "south",
+    "e": "east",
+    "w": "west",
+    "apartment": "unit",
+    "apt": "unit",
+    "flat": "unit",
+}
+
+
+def _latin_address_words(text: str) -> tuple[str, ...]:
+    """ "12 Smith Street, Unit 4" → ("12", "smith", "st", "unit", "4")."""
+    words = re.findall(r"[a-z]+|\d+", fold(text))
+    return tuple(_STREET_TYPES.get(w, w) for w in words if w not in ("no", "the", "of"))
+
+
+def _value(values: dict, *names: str) -> str:
+    for n in names:
+        v = values.get(n)
+        if v not in (None, ""):
+            return str(v)
+    return ""
 
 
 def make_profile(
@@ -546,15 +605,25 @@ def make_profile(
 ) -> Profile:
     """Build a profile from a dict of model fields (a form's cleaned data, a CSV row, a record).
 
-    Customers: name, kind, phone, fax, finance_phone, email, city, address.
-    Contacts: name, mobile, office_phone, home_phone, email (+ ``customer_name``)."""
-    name = str(values.get("name") or "")
+    Customers: name, kind, phone, fax, finance_phone, email, city, address, postcode, birthday.
+    Contacts: name, mobile, office_phone, home_phone, email, birthday (+ ``customer_name``).
+    Any person (``kehu dedupe``): given_name, surname, date_of_birth, street_number, address_1,
+    address_2, suburb, postcode, state."""
+    from .linkage import date_key, split_name
+
+    given = person_name(_value(values, "given_name")) if kind != COMPANY else ""
+    surname = person_name(_value(values, "surname")) if kind != COMPANY else ""
+    name = _value(values, "name")
+    if not name and (given or surname):
+        name = f"{given} {surname}".strip() if not has_cjk(given + surname) else surname + given
     if kind == COMPANY:
         cn = company_name(name)
         core, region, descriptor = cn.core, cn.region, cn.descriptor
+        parts = ("", "")
     else:
         core, region, descriptor = person_name(name), "", ""
-    city = fold(str(values.get("city") or "")).removesuffix("市")
+        parts = (surname, given) if (given or surname) else split_name(core)
+    city = fold(_value(values, "city", "suburb")).removesuffix("市")
     if kind == COMPANY and not region and city in REGIONS:
         region = city
     phones = []
@@ -562,7 +631,19 @@ def make_profile(
         p = phone(str(values.get(key) or ""))
         if p is not None and p not in phones:
             phones.append(p)
-    raw_address = str(values.get("address") or "")
+    raw_address = " ".join(
+        str(values.get(k) or "") for k in ("address", "address_1", "address_2")
+    ).strip()
+    if not raw_address and _value(values, "street_number"):
+        raw_address = " "
+    cjk_address = has_cjk(raw_address)
+    addr = address(raw_address) if raw_address else None
+    if addr is None:
+        words: tuple[str, ...] = ()
+    elif cjk_address:
+        words = (addr.text,) if addr.text else ()
+    else:
+        words = _latin_address_words(f"{_value(values, 'street_number')} {raw_address}")
     profile = Profile(
         id=id,
         kind=kind,
@@ -573,10 +654,18 @@ def make_profile(
         pinyin=pinyin(core),
         phones=tuple(phones),
         email=email(str(values.get("email") or "")),
-        address=address(raw_address) if raw_address else None,
+        address=addr,
         city=city,
         group=company_name(customer_name).core if customer_name else "",
         customer_id=values.get("customer_id"),
+        name_parts=parts,
+        dob=date_key(values.get("birthday") or values.get("date_of_birth")),
+        postcode=re.sub(r"\s+", "", fold(_value(values, "postcode"))),
+        state=fold(_value(values, "state")),
+        number=re.sub(r"\s+", "", fold(_value(values, "street_number"))),
+        address_words=words,
+        address_cjk=cjk_address,
+        city_cjk=has_cjk(city),
     )
     profile.keys = blocking_keys(profile)
     return profile
@@ -609,7 +698,41 @@ def blocking_keys(p: Profile) -> list[str]:
             keys.add(f"{fam}f{place}:{core[:1]}")
     if p.address and len(p.address.text) >= 4:
         keys.add(f"{fam}d{p.address.text}")
+    if p.person:
+        keys.update(_person_keys(p))
+    elif p.postcode and len(core) >= 2:
+        keys.add(f"cz{p.postcode}:{core[:2]}")
     return sorted(keys)
+
+
+def _person_keys(p: Profile) -> set[str]:
+    """More passes for persons, each on other fields, so that no single corrupted field hides
+    a pair: birth date; each name part's sound (Soundex of its pinyin / Latin spelling) with
+    the birth year, the postcode or the town; the street number with the street's first word."""
+    from .linkage import soundex
+
+    keys: set[str] = set()
+    year = p.dob[:4]
+    sounds = [soundex("".join(pinyin(part))) for part in p.name_parts if part]
+    if p.dob:
+        keys.add(f"pb{p.dob}")
+    street = next((w for w in p.address_words if w.isalpha() and len(w) >= 3), "")
+    for snd in sounds:
+        if year:
+            keys.add(f"py{snd}{year}")
+        if p.postcode:
+            keys.add(f"pz{snd}{p.postcode}")
+        if p.city:
+            keys.add(f"pc{snd}{p.city}")
+    if len(sounds) == 2:
+        keys.add(f"pk{''.join(sorted(sounds))}")
+    if street:
+        number = p.number or next((w for w in p.address_words if w.isdigit()), "")
+        if number:
+            keys.add(f"pd{number}:{street}")
+        if p.postcode:
+            keys.add(f"pp{p.postcode}:{street}")
+    return keys
 
 
 # --- comparison ------------------------------------------------------------------------------
@@ -671,22 +794,21 @@ def name_score(a: Profile, b: Profile) -> tuple[float, str]:
     return round(best, 2), how
 
 
-#: Field weights per kind (renormalised over the fields both records have).
-WEIGHTS = {
-    COMPANY: {"name": 0.5, "phone": 0.2, "email": 0.15, "address": 0.15},
-    INDIVIDUAL: {"name": 0.45, "phone": 0.3, "email": 0.2, "address": 0.15},
-    CONTACT: {"name": 0.45, "phone": 0.3, "email": 0.2, "company": 0.05},
-}
-
-
 @dataclass(frozen=True, slots=True)
 class Score:
-    total: float
+    total: float  # the probability that the two records are one (Fellegi–Sunter posterior)
     components: dict  # field → {"score": 0.93, "how": "pinyin"}
+    weights: dict = field(default_factory=dict)  # field → log2(m/u), its contribution
+    match_weight: float = 0.0  # the sum, with the prior odds
 
     @property
     def explanation(self) -> dict:
-        return {"total": self.total, "fields": self.components}
+        return {
+            "total": self.total,
+            "fields": self.components,
+            "weights": self.weights,
+            "match_weight": round(self.match_weight, 2),
+        }
 
     def summary(self) -> str:
         return explain_text(self.explanation)
@@ -704,52 +826,42 @@ def explain_text(explanation: dict) -> str:
     return ", ".join(parts)
 
 
-def _name_only(a: Profile, b: Profile, total: float) -> float:
-    """Only the names could be compared: weaker evidence. Two people of one name are usually
-    two people: capped below the queue unless they also live in the same city (or are
-    contacts at the same customer); companies
-    lose a little (a similar name alone is how different companies look, too)."""
+#: Fields that say nothing about identity on their own (a shared state, a shared employer).
+WEAK_FIELDS = {"name", "company"}
+
+
+def _name_only(a: Profile, b: Profile, total: float, comps: dict) -> float:
+    """Only the names (and the town, the employer) could be compared: weak evidence. Two
+    people of one name in one town are usually two people: at most queued for review (same
+    town or same customer), never taken as the same; companies lose a little (a similar name
+    alone is how different companies look, too)."""
     if a.person:
         same_customer = a.customer_id is not None and a.customer_id == b.customer_id
-        same_city = a.kind == INDIVIDUAL and a.city and a.city == b.city
-        if (same_city or same_customer) and total >= 0.9:
+        same_town = comps.get("place", {}).get("score", 0) >= 0.7
+        if (same_customer or same_town) and comps["name"]["score"] >= 0.9:
             return min(total, SAME_CITY_NAME_CAP)
         return min(total, NAME_ONLY_CAP)
-    return total - 0.05
+    if set(comps) <= WEAK_FIELDS:
+        return total - 0.05
+    return total
 
 
-def compare(a: Profile, b: Profile) -> Score:
-    """The weighted score of a pair with one component per field both records have."""
-    weights = WEIGHTS[a.kind if a.kind == b.kind else CONTACT if a.kind == CONTACT else a.kind]
-    comps: dict[str, dict] = {}
-    s, how = name_score(a, b)
-    comps["name"] = {"score": s, "how": how}
-    if a.phones and b.phones:
-        s, how = phone_score(a.phones, b.phones)
-        comps["phone"] = {"score": s, "how": how}
-    if a.email and b.email:
-        s, how = email_score(a.email, b.email)
-        comps["email"] = {"score": s, "how": how}
-    if "address" in weights and a.address and b.address and a.address.text and b.address.text:
-        comps["address"] = {"score": address_score(a.address, b.address), "how": "similar"}
-    if "company" in weights and a.group and b.group:
-        same = a.customer_id is not None and a.customer_id == b.customer_id
-        s = 1.0 if same else round(_ratio(a.group, b.group), 2)
-        comps["company"] = {"score": s, "how": "same customer" if same else "similar"}
-    total_w = sum(weights[k] for k in comps)
-    total = sum(weights[k] * c["score"] for k, c in comps.items()) / total_w
-    if set(comps) <= {"name", "company"}:
-        total = _name_only(a, b, total)
-    strong = sum(
-        1
-        for k in ("phone", "email", "address")
-        if k in comps and comps[k]["score"] >= (0.95 if k == "address" else 1.0)
-    )
-    if strong >= 2 and comps["name"]["score"] >= 0.4:
-        total = max(total, STRONG_FLOOR)  # two identifiers agree: a misspelt name
-    if comps["name"]["score"] < 0.5 and total >= REVIEW_THRESHOLD:
+def compare(a: Profile, b: Profile, model=None) -> Score:
+    """The Fellegi–Sunter score of a pair (``kehu.customers.linkage``): one component per
+    field both records have, with its level and its weight; ``model`` the fitted m/u
+    probabilities (default: the priors)."""
+    from .linkage import score_pair
+
+    scored = score_pair(a, b, model)
+    comps = {f: {"score": round(s, 2), "how": how} for f, (_lv, s, how) in scored.vector.items()}
+    total = scored.probability
+    if set(comps) <= WEAK_FIELDS | {"place"} and "name" in comps:
+        total = _name_only(a, b, total, comps)
+    name = scored.vector.get("name")
+    colleague = a.person and name is not None and name[0] == 5 and "dob" not in comps
+    if colleague and total >= REVIEW_THRESHOLD:
         total = REVIEW_THRESHOLD - 0.01  # shared phone/e-mail, other name: a colleague
-    return Score(round(total, 3), comps)
+    return Score(round(max(total, 0.0), 3), comps, scored.contributions, scored.weight)
 
 
 # --- blocking over a batch -------------------------------------------------------------------

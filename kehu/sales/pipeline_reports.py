@@ -159,7 +159,10 @@ def column_totals(qs: QuerySet) -> dict[int, tuple[int, Decimal, Decimal]]:
     return {r["stage_id"]: (r["n"], r["total"], r["weighted"]) for r in rows}
 
 
-def card_order() -> list:
+def card_order(stage: Stage | None = None) -> list:
+    """Open columns: soonest expected close first; won and lost ones: latest closed first."""
+    if stage is not None and stage.kind != Stage.Kind.OPEN:
+        return [F("closed_at").desc(nulls_last=True), F("id").desc()]
     return [F("expected_close").asc(nulls_last=True), F("id").asc()]
 
 
@@ -185,7 +188,7 @@ def board(
     for stage in stages:
         if columns[stage.pk].count:
             columns[stage.pk].cards = list(
-                card_rows(qs.filter(stage=stage).order_by(*card_order())[:per_column])
+                card_rows(qs.filter(stage=stage).order_by(*card_order(stage))[:per_column])
             )
     return [columns[s.pk] for s in stages]
 
@@ -220,7 +223,9 @@ def card_rows(qs: QuerySet):
 
 def column_cards(qs: QuerySet, stage: Stage, *, offset: int, limit: int = CARDS_PER_COLUMN):
     """The next cards of one column ("load more")."""
-    return list(card_rows(qs.filter(stage=stage).order_by(*card_order()))[offset : offset + limit])
+    return list(
+        card_rows(qs.filter(stage=stage).order_by(*card_order(stage)))[offset : offset + limit]
+    )
 
 
 # --- Funnel --------------------------------------------------------------------------------------

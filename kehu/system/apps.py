@@ -17,7 +17,9 @@ class SystemConfig(AppConfig):
         from django.db.models.signals import post_migrate
 
         from . import object_types  # noqa: F401
+        from .approvals.setup import install as install_approvals
 
+        install_approvals()
         post_migrate.connect(_install_defaults, sender=self)
         _connect_access_invalidation()
 

@@ -60,6 +60,10 @@ class Department(TreeNode):
     def __str__(self) -> str:
         return self.name
 
+    def picker_context(self) -> str:
+        """A department in a picker (``core.pickers``): the one above it."""
+        return self.parent.name if self.parent_id else ""
+
 
 class EmployeeManager(UserManager.from_queryset(RestrictedQuerySet)):
     """Django's user manager with ``visible_to``/``editable_by`` like every other model."""
@@ -115,6 +119,14 @@ class User(AbstractUser, BaseModel):
 
     def __str__(self) -> str:
         return self.display_name or self.get_full_name() or self.username
+
+    def picker_context(self) -> str:
+        """A person in a picker (``core.pickers``): department and title tell apart two
+        colleagues of the same name (the department is in the type's ``select_related``)."""
+        parts = [self.department.name if self.department_id else "", self.title]
+        if not self.is_active:
+            parts.append(str(_("inactive")))
+        return " · ".join(p for p in parts if p)
 
     def save(self, *args, **kwargs) -> None:
         """A save of bookkeeping columns only (Django's ``update_last_login`` after every login)
@@ -643,3 +655,7 @@ class ApiToken(BaseModel):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.prefix}…)"
+
+
+# Approvals (审批) live in their own package; imported here so they belong to this app.
+from .approvals.models import ApprovalRequest, ApprovalStatus, ApprovalStep  # noqa: E402, F401

@@ -4,6 +4,7 @@ from django.utils.translation import gettext_lazy as _
 from kehu.core.access_rules import declare, record
 from kehu.core.site_views import module_index
 
+from .approvals import views as approvals
 from .views import customfields, handover, org, params, products, roles, tokens
 
 app_name = "system"
@@ -25,6 +26,7 @@ urlpatterns = [
     *products.urlpatterns,
     *customfields.urlpatterns,
     *tokens.urlpatterns,
+    *approvals.urlpatterns,
 ]
 
 # One view serves one's own tokens and an employee's: the latter is about that employee record.

@@ -111,6 +111,29 @@ class Browsing:
             "() => !document.querySelector('.htmx-request, .htmx-swapping, .htmx-settling')"
         )
 
+    def pick(self, input_id: str, query: str, value) -> None:
+        """Choose ``value`` in the picker whose search box is ``#input_id`` (``core.pickers``):
+        type ``query`` and click the offered record."""
+        box = self.page.locator(f"#{input_id}")
+        box.click()
+        box.fill("")
+        box.press_sequentially(query)
+        self.page.locator(f"#{input_id}-list .picker-option[data-value='{value}']").click()
+
+    def offered(self, input_id: str, query: str) -> list[str]:
+        """The values the picker ``#input_id`` offers for ``query`` (then closed with Esc)."""
+        box = self.page.locator(f"#{input_id}")
+        box.click()
+        box.fill("")
+        box.press_sequentially(query)
+        self.page.locator(f"#{input_id}-list:not([hidden]) li").first.wait_for()
+        self.page.wait_for_function("() => !document.querySelector('.picker-loading')")
+        values = self.page.locator(f"#{input_id}-list .picker-option").evaluate_all(
+            "els => els.map(e => e.dataset.value)"
+        )
+        box.press("Escape")
+        return values
+
     def screenshot(self, name: str, *, full_page: bool = True):
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
         lang = self.page.locator("html").get_attribute("lang") or "xx"

@@ -29,10 +29,12 @@ def test_hand_over_an_employees_customers_to_two_colleagues(
     web.screenshot("handover-empty")
 
     # choosing the employee shows what they own (HTMX, no reload)
-    page.locator("#id_employee").select_option(str(leaver.pk))
+    web.pick("id_employee", "lizhi", leaver.pk)
     owned = page.locator("#handover-owned [data-handover=customers] .badge")
     expect(owned).to_have_text("7")
-    page.locator("#id_handover_to").select_option([str(heir1.pk), str(heir2.pk)])
+    web.settled()
+    web.pick("id_handover_to", "jieshoujia", heir1.pk)
+    web.pick("id_handover_to", "jieshouyi", heir2.pk)
     page.locator("#split-choices input[value=round_robin]").check()
     with page.expect_navigation():
         page.locator("#handover-preview").click()
@@ -52,9 +54,10 @@ def test_hand_over_an_employees_customers_to_two_colleagues(
     web.screenshot("handover-done")
 
     web.switch_language("en")
-    page.locator("#id_employee").select_option(str(heir1.pk))
+    web.pick("id_employee", "jieshoujia", heir1.pk)
     expect(page.locator("#handover-owned [data-handover=customers] .badge")).to_have_text("4")
-    page.locator("#id_handover_to").select_option([str(heir2.pk)])
+    web.settled()
+    web.pick("id_handover_to", "jieshouyi", heir2.pk)
     page.locator("#split-choices input[value=all_to_one]").check()
     with page.expect_navigation():
         page.locator("#handover-preview").click()

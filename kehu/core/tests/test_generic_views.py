@@ -55,13 +55,15 @@ def test_list_and_api_list_queries_do_not_grow_with_rows(client, manager, label)
     make = FACTORIES[label]
     client.force_login(manager)
     make(manager, 1)
-    client.get(reverse(ot.url_name("list")))  # warm the per-user permission cache
+    # Opened without parameters, a type with a starting query redirects to it: ask for that.
+    list_url = reverse(ot.url_name("list")) + (f"?{ot.default_query}" if ot.default_query else "")
+    client.get(list_url)  # warm the per-user permission cache
     counts = []
     for rows in (1, 40):
         for n in range(2, rows + 1):
             make(manager, 1000 + rows * 100 + n)
-        client.get(reverse(ot.url_name("list")))  # new roles/people reset the permission cache
-        for url in (reverse(ot.url_name("list")), ot.api_path):
+        client.get(list_url)  # new roles/people reset the permission cache
+        for url in (list_url, ot.api_path):
             with CaptureQueriesContext(connection) as ctx:
                 assert client.get(url).status_code == 200
             counts.append(len(ctx.captured_queries))

@@ -7,8 +7,10 @@ from kehu.core.registry import registry
 
 
 def sort_fields(ot) -> set[str]:
+    """The columns the database orders by: a field, or the stored key it sorts by
+    (``ObjectType.sort_keys``: names by pinyin)."""
     names = {*ot.sortable, ot.default_sort.lstrip("-")}
-    return {n for n in names if n != "pk" and not n.startswith("custom.")}
+    return {ot.sort_keys.get(n, n) for n in names if n != "pk" and not n.startswith("custom.")}
 
 
 def keyset_indexes(model) -> set[tuple[str, str]]:

@@ -34,6 +34,7 @@ __all__ = [
     "feed_user",
     "keep_commitment",
     "log_activity",
+    "notify_commitments_due_today",
     "notify_overdue_commitments",
     "reschedule_activity",
     "revoke_calendar_feed",
@@ -395,6 +396,34 @@ def notify_overdue_commitments(*, today: datetime.date | None = None) -> int:
                 kind="commitment_overdue",
                 dedupe_key=f"commitment:{activity.pk}:{activity.commitment_due:%Y%m%d}",
             )
+    return sent
+
+
+def notify_commitments_due_today(*, today: datetime.date | None = None) -> int:
+    """On a promise's due day, remind its owner in the inbox (once: the notification's dedupe
+    key holds the activity and the due date, so a second run or a rerun posts nothing); a
+    promise still open the day after gets the overdue notice as well."""
+    from kehu.core.actions import notify
+
+    today = today or timezone.localdate()
+    due = (
+        Activity.objects.filter(commitment_due=today)
+        .filter(open_commitments_q())
+        .select_related("owner", "customer")
+        .order_by("pk")
+    )
+    sent = 0
+    for activity in due.iterator(chunk_size=500):
+        sent += notify(
+            recipients=[activity.owner],
+            title=_("Promise due today to %(customer)s: %(commitment)s")
+            % {"customer": activity.customer.name, "commitment": activity.commitment[:100]},
+            body=_("Promised in “%(subject)s”.") % {"subject": activity.subject},
+            link=activity.get_absolute_url(),
+            kind="commitment_due",
+            due_at=day_start(today),
+            dedupe_key=f"commitment-due:{activity.pk}:{today:%Y%m%d}",
+        )
     return sent
 
 

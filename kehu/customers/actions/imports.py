@@ -166,8 +166,8 @@ def _resolve_owner(row: Row, ctx: ImportContext, label: str) -> tuple[int, int |
 
 # --- Customers ------------------------------------------------------------------------------
 #: What a file row may set directly: the edited fields but the parent company (its own column,
-#: resolved by number or name) and the birthday (individuals are entered by hand).
-CUSTOMER_IMPORT_FIELDS = [f for f in CUSTOMER_FIELDS if f not in ("parent", "birthday")]
+#: resolved by number or name).
+CUSTOMER_IMPORT_FIELDS = [f for f in CUSTOMER_FIELDS if f != "parent"]
 CUSTOMER_ALIASES = {
     "number": ("客户编号", "编号", "客户编码", "customer no", "customer number", "code", "no"),
     "name": (
@@ -195,6 +195,7 @@ CUSTOMER_ALIASES = {
     "city": ("城市", "所在城市", "city"),
     "address": ("地址", "办公地址", "公司地址", "address"),
     "postcode": ("邮编", "邮政编码", "postcode", "zip", "postal code"),
+    "birthday": ("生日", "出生日期", "birthday", "date of birth", "dob"),
     "finance_contact": ("财务联系人",),
     "finance_phone": ("财务电话",),
     "registered_on": ("登记日期", "建档日期", "创建日期", "registration date", "registered"),
@@ -496,8 +497,10 @@ class CustomerImporter(ModelImporter):
             keys.append(
                 ("name+phone", normalise_name(values["name"]), normalise_phone(values["phone"]))
             )
-        else:
+        elif values.get("kind") != Customer.Kind.INDIVIDUAL:
             keys.append(("name", normalise_name(values["name"])))
+        elif values.get("birthday"):  # people share names: the name alone refuses no one
+            keys.append(("name+birthday", normalise_name(values["name"]), values["birthday"]))
         return keys
 
     def check(self, item: Item, batch: Batch, ctx: ImportContext) -> None:
@@ -536,6 +539,10 @@ class CustomerImporter(ModelImporter):
         _remember(item.row, item.values, obj, ctx)
 
     def created(self, items: list[Item], ctx: ImportContext) -> None:
+        from .matching import refresh_keys
+
+        # match keys at once: a second import of the same file finds these rows
+        refresh_keys(kind="customer", ids=[i.obj.pk for i in items if i.obj.pk])
         placed = ctx.state.setdefault("row_customers", {})
         for item in items:
             if item.row.number in placed:

@@ -18,12 +18,23 @@ from ..models.matching import DuplicateCandidate, MatchKey, MatchScan
 
 Kind = DuplicateCandidate.Kind
 #: The creation-time check shows records at or above this score.
-CHECK_THRESHOLD = 0.75
+CHECK_THRESHOLD = 0.60
 #: More changed records than this since the last scan: the nightly run scans everything.
 INCREMENTAL_LIMIT = 5000
 #: Keys shared by more records than this are ignored by look-ups (too common to tell anything).
 KEY_LOOKUP_CAP = 500
-CUSTOMER_VALUES = ("id", "name", "kind", "phone", "fax", "email", "city", "address")
+CUSTOMER_VALUES = (
+    "id",
+    "name",
+    "kind",
+    "phone",
+    "fax",
+    "email",
+    "city",
+    "address",
+    "postcode",
+    "birthday",
+)
 CONTACT_VALUES = (
     "id",
     "name",
@@ -31,6 +42,7 @@ CONTACT_VALUES = (
     "office_phone",
     "home_phone",
     "email",
+    "birthday",
     "customer_id",
     "customer__name",
 )
@@ -106,12 +118,21 @@ def _pair_fields(kind: str, a: int, b: int) -> dict:
     return {"kind": kind, "contact_a_id": a, "contact_b_id": b}
 
 
+def _names(kind: str, ids: set[int]) -> dict[int, str]:
+    """{id: name} of the records of some pairs, read in chunks (the audit entries' labels)."""
+    model, out, ordered = model_of(kind), {}, sorted(ids)
+    for start in range(0, len(ordered), 2000):
+        chunk = ordered[start : start + 2000]
+        out.update(model._base_manager.filter(pk__in=chunk).values_list("pk", "name"))
+    return out
+
+
 @transaction.atomic
 def store_candidates(
     *, kind: str, found: Iterable[tuple[matching.Profile, matching.Profile, matching.Score]]
 ) -> int:
     """Add new pairs (audited), refresh the score of open ones; decided pairs stay decided."""
-    from kehu.core.actions import bulk_create_audited
+    from kehu.core.actions import bulk_create_audited, bulk_save_audited
 
     found = list(found)
     if not found:
@@ -126,7 +147,7 @@ def store_candidates(
         .iterator(chunk_size=5000)
     ):
         existing[(row[1], row[2])] = (row[0], row[3], row[4])
-    new = []
+    new, changed = [], []
     for pair, score in wanted.items():
         old = existing.get(pair)
         if old is None:
@@ -136,9 +157,22 @@ def store_candidates(
                 )
             )
         elif old[1] == DuplicateCandidate.Status.OPEN and abs(old[2] - score.total) > 0.001:
-            candidate = DuplicateCandidate.objects.get(pk=old[0])
-            candidate.score, candidate.explanation = score.total, score.explanation
-            candidate.save(update_fields=["score", "explanation"])
+            changed.append((old[0], score))
+    names = _names(kind, {i for pair in wanted for i in pair})
+    for candidate in new:
+        a, b = candidate.record_ids
+        candidate._label = f"{names.get(a, a)} ≈ {names.get(b, b)}"
+    if changed:
+        loaded = []
+        for start in range(0, len(changed), 2000):
+            chunk = dict(changed[start : start + 2000])
+            for candidate in DuplicateCandidate.objects.filter(pk__in=chunk):
+                score = chunk[candidate.pk]
+                candidate.score, candidate.explanation = score.total, score.explanation
+                a, b = candidate.record_ids
+                candidate._label = f"{names.get(a, a)} ≈ {names.get(b, b)}"
+                loaded.append(candidate)
+        bulk_save_audited(loaded, ["score", "explanation"])
     bulk_create_audited(DuplicateCandidate, new)
     return len(new)
 

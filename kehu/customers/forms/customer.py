@@ -4,6 +4,7 @@ from django.utils.translation import gettext_lazy as _
 from kehu.core.fields import dictionary_of
 from kehu.core.forms import BaseModelForm
 from kehu.core.permissions import HIDDEN_RECORD
+from kehu.core.pickers import PickerWidget
 from kehu.system.params import dictionary_choices
 
 from ..models import CONTACT_FIELDS, CUSTOMER_FIELDS, Contact, Customer
@@ -15,9 +16,10 @@ DICTIONARY_FIELDS = {
 
 
 class CustomerNumberField(forms.ModelChoiceField):
-    """A customer chosen by its number (客户编号): lists of customers are too long for a select."""
+    """A customer chosen with a picker (name, pinyin, number) that posts its number (客户编号):
+    lists of customers are too long for a select, and a number typed or imported still works."""
 
-    widget = forms.TextInput
+    widget = PickerWidget
     default_error_messages = {
         "invalid_choice": _("There is no customer with this number that you may choose."),
     }
@@ -27,7 +29,6 @@ class CustomerNumberField(forms.ModelChoiceField):
     hidden_current: Customer | None = None
 
     def __init__(self, **kwargs):
-        kwargs.setdefault("help_text", _("Enter the customer number, e.g. C00000001."))
         super().__init__(queryset=Customer.objects.none(), to_field_name="number", **kwargs)
 
     def to_python(self, value):

@@ -107,6 +107,10 @@ class Customer(Searchable, SoftDeleteModel, CustomFieldsMixin, OwnedModel):
     )
     name = models.CharField(_("name"), max_length=200)
     mnemonic = models.CharField(_("mnemonic code"), max_length=50, blank=True, db_index=True)
+    #: The name's pinyin, kept with the search columns: the list sorts names by it.
+    name_sort = models.CharField(
+        _("name (pinyin)"), max_length=255, editable=False, blank=True, default="", db_default=""
+    )
     kind = models.CharField(_("kind"), max_length=12, choices=Kind.choices, default=Kind.COMPANY)
     phone = models.CharField(
         _("main phone"), max_length=40, blank=True, validators=[validate_phone]
@@ -183,6 +187,7 @@ class Customer(Searchable, SoftDeleteModel, CustomFieldsMixin, OwnedModel):
         ]
         indexes = [
             models.Index(fields=["name", "id"]),
+            models.Index(fields=["name_sort", "id"]),
             models.Index(fields=["owner", "id"]),
             models.Index(fields=["department", "id"]),
             models.Index(fields=["city", "id"]),
@@ -201,6 +206,8 @@ class Customer(Searchable, SoftDeleteModel, CustomFieldsMixin, OwnedModel):
 
     #: What the global search and the list's search box look in (see kehu/core/search.py).
     search_sources = ("name", "mnemonic", "number", "phone", "fax", "finance_phone", "email")
+    sort_key_sources = {"name_sort": "name"}
+    audit_derived = ("search_text", "search_grams", "name_sort")
     #: The aliases a merge left (the losers' names, numbers, phones, e-mails) are found too.
     search_prefetch = ("aliases",)
     #: A contact's document holds its customer's name and mnemonic.
@@ -218,6 +225,10 @@ class Customer(Searchable, SoftDeleteModel, CustomFieldsMixin, OwnedModel):
 
     def search_summary(self) -> str:
         return " · ".join(v for v in (self.number, self.city, self.phone) if v)
+
+    def picker_context(self) -> str:
+        """The second line of the customer in a picker (``core.pickers``)."""
+        return " · ".join(v for v in (self.number, self.city) if v)
 
 
 class Contact(Searchable, SoftDeleteModel, CustomFieldsMixin, OwnedModel):

@@ -117,6 +117,9 @@ class DuplicateCandidate(BaseModel):
         indexes = [models.Index(fields=["kind", "status", "-score"])]
 
     def __str__(self) -> str:
+        label = getattr(self, "_label", None)  # set by the bulk writers: no query per row
+        if label:
+            return label
         a, b = self.records
         return f"{a} ≈ {b}"
 

@@ -29,6 +29,9 @@ ACTIVITY = register(
         columns=["start_at", "kind", "subject", "customer", "status", "owner", "commitment_due"],
         sortable=["start_at", "subject", "commitment_due"],
         default_sort="-start_at",
+        # Opened without a query: the open activities, overdue first, then today's, then the
+        # upcoming ones (far-future ones last); "All" statuses lists the newest first.
+        default_query="status=planned&sort=start_at",
         search_fields=["subject"],
         export_fields=[*SCALAR_FIELDS, *OWNERSHIP_FIELDS, "completed_at"],
         select_related=["customer", "owner"],

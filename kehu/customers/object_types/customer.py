@@ -41,6 +41,8 @@ CUSTOMER = register(
             "registered_on",
         ],
         sortable=["number", "name", "city", "registered_on", "lifecycle_stage"],
+        sort_keys={"name": "name_sort"},  # Chinese names in pinyin order
+        bulk_fields=["level", "status", "customer_type", "industry", "credit_rating", "city"],
         default_sort="-pk",
         search_fields=["name", "number", "mnemonic", "phone"],
         export_fields=[*CUSTOMER_FIELDS, *OWNERSHIP_FIELDS],

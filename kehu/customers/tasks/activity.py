@@ -1,5 +1,6 @@
 """Periodic activity reminders: every minute, inbox reminders for activities whose reminder time
-has come (exactly once) and for commitments past their due date (once per due date)."""
+has come (exactly once) and for commitments past their due date (once per due date); every
+morning, reminders of the commitments due that day."""
 
 from __future__ import annotations
 
@@ -14,3 +15,11 @@ def activity_reminders() -> dict[str, int]:
         "reminders": send_activity_reminders(),
         "commitments": notify_overdue_commitments(),
     }
+
+
+@shared_task(name="kehu.customers.commitments_due_today", ignore_result=True)
+def commitments_due_today() -> int:
+    """Morning inbox reminders of the promises due today."""
+    from ..actions import notify_commitments_due_today
+
+    return notify_commitments_due_today()

@@ -744,3 +744,20 @@ def test_imports_write_through_the_object_types_actions(manager, cap, monkeypatc
     assert Contact.objects.get(name="张三").customer.name == "走动作的客户"
     assert customer_imports.CustomerImporter.create is None  # nothing of its own
     assert customer_imports.ContactImporter.create is None
+
+
+@pytest.mark.django_db
+def test_people_with_common_names_are_all_imported_and_a_second_import_adds_none(manager, cap):
+    header = ["客户名称", "客户类别", "城市", "生日"]
+    rows = [
+        [name, "个人", city, f"19{70 + k}-0{1 + k % 9}-1{k % 9}"]
+        for k, (name, city) in enumerate(
+            (n, c) for n in ("张伟", "王芳", "李娜") for c in ("上海", "北京", "上海")
+        )
+    ]
+    data = csv_bytes(rows, header=header)
+    run = run_now(new_run(manager, data), cap)
+    assert (run.created, run.duplicates, run.errors) == (9, 0, 0)
+    assert Customer.objects.filter(name="张伟", birthday__isnull=False).count() == 3
+    again = run_now(new_run(manager, data), cap)
+    assert again.created == 0 and Customer.objects.count() == 9

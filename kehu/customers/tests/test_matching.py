@@ -481,3 +481,20 @@ def test_character_table_and_word_lists_are_our_data_files():
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout.split() == ["华为技术", "410", "True"]
+
+
+def test_storing_candidates_reads_no_record_per_pair(make_user, django_assert_max_num_queries):
+    alice = make_user("salesperson", "a1")
+    rows = [
+        customer(alice, k, name=f"{city}恒达{w}贸易有限公司", phone=f"0{k:010d}", city=city)
+        for k, (city, w) in enumerate(((c, w) for c in ("北京", "上海") for w in "甲乙丙"), 1)
+    ]
+    profiles = actions.load_profiles("customer")
+    found = [(p, q, m.compare(p, q)) for p in profiles for q in profiles if p.id < q.id]
+    with django_assert_max_num_queries(12):
+        assert actions.store_candidates(kind="customer", found=found) == len(found) == 15
+    names = {r.name for r in rows}
+    reprs = AuditLog.objects.filter(content_type__model="duplicatecandidate").values_list(
+        "object_repr", flat=True
+    )
+    assert len(reprs) == 15 and all(set(r.split(" ≈ ")) <= names for r in reprs)

@@ -30,7 +30,7 @@ from ..forms import QuickActivityForm
 from ..ical import calendar_stream
 from ..models import Activity, Contact, Customer
 from ..timeline import owner_history, render_panels, sources_for, timeline
-from .reassign import bulk_reassign
+from .reassign import bulk_reassign, owner_picker
 
 __all__ = [
     "ActivityDetailView",
@@ -50,6 +50,7 @@ __all__ = [
 
 ICS_LIMIT = 5000
 CALENDAR_LIMIT = 1500
+PROMISE_LIMIT = 500
 TIMELINE_PAGE = 20
 
 
@@ -70,6 +71,12 @@ class ActivityListView(ObjectListView):
                 ctx["bulk_reassign"] = {
                     "url": reverse("customers:activity_bulk_reassign"),
                     "people": people,
+                    "picker": owner_picker(
+                        actions.activity_assignees(user),
+                        user,
+                        input_id="bulk-owner",
+                        form="bulk-form",
+                    ),
                 }
         return ctx
 
@@ -356,6 +363,16 @@ def activity_calendar(request):
     by_day: dict[datetime.date, list[Activity]] = {}
     for activity in rows[:CALENDAR_LIMIT]:
         by_day.setdefault(timezone.localtime(activity.start_at).date(), []).append(activity)
+    # Promises (commitments) on their due date, kept ones struck through.
+    promises_by_day: dict[datetime.date, list[Activity]] = {}
+    promises = (
+        qs.filter(commitment_due__gte=start, commitment_due__lt=end)
+        .exclude(commitment="")
+        .exclude(status=Activity.Status.CANCELLED)
+        .order_by("commitment_due", "pk")[:PROMISE_LIMIT]
+    )
+    for activity in promises:
+        promises_by_day.setdefault(activity.commitment_due, []).append(activity)
     today = timezone.localdate()
     weeks = []
     cursor = start
@@ -366,6 +383,7 @@ def activity_calendar(request):
                 {
                     "date": cursor,
                     "items": by_day.get(cursor, []),
+                    "promises": promises_by_day.get(cursor, []),
                     "other_month": view == "month" and cursor.month != day.month,
                     "today": cursor == today,
                 }
@@ -396,6 +414,7 @@ def activity_calendar(request):
     ctx = {
         "view": view,
         "day": day,
+        "today_date": today,
         "weeks": weeks,
         "weekdays": [_("Mon"), _("Tue"), _("Wed"), _("Thu"), _("Fri"), _("Sat"), _("Sun")],
         "filterset": filterset,

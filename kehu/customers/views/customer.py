@@ -18,7 +18,7 @@ from kehu.core.views import ObjectDetailView, ObjectEditView, ObjectListView
 from .. import actions
 from ..models import Contact, Customer
 from .activity import customer_activity_context
-from .reassign import bulk_reassign, chosen_owner
+from .reassign import bulk_reassign, chosen_owner, owner_picker
 
 
 def _transfer_targets(user) -> list:
@@ -44,7 +44,16 @@ class CustomerListView(ObjectListView):
         ctx = super().get_context_data(**kwargs)
         people = _transfer_targets(self.request.user)
         if people:
-            ctx["bulk_reassign"] = {"url": reverse("customers:customer_transfer"), "people": people}
+            ctx["bulk_reassign"] = {
+                "url": reverse("customers:customer_transfer"),
+                "people": people,
+                "picker": owner_picker(
+                    actions.customer_assignees(self.request.user),
+                    self.request.user,
+                    input_id="bulk-owner",
+                    form="bulk-form",
+                ),
+            }
         return ctx
 
 
@@ -119,6 +128,12 @@ class CustomerDetailView(ObjectDetailView):
         mine = Customer.objects.editable_by(user, shares=False).filter(pk=customer.pk)
         if ctx.get("can_change") and mine.exists():
             ctx["transfer_to"] = [p for p in _transfer_targets(user) if p.pk != customer.owner_id]
+            if ctx["transfer_to"]:
+                ctx["transfer_picker"] = owner_picker(
+                    actions.customer_assignees(user).exclude(pk=customer.owner_id),
+                    user,
+                    input_id="transfer-owner",
+                )
         ctx.update(customer_activity_context(self.request, customer))
         return ctx
 

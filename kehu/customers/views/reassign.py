@@ -10,12 +10,21 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.shortcuts import redirect
 
+from kehu.core.pickers import picker_html
 from kehu.system.models import User
 
 
 def chosen_owner(request) -> User | None:
     owner_id = request.POST.get("owner") or ""
     return User.objects.filter(pk=owner_id).first() if owner_id.isdigit() else None
+
+
+def owner_picker(people, user, *, input_id: str, form: str = "") -> str:
+    """The new-owner picker of a transfer (nothing chosen at first: the user picks)."""
+    attrs = {"id": input_id, "class": "form-control form-control-sm"}
+    if form:
+        attrs["form"] = form
+    return picker_html("owner", people, user=user, attrs=attrs)
 
 
 def bulk_reassign(

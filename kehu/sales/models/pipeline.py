@@ -150,6 +150,7 @@ class Opportunity(OwnedModel):
             models.Index(fields=["number", "id"]),
             models.Index(fields=["stage", "stage_changed_at"]),
             models.Index(fields=["stage", "expected_close", "id"]),
+            models.Index(fields=["stage", "closed_at", "id"]),
             models.Index(fields=["pipeline", "created_at"]),
             models.Index(fields=["status", "closed_at"]),
         ]

@@ -1,8 +1,9 @@
 """System set-up API, one module per area; each defines ``register(router)``."""
 
+from ..approvals import api as approvals
 from . import customfields, handover, org, params, products, roles, tokens
 
 
 def register(router) -> None:
-    for module in (params, org, roles, products, customfields, handover, tokens):
+    for module in (params, org, roles, products, customfields, handover, tokens, approvals):
         module.register(router)

@@ -9,6 +9,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from kehu.core.forms import BaseModelForm
+from kehu.core.pickers import apply_pickers
 
 from ..models import Department, EmployeeSkill, Role, User
 
@@ -146,7 +147,7 @@ class DeactivateEmployeeForm(forms.Form):
         help_text=_("Records are shared out in turn among the colleagues you choose."),
     )
 
-    def __init__(self, *args, employee: User, **kwargs):
+    def __init__(self, *args, employee: User, user=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["left_on"].initial = timezone.localdate()
         self.fields["handover_to"].queryset = (
@@ -158,3 +159,4 @@ class DeactivateEmployeeForm(forms.Form):
         self.fields["handover_to"].label_from_instance = lambda u: (
             f"{u} · {u.department.name}" + (f" · {u.title}" if u.title else "")
         )
+        apply_pickers(self, user)

@@ -11,6 +11,7 @@ from django.urls import reverse
 
 from kehu.core.audit import unaudited_write
 from kehu.core.models import AuditLog, Notification
+from kehu.core.testing import picker_choices
 from kehu.customers.tests.factories import customer
 from kehu.system import actions
 from kehu.system.forms.org import DepartmentForm
@@ -239,6 +240,24 @@ def test_tree_page_nests_departments_with_member_counts(client, admin, make_user
     a1 = html[html.index('data-department="A1"') :]
     assert "2</span>" in a1[: a1.index("</summary>")]  # two active members
     assert reverse("system:department_detail", args=[deep["a1y"].pk]) in html
+
+
+def test_tree_page_shows_the_fifth_level_with_expand_markers(client, admin, org):
+    from kehu.system.actions import create_department
+
+    x = create_department(name="第四级", code="A1X", parent=org["a1"])
+    y = create_department(name="第五级", code="A1XY", parent=x)
+    create_department(name="第六级", code="A1XYZ", parent=y)
+    client.force_login(admin)
+    html = client.get(reverse("system:department_tree")).content.decode()
+    fourth = html[html.index('data-department="A1X"') :]
+    # levels 1-4 are open: the fifth level shows; every node with children has its marker
+    assert fourth.startswith('data-department="A1X">\n<details open>')
+    assert 'data-department="A1XY"' in fourth
+    fifth = html[html.index('data-department="A1XY"') :]
+    assert fifth.startswith('data-department="A1XY">\n<details>')  # closed, yet expandable
+    assert '<summary class="tree-summary' in fifth[: fifth.index("</summary>")]
+    assert html.count('class="tree-summary') == html.count("<details")
 
 
 def test_tree_page_hides_inactive_departments_unless_asked(client, admin, org):
@@ -547,7 +566,7 @@ def test_deactivate_page_shows_what_is_owned_and_runs_the_handover(
     assert page.status_code == 200
     html = page.content.decode()
     assert "Customers" in html and ">5</span>" in html
-    assert "heir" in html
+    assert str(colleague.pk) in picker_choices(client, html, "handover_to", "heir")
     missing = client.post(url, {"left_on": "2026-11-30"})
     assert missing.status_code == 200
     assert "choose who takes them over" in missing.content.decode()

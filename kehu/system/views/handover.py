@@ -112,6 +112,9 @@ class HandoverForm(forms.Form):
             .order_by("department__path", "username")
         )
         self.fields["handover_to"].label_from_instance = _person_label
+        from kehu.core.pickers import apply_pickers
+
+        apply_pickers(self, user)
         self.levels = list(levels)
         for code, label, count in self.levels:
             self.fields[f"level__{code}"] = forms.TypedChoiceField(

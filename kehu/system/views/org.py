@@ -94,7 +94,8 @@ def department_tree(request):
             "count": len(departments),
             "show_inactive": show_inactive,
             "can_add": request.user.has_perm(DEPARTMENT.perm("add")),
-            "open_depth": 3,
+            # levels 1-4 open: the fifth level shows; deeper ones open from their marker
+            "open_depth": 4,
         },
     )
 
@@ -190,7 +191,7 @@ class EmployeeDeactivateView(ManageUsersMixin, ObjectDetailView):
         ctx = super().get_context_data(**kwargs)
         employee = self.get_editable_object(kwargs["pk"])
         ctx.update(
-            form=form or DeactivateEmployeeForm(employee=employee),
+            form=form or DeactivateEmployeeForm(employee=employee, user=self.request.user),
             handovers=actions.handover_summary(employee),
             is_self=employee.pk == self.request.user.pk,
         )
@@ -198,7 +199,7 @@ class EmployeeDeactivateView(ManageUsersMixin, ObjectDetailView):
 
     def post(self, request, *args, **kwargs):
         employee = self.get_editable_object(kwargs["pk"])
-        form = DeactivateEmployeeForm(request.POST, employee=employee)
+        form = DeactivateEmployeeForm(request.POST, employee=employee, user=request.user)
         if form.is_valid():
             try:
                 actions.deactivate_employee(

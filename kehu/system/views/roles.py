@@ -24,6 +24,7 @@ from django.views.generic import TemplateView
 from kehu.core.access_rules import FROM_PATH, access_rule, record, special
 from kehu.core.errors import StaleObjectError
 from kehu.core.permissions import SPECIAL_PERMISSION_LABELS, Access, DataScope, SpecialPermission
+from kehu.core.pickers import apply_pickers
 from kehu.core.registry import find_object_type
 from kehu.core.views import (
     ObjectBulkDeleteView,
@@ -139,9 +140,11 @@ class RolePermissionsView(ManageUsersRequired, LoginRequiredMixin, TemplateView)
     def get_form(self, data=None):
         self.role = get_object_or_404(Role, pk=self.kwargs["pk"])
         self.rows = matrix_rows()
-        return RolePermissionsForm(
+        form = RolePermissionsForm(
             data, role=self.role, object_types=owned_object_types(), rows=self.rows
         )
+        apply_pickers(form, self.request.user)  # role holders: chips, a click adds one
+        return form
 
     def get_context_data(self, form=None, **kwargs):
         ctx = super().get_context_data(**kwargs)
@@ -215,6 +218,7 @@ class EffectivePermissionsView(ManageUsersRequired, LoginRequiredMixin, Template
     def get_context_data(self, **kwargs):
         ctx = super().get_context_data(**kwargs)
         form = EffectivePermissionsForm(self.request.GET or None)
+        apply_pickers(form, self.request.user)
         ctx["form"] = form
         if form.is_bound and form.is_valid():
             ctx.update(explain(User.objects.get(pk=form.cleaned_data["user"].pk)))

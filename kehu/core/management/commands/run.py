@@ -8,7 +8,6 @@ import subprocess
 import sys
 import time
 
-from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
 
@@ -33,8 +32,8 @@ class Command(BaseCommand):
             from kehu.core.providers import ensure_setup
 
             ensure_setup()
-        if settings.PRODUCTION:
-            call_command("collectstatic", interactive=False, verbosity=0)
+        # Hashed, compressed copies for WhiteNoise (long-lived caching), embedded installs too.
+        call_command("collectstatic", interactive=False, verbosity=0)
         procs = [
             subprocess.Popen(
                 [

@@ -37,8 +37,25 @@
     };
   }
 
+  // ECharts (1 MB) is loaded only by pages that draw a chart: base.html names its (hashed) URL.
+  var echartsLoading = null;
+  function loadECharts(done) {
+    if (window.echarts) { done(); return; }
+    var src = document.documentElement.dataset.echarts;
+    if (!src) return;
+    if (!echartsLoading) {
+      echartsLoading = [];
+      var script = document.createElement("script");
+      script.src = src;
+      script.onload = function () { echartsLoading.forEach(function (fn) { fn(); }); };
+      document.head.appendChild(script);
+    }
+    echartsLoading.push(done);
+  }
+
   function renderCharts(root) {
-    if (!window.echarts) return;
+    if (!root.querySelector || !root.querySelector("[data-chart]")) return;
+    if (!window.echarts) { loadECharts(function () { renderCharts(root); }); return; }
     root.querySelectorAll("[data-chart]").forEach(function (el) {
       if (el.dataset.rendered || el.dataset.rendering) return;
       var source = document.getElementById(el.dataset.chart);
@@ -59,6 +76,9 @@
       var form = all.closest("form");
       form.querySelectorAll("input[name=pk]").forEach(function (box) { box.checked = all.checked; });
     }
+    if (event.target.closest("[data-history-back]")) {
+      if (window.history.length > 1) { window.history.back(); } else { window.location.href = "/"; }
+    }
     var confirmer = event.target.closest("[data-confirm]");
     if (confirmer && !window.confirm(confirmer.dataset.confirm)) {
       event.preventDefault();
@@ -73,6 +93,126 @@
     }
   });
 
-  document.addEventListener("DOMContentLoaded", function () { renderCharts(document); });
+  // --- Lists ---------------------------------------------------------------------------------
+
+  // The search box filters as one types, pastes or ends an IME composition (拼音输入), debounced
+  // by the form's hx-trigger ("kehu:search delay:350ms"); not during a composition.
+  var lastSearch = {};
+  function searchChanged(input) {
+    var form = input.form;
+    if (!form || !form.hasAttribute("data-list-filter") || !window.htmx) return;
+    if (lastSearch[form.id] === input.value) return;
+    lastSearch[form.id] = input.value;
+    htmx.trigger(form, "kehu:search");
+  }
+  document.addEventListener("input", function (event) {
+    var input = event.target;
+    if (input.name === "q" && !event.isComposing) searchChanged(input);
+  });
+  document.addEventListener("compositionend", function (event) {
+    if (event.target.name === "q") searchChanged(event.target);
+  });
+
+  function typing(el) {
+    if (!el) return false;
+    var tag = el.tagName;
+    return el.isContentEditable || tag === "INPUT" || tag === "TEXTAREA" || tag === "SELECT";
+  }
+
+  // Keyboard: "/" focuses the list's search, "n" opens a new record (not while typing).
+  document.addEventListener("keydown", function (event) {
+    if (event.ctrlKey || event.metaKey || event.altKey || event.isComposing) return;
+    if (typing(event.target) || document.querySelector(".modal.show")) return;
+    if (event.key === "/") {
+      var search = document.querySelector("[data-list-filter] input[name=q]") ||
+        document.querySelector("input[type=search]");
+      if (search) {
+        event.preventDefault();
+        var collapse = search.closest(".collapse");
+        if (collapse && !collapse.classList.contains("show") && window.bootstrap) {
+          bootstrap.Collapse.getOrCreateInstance(collapse).show();
+        }
+        search.focus();
+        search.select();
+      }
+    } else if (event.key === "n" || event.key === "N") {
+      var add = document.querySelector("[data-shortcut-new]");
+      if (add) { event.preventDefault(); window.location.href = add.href; }
+    }
+  });
+
+  // Inline editing: the pencil of a cell fetches its editor into the cell.
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest("[data-cell-edit]");
+    if (!button || !window.htmx) return;
+    var td = button.closest("td[data-cell]");
+    var table = button.closest("table[data-cell-url]");
+    if (!td || !table) return;
+    event.preventDefault();
+    var url = table.dataset.cellUrl.replace("{pk}", td.dataset.pk) + "?field=" +
+      encodeURIComponent(td.dataset.cell) + (td.classList.contains("cell-title") ? "&first=1" : "");
+    htmx.ajax("GET", url, { target: td, swap: "innerHTML" }).then(function () {
+      var input = td.querySelector("input:not([type=hidden]), select");
+      if (input) input.focus();
+    });
+  });
+  document.addEventListener("keydown", function (event) {
+    if (event.key !== "Escape") return;
+    var form = event.target.closest && event.target.closest("[data-cell-form]");
+    var cancel = form && form.querySelector("[hx-get]");
+    if (cancel) cancel.click();
+  });
+  // An edit refused (422) or based on a stale version (409) shows its message in the cell.
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    var status = event.detail.xhr.status;
+    if ((status === 409 || status === 422) && event.detail.elt.closest("[data-cell-form], td[data-cell]")) {
+      event.detail.shouldSwap = true;
+      event.detail.isError = false;
+    }
+  });
+
+  // Mass update: the value control of the chosen field only (the others are disabled).
+  function showMassValue(root) {
+    root.querySelectorAll("[data-mass-update]").forEach(function (box) {
+      var chosen = box.querySelector("[data-mass-field]").value;
+      box.querySelectorAll("[data-mass-value]").forEach(function (span) {
+        var on = span.dataset.massValue === chosen;
+        span.classList.toggle("d-none", !on);
+        span.querySelectorAll("input, select, textarea").forEach(function (el) { el.disabled = !on; });
+      });
+    });
+  }
+  document.addEventListener("change", function (event) {
+    if (event.target.matches("[data-mass-field]")) showMassValue(document);
+  });
+  document.addEventListener("click", function (event) {
+    var apply = event.target.closest("[data-mass-apply]");
+    if (!apply) return;
+    var form = document.getElementById("bulk-form");
+    if (form && !form.querySelector("input[name=pk]:checked")) {
+      event.preventDefault();
+      window.alert(apply.dataset.none || apply.textContent.trim());
+    }
+  });
+
+  // The column chooser keeps the list's other parameters (filters, sort, page size).
+  document.addEventListener("submit", function (event) {
+    var form = event.target.closest("[data-columns-form]");
+    if (!form) return;
+    if (event.submitter && event.submitter.hasAttribute("data-columns-reset")) {
+      form.querySelectorAll("input[name=cols]").forEach(function (box) { box.checked = false; });
+    }
+    form.querySelectorAll("input[data-carried]").forEach(function (el) { el.remove(); });
+    new URLSearchParams(window.location.search).forEach(function (value, key) {
+      if (["cols", "after", "before", "last", "view"].indexOf(key) !== -1) return;
+      var hidden = document.createElement("input");
+      hidden.type = "hidden"; hidden.name = key; hidden.value = value;
+      hidden.setAttribute("data-carried", "");
+      form.appendChild(hidden);
+    });
+  });
+
+  document.addEventListener("DOMContentLoaded", function () { renderCharts(document); showMassValue(document); });
+  document.addEventListener("htmx:afterSwap", function (event) { showMassValue(document); });
   document.addEventListener("htmx:afterSwap", function (event) { renderCharts(event.target); });
 })();

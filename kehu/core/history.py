@@ -1,0 +1,202 @@
+"""The audit trail as people read it: field labels, choice labels, local dates, names.
+
+An :class:`~kehu.core.models.AuditLog` entry stores what the writer saw: column names
+(``lifecycle_stage``, ``owner_id``), stored values (``"prospect"``, ISO timestamps, ids) and, for
+events that are not diffs (an export, a merge, a share), a flat dict of facts. The record's
+history card, the audit page and its export all read entries through :func:`readable_changes`,
+so none of them shows a code where a label belongs, and none iterates a fact's string as if it
+were an ``[old, new]`` pair ("format: x → l").
+
+A related owned record (a customer, a contact) is named only when the reader may see it (its
+``visible_to``); otherwise its number is shown. Fields the reader may not see (``ObjectType.sensitive``) are left out.
+"""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from django.db import models
+from django.utils.dateparse import parse_date, parse_datetime
+from django.utils.text import capfirst
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from .cells import choice_labels, display
+from .registry import registry
+
+__all__ = ["ChangeLine", "readable_changes", "readable_entries"]
+
+#: Labels of the facts recorded by events that are not field diffs.
+FACT_LABELS = {
+    "object_type": gettext_lazy("Record type"),
+    "format": gettext_lazy("Format"),
+    "rows": gettext_lazy("Rows"),
+    "filters": gettext_lazy("Filters"),
+    "roles": gettext_lazy("Roles"),
+    "merge": gettext_lazy("Merge"),
+    "losers": gettext_lazy("Merged records"),
+    "fields": gettext_lazy("Fields"),
+    "moved": gettext_lazy("Related records moved"),
+    "merged_into": gettext_lazy("Merged into"),
+    "undo_merge": gettext_lazy("Merge undone"),
+    "restored": gettext_lazy("Restored records"),
+    "shared_with": gettext_lazy("Shared with"),
+    "unshared_with": gettext_lazy("Share withdrawn from"),
+    "can_edit": gettext_lazy("May edit"),
+    "scopes": gettext_lazy("Data scopes"),
+    "departments": gettext_lazy("Departments"),
+    "users": gettext_lazy("Employees"),
+    "handover": gettext_lazy("Handover"),
+    "skills": gettext_lazy("Skills"),
+    "attachment": gettext_lazy("Attachment"),
+    "reason": gettext_lazy("Reason"),
+}
+
+
+@dataclass
+class ChangeLine:
+    key: str
+    label: str
+    old: Any = None  # a diff: the values before and after, ready to show
+    new: Any = None
+    value: Any = None  # a fact of an event: one value
+    is_diff: bool = True
+
+    def __str__(self) -> str:
+        if self.is_diff:
+            return f"{self.label}: {self.old} → {self.new}"
+        return f"{self.label}: {self.value}"
+
+
+class _Names:
+    """Labels of related records, looked up once per model and id for a page of entries, and
+    only among the records the reader may see."""
+
+    def __init__(self, user):
+        self.user = user
+        self.cache: dict[tuple[type, Any], str | None] = {}
+
+    def label(self, model, pk) -> str:
+        key = (model, pk)
+        if key not in self.cache:
+            qs = model._default_manager.all()
+            # Owned records (customers, contacts …) are named only inside the reader's scope;
+            # people and departments are named everywhere (as the lists' owner columns do).
+            if self.user is not None and hasattr(model, "owner_path"):
+                qs = qs.visible_to(self.user)
+            try:
+                obj = qs.filter(pk=pk).first()
+            except (ValueError, TypeError):
+                obj = None
+            self.cache[key] = str(obj) if obj is not None else None
+        found = self.cache[key]
+        return found if found is not None else f"#{pk}"
+
+
+def _plain_value(value) -> Any:
+    """A fact or an unknown column's value as text: lists joined, dicts as "key: value"."""
+    if isinstance(value, bool):
+        return _("Yes") if value else _("No")
+    if isinstance(value, list | tuple):
+        return ", ".join(str(_plain_value(v)) for v in value) if value else "—"
+    if isinstance(value, dict):
+        parts = [f"{k}: {_plain_value(v)}" for k, v in value.items()]
+        return "; ".join(parts) if parts else "—"
+    if isinstance(value, str) and registry.get(value) is not None:  # an object type's label
+        return capfirst(registry[value].verbose_name_plural())
+    return display(value)
+
+
+def _field_value(field, value, names: _Names, labels: dict) -> Any:
+    if value is None or value == "":
+        return "—"
+    if field.choices:
+        return labels.setdefault(field, choice_labels(field)).get(value, value)
+    if isinstance(field, models.BooleanField):
+        return display(bool(value))
+    if isinstance(field, models.DateTimeField) and isinstance(value, str):
+        parsed = parse_datetime(value)
+        return display(parsed) if parsed is not None else value
+    if isinstance(field, models.DateField) and isinstance(value, str):
+        parsed = parse_date(value[:10])
+        return display(parsed) if parsed is not None else value
+    if isinstance(value, datetime.date):
+        return display(value)
+    if isinstance(field, models.DecimalField):
+        try:
+            return display(Decimal(str(value)))
+        except ArithmeticError:
+            return value
+    if field.is_relation and field.many_to_one:
+        return names.label(field.related_model, value)
+    return _plain_value(value)
+
+
+def _columns(model) -> dict[str, models.Field]:
+    cols: dict[str, models.Field] = {}
+    for f in model._meta.concrete_fields:
+        cols[f.attname] = f
+        cols[f.name] = f
+    return cols
+
+
+def readable_changes(entry, user=None, *, names: _Names | None = None) -> list[ChangeLine]:
+    """The lines of one entry: a diff per field (label, old → new) or the facts of an event
+    (label: value); without the fields the user may not see."""
+    names = names or _Names(user)
+    model = entry.content_type.model_class() if entry.content_type_id else None
+    ot = registry.get(model._meta.label_lower) if model is not None else None
+    hidden: set[str] = set()
+    if ot is not None and user is not None:
+        hidden = ot.hidden_for(user)
+        hidden |= {f"{name}_id" for name in hidden}
+    columns = _columns(model) if model is not None else {}
+    changes = entry.changes if isinstance(entry.changes, dict) else {}
+    labels: dict = {}
+    lines = []
+    side = {"create": 1, "delete": 0}.get(entry.action)  # a created or deleted row: its values
+    for key, change in changes.items():
+        if side is not None and isinstance(change, list | tuple) and len(change) == 2:
+            change = change[side]
+        if key in hidden:
+            continue
+        field = columns.get(key)
+        is_pair = isinstance(change, list | tuple) and len(change) == 2
+        if key.startswith("custom.") and model is not None:
+            label, old, new = _custom(model, key, change if is_pair else [None, change])
+            lines.append(ChangeLine(key, label, old=old, new=new))
+            continue
+        if field is not None:
+            label = capfirst(str(field.verbose_name))
+            if is_pair:
+                old, new = (_field_value(field, v, names, labels) for v in change)
+                lines.append(ChangeLine(key, label, old=old, new=new))
+            else:
+                value = _field_value(field, change, names, labels)
+                lines.append(ChangeLine(key, label, value=value, is_diff=False))
+            continue
+        label = capfirst(str(FACT_LABELS.get(key, key.replace("_", " "))))
+        if is_pair and entry.action in ("create", "update", "delete", "permission"):
+            old, new = (_plain_value(v) if v not in (None, "") else "—" for v in change)
+            lines.append(ChangeLine(key, label, old=old, new=new))
+        else:
+            lines.append(ChangeLine(key, label, value=_plain_value(change), is_diff=False))
+    return lines
+
+
+def _custom(model, key: str, change) -> tuple[str, Any, Any]:
+    from .customfields import definition
+
+    defn = definition(model, key.removeprefix("custom."))
+    if defn is None:
+        return key, *(_plain_value(v) if v not in (None, "") else "—" for v in change)
+    return defn.label(), *(display(defn.display(v)) for v in change)
+
+
+def readable_entries(entries, user=None) -> list[tuple[Any, list[ChangeLine]]]:
+    """``[(entry, lines)]`` for a page of entries, related names looked up once."""
+    names = _Names(user)
+    return [(e, readable_changes(e, user, names=names)) for e in entries]
