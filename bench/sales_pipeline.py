@@ -163,9 +163,10 @@ WITH people AS (
         (ARRAY[0,0,1,1,2,2,3,3,3])[1 + (i * 31) %% 9] AS furthest,
         CASE WHEN (i * 17) %% 20 < 7 THEN 'won' WHEN (i * 17) %% 20 < 11 THEN 'lost'
              ELSE 'open' END AS outcome,
-        2 + (i * 7) %% 19 AS step,
-        now() - make_interval(days => 84 + (i * 7919) %% 456, hours => i %% 9) AS created
-    FROM generate_series(1, %(n)s) AS i
+        (2 + (i * 7) %% 19)::int AS step,
+        now() - make_interval(days => (84 + (i * 7919) %% 456)::int, hours => (i %% 9)::int)
+            AS created
+    FROM generate_series(1::bigint, %(n)s) AS i
 )
 INSERT INTO sales_opportunity (
     created_at, updated_at, version, owner_id, department_id, number, name, customer_id,
@@ -183,7 +184,7 @@ SELECT
     (ARRAY[30000,50000,80000,120000,200000,350000,500000,800000,1200000])[1 + (g.i * 13) %% 9],
     'CNY',
     CASE WHEN g.outcome = 'open'
-         THEN (now() + make_interval(days => (g.i * 3) %% 200))::date
+         THEN (now() + make_interval(days => ((g.i * 3) %% 200)::int))::date
          ELSE (g.created + make_interval(days => g.step * (g.furthest + 1)))::date END,
     '', '', '', CASE WHEN g.outcome = 'lost' THEN '价格太高' ELSE '' END, '',
     g.created + make_interval(days => g.step * (g.furthest + CASE WHEN g.outcome = 'open'
@@ -196,10 +197,11 @@ FROM g, people p, customers c
 GENERATE_HISTORY = """
 WITH o AS (
     SELECT id, amount, owner_id, created_at, status,
-        substr(number, 6)::int AS i
+        substr(number, 6)::bigint AS i
     FROM sales_opportunity WHERE number LIKE 'BENCH%%'
 ), w AS (
-    SELECT o.*, (ARRAY[0,0,1,1,2,2,3,3,3])[1 + (i * 31) %% 9] AS furthest, 2 + (i * 7) %% 19 AS step
+    SELECT o.*, (ARRAY[0,0,1,1,2,2,3,3,3])[1 + (i * 31) %% 9] AS furthest,
+        (2 + (i * 7) %% 19)::int AS step
     FROM o
 )
 INSERT INTO sales_stagehistory (

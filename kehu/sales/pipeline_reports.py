@@ -678,10 +678,14 @@ def open_pipeline_summary(qs: QuerySet) -> dict:
     """{"count", "amount", "weighted", "stalled"} of the open deals of ``qs`` (a "my open deals"
     dashboard card: pass ``Opportunity.objects.visible_to(user).filter(owner=user)``)."""
     open_deals = qs.filter(status=Opportunity.Status.OPEN)
-    totals = open_deals.aggregate(
-        count=Count("id"),
-        amount=Coalesce(Sum("amount"), Value(ZERO), output_field=MONEY),
-        weighted=Coalesce(Sum(weighted_expr()), Value(ZERO), output_field=MONEY),
+    row = open_deals.aggregate(
+        n=Count("id"),
+        total=Coalesce(Sum("amount"), Value(ZERO), output_field=MONEY),
+        total_weighted=Coalesce(Sum(weighted_expr()), Value(ZERO), output_field=MONEY),
     )
-    totals["stalled"] = stalled_deals(open_deals).count()
-    return totals
+    return {
+        "count": row["n"],
+        "amount": row["total"],
+        "weighted": row["total_weighted"],
+        "stalled": stalled_deals(open_deals).count(),
+    }

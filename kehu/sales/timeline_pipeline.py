@@ -67,3 +67,25 @@ def deals_panel(customer, user) -> dict | None:
     )
     deals = list(qs.select_related("stage").order_by("-created_at", "-pk")[:5])
     return {"totals": totals, "deals": deals, "customer_id": customer.pk}
+
+
+def my_deals_card(request) -> dict:
+    """The home dashboard's "My open deals": counts, weighted amount, stalled, the next to
+    close (three queries)."""
+    from django.urls import reverse
+
+    from .pipeline_reports import open_pipeline_summary
+
+    mine = Opportunity.objects.visible_to(request.user).filter(owner=request.user)
+    closing = list(
+        mine.filter(status=Opportunity.Status.OPEN, expected_close__isnull=False)
+        .order_by("expected_close", "pk")
+        .only("id", "name", "amount", "expected_close")[:5]
+    )
+    base = reverse("sales:opportunity_list")
+    return {
+        "summary": open_pipeline_summary(mine),
+        "closing": closing,
+        "open_url": f"{base}?status=open&owner={request.user.pk}",
+        "stalled_url": f"{base}?stalled=true&owner={request.user.pk}",
+    }

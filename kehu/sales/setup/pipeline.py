@@ -22,7 +22,7 @@ def ready() -> None:
     from kehu.customers.timeline import register_customer_panel, register_timeline_source
 
     from ..actions.pipeline_import import OpportunityImporter
-    from ..timeline_pipeline import deal_entries, deals_panel
+    from ..timeline_pipeline import deal_entries, deals_panel, my_deals_card
 
     OpportunityImporter.register()
 
@@ -39,6 +39,21 @@ def ready() -> None:
     register_enum_name("DealOutcomeEnum", "kehu.sales.models.pipeline.Stage.Kind")
     register_beat_task(
         "sales-stalled-deals", "kehu.sales.stalled_deal_alerts", crontab(hour=7, minute=30)
+    )
+    from kehu.core.registry import DashboardCard, register_dashboard_card
+
+    register_dashboard_card(
+        DashboardCard(
+            key="my-deals",
+            title=_("My open deals"),
+            template="sales/pipeline/_dashboard_deals.html",
+            context=my_deals_card,
+            order=40,
+            perm="sales.view_opportunity",
+            size="md",
+            icon="bi-briefcase",
+            link="sales:kanban",
+        )
     )
     register_timeline_source(
         "deals", deal_entries, label=_("Deals"), perm="sales.view_opportunity", order=20

@@ -356,3 +356,21 @@ def test_import_deals_from_a_file(make_user, django_capture_on_commit_callbacks)
     assert deals["甲公司维保"].amount == Decimal("8000.46")
     assert not Opportunity.objects.filter(customer=hidden).exists()
     assert (run.created, run.errors) == (2, 2)
+
+
+def test_my_open_deals_dashboard_card(client, make_user):
+    user = make_user()
+    other = make_user()
+    new_deal(user, n=1, expected_close=datetime.date(2030, 1, 5))
+    stalled = new_deal(user, n=2, expected_close=datetime.date(2030, 1, 1))
+    old = timezone.now() - datetime.timedelta(days=90)
+    move_stage(
+        user=user, opportunity=stalled, stage=stage(stalled.pipeline, "Needs confirmed"), now=old
+    )
+    new_deal(other, n=3)
+    client.force_login(user)
+    r = client.get("/dashboard/my-deals/")
+    assert r.status_code == 200
+    assert r.context["summary"]["count"] == 2 and r.context["summary"]["stalled"] == 1
+    assert r.context["summary"]["weighted"] == Decimal("35000")  # 10 % + 25 % of 100,000
+    assert [d.pk for d in r.context["closing"]] == [stalled.pk, stalled.pk - 1]
