@@ -172,7 +172,6 @@ def kanban_column(request):
         {
             "cards": cards,
             "editable": editable,
-            "stages": stages_of(scope.pipeline),
             "stage": stage_obj,
             "next_offset": offset + len(cards) if offset + len(cards) < total else None,
             "query": scope.query(),

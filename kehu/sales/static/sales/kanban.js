@@ -156,6 +156,19 @@
       place(col, card);
       move(board, card, col, origin, next);
     });
+    // One "Move to" menu for the whole board, copied into a card's menu when it opens (the
+    // board renders hundreds of cards: one menu each would be most of the page).
+    board.addEventListener("show.bs.dropdown", function (event) {
+      var card = event.target.closest(".deal-card");
+      var menu = card && card.querySelector("[data-move-menu]");
+      var source = document.getElementById("move-menu");
+      if (!menu || !source) return;
+      var here = card.closest(".kanban-col").dataset.stage;
+      menu.replaceChildren(source.content.cloneNode(true));
+      menu.querySelectorAll("[data-move-to]").forEach(function (item) {
+        if (item.dataset.moveTo === here) item.parentNode.remove();
+      });
+    });
     board.addEventListener("click", function (event) {
       var item = event.target.closest("[data-move-to]");
       if (!item) return;
