@@ -56,7 +56,8 @@ def deal_entries(customer, user, *, before, limit):
 
 
 def deals_panel(customer, user) -> dict | None:
-    """Open / won / lost counts and amounts, and the latest deals (two queries)."""
+    """Open / won / lost counts and amounts, and the latest deals (two queries); ``None`` (no
+    card) when the customer has no deal the user may see."""
     qs = Opportunity.objects.visible_to(user).filter(customer=customer)
     totals = qs.aggregate(
         open=Count("id", filter=Q(status=Opportunity.Status.OPEN)),
@@ -65,6 +66,8 @@ def deals_panel(customer, user) -> dict | None:
         won_amount=Sum("amount", filter=Q(status=Opportunity.Status.WON)),
         lost=Count("id", filter=Q(status=Opportunity.Status.LOST)),
     )
+    if not (totals["open"] or totals["won"] or totals["lost"]):
+        return None  # no card for a customer without deals (the page keeps its placeholder)
     deals = list(qs.select_related("stage").order_by("-created_at", "-pk")[:5])
     return {"totals": totals, "deals": deals, "customer_id": customer.pk}
 
