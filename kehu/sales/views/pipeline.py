@@ -197,6 +197,7 @@ def move(request, pk: int):
         raise PermissionDenied
     stage_id = int_param(request.POST.get("stage"), name="stage")
     version = int_param(request.POST.get("version"), name="version")
+    from_stage = opp.stage_id
     stage = Stage.objects.filter(pk=stage_id).first() if stage_id else None
     error = None
     if stage is None:
@@ -218,8 +219,11 @@ def move(request, pk: int):
         if error:
             return JsonResponse({"ok": False, "message": error}, status=400)
         scope = Scope(request)  # the board's filters come along in the query string
+        changed = [from_stage, opp.stage_id]  # only the two columns the move changed
         totals = reports.column_totals(
-            reports.board_queryset(scope.queryset(), opp.pipeline, period=scope.period)
+            reports.board_queryset(scope.queryset(), opp.pipeline, period=scope.period).filter(
+                stage_id__in=changed
+            )
         )
         return JsonResponse(
             {
@@ -234,6 +238,7 @@ def move(request, pk: int):
                         "amount": format_money(totals.get(s.pk, (0, reports.ZERO))[1]),
                     }
                     for s in stages_of(opp.pipeline)
+                    if s.pk in changed
                 },
             }
         )
