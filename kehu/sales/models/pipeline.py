@@ -4,15 +4,17 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from django.conf import settings
 from django.core.validators import MaxValueValidator
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 from kehu.core.fields import MoneyField
 from kehu.core.models import BaseModel, OwnedModel
 
-__all__ = ["Opportunity", "Pipeline", "Stage"]
+__all__ = ["Opportunity", "Pipeline", "Stage", "StageHistory"]
 
 
 class Pipeline(BaseModel):
@@ -29,14 +31,20 @@ class Pipeline(BaseModel):
         verbose_name_plural = _("pipelines")
 
     def __str__(self) -> str:
-        return self.name
+        # Default names are stored as English message ids and shown in the reader's language.
+        return gettext(self.name) if self.name else ""
+
+    def get_absolute_url(self) -> str:
+        from django.urls import reverse
+
+        return reverse("sales:pipeline_detail", args=[self.pk])
 
 
 class Stage(BaseModel):
     """One step of a pipeline with its default win probability; won and lost stages close a deal."""
 
     class Kind(models.TextChoices):
-        OPEN = "open", _("Open")
+        OPEN = "open", pgettext_lazy("deal", "Open")
         WON = "won", _("Won")
         LOST = "lost", _("Lost")
 
@@ -69,14 +77,18 @@ class Stage(BaseModel):
         ]
 
     def __str__(self) -> str:
-        return self.name
+        return gettext(self.name) if self.name else ""
+
+    @property
+    def is_closed(self) -> bool:
+        return self.kind != self.Kind.OPEN
 
 
 class Opportunity(OwnedModel):
     """A deal (商机) with a customer: amount, expected close date and the stage it has reached."""
 
     class Status(models.TextChoices):
-        OPEN = "open", _("Open")
+        OPEN = "open", pgettext_lazy("deal", "Open")
         WON = "won", _("Won")
         LOST = "lost", _("Lost")
 
@@ -135,12 +147,89 @@ class Opportunity(OwnedModel):
             models.Index(fields=["status", "stage"]),
             models.Index(fields=["owner", "status"]),
             models.Index(fields=["department", "status"]),
+            models.Index(fields=["number", "id"]),
+            models.Index(fields=["stage", "stage_changed_at"]),
+            models.Index(fields=["stage", "expected_close", "id"]),
+            models.Index(fields=["stage", "closed_at", "id"]),
+            models.Index(fields=["pipeline", "created_at"]),
+            models.Index(fields=["status", "closed_at"]),
         ]
 
     def __str__(self) -> str:
         return self.name
 
+    def get_absolute_url(self) -> str:
+        from django.urls import reverse
+
+        return reverse("sales:opportunity_detail", args=[self.pk])
+
+    @property
+    def is_stalled(self) -> bool:
+        """Open and in its stage longer than the stage allows."""
+        if self.status != self.Status.OPEN or not self.stage_changed_at:
+            return False
+        limit = self.stage.stalled_after_days
+        return bool(limit) and (timezone.now() - self.stage_changed_at).days >= limit
+
+    @property
+    def days_in_stage(self) -> int:
+        return max((timezone.now() - self.stage_changed_at).days, 0) if self.stage_changed_at else 0
+
     @property
     def weighted_probability(self) -> int:
         """The deal's own probability, or its stage's when none was given."""
         return self.stage.probability if self.probability is None else self.probability
+
+
+class StageHistory(BaseModel):
+    """One stage change of a deal (its first stage included, with no ``from_stage``): the source of
+    the funnel's conversions and of the average days spent in each stage.
+
+    Written only by the deal's actions (``kehu.sales.actions.pipeline``), never edited; it follows
+    its deal's owner and department for data permissions."""
+
+    opportunity = models.ForeignKey(
+        Opportunity,
+        verbose_name=_("opportunity"),
+        on_delete=models.CASCADE,
+        related_name="stage_history",
+    )
+    from_stage = models.ForeignKey(
+        Stage,
+        verbose_name=_("from stage"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    to_stage = models.ForeignKey(
+        Stage, verbose_name=_("to stage"), on_delete=models.PROTECT, related_name="+"
+    )
+    changed_at = models.DateTimeField(_("changed at"), default=timezone.now)
+    changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("changed by"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    days_in_previous = models.PositiveIntegerField(
+        _("days in previous stage"), null=True, blank=True
+    )
+    amount = MoneyField(_("amount"), default=Decimal("0"))
+
+    owner_path = "opportunity__owner"
+    department_path = "opportunity__department"
+
+    class Meta:
+        ordering = ["changed_at", "id"]
+        verbose_name = _("stage change")
+        verbose_name_plural = _("stage changes")
+        indexes = [
+            models.Index(fields=["opportunity", "changed_at"]),
+            models.Index(fields=["from_stage", "changed_at"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.from_stage or '—'} → {self.to_stage}"
