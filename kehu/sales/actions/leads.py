@@ -16,6 +16,7 @@ from django.db import transaction
 from django.db.models import Count, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from kehu.core.actions import bulk_save_audited, bulk_update_audited
 from kehu.core.audit import unaudited_write
@@ -512,40 +513,14 @@ def customer_duplicates(lead: Lead, *, user, limit: int = 5) -> list[Duplicate]:
 
 
 def default_pipeline_stage() -> tuple[Pipeline, Stage]:
-    """The default pipeline and its first open stage, created when there is none (the
-    pipeline area's ``default_pipeline()`` is used when it exists)."""
-    try:
-        from kehu.sales.actions.pipeline import default_pipeline  # type: ignore[attr-defined]
-    except ImportError:
-        default_pipeline = None
-    pipeline = default_pipeline() if default_pipeline is not None else None
-    if pipeline is None:
-        pipeline = (
-            Pipeline.objects.filter(active=True).order_by("-is_default", "position", "pk").first()
-        )
-    if pipeline is None:
-        pipeline = Pipeline(name=str(_("Sales pipeline")), is_default=True)
-        pipeline.save()
-        for position, (name, kind, probability) in enumerate(
-            [
-                (_("Initial contact"), Stage.Kind.OPEN, 10),
-                (_("Needs analysis"), Stage.Kind.OPEN, 30),
-                (_("Proposal"), Stage.Kind.OPEN, 60),
-                (_("Negotiation"), Stage.Kind.OPEN, 80),
-                (_("Won"), Stage.Kind.WON, 100),
-                (_("Lost"), Stage.Kind.LOST, 0),
-            ]
-        ):
-            Stage(
-                pipeline=pipeline,
-                name=str(name),
-                kind=kind,
-                probability=probability,
-                position=position,
-            ).save()
+    """The default pipeline (the pipeline area's, with its standard stages) and its first open
+    stage, where a converted lead's opportunity starts."""
+    from kehu.sales.actions.pipeline import default_pipeline
+
+    pipeline = default_pipeline()
     stage = pipeline.stages.filter(kind=Stage.Kind.OPEN).order_by("position", "pk").first()
-    if stage is None:
-        stage = Stage(pipeline=pipeline, name=str(_("Initial contact")), probability=10)
+    if stage is None:  # every open stage removed by hand: put one back
+        stage = Stage(pipeline=pipeline, name=gettext_noop("Initial contact"), probability=10)
         stage.save()
     return pipeline, stage
 

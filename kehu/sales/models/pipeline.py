@@ -29,6 +29,7 @@ class Pipeline(BaseModel):
         ordering = ["position", "id"]
         verbose_name = _("pipeline")
         verbose_name_plural = _("pipelines")
+        permissions = [("manage_pipelines", _("Manage pipelines and stages"))]
 
     def __str__(self) -> str:
         # Default names are stored as English message ids and shown in the reader's language.

@@ -7,6 +7,9 @@ from ..filters.pipeline import OpportunityFilterSet, PipelineFilterSet, StageFil
 from ..forms.pipeline import OPPORTUNITY_FORM_FIELDS, OpportunityForm, PipelineForm, StageForm
 from ..models import Opportunity, Pipeline, Stage
 
+#: Pipelines and stages are set-up: only administrators by default (the role editor grants more).
+MANAGE_PIPELINES = "sales.manage_pipelines"
+
 
 def _save_pipeline(obj, *, user):
     from ..actions.pipeline import save_pipeline
@@ -52,6 +55,7 @@ PIPELINE = register(
         export_fields=["name", "is_default", "active", "position"],
         detail_fields=["name", "is_default", "active", "position"],
         in_menu=False,
+        extra_perms=(MANAGE_PIPELINES,),
     )
 )
 
@@ -71,6 +75,7 @@ STAGE = register(
         api_select_related=["pipeline"],
         detail_fields=["pipeline", "position", "name", "kind", "probability", "stalled_after_days"],
         in_menu=False,
+        extra_perms=(MANAGE_PIPELINES,),
     )
 )
 

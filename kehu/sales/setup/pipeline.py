@@ -30,7 +30,7 @@ def ready() -> None:
         (_("Kanban board"), "sales:kanban", "sales.view_opportunity", "bi-kanban", 11),
         (_("Sales funnel"), "sales:funnel", "sales.view_opportunity", "bi-funnel", 12),
         (_("Forecast"), "sales:forecast", "sales.view_opportunity", "bi-graph-up", 13),
-        (_("Pipelines"), "sales:pipeline_list", "sales.change_pipeline", "bi-sliders", 19),
+        (_("Pipelines"), "sales:pipeline_list", "sales.manage_pipelines", "bi-sliders", 19),
     ):
         register_page(
             Page(module="sales", label=label, url_name=url_name, perm=perm, icon=icon, order=order)

@@ -119,15 +119,15 @@ def test_a_rule_change_recomputes_every_score_in_the_background(sales, admin_use
 
 def test_score_is_sortable_on_the_list(client, sales):
     for n, industry in enumerate(["it", "manufacturing", "finance"]):
-        create(sales, name=f"L{n}", industry=industry)
+        create(sales, name=f"评分线索{'甲乙丙'[n]}", industry=industry)
     LeadScoringRule.objects.create(name="m", field="industry", value="manufacturing", points=20)
     LeadScoringRule.objects.create(name="f", field="industry", value="finance", points=10)
     actions.recompute_scores()
     client.force_login(sales)
     page = client.get(reverse("sales:lead_list"), {"sort": "-score"}).content.decode()
-    assert page.index("L1") < page.index("L2") < page.index("L0")
+    assert page.index("评分线索乙") < page.index("评分线索丙") < page.index("评分线索甲")
     page = client.get(reverse("sales:lead_list"), {"score_min": 15}).content.decode()
-    assert "L1" in page and "L2" not in page
+    assert "评分线索乙" in page and "评分线索丙" not in page
 
 
 # Assignment ------------------------------------------------------------------------------------
