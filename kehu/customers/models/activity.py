@@ -108,6 +108,11 @@ class Activity(OwnedModel):
         indexes = [
             models.Index(fields=["customer", "-start_at", "-id"]),
             models.Index(fields=["owner", "start_at"]),
+            # The salesperson's dashboard: planned today / overdue, and promises due.
+            models.Index(
+                fields=["owner", "status", "start_at"], name="activity_owner_status_start"
+            ),
+            models.Index(fields=["owner", "commitment_due"], name="activity_owner_promise_due"),
             models.Index(fields=["start_at", "id"]),
             models.Index(fields=["subject", "id"]),
             models.Index(fields=["commitment_due", "id"]),
