@@ -24,7 +24,11 @@ from django.views import View
 from django.views.generic import TemplateView
 
 from . import actions
-from .cells import cell, contact_link, rows_of  # the one cell rendering (``cell`` also imported from here)
+from .cells import (  # the one cell rendering (``cell`` also imported from here)
+    cell,
+    contact_link,
+    rows_of,
+)
 from .customfields import definitions, is_opted_in
 from .dashboard import remember_viewed
 from .errors import StaleObjectError

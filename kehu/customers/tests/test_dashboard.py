@@ -230,9 +230,7 @@ def test_on_a_phone_the_calendar_is_a_list_of_days_with_whole_subjects(client, d
 
 
 @pytest.mark.django_db
-def test_customer_and_contact_pages_call_and_mail_and_log_activity_first_on_a_phone(
-    client, day_of
-):
+def test_customer_and_contact_pages_call_and_mail_and_log_activity_first_on_a_phone(client, day_of):
     from kehu.customers.models import Contact
 
     seller, cust = day_of["seller"], day_of["customer"]
@@ -257,7 +255,7 @@ def test_customer_and_contact_pages_call_and_mail_and_log_activity_first_on_a_ph
     assert '<a href="mailto:li@example.cn">' in html
     # the log-activity form comes first on small screens (flex order), after the fields on large
     assert 'class="card shadow-sm mb-3 order-first order-lg-0" id="quick-activity-card"' in html
-    assert 'd-flex flex-column customer-main' in html
+    assert "d-flex flex-column customer-main" in html
     page = client.get(reverse("customers:contact_detail", args=[contact.pk])).content.decode()
     assert '<a href="tel:+8613800138000">+86 138 0013 8000</a>' in page
     assert '<a href="mailto:li@example.cn">li@example.cn</a>' in page
