@@ -112,7 +112,15 @@ class Activity(OwnedModel):
             models.Index(
                 fields=["owner", "status", "start_at"], name="activity_owner_status_start"
             ),
-            models.Index(fields=["owner", "commitment_due"], name="activity_owner_promise_due"),
+            # Open promises only (``open_commitments_q``): a promise card reads the first few
+            # in due order from the index instead of sorting a top seller's thousands.
+            models.Index(
+                fields=["owner", "commitment_due", "id"],
+                name="activity_owner_promise_due",
+                condition=~models.Q(commitment="")
+                & models.Q(commitment_kept=False)
+                & ~models.Q(status="cancelled"),
+            ),
             models.Index(fields=["start_at", "id"]),
             models.Index(fields=["subject", "id"]),
             models.Index(fields=["commitment_due", "id"]),

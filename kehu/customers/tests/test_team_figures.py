@@ -152,6 +152,7 @@ def test_changes_are_counted_incrementally_before_the_card_reads(client, team, a
 def test_many_changes_are_left_to_the_beat_task_which_applies_them(client, team, settings):
     manager = team["branch_manager"]
     client.force_login(manager)
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
     card(client)
     seller = team["a2"]
     cust = Customer.objects.get(owner=seller)
