@@ -230,7 +230,7 @@ EXPECTED_CONTACT = {
         "—",
         "Yes",
         "—",
-        "13800010003",
+        '<a href="tel:13800010003">13800010003</a>',  # detail pages: tap to call
         "—",
         "—",
         "—",
