@@ -11,6 +11,8 @@ spreadsheet) lived in a template filter and in the export. Here, one function pe
   ``export._Related``, and passes them here).
 - :func:`column_reader` — the value of one column of a model instance (list and detail pages),
   prepared once per column; :func:`cell` for a single value.
+- :func:`contact_link` — a phone number as ``tel:``, an e-mail address as ``mailto:`` (detail
+  pages).
 - :func:`display` (HTML: empty as a dash, yes/no, local dates, grouped money) and :func:`plain`
   (CSV/XLSX: formula-escaped, typed values kept for Excel) format the value.
 """
@@ -111,6 +113,37 @@ def rows_of(objs, names: list[str]) -> list[tuple]:
         return []
     readers = [column_reader(type(objs[0]), name) for name in names]
     return [(obj, [read(obj) for read in readers]) for obj in objs]
+
+
+# --- Links ---------------------------------------------------------------------------------------
+
+
+def is_phone_field(field) -> bool:
+    """A phone number column: marked ``kehu_phone = True`` or validated by a ``validate_phone``
+    (the customers' phone fields), without this module knowing the app that defines it."""
+    if getattr(field, "kehu_phone", False):
+        return True
+    if "fax" in field.name:  # a fax number is not for calling
+        return False
+    return any(getattr(v, "__name__", "") == "validate_phone" for v in field.validators)
+
+
+def contact_link(field, value: Any) -> Any:
+    """A detail page's phone number as a ``tel:`` link (tap to call on a phone) and an e-mail
+    address as a ``mailto:`` link; any other value unchanged."""
+    from django.db import models
+    from django.utils.html import format_html
+    from django.utils.safestring import SafeData
+
+    if not value or not isinstance(value, str) or isinstance(value, SafeData):
+        return value  # nothing, or already a link (``display`` links phones and e-mails)
+    if isinstance(field, models.EmailField):
+        return format_html('<a href="mailto:{}">{}</a>', value, value)
+    if is_phone_field(field):
+        number = "".join(ch for ch in value if ch.isdigit() or ch == "+")
+        if number:
+            return format_html('<a href="tel:{}">{}</a>', number, value)
+    return value
 
 
 # --- Formatting ---------------------------------------------------------------------------------

@@ -27,7 +27,7 @@ from django.utils.translation import gettext_lazy
 from .cells import choice_labels, display
 from .registry import registry
 
-__all__ = ["ChangeLine", "readable_changes", "readable_entries"]
+__all__ = ["ChangeLine", "readable_changes", "readable_entries", "register_fact_display"]
 
 #: Labels of the facts recorded by events that are not field diffs.
 FACT_LABELS = {
@@ -54,6 +54,79 @@ FACT_LABELS = {
     "attachment": gettext_lazy("Attachment"),
     "reason": gettext_lazy("Reason"),
 }
+
+
+#: How the value of a fact is shown, by key (``register_fact_display``): e.g. the ``roles`` of a
+#: permission change are stored as role names, the default roles under a code (``salesperson``)
+#: that the system app turns into the role's name in the reader's language.
+FACT_DISPLAY: dict = {}
+
+
+def register_fact_display(key: str, show) -> None:
+    """``show(value) -> value`` for the facts recorded under ``key`` (before they are joined as
+    text); registered by the app that records them (the layers keep this module ignorant of
+    it)."""
+    FACT_DISPLAY[key] = show
+
+
+#: The export's own parameters in its "filters" fact, besides the filter set's fields.
+QUERY_LABELS = {
+    "sort": gettext_lazy("Sort"),
+    "q": gettext_lazy("Search"),
+    "view": gettext_lazy("Saved view"),
+    "columns": gettext_lazy("Columns"),
+    "page_size": gettext_lazy("Page size"),
+    "format": gettext_lazy("Format"),
+}
+
+
+def _filters_text(object_type: Any, params: dict, names: _Names) -> str:
+    """An export's query (``{"lifecycle_stage": "prospect", "owner": "7"}``) as the list's
+    filter labels and the values' labels: "Lifecycle stage: Prospect; Owner: 王小明"."""
+    if not params:
+        return "—"
+    ot = registry.get(object_type) if isinstance(object_type, str) else None
+    filters = getattr(getattr(ot, "filterset", None), "base_filters", {}) if ot else {}
+    parts = []
+    for key, value in params.items():
+        flt = filters.get(key)
+        label = getattr(flt, "label", None) if flt is not None else None
+        if not label:
+            label = QUERY_LABELS.get(key)
+        if not label and ot is not None:
+            try:
+                label = ot.model._meta.get_field(key.removesuffix("_id")).verbose_name
+            except Exception:  # noqa: BLE001 - not a field: keep the key
+                label = None
+        choices = dict(flt.extra.get("choices") or ()) if flt is not None else {}
+        shown = choices.get(value, value) if isinstance(value, str) else _plain_value(value)
+        if key == "sort" and isinstance(value, str) and ot is not None:
+            shown = _sort_text(ot, value)
+        related = _related_model(ot, flt) if flt is not None and not choices else None
+        if related is not None and isinstance(value, str) and value.isdigit():
+            shown = names.label(related, int(value))
+        if shown in ("", None):
+            continue
+        parts.append(f"{capfirst(str(label or key))}: {shown}")
+    return "; ".join(parts) if parts else "—"
+
+
+def _sort_text(ot, value: str) -> str:
+    """``-name`` as "Name ↓" (the column's label, the direction as an arrow)."""
+    try:
+        label = ot.model._meta.get_field(value.lstrip("-")).verbose_name
+    except Exception:  # noqa: BLE001 - not a column: the key as it was
+        return value
+    return f"{capfirst(str(label))} {'↓' if value.startswith('-') else '↑'}"
+
+
+def _related_model(ot, flt):
+    """The model a filter's value points at (an owner's, a department's id), if any."""
+    try:
+        field = ot.model._meta.get_field(flt.field_name.split("__")[0])
+    except Exception:  # noqa: BLE001 - a method filter or no such field
+        return None
+    return field.related_model if field.is_relation and flt.field_name == field.name else None
 
 
 @dataclass
@@ -179,11 +252,15 @@ def readable_changes(entry, user=None, *, names: _Names | None = None) -> list[C
                 lines.append(ChangeLine(key, label, value=value, is_diff=False))
             continue
         label = capfirst(str(FACT_LABELS.get(key, key.replace("_", " "))))
+        show = FACT_DISPLAY.get(key, lambda v: v)
         if is_pair and entry.action in ("create", "update", "delete", "permission"):
-            old, new = (_plain_value(v) if v not in (None, "") else "—" for v in change)
+            old, new = (_plain_value(show(v)) if v not in (None, "") else "—" for v in change)
             lines.append(ChangeLine(key, label, old=old, new=new))
+        elif key == "filters" and isinstance(change, dict):
+            value = _filters_text(changes.get("object_type"), change, names)
+            lines.append(ChangeLine(key, label, value=value, is_diff=False))
         else:
-            lines.append(ChangeLine(key, label, value=_plain_value(change), is_diff=False))
+            lines.append(ChangeLine(key, label, value=_plain_value(show(change)), is_diff=False))
     return lines
 
 

@@ -24,11 +24,12 @@ from django.views import View
 from django.views.generic import TemplateView
 
 from . import actions
-from .cells import (
+from .cells import (  # the one cell rendering (``cell`` also imported from here)
     cell,
     cell_kind,
+    contact_link,
     rows_of,
-)  # the one cell rendering (``cell`` also imported from here)
+)
 from .customfields import definitions, is_opted_in
 from .dashboard import remember_viewed
 from .errors import StaleObjectError
@@ -411,7 +412,7 @@ class ObjectDetailView(RestrictedObjectMixin, TemplateView):
             if name.startswith("custom."):
                 continue
             field = ot.model._meta.get_field(name)
-            fields.append((field.verbose_name, cell(obj, name)))
+            fields.append((field.verbose_name, contact_link(field, cell(obj, name))))
         if is_opted_in(ot.model):
             values = obj.custom or {}
             for defn in definitions(ot.model):

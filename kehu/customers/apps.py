@@ -28,6 +28,9 @@ class CustomersConfig(AppConfig):
         # Reminders every minute; identity resolution over the records changed since the last
         # scan at 02:30; lifecycle stages at night; care tasks (birthdays …) before the day.
         register_beat_task("activity-reminders", "kehu.customers.activity_reminders", 60.0)
+        # The managers' team figures: changes every 5 minutes (a full rebuild hourly and when
+        # the day changes).
+        register_beat_task("customers-team-figures", "kehu.customers.refresh_team_figures", 300.0)
         register_beat_task(
             "promises-due-today",
             "kehu.customers.commitments_due_today",

@@ -20,8 +20,23 @@ class SystemConfig(AppConfig):
         from .approvals.setup import install as install_approvals
 
         install_approvals()
+        from kehu.core.history import register_fact_display
+
+        register_fact_display("roles", _role_names)
         post_migrate.connect(_install_defaults, sender=self)
         _connect_access_invalidation()
+
+
+def _role_names(value):
+    """The roles of a permission change, stored by name (a default role under its code): the
+    names people read, in their language."""
+    from .actions.roles import DEFAULT_ROLES
+
+    def name(code):
+        default = DEFAULT_ROLES.get(code) if isinstance(code, str) else None
+        return str(default[0]) if default else code
+
+    return [name(v) for v in value] if isinstance(value, list | tuple) else name(value)
 
 
 def _connect_access_invalidation() -> None:

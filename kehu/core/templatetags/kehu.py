@@ -12,6 +12,12 @@ def cell(value):
     return display(value)
 
 
+@register.filter
+def tel_number(value):
+    """A phone number as a ``tel:`` link's target: its digits and a leading plus."""
+    return "".join(ch for ch in str(value or "") if ch.isdigit() or ch == "+")
+
+
 @register.inclusion_tag("core/_attachments.html", takes_context=True)
 def attachments_card(context, obj):
     """The attachments card of ``obj`` (list, download, upload, remove): ``{% attachments_card

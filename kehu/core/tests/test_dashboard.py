@@ -249,6 +249,65 @@ def test_the_audit_page_reads_events_as_facts_and_diffs_as_labels(
 
 
 @pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("code", "roles_line", "filters_line"),
+    [
+        (
+            "en",
+            "Roles: Salesperson → Sales manager, Salesperson",
+            "Filters: Lifecycle stage: Prospect; Owner: 王小明; Sort: Name ↓",
+        ),
+        (
+            "zh-hans",
+            "角色: 销售代表 → 销售经理, 销售代表",
+            "筛选条件: 生命周期阶段: 考察期; 负责人: 王小明; 排序: 名称 ↓",
+        ),
+    ],
+)
+def test_role_changes_and_export_filters_read_as_names_and_labels(
+    client, admin_user, make_user, roles, code, roles_line, filters_line
+):
+    """A permission entry's roles are the roles' names, not their codes (``salesperson``); an
+    export's "filters" fact names the list's filters and their values, not the query keys."""
+    from django.utils import translation
+
+    from kehu.core.history import readable_changes
+    from kehu.system.actions import save_employee
+
+    seller = make_user("salesperson", "a1", display_name="王小明")
+    with acting_as(admin_user):
+        save_employee(employee=seller, roles=[roles["salesperson"], roles["sales_manager"]])
+        AuditLog.record(
+            admin_user,
+            AuditLog.Action.EXPORT,
+            {
+                "object_type": "customers.customer",
+                "format": "csv",
+                "rows": 1,
+                "filters": {
+                    "lifecycle_stage": "prospect",
+                    "owner": str(seller.pk),
+                    "sort": "-name",
+                },
+            },
+        )
+    with translation.override(code):
+        granted = AuditLog.objects.get(action=AuditLog.Action.PERMISSION, object_id=str(seller.pk))
+        lines = [str(line) for line in readable_changes(granted, admin_user)]
+        assert roles_line in lines
+        export = AuditLog.objects.filter(action=AuditLog.Action.EXPORT).latest("pk")
+        text = "; ".join(str(line) for line in readable_changes(export, admin_user))
+        assert filters_line in text
+        assert "lifecycle_stage" not in text and "salesperson" not in " ".join(lines)
+    lang(client, code)
+    client.force_login(admin_user)
+    for action in ("permission", "export"):
+        page = client.get(reverse("core:audit_log"), {"action": action}).content.decode()
+        page = re.sub(r"<[^>]+>", "", page)
+        assert "sales_manager" not in page and "lifecycle_stage" not in page
+
+
+@pytest.mark.django_db
 def test_the_audit_page_filters_by_user_action_type_and_dates(client, admin_user, changed_customer):
     client.force_login(admin_user)
     url = reverse("core:audit_log")

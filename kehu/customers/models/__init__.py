@@ -7,3 +7,4 @@ from .customer import CONTACT_FIELDS, CUSTOMER_FIELDS, OWNERSHIP_FIELDS, PHONE_E
 from .lifecycle import *  # noqa: F403
 from .matching import DuplicateCandidate, MatchKey, MatchScan  # noqa: F401
 from .recordops import *  # noqa: F403, E402
+from .team import *  # noqa: F403

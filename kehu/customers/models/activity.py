@@ -108,6 +108,19 @@ class Activity(OwnedModel):
         indexes = [
             models.Index(fields=["customer", "-start_at", "-id"]),
             models.Index(fields=["owner", "start_at"]),
+            # The salesperson's dashboard: planned today / overdue, and promises due.
+            models.Index(
+                fields=["owner", "status", "start_at"], name="activity_owner_status_start"
+            ),
+            # Open promises only (``open_commitments_q``): a promise card reads the first few
+            # in due order from the index instead of sorting a top seller's thousands.
+            models.Index(
+                fields=["owner", "commitment_due", "id"],
+                name="activity_owner_promise_due",
+                condition=~models.Q(commitment="")
+                & models.Q(commitment_kept=False)
+                & ~models.Q(status="cancelled"),
+            ),
             models.Index(fields=["start_at", "id"]),
             models.Index(fields=["subject", "id"]),
             models.Index(fields=["commitment_due", "id"]),

@@ -2,4 +2,4 @@
 
 Celery's autodiscovery imports this package; each area module is imported here."""
 
-from . import activity, lifecycle, matching  # noqa: F401
+from . import activity, lifecycle, matching, team  # noqa: F401

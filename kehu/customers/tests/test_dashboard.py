@@ -205,3 +205,57 @@ def test_the_activity_list_opens_on_open_activities_overdue_first(client, day_of
     assert subjects == ["逾期回访", "今天拜访", "明年展会"]  # far-future last, done ones out
     everything = client.get(url, {"status": ""})
     assert everything.status_code == 200 and "已完成电话" in everything.content.decode()
+
+
+@pytest.mark.django_db
+def test_on_a_phone_the_calendar_is_a_list_of_days_with_whole_subjects(client, day_of):
+    """The month grid's cells are too narrow on a phone: the same days are also rendered as an
+    agenda (shown below the md breakpoint, the grid above it) with whole subjects and times."""
+    client.force_login(day_of["seller"])
+    today = day_of["today"]
+    html = client.get(reverse("customers:calendar"), {"date": today.isoformat()}).content.decode()
+    start = html.index('class="list-group list-group-flush d-md-none calendar-agenda"')
+    agenda = html[start : html.index("</ol>", start)]
+    assert 'class="table-responsive d-none d-md-block"' in html  # the grid: not on a phone
+    day = agenda[agenda.index(f'data-date="{today.isoformat()}"') :]
+    assert "今天拜访" in day and "15:00" in day and "今天的客户" in day
+    assert "周五前发报价" in day  # the promise due today
+    assert "明年展会" not in agenda  # next year: another month
+    assert "别人的今天" not in agenda  # another seller's
+    # a day with nothing on it (other than today) is left out of the list
+    dates = [part.split('"')[0] for part in agenda.split('data-date="')[1:]]
+    assert today.isoformat() in dates and len(dates) == len(set(dates))
+    week = client.get(reverse("customers:calendar"), {"view": "week", "date": today.isoformat()})
+    assert "今天拜访" in week.content.decode().split("calendar-agenda")[1]
+
+
+@pytest.mark.django_db
+def test_customer_and_contact_pages_call_and_mail_and_log_activity_first_on_a_phone(client, day_of):
+    from kehu.customers.models import Contact
+
+    seller, cust = day_of["seller"], day_of["customer"]
+    with acting_as(seller):
+        cust.phone, cust.email, cust.fax = "021-6234 5678", "hi@example.cn", "021-62345679"
+        cust.save()
+        contact = Contact(
+            customer=cust,
+            name="李经理",
+            mobile="+86 138 0013 8000",
+            email="li@example.cn",
+            owner=seller,
+            department=seller.department,
+        )
+        contact.save()
+    client.force_login(seller)
+    html = client.get(reverse("customers:customer_detail", args=[cust.pk])).content.decode()
+    assert '<a href="tel:02162345678">021-6234 5678</a>' in html
+    assert '<a href="mailto:hi@example.cn">hi@example.cn</a>' in html
+    assert "tel:02162345679" not in html  # the fax
+    assert '<a href="tel:+8613800138000">+86 138 0013 8000</a>' in html  # contacts card
+    assert '<a href="mailto:li@example.cn">' in html
+    # the log-activity form comes first on small screens (flex order), after the fields on large
+    assert 'class="card shadow-sm mb-3 order-first order-lg-0" id="quick-activity-card"' in html
+    assert "d-flex flex-column customer-main" in html
+    page = client.get(reverse("customers:contact_detail", args=[contact.pk])).content.decode()
+    assert '<a href="tel:+8613800138000">+86 138 0013 8000</a>' in page
+    assert '<a href="mailto:li@example.cn">li@example.cn</a>' in page

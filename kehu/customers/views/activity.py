@@ -416,6 +416,14 @@ def activity_calendar(request):
         "day": day,
         "today_date": today,
         "weeks": weeks,
+        # Small screens read the same days as a list (a grid's cells are too narrow for a
+        # subject): the days with something on them, and today.
+        "agenda": [
+            cell
+            for week in weeks
+            for cell in week
+            if not cell["other_month"] and (cell["items"] or cell["promises"] or cell["today"])
+        ],
         "weekdays": [_("Mon"), _("Tue"), _("Wed"), _("Thu"), _("Fri"), _("Sat"), _("Sun")],
         "filterset": filterset,
         "show_owner_filter": owners.count() > 1,
