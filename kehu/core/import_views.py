@@ -244,4 +244,6 @@ def import_errors(request, pk: int):
     run, _importer_ = _run(request, pk)
     if not run.error_file:
         raise Http404
-    return FileResponse(run.error_file.open("rb"), as_attachment=True, filename=run.error_name)
+    return FileResponse(
+        run.error_file.open("rb"), as_attachment=True, filename=run.error_download_name()
+    )

@@ -795,6 +795,20 @@ class ImportRun(models.Model):
     def __str__(self) -> str:
         return self.file_name
 
+    def summary_text(self) -> str:
+        """The counts in the reader's language (``message`` was written in the worker's)."""
+        from .imports import summary
+
+        return summary(self) if self.status == self.Status.DONE else self.message
+
+    def error_download_name(self) -> str:
+        """The error report's file name in the reader's language: "<file>-errors.csv"."""
+        if not self.error_file:
+            return ""
+        ext = self.error_file.name.rsplit(".", 1)[-1]
+        stem = self.file_name.rsplit(".", 1)[0]
+        return _("%(name)s-errors") % {"name": stem} + f".{ext}"
+
 
 class NumberSequence(models.Model):
     """The last number handed out for one numbering series (see :mod:`kehu.core.numbering`).

@@ -183,3 +183,28 @@ def test_api_refuses_with_a_code_and_the_owner(taken, client):
     assert asked.status_code == 200 and asked.json() == {"owners": ["林晓"]}
     assert Notification.objects.filter(recipient=owner, kind="share_request").count() == 1
     assert Customer.objects.count() == 1
+
+
+def test_a_name_equal_once_normalised_is_labelled_so():
+    from django.utils import translation
+
+    from kehu.customers import matching as m
+    from kehu.customers.views.matching import components
+
+    a = m.make_profile({"name": "厦门辰远"}, kind=m.COMPANY)
+    b = m.make_profile({"name": "廈門辰遠"}, kind=m.COMPANY)
+    explanation = m.compare(a, b).explanation
+    assert explanation["fields"]["name"]["how"] == "exact"
+    with translation.override("zh-hans"):
+        (name,) = [c for c in components(explanation) if c["label"] == "名称"]
+    assert name["how"] == "相同（繁简/大小写归一后）"
+
+
+def test_a_contact_has_a_persons_name():
+    from django.utils import translation
+
+    from kehu.customers.models import Contact
+
+    with translation.override("zh-hans"):
+        assert str(Contact._meta.get_field("name").verbose_name) == "姓名"
+        assert str(Customer._meta.get_field("name").verbose_name) == "名称"

@@ -89,6 +89,8 @@ HOW_LABELS = {
     "same customer": gettext_lazy("same customer"),
     "same local part": gettext_lazy("same mailbox name"),
 }
+#: A name is "exact" once normalised (厦门辰远 / 廈門辰遠, case, legal form): say so.
+NAME_EXACT = gettext_lazy("same after normalisation")
 
 
 def components(explanation: dict) -> list[dict]:
@@ -96,7 +98,15 @@ def components(explanation: dict) -> list[dict]:
     out = []
     for name, comp in (explanation.get("fields") or {}).items():
         how = str(comp.get("how", ""))
-        hows = [str(HOW_LABELS.get(h.strip(), h.strip())) for h in how.split(",") if h.strip()]
+        hows = [
+            str(
+                NAME_EXACT
+                if name == "name" and h.strip() == "exact"
+                else HOW_LABELS.get(h.strip(), h.strip())
+            )
+            for h in how.split(",")
+            if h.strip()
+        ]
         score = float(comp.get("score", 0))
         out.append(
             {
