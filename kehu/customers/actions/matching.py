@@ -384,7 +384,16 @@ def find_elsewhere(
         if reasons or score.total >= threshold:
             found.append((reasons, score.total, q.id))
     found.sort(key=lambda f: (not f[0], -f[1], f[2]))
-    found = found[:ELSEWHERE_LIMIT]
+    owner_of = dict(
+        model.objects.filter(pk__in=[f[2] for f in found]).values_list("pk", "owner_id")
+    )
+    seen: set = set()
+    best = []
+    for f in found:  # one line per owner: their best look-alike
+        if owner_of.get(f[2]) not in seen:
+            seen.add(owner_of.get(f[2]))
+            best.append(f)
+    found = best[:ELSEWHERE_LIMIT]
     owners = {
         pk: (owner_id, display or " ".join(p for p in (first, last) if p) or username or "")
         for pk, owner_id, display, first, last, username in model.objects.filter(
