@@ -797,9 +797,19 @@ class ImportRun(models.Model):
 
     def summary_text(self) -> str:
         """The counts in the reader's language (``message`` was written in the worker's)."""
-        from .imports import summary
-
-        return summary(self) if self.status == self.Status.DONE else self.message
+        if self.status != self.Status.DONE:
+            return self.message
+        return _(
+            "%(total)s rows: %(created)s created, %(updated)s updated, %(skipped)s skipped, "
+            "%(duplicates)s duplicates in the file, %(errors)s with errors."
+        ) % {
+            "total": f"{self.total_rows:,}",
+            "created": f"{self.created:,}",
+            "updated": f"{self.updated:,}",
+            "skipped": f"{self.skipped:,}",
+            "duplicates": f"{self.duplicates:,}",
+            "errors": f"{self.errors:,}",
+        }
 
     def error_download_name(self) -> str:
         """The error report's file name in the reader's language: "<file>-errors.csv"."""

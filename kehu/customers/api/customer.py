@@ -34,6 +34,7 @@ class CustomerSerializer(BaseModelSerializer):
     customer_type = _code("customer_type")
     status = _code("status")
     credit_rating = _code("credit_rating")
+    source = _code("source")
 
     class Meta:
         model = Customer

@@ -69,6 +69,11 @@ def status_choices() -> list[tuple[str, str]]:
     return _dictionary("customer_status")
 
 
+@dictionary_choices("customer_source")
+def source_choices() -> list[tuple[str, str]]:
+    return _dictionary("customer_source")
+
+
 @dictionary_choices("credit_rating")
 def credit_rating_choices() -> list[tuple[str, str]]:
     return _dictionary("credit_rating")
@@ -123,6 +128,8 @@ class Customer(Searchable, SoftDeleteModel, CustomFieldsMixin, OwnedModel):
     customer_type = _text(_("customer type"), 30, choices=type_choices)
     status = _text(_("status"), 30, choices=status_choices)
     credit_rating = _text(_("credit rating"), 30, choices=credit_rating_choices)
+    #: 客户来源: the "customer source" dictionary (one list, kept by the administrator).
+    source = _text(_("customer source"), 30, choices=source_choices)
     credit_limit = MoneyField(
         _("credit limit"), default=Decimal("0"), validators=[MinValueValidator(Decimal("0"))]
     )
@@ -348,6 +355,7 @@ CUSTOMER_FIELDS = [
     "status",
     "level",
     "industry",
+    "source",
     "credit_rating",
     "credit_limit",
     "parent",
