@@ -194,6 +194,11 @@ def exception_handler(exc, context):
         )
     elif isinstance(exc, BadRequest):
         exc = exceptions.ParseError()
+    elif isinstance(exc, DjangoValidationError) and getattr(exc, "payload", None):
+        # an action's refusal that tells more than a message: its code and what it names
+        exc = exceptions.ValidationError(
+            detail={"detail": exc.messages[0], "code": str(exc.code), **exc.payload}
+        )
     elif isinstance(exc, DjangoValidationError):
         exc = exceptions.ValidationError(
             detail=exc.message_dict

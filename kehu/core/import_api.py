@@ -442,7 +442,9 @@ class ImportRunViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewset
         if importer is None or not run.error_file:
             raise Http404
         _check_allowed(importer, request.user)
-        return FileResponse(run.error_file.open("rb"), as_attachment=True, filename=run.error_name)
+        return FileResponse(
+            run.error_file.open("rb"), as_attachment=True, filename=run.error_download_name()
+        )
 
     @extend_schema(responses=ImporterSerializer(many=True))
     @action(detail=False, methods=["get"], pagination_class=None)

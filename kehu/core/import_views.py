@@ -16,6 +16,9 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.http import content_disposition_header
+from django.utils.text import capfirst
+from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
@@ -59,6 +62,43 @@ class UploadForm(forms.Form):
         initial=ImportRun.Mode.SKIP,
         widget=forms.RadioSelect,
     )
+
+
+@access_rule(special(SpecialPermission.IMPORT, FROM_PATH))
+@login_required
+def import_template(request, label: str):
+    """An empty file to fill in: the importer's columns as headers (in the user's language, as
+    the mapping recognises them) and one example row; CSV (UTF-8 with BOM, for Excel), or XLSX
+    with ``?format=xlsx``."""
+    import csv
+    import io
+
+    from django.http import HttpResponse
+
+    importer = _importer(request, label)
+    fmt = "xlsx" if request.GET.get("format") == "xlsx" else "csv"
+    headers, example = imports.template_rows(importer)
+    name = _("%(objects)s import template") % {"objects": capfirst(importer.verbose_name)}
+    if fmt == "csv":
+        buf = io.StringIO()
+        writer = csv.writer(buf)
+        writer.writerow(headers)
+        writer.writerow(example)
+        data, content_type = buf.getvalue().encode("utf-8-sig"), "text/csv; charset=utf-8"
+    else:
+        from openpyxl import Workbook
+
+        wb = Workbook()
+        ws = wb.active
+        ws.append(headers)
+        ws.append(example)
+        out = io.BytesIO()
+        wb.save(out)
+        data = out.getvalue()
+        content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    response = HttpResponse(data, content_type=content_type)
+    response["Content-Disposition"] = content_disposition_header(True, f"{name}.{fmt}")
+    return response
 
 
 @access_rule(special(SpecialPermission.IMPORT, FROM_PATH))
@@ -244,4 +284,6 @@ def import_errors(request, pk: int):
     run, _importer_ = _run(request, pk)
     if not run.error_file:
         raise Http404
-    return FileResponse(run.error_file.open("rb"), as_attachment=True, filename=run.error_name)
+    return FileResponse(
+        run.error_file.open("rb"), as_attachment=True, filename=run.error_download_name()
+    )

@@ -149,9 +149,19 @@ class Importer:
     read_vcf: Callable[[bytes], tuple[list[str], list[list[Any]]]] | None = None
     #: called once per run before the first batch (preload caches into ``ctx.state``)
     prepare: Callable[[ImportContext], None] | None = None
+    #: {field name: value} for the example row of the downloadable template
+    examples: dict[str, Any] = field(default_factory=dict)
 
     def field(self, name: str) -> ImportField | None:
         return next((f for f in self.fields if f.name == name), None)
+
+
+def template_rows(importer: Importer) -> tuple[list[str], list[Any]]:
+    """The header row of an import template — every column's label in the active language, as
+    the mapping step recognises it — and one example row."""
+    headers = [str(capfirst(f.label)) for f in importer.fields]
+    example = [importer.examples.get(f.name, "") for f in importer.fields]
+    return headers, example
 
 
 importers: dict[str, Importer] = registry.store("importers")
@@ -943,17 +953,8 @@ def run_import(run: ImportRun, *, progress=None) -> ImportRun:
 
 
 def summary(run: ImportRun) -> str:
-    return _(
-        "%(total)s rows: %(created)s created, %(updated)s updated, %(skipped)s skipped, "
-        "%(duplicates)s duplicates in the file, %(errors)s with errors."
-    ) % {
-        "total": f"{run.total_rows:,}",
-        "created": f"{run.created:,}",
-        "updated": f"{run.updated:,}",
-        "skipped": f"{run.skipped:,}",
-        "duplicates": f"{run.duplicates:,}",
-        "errors": f"{run.errors:,}",
-    }
+    """The counts of a finished run, in the active language."""
+    return run.summary_text()
 
 
 def start_run(*, run: ImportRun) -> ImportRun:

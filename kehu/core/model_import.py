@@ -290,6 +290,8 @@ class ModelImporter:
     update_fields: ClassVar[Sequence[str]] = ()
     perm: str = ""
     formats: tuple[str, ...] = ("csv", "xlsx")
+    #: {column name: value}: the example row of the downloadable template
+    examples: ClassVar[dict[str, Any]] = {}
     #: the save path is the object type's ``ObjectActions.import_create`` / ``import_update``;
     #: these two only serve a model no object type registers
     create: Callable[[list, ImportContext], None] | None = None
@@ -305,6 +307,7 @@ class ModelImporter:
             prepare=self.prepare,
             perm=self.perm,
             formats=self.formats,
+            examples=dict(self.examples),
         )
 
     @classmethod

@@ -828,6 +828,30 @@ class ImportRun(models.Model):
     def __str__(self) -> str:
         return self.file_name
 
+    def summary_text(self) -> str:
+        """The counts in the reader's language (``message`` was written in the worker's)."""
+        if self.status != self.Status.DONE:
+            return self.message
+        return _(
+            "%(total)s rows: %(created)s created, %(updated)s updated, %(skipped)s skipped, "
+            "%(duplicates)s duplicates in the file, %(errors)s with errors."
+        ) % {
+            "total": f"{self.total_rows:,}",
+            "created": f"{self.created:,}",
+            "updated": f"{self.updated:,}",
+            "skipped": f"{self.skipped:,}",
+            "duplicates": f"{self.duplicates:,}",
+            "errors": f"{self.errors:,}",
+        }
+
+    def error_download_name(self) -> str:
+        """The error report's file name in the reader's language: "<file>-errors.csv"."""
+        if not self.error_file:
+            return ""
+        ext = self.error_file.name.rsplit(".", 1)[-1]
+        stem = self.file_name.rsplit(".", 1)[0]
+        return _("%(name)s-errors") % {"name": stem} + f".{ext}"
+
 
 class NumberSequence(models.Model):
     """The last number handed out for one numbering series (see :mod:`kehu.core.numbering`).

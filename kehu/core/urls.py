@@ -53,6 +53,11 @@ urlpatterns = [
     path("views/<int:pk>/", saved_views.update, name="saved_view_update"),
     path("views/<int:pk>/delete/", saved_views.delete, name="saved_view_delete"),
     path("imports/new/<str:label>/", import_views.import_start, name="import_start"),
+    path(
+        "imports/template/<str:label>/",
+        import_views.import_template,
+        name="import_template",
+    ),
     path("imports/<int:pk>/map/", import_views.import_map, name="import_map"),
     path("imports/<int:pk>/reread/", import_views.import_reread, name="import_reread"),
     path("imports/<int:pk>/preview/", import_views.import_preview, name="import_preview"),

@@ -25,6 +25,7 @@ from .views import recordops as ops
 from .views.matching import (
     ContactCreateView,
     CustomerCreateView,
+    CustomerShareRequestView,
     DismissCandidateView,
     DuplicateListView,
     ScanDuplicatesView,
@@ -110,6 +111,11 @@ urlpatterns = [
     path("calendar/feed/<str:token>.ics", views.activity_feed, name="activity_feed"),
     # Create forms check for likely duplicates before saving.
     path("customers/add/", CustomerCreateView.as_view(object_type=CUSTOMER), name="customer_add"),
+    path(
+        "customers/add/share-request/",
+        CustomerShareRequestView.as_view(),
+        name="customer_share_request",
+    ),
     path("contacts/add/", ContactCreateView.as_view(object_type=CONTACT), name="contact_add"),
     path("duplicates/", DuplicateListView.as_view(), name="duplicate_list"),
     path("duplicates/scan/", ScanDuplicatesView.as_view(), name="duplicate_scan"),

@@ -11,6 +11,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator, RegexVa
 from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from kehu.core.audit import unaudited_write
 from kehu.core.fields import MoneyField
@@ -74,7 +75,7 @@ class EmployeeManager(UserManager.from_queryset(RestrictedQuerySet)):
 class User(AbstractUser, BaseModel):
     """Every CRM user is an employee (员工): in a department, with a manager and roles."""
 
-    display_name = models.CharField(_("name"), max_length=100, blank=True)
+    display_name = models.CharField(pgettext_lazy("person", "name"), max_length=100, blank=True)
     department = models.ForeignKey(
         Department,
         verbose_name=_("department"),
@@ -91,7 +92,7 @@ class User(AbstractUser, BaseModel):
         blank=True,
         related_name="reports",
     )
-    title = models.CharField(_("title"), max_length=100, blank=True)
+    title = models.CharField(_("job title"), max_length=100, blank=True)
     phone = models.CharField(_("phone"), max_length=40, blank=True)
     roles = models.ManyToManyField(
         "Role", verbose_name=_("roles"), blank=True, related_name="users"
@@ -289,7 +290,7 @@ class RecordShare(BaseModel):
 class SystemParameters(BaseModel):
     """System parameters (系统参数): one row, read through ``kehu.system.params.get_params()``."""
 
-    company_name = models.CharField(_("company name"), max_length=200, default="")
+    company_name = models.CharField(_("company name"), max_length=200, default="", blank=True)
     logo = models.FileField(_("company logo"), upload_to="logo/", blank=True)
     admin_email = models.EmailField(_("administrator e-mail"), blank=True)
     currency = models.CharField(_("base currency"), max_length=3, default="CNY")
@@ -469,7 +470,9 @@ class Product(BaseModel):
         on_delete=models.PROTECT,
         related_name="products",
     )
-    kind = models.CharField(_("kind"), max_length=12, choices=Kind.choices, default=Kind.SELF_MADE)
+    kind = models.CharField(
+        _("product type"), max_length=12, choices=Kind.choices, default=Kind.SELF_MADE
+    )
     unit = models.CharField(_("unit"), max_length=20, default="件")
     list_price = MoneyField(_("list price"), default=Decimal("0"))
     floor_price = MoneyField(_("floor price"), default=Decimal("0"))
@@ -543,7 +546,7 @@ class CustomField(BaseModel):
 
     class Kind(models.TextChoices):
         TEXT = "text", _("Text")
-        NUMBER = "number", _("Number")
+        NUMBER = "number", pgettext_lazy("data type", "Number")
         DATE = "date", _("Date")
         CHOICE = "choice", _("Choice")
         MULTICHOICE = "multichoice", _("Multiple choice")

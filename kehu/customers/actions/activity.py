@@ -442,9 +442,15 @@ def reassign_open_activities(employee, colleagues: list) -> int:
     """Open activities go to whoever owns their customer now (the customers hand-over ran
     first); those whose customer the leaver still owns go round-robin to the colleagues.
     Completed activities keep their owner: the history stays as it happened."""
+    return sum(reassign_open_activities_per(employee, colleagues).values())
+
+
+def reassign_open_activities_per(employee, colleagues: list) -> dict[int, int]:
+    """:func:`reassign_open_activities`, returning {new owner id: activities received}: the
+    hand-over's notice to each colleague counts them."""
     from kehu.core.actions import bulk_update_audited
 
-    total = 0
+    received: dict[int, int] = {}
     rows = list(
         _open_activities(employee)
         .order_by("pk")
@@ -462,10 +468,10 @@ def reassign_open_activities(employee, colleagues: list) -> int:
         if share:
             by_owner.setdefault((person.pk, person.department_id), []).extend(share)
     for (owner_id, dept_id), ids in by_owner.items():
-        total += bulk_update_audited(
+        received[owner_id] = received.get(owner_id, 0) + bulk_update_audited(
             Activity.objects.filter(pk__in=ids), owner=owner_id, department=dept_id
         )
-    return total
+    return received
 
 
 def register_activity_handover() -> None:
@@ -476,6 +482,9 @@ def register_activity_handover() -> None:
         gettext_lazy("Open activities"),
         count_open_activities,
         reassign_open_activities,
+        plan_reassign_fn=lambda employee, plan: reassign_open_activities_per(
+            employee, list(plan.colleagues)
+        ),
     )
 
 

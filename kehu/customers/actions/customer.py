@@ -64,12 +64,20 @@ def check_parent(customer: Customer) -> None:
 
 
 @transaction.atomic
-def save_customer(*, customer: Customer, user) -> Customer:
+def save_customer(*, customer: Customer, user, company_check: bool = False) -> Customer:
     """Create or update; a new customer is owned by its creator and their department, and gets
-    the next customer number when none was given."""
+    the next customer number when none was given. ``company_check`` (creation by hand, in the
+    UI and the API): a customer that already exists outside the user's data scope — same name
+    for a company, same phone — is refused, naming its owner only (撞单,
+    ``matching.check_not_taken``)."""
     if not customer.mnemonic:
         customer.mnemonic = mnemonic_for(customer.name)
     adding = customer._state.adding
+    if adding and company_check:
+        from .matching import CUSTOMER_VALUES, check_not_taken
+
+        values = {f: getattr(customer, f) for f in CUSTOMER_VALUES if f != "id"}
+        check_not_taken({**values, "parent_id": customer.parent_id}, user=user)
     if adding:
         if not customer.owner_id:
             customer.owner = user

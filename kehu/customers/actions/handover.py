@@ -124,7 +124,7 @@ def transfer_customers(*, customers: Iterable[Customer], owner: User | None, use
     new = {"owner": owner.pk, "department": owner.department_id, "batch": uuid.uuid4().hex}
     with acting_as(user, get_request_id()):
         moved = bulk_update_audited(Customer.objects.filter(pk__in=list(previous)), **new)
-        bulk_update_audited(
+        contacts = bulk_update_audited(
             Contact.objects.filter(customer_id__in=list(previous)).exclude(owner=owner), **new
         )
         bulk_update_audited(
@@ -133,16 +133,23 @@ def transfer_customers(*, customers: Iterable[Customer], owner: User | None, use
             ).exclude(owner=owner),
             **new,
         )
+        activities = 0
         for old_owner in set(previous.values()):
             mine = [pk for pk, o in previous.items() if o == old_owner]
-            bulk_update_audited(
+            activities += bulk_update_audited(
                 Activity.objects.filter(
                     customer_id__in=mine, owner_id=old_owner, status=Activity.Status.PLANNED
                 ),
                 **new,
             )
     first = Customer.objects.filter(pk__in=list(previous)).order_by("pk").first()
-    values = {"user": user, "n": moved, "name": first.name if first else ""}
+    values = {
+        "user": user,
+        "n": moved,
+        "name": first.name if first else "",
+        "contacts": contacts,
+        "activities": activities,
+    }
     tell_new_owner(
         owner=owner,
         user=user,
@@ -150,7 +157,11 @@ def transfer_customers(*, customers: Iterable[Customer], owner: User | None, use
         first=first,
         title_one=_("%(user)s gave you a customer: %(name)s") % values,
         title_many=_("%(user)s gave you %(n)s customers") % values,
-        body=_("You are now their owner, with their contacts and open activities."),
+        body=_(
+            "You are now their owner, with %(contacts)s of their contacts and %(activities)s "
+            "open activities (in your activity list)."
+        )
+        % values,
         list_url=reverse("customers:customer_list"),
         kind="customers_transferred",
     )

@@ -184,8 +184,9 @@ CUSTOMER_ALIASES = {
     "kind": ("客户类别", "类别", "kind"),
     "customer_type": ("客户类型", "类型", "type"),
     "status": ("客户状态", "状态", "status"),
-    "level": ("客户等级", "等级", "级别", "level", "grade"),
+    "level": ("客户等级", "客户级别", "等级", "级别", "level", "grade", "customer level"),
     "industry": ("行业", "所属行业", "industry"),
+    "source": ("客户来源", "来源", "来源渠道", "source", "customer source", "lead source"),
     "credit_rating": ("信用等级", "信用评级", "credit rating"),
     "credit_limit": ("信用额度", "credit limit"),
     "phone": ("电话", "公司电话", "联系电话", "主电话", "tel", "telephone", "phone"),
@@ -428,6 +429,19 @@ class CustomerImporter(ModelImporter):
     model = Customer
     columns = [*CUSTOMER_IMPORT_FIELDS, PARENT_FIELD, OWNER_FIELD]
     aliases = CUSTOMER_ALIASES
+    examples = {
+        "name": "厦门辰远贸易有限公司",
+        "kind": "公司",
+        "level": "B",
+        "phone": "0592-5551234",
+        "email": "info@chenyuan.example.cn",
+        "city": "厦门",
+        "address": "思明区湖滨南路88号",
+        "credit_limit": "100000",
+        "registered_on": "2026-01-05",
+        "contact_name": "林晓",
+        "contact_mobile": "13800138000",
+    }
     choice_words = CHOICE_WORDS
     children = [
         ChildImporter(
@@ -662,6 +676,7 @@ class ContactImporter(ModelImporter):
     with the contact (both or neither)."""
 
     model = Contact
+    examples = {"customer": "厦门辰远贸易有限公司", "name": "林晓", "mobile": "13800138000"}
     columns = [
         CUSTOMER_REF_FIELD,
         *(n for n in CONTACT_IMPORT_FIELDS if n not in ("customer", "address")),

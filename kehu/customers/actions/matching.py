@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from enum import StrEnum
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
@@ -305,6 +306,190 @@ def find_matches(
     scored = scored[:limit]
     records = model.objects.in_bulk([i for _s, i in scored])
     return [Match(records[i], s.total, s.explanation) for s, i in scored if i in records]
+
+
+# --- company-wide check (撞单/查重) -------------------------------------------------------------
+
+
+class DuplicateCode(StrEnum):
+    #: The customer exists outside the user's data scope (same name or same phone).
+    CUSTOMER_EXISTS = "customer_exists"
+
+
+#: How many records outside the user's scope a check names (their owners only).
+ELSEWHERE_LIMIT = 3
+
+
+@dataclass(frozen=True)
+class Elsewhere:
+    """A customer outside the user's data scope that looks like the one being created. Only its
+    owner's name is ever shown; ``record_id`` stays on the server (share requests)."""
+
+    record_id: int
+    owner_name: str
+    owner_id: int | None
+    #: "name" (same name after normalisation, companies only) and/or "phone" (same number):
+    #: creating is refused. Empty: a similar record, a warning.
+    reasons: tuple[str, ...]
+    score: float
+
+    @property
+    def exact(self) -> bool:
+        return bool(self.reasons)
+
+
+def exact_reasons(explanation: dict, *, person: bool) -> tuple[str, ...]:
+    """What makes a pair the same customer beyond doubt for the company-wide check: the same
+    phone number, or — for companies — the same name once normalised (厦门辰远 / 廈門辰遠 /
+    厦门辰远有限公司). Two people of one name are not one customer, so for individuals only the
+    phone counts."""
+    fields = explanation.get("fields") or {}
+    out = []
+    if not person and str(fields.get("name", {}).get("how", "")) == "exact":
+        out.append("name")
+    if str(fields.get("phone", {}).get("how", "")) == "exact":
+        out.append("phone")
+    return tuple(out)
+
+
+def find_elsewhere(
+    values: dict, *, user, model: type[Model] = Customer, threshold: float = CHECK_THRESHOLD
+) -> list[Elsewhere]:
+    """Customers the user may NOT see that look like ``values`` (the whole company is checked:
+    撞单/查重), exact matches first. Candidates come from the blocking keys and, so that a very
+    common key cannot hide it, from the records of exactly the same name (indexed)."""
+    kind = kind_of(model)
+    if kind != Kind.CUSTOMER:
+        return []
+    probe = profile_of(kind, _values(values, kind))
+    ids = set(neighbours(kind, probe.keys))
+    name = str(values.get("name") or "").strip()
+    if name:
+        ids.update(model.objects.filter(name=name).values_list("pk", flat=True)[:20])
+    parent = values.get("parent")
+    ids.discard(getattr(parent, "pk", parent) or values.get("parent_id"))
+    ids.discard(values.get("id"))
+    if not ids:
+        return []
+    hidden = ids - set(
+        model.objects.visible_to(user).filter(pk__in=ids).values_list("pk", flat=True)
+    )
+    if not hidden:
+        return []
+    person = probe.person
+    found = []
+    for q in load_profiles(kind, model.objects.filter(pk__in=hidden)):
+        score = matching.compare(probe, q)
+        reasons = exact_reasons(score.explanation, person=person)
+        if reasons or score.total >= threshold:
+            found.append((reasons, score.total, q.id))
+    found.sort(key=lambda f: (not f[0], -f[1], f[2]))
+    owner_of = dict(
+        model.objects.filter(pk__in=[f[2] for f in found]).values_list("pk", "owner_id")
+    )
+    seen: set = set()
+    best = []
+    for f in found:  # one line per owner: their best look-alike
+        if owner_of.get(f[2]) not in seen:
+            seen.add(owner_of.get(f[2]))
+            best.append(f)
+    found = best[:ELSEWHERE_LIMIT]
+    owners = {
+        pk: (owner_id, display or " ".join(p for p in (first, last) if p) or username or "")
+        for pk, owner_id, display, first, last, username in model.objects.filter(
+            pk__in=[f[2] for f in found]
+        ).values_list(
+            "pk",
+            "owner_id",
+            "owner__display_name",
+            "owner__first_name",
+            "owner__last_name",
+            "owner__username",
+        )
+    }
+    out = []
+    for reasons, total, pk in found:
+        owner_id, owner_name = owners.get(pk, (None, ""))
+        out.append(
+            Elsewhere(
+                record_id=pk,
+                owner_name=owner_name if owner_id else _("nobody (unassigned)"),
+                owner_id=owner_id,
+                reasons=reasons,
+                score=total,
+            )
+        )
+    return out
+
+
+class CustomerExistsError(ValidationError):
+    """Creating a customer that exists outside the user's scope: the API answers 400 with
+    ``code`` and ``owner`` (``kehu.core.drf``), the form shows who owns it."""
+
+    def __init__(self, match: Elsewhere):
+        super().__init__(
+            _(
+                "This customer already exists and belongs to %(owner)s. Ask them to share it "
+                "with you instead of creating a copy."
+            )
+            % {"owner": match.owner_name},
+            code=DuplicateCode.CUSTOMER_EXISTS,
+        )
+        self.match = match
+        self.payload = {"owner": match.owner_name}
+
+
+def check_not_taken(values: dict, *, user, model: type[Model] = Customer) -> None:
+    """Refuse to create a customer that already exists elsewhere in the company (same name
+    for companies, same phone): raise :class:`CustomerExistsError` naming its owner only."""
+    for match in find_elsewhere(values, user=user, model=model):
+        if match.exact:
+            raise CustomerExistsError(match)
+
+
+@transaction.atomic
+def request_share(*, values: dict, user, index: int | None = None) -> list[str]:
+    """Ask the owners of the customers outside the user's scope that match ``values`` (the
+    same values as the refused creation; ``index`` one of them) to share them: a notice in
+    each owner's inbox with a link to the record's share card, the requester preselected.
+    Asked again, no second notice. Returns the owners' names."""
+    from django.urls import reverse
+
+    from kehu.core.actions import notify
+    from kehu.system.actions.roles import SHARE_REQUEST, share_request_key
+    from kehu.system.models import User
+
+    matches = find_elsewhere(values, user=user)
+    if index is not None:
+        matches = matches[index : index + 1]
+    matches = [m for m in matches if m.owner_id]
+    if not matches:
+        raise ValidationError(
+            _("There is no customer of another owner to ask for."), code="nothing_to_request"
+        )
+    names = Customer.objects.in_bulk([m.record_id for m in matches])
+    owners = User.objects.in_bulk([m.owner_id for m in matches])
+    for m in matches:
+        customer, owner = names.get(m.record_id), owners.get(m.owner_id)
+        if customer is None or owner is None:
+            continue
+        department = getattr(user.department, "name", "") if user.department_id else ""
+        who = f"{user} ({department})" if department else str(user)
+        notify(
+            recipients=[owner],
+            title=_("%(user)s asks you to share the customer %(customer)s")
+            % {"user": user, "customer": customer.name},
+            body=_(
+                "%(user)s tried to create this customer and found it is already yours. "
+                "If they should work on it too, share it with them on its page."
+            )
+            % {"user": who},
+            link=reverse("customers:customer_detail", args=[customer.pk])
+            + f"?share_with={user.pk}#record-shares",
+            kind=SHARE_REQUEST,
+            dedupe_key=share_request_key(customer, user.pk),
+        )
+    return [m.owner_name for m in matches]
 
 
 def best_match(values: dict, *, user, model: type[Model] = Customer) -> Model | None:

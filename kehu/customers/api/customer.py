@@ -12,7 +12,7 @@ from kehu.core.registry import get_object_type
 from .. import actions
 from ..actions.recordops import CONTACT_MERGE
 from ..models import CONTACT_FIELDS, CUSTOMER_FIELDS, OWNERSHIP_FIELDS, Contact, Customer
-from .matching import DuplicateCheckCreateMixin
+from .matching import DuplicateCheckCreateMixin, ShareRequestMixin
 from .reassign import ReassignMixin
 from .recordops import RecordOperationsMixin
 
@@ -34,6 +34,7 @@ class CustomerSerializer(BaseModelSerializer):
     customer_type = _code("customer_type")
     status = _code("status")
     credit_rating = _code("credit_rating")
+    source = _code("source")
 
     class Meta:
         model = Customer
@@ -120,7 +121,11 @@ class CustomerSerializer(BaseModelSerializer):
     ),
 )
 class CustomerViewSet(
-    ReassignMixin, DuplicateCheckCreateMixin, RecordOperationsMixin, RestrictedModelViewSet
+    ReassignMixin,
+    DuplicateCheckCreateMixin,
+    ShareRequestMixin,
+    RecordOperationsMixin,
+    RestrictedModelViewSet,
 ):
     serializer_class = CustomerSerializer
     object_serializer = CustomerSerializer

@@ -13,7 +13,13 @@ from rest_framework.response import Response
 
 from kehu.core.access_rules import access_rule, record
 
-from ..actions.matching import dismiss_candidate, find_matches
+from ..actions.matching import (
+    ELSEWHERE_LIMIT,
+    dismiss_candidate,
+    find_elsewhere,
+    find_matches,
+    request_share,
+)
 from ..matching import explain_text
 from ..models import DuplicateCandidate
 
@@ -31,10 +37,11 @@ class DuplicateCheckCreateMixin:
         if request.query_params.get("check_duplicates") in ("1", "true"):
             serializer = self.get_serializer(data=request.data)
             serializer.is_valid(raise_exception=True)
-            matches = find_matches(
-                dict(serializer.validated_data), model=self.object_type.model, user=request.user
-            )
-            if matches:
+            values = dict(serializer.validated_data)
+            model = self.object_type.model
+            matches = find_matches(values, model=model, user=request.user)
+            elsewhere = find_elsewhere(values, model=model, user=request.user)
+            if matches or elsewhere:
                 return Response(
                     {
                         "detail": _(
@@ -52,10 +59,50 @@ class DuplicateCheckCreateMixin:
                             }
                             for m in matches
                         ],
+                        # outside the caller's scope: who owns it, nothing of the record
+                        "elsewhere": [
+                            {"owner": m.owner_name, "same": list(m.reasons)} for m in elsewhere
+                        ],
                     },
                     status=status.HTTP_409_CONFLICT,
                 )
         return super().create(request, *args, **kwargs)
+
+
+class ShareRequestSerializer(serializers.Serializer):
+    """The values of the refused creation (the same as sent to create); ``index``: one of the
+    matches listed under ``elsewhere`` (default: all of them)."""
+
+    name = serializers.CharField(max_length=200)
+    kind = serializers.CharField(max_length=20, required=False, default="")
+    phone = serializers.CharField(max_length=40, required=False, default="")
+    email = serializers.CharField(max_length=254, required=False, default="")
+    city = serializers.CharField(max_length=100, required=False, default="")
+    address = serializers.CharField(max_length=300, required=False, default="")
+    index = serializers.IntegerField(
+        required=False, min_value=0, max_value=ELSEWHERE_LIMIT - 1, allow_null=True, default=None
+    )
+
+
+class ShareRequestResultSerializer(serializers.Serializer):
+    owners = serializers.ListField(child=serializers.CharField())
+
+
+class ShareRequestMixin:
+    """``POST …/customers/request-share/``: after a create refused with ``customer_exists``, ask
+    the owner to share the customer (a notice in their inbox)."""
+
+    @extend_schema(request=ShareRequestSerializer, responses=ShareRequestResultSerializer)
+    @action(detail=False, methods=["post"], url_path="request-share")
+    def request_share(self, request):
+        if not request.user.has_perm("customers.add_customer"):
+            raise exceptions.PermissionDenied
+        serializer = ShareRequestSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        values = dict(serializer.validated_data)
+        index = values.pop("index", None)
+        owners = request_share(values=values, user=request.user, index=index)
+        return Response({"owners": owners})
 
 
 class DuplicateCandidateSerializer(serializers.ModelSerializer):

@@ -186,7 +186,9 @@ def customers(ctx: DemoContext) -> None:
             owner_id=owner.pk,
             department_id=owner.department_id,
         )
-        obj.custom = customer_values(ctx, company, obj.registered_on)  # a generator of its own
+        custom = customer_values(ctx, company, obj.registered_on)  # a generator of its own
+        obj.source = custom.pop("source", "")  # a field of its own (the dictionary's list)
+        obj.custom = custom
         batch.append(obj)
         # The group companies go in a batch of their own: their ids are needed above.
         if i + 1 == n_groups or len(batch) >= 5000:

@@ -42,6 +42,7 @@ class CustomerFilterSet(BaseFilterSet):
             "level",
             "lifecycle_stage",
             "industry",
+            "source",
             "city",
             "owner",
             "department",

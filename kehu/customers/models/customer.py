@@ -11,6 +11,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from kehu.core.fields import MoneyField, dictionary_choices
 from kehu.core.models import CustomFieldsMixin, OwnedModel, SoftDeleteModel
@@ -66,6 +67,11 @@ def type_choices() -> list[tuple[str, str]]:
 @dictionary_choices("customer_status")
 def status_choices() -> list[tuple[str, str]]:
     return _dictionary("customer_status")
+
+
+@dictionary_choices("customer_source")
+def source_choices() -> list[tuple[str, str]]:
+    return _dictionary("customer_source")
 
 
 @dictionary_choices("credit_rating")
@@ -126,6 +132,8 @@ class Customer(Searchable, SoftDeleteModel, CustomFieldsMixin, OwnedModel):
     customer_type = _text(_("customer type"), 30, choices=type_choices)
     status = _text(_("status"), 30, choices=status_choices)
     credit_rating = _text(_("credit rating"), 30, choices=credit_rating_choices)
+    #: 客户来源: the "customer source" dictionary (one list, kept by the administrator).
+    source = _text(_("customer source"), 30, choices=source_choices)
     credit_limit = MoneyField(
         _("credit limit"), default=Decimal("0"), validators=[MinValueValidator(Decimal("0"))]
     )
@@ -247,7 +255,7 @@ class Contact(Searchable, SoftDeleteModel, CustomFieldsMixin, OwnedModel):
     customer = models.ForeignKey(
         Customer, verbose_name=_("customer"), on_delete=models.PROTECT, related_name="contacts"
     )
-    name = models.CharField(_("name"), max_length=100)
+    name = models.CharField(pgettext_lazy("person", "name"), max_length=100)
     gender = models.CharField(
         _("gender"), max_length=10, choices=Gender.choices, default=Gender.UNKNOWN
     )
@@ -354,6 +362,7 @@ CUSTOMER_FIELDS = [
     "status",
     "level",
     "industry",
+    "source",
     "credit_rating",
     "credit_limit",
     "parent",

@@ -12,7 +12,8 @@ from ..models import CONTACT_FIELDS, CUSTOMER_FIELDS, OWNERSHIP_FIELDS, Contact,
 def _save_customer(obj: Customer, *, user) -> Customer:
     from ..actions import save_customer
 
-    return save_customer(customer=obj, user=user)
+    # created by hand (form, API): the company-wide duplicate check (撞单) applies
+    return save_customer(customer=obj, user=user, company_check=obj._state.adding)
 
 
 def _save_contact(obj: Contact, *, user) -> Contact:

@@ -12,7 +12,7 @@ from django.urls import reverse
 from kehu.core.models import AuditLog, Notification
 from kehu.core.testing import picker_choices
 from kehu.customers import actions as customer_actions
-from kehu.customers.models import CareTask, Contact, Customer
+from kehu.customers.models import Activity, CareTask, Contact, Customer
 from kehu.system import actions
 from kehu.system.actions import Split
 
@@ -256,3 +256,18 @@ def test_levels_owned_and_default_map(book, heirs):
         "B": heirs[1].pk,
         "C": heirs[1].pk,
     }
+
+
+@pytest.mark.django_db
+def test_the_notice_counts_the_open_activities_that_moved(book, heirs):
+    """Issue 16: the hand-over message left out the activities that went with the customers."""
+    from .factories import activity
+
+    leaver = book["leaver"]
+    for n, c in enumerate(book["customers"][:2], start=1):
+        activity(leaver, n, customer=c, status=Activity.Status.PLANNED)
+    received = actions.hand_over(employee=leaver, colleagues=heirs[:1])
+    assert received[heirs[0].pk]["activities"] == 2
+    note = Notification.objects.get(recipient=heirs[0], kind="handover")
+    assert "Open activities 2" in note.title or "未完成的活动 2" in note.title, note.title
+    assert note.link.endswith(f"?owner={heirs[0].pk}")

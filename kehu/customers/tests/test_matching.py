@@ -310,6 +310,9 @@ def test_find_matches_and_best_match(pair):
 
 def test_create_form_warns_then_creates_anyway(pair, client):
     alice, _bob, a, _b, c = pair
+    # Bob's look-alike would refuse the creation outright (test_company_duplicates.py)
+    c.name, c.phone = "深圳腾讯", "0755-86013388"
+    c.save()
     client.force_login(alice)
     url = reverse("customers:customer_add")
     data = {
@@ -356,6 +359,13 @@ def test_api_check_duplicates(pair, client):
     assert response.status_code == 409
     dupes = response.json()["duplicates"]
     assert dupes[0]["id"] in (a.pk, _b.pk) and dupes[0]["explanation"]["fields"]["phone"]
+    # Bob's 华为北京 is the same company, outside Alice's scope: refused, naming Bob only
+    response = client.post("/api/customers/", body, content_type="application/json")
+    assert response.status_code == 400
+    assert response.json()["code"] == "customer_exists"
+    assert response.json()["owner"] == str(_bob)
+    body["name"] = "华为云"
+    body.pop("phone")
     response = client.post("/api/customers/", body, content_type="application/json")
     assert response.status_code == 201
 
@@ -374,7 +384,12 @@ def test_api_check_shows_only_visible_records(pair, client, make_user):
     response = client.post(
         "/api/customers/?check_duplicates=1", body, content_type="application/json"
     )
-    assert response.status_code == 201  # nothing visible: nothing to warn about, nothing leaks
+    # nothing visible: no record is listed, only who owns the look-alikes (撞单)
+    assert response.status_code == 409
+    data = response.json()
+    assert data["duplicates"] == []
+    assert {e["owner"] for e in data["elsewhere"]} <= {str(_alice), str(bob)}
+    assert "12345678" not in response.content.decode() and a.number not in str(data)
 
 
 def test_api_candidates_per_role_and_dismiss(pair, client, make_user):

@@ -72,6 +72,8 @@ def test_transfer_moves_the_customer_and_what_goes_along(team):
     assert AuditLog.objects.filter(batch=entry.batch).count() == 4
     notice = Notification.objects.get(recipient=wang)
     assert c.name in notice.title and notice.link == c.get_absolute_url()
+    # the planned visit that went along, counted
+    assert "1 open activities" in notice.body or "1 项未完成的活动" in notice.body, notice.body
     # already theirs: nothing to do, nothing audited again
     assert transfer_customers(customers=[c], owner=wang, user=manager) == 0
 

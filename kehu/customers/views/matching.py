@@ -89,6 +89,8 @@ HOW_LABELS = {
     "same customer": gettext_lazy("same customer"),
     "same local part": gettext_lazy("same mailbox name"),
 }
+#: A name is "exact" once normalised (厦门辰远 / 廈門辰遠, case, legal form): say so.
+NAME_EXACT = gettext_lazy("same after normalisation")
 
 
 def components(explanation: dict) -> list[dict]:
@@ -96,7 +98,15 @@ def components(explanation: dict) -> list[dict]:
     out = []
     for name, comp in (explanation.get("fields") or {}).items():
         how = str(comp.get("how", ""))
-        hows = [str(HOW_LABELS.get(h.strip(), h.strip())) for h in how.split(",") if h.strip()]
+        hows = [
+            str(
+                NAME_EXACT
+                if name == "name" and h.strip() == "exact"
+                else HOW_LABELS.get(h.strip(), h.strip())
+            )
+            for h in how.split(",")
+            if h.strip()
+        ]
         score = float(comp.get("score", 0))
         out.append(
             {
@@ -213,28 +223,76 @@ class ScanDuplicatesView(LoginRequiredMixin, View):
 
 class DuplicateCheckMixin:
     """On create, a valid form is first checked for likely duplicates among the records the
-    user may see; they are shown with scores and links, and "Create anyway" saves."""
+    user may see; they are shown with scores and links, and "Create anyway" saves.
+
+    Customers are also checked company-wide (撞单/查重, ``actions.find_elsewhere``): one
+    outside the user's scope with the same name (a company) or the same phone cannot be
+    created — the form says who owns it, and nothing else of it, and offers to ask them for a
+    share; a merely similar one is a warning like the visible duplicates."""
 
     template_name = "customers/object_form_checked.html"
 
     def post(self, request, *args, **kwargs):
-        if "pk" in kwargs or request.POST.get("confirm_duplicates") == "1":
+        if "pk" in kwargs:
             return super().post(request, *args, **kwargs)
         form = self.object_type.form(request.POST, request.FILES, instance=None, user=request.user)
-        if form.is_valid():
-            matches = actions.find_matches(
-                form.cleaned_data, model=self.object_type.model, user=request.user
+        if not form.is_valid():
+            return super().post(request, *args, **kwargs)
+        model = self.object_type.model
+        elsewhere = actions.find_elsewhere(form.cleaned_data, user=request.user, model=model)
+        if any(m.exact for m in elsewhere):
+            messages.error(
+                request, _("This customer already exists: see the note at the end of the form.")
             )
-            if matches:
-                messages.warning(
-                    request, _("Possible duplicates found: see the list at the end of the form.")
-                )
-                for m in matches:
-                    m.record.components = components(m.explanation)
-                return self.render_to_response(
-                    self.get_context_data(form=form, duplicates=matches, **kwargs)
-                )
+            return self.render_to_response(
+                self.get_context_data(form=form, elsewhere=elsewhere, blocked=True, **kwargs)
+            )
+        if request.POST.get("confirm_duplicates") == "1":
+            return super().post(request, *args, **kwargs)
+        matches = actions.find_matches(form.cleaned_data, model=model, user=request.user)
+        if matches or elsewhere:
+            messages.warning(
+                request, _("Possible duplicates found: see the list at the end of the form.")
+            )
+            for m in matches:
+                m.record.components = components(m.explanation)
+            return self.render_to_response(
+                self.get_context_data(form=form, duplicates=matches, elsewhere=elsewhere, **kwargs)
+            )
         return super().post(request, *args, **kwargs)
+
+
+#: The fields of the create form a share request matches on again (the same values as the
+#: refused creation: nothing of the other record travels through the page).
+SHARE_REQUEST_FIELDS = ("name", "kind", "phone", "fax", "email", "city", "address", "postcode")
+
+
+@access_rule(perm("customers.add_customer"))
+class CustomerShareRequestView(LoginRequiredMixin, View):
+    """ "Ask for a share" on the create form: the owners of the matching customers outside the
+    user's scope get a notice with a link to share it (``actions.request_share``)."""
+
+    http_method_names = ["post"]
+
+    def post(self, request):
+        if not request.user.has_perm("customers.add_customer"):
+            raise PermissionDenied
+        values = {f: request.POST.get(f, "").strip() for f in SHARE_REQUEST_FIELDS}
+        raw = request.POST.get("share_index", "")
+        index = int(raw) if raw.isdigit() and int(raw) < actions.ELSEWHERE_LIMIT else None
+        try:
+            owners = actions.request_share(values=values, user=request.user, index=index)
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+        else:
+            messages.success(
+                request,
+                _(
+                    "Your request was sent to %(owners)s; you will see the customer once it is shared."
+                )
+                % {"owners": "、".join(owners)},
+            )
+        return redirect("customers:customer_list")
 
 
 class CustomerCreateView(DuplicateCheckMixin, ObjectEditView):

@@ -372,9 +372,32 @@ def share_targets(actor) -> tuple[QuerySet[User], QuerySet[Department]]:
     )
 
 
-def _require_target(actor, user: User | None, department: Department | None) -> None:
+#: The kind of the inbox notice that asks a record's owner for a share (the create forms'
+#: company-wide duplicate check); its ``dedupe_key`` is ``share_request_key(...)``.
+SHARE_REQUEST = "share_request"
+
+
+def share_request_key(obj, requester_id: int) -> str:
+    return f"share-request:{obj._meta.label_lower}:{obj.pk}:{requester_id}"
+
+
+def share_requesters(obj, actor) -> list[int]:
+    """Ids of the colleagues who asked ``actor`` to share ``obj`` with them (their notices in
+    ``actor``'s inbox): the owner may share the record with them even beyond the colleagues
+    they may otherwise pick, because they asked for this very record."""
+    from kehu.core.models import Notification
+
+    prefix = share_request_key(obj, 0)[:-1]
+    keys = Notification.objects.filter(
+        recipient=actor, kind=SHARE_REQUEST, dedupe_key__startswith=prefix
+    ).values_list("dedupe_key", flat=True)
+    return [int(k[len(prefix) :]) for k in keys if k[len(prefix) :].isdigit()]
+
+
+def _require_target(actor, user: User | None, department: Department | None, obj=None) -> None:
     users, departments = share_targets(actor)
-    if user is not None and not users.filter(pk=user.pk).exists():
+    asked = obj is not None and user is not None and user.pk in share_requesters(obj, actor)
+    if user is not None and not asked and not users.filter(pk=user.pk).exists():
         raise ValidationError(
             {"user": _("You may share only with colleagues you may see.")}, code="target"
         )
@@ -399,7 +422,7 @@ def share_record(
     if (user is None) == (department is None):
         raise ValidationError(_("Share with either an employee or a department."))
     _require_editable(obj, actor)
-    _require_target(actor, user, department)
+    _require_target(actor, user, department, obj)
     ct = ContentType.objects.get_for_model(type(obj))
     share = RecordShare.objects.filter(
         content_type=ct, object_id=obj.pk, user=user, department=department
@@ -448,7 +471,10 @@ __all__ = [
     "set_role_scope",
     "may_share",
     "setup_is_default",
+    "SHARE_REQUEST",
     "share_record",
+    "share_request_key",
+    "share_requesters",
     "share_targets",
     "unshare_record",
     "update_role_permissions",

@@ -37,10 +37,42 @@ PARAMETER_SECTIONS = [
 ]
 
 
+#: The working weekdays as boxes to tick (ISO numbers, Monday = 1), stored as "12345".
+WEEKDAYS = [
+    ("1", _("Mon")),
+    ("2", _("Tue")),
+    ("3", _("Wed")),
+    ("4", _("Thu")),
+    ("5", _("Fri")),
+    ("6", _("Sat")),
+    ("7", _("Sun")),
+]
+
+
+class WeekdaysField(forms.MultipleChoiceField):
+    """Ticked weekdays ↔ the parameter's digit string ("12345": Monday to Friday)."""
+
+    widget = forms.CheckboxSelectMultiple(attrs={"class": "form-check-input"})
+
+    def __init__(self, **kwargs):
+        kwargs.pop("max_length", None)
+        kwargs.pop("empty_value", None)
+        super().__init__(choices=WEEKDAYS, **kwargs)
+
+    def prepare_value(self, value):
+        return list(value) if isinstance(value, str) else value
+
+    def clean(self, value):
+        return "".join(sorted(set(super().clean(value))))
+
+
 class ParametersForm(BaseModelForm):
     """The parameter page; the rules live in ``actions.validate_parameters`` (shared with the API)."""
 
     remove_logo = forms.BooleanField(label=_("Remove the logo"), required=False)
+    work_weekdays = WeekdaysField(
+        label=SystemParameters._meta.get_field("work_weekdays").verbose_name, required=False
+    )
 
     class Meta:
         model = SystemParameters

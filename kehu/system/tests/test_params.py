@@ -228,7 +228,7 @@ def page_data(**overrides):
         "customer_number_pattern": params.customer_number_pattern,
         "work_start": "09:00",
         "work_end": "18:00",
-        "work_weekdays": params.work_weekdays,
+        "work_weekdays": list(params.work_weekdays),  # ticked boxes
     }
     for document in P.DOCUMENTS:
         data[f"{document}_amount_decimals"] = 2
@@ -248,7 +248,7 @@ def test_page_shows_sections_and_saves(client, administrator):
         assert section in html
     response = client.post(
         reverse("system:parameters"),
-        page_data(company_name="Kehu Ltd", order_amount_decimals=3, work_weekdays="123456"),
+        page_data(company_name="Kehu Ltd", order_amount_decimals=3, work_weekdays=list("654321")),
     )
     assert response.status_code == 302, response.content.decode()[:3000]
     assert P.get_params().company_name == "Kehu Ltd"
@@ -519,3 +519,24 @@ def test_numbering_pattern_checked_in_the_users_language(client, administrator, 
     )
     assert response.status_code == 302
     assert P.get_params().customer_number_pattern == "KH{YYYY}-{seq:5}"
+
+
+@pytest.mark.django_db
+def test_weekdays_are_checkboxes_and_the_company_name_may_stay_empty(client, administrator):
+    client.force_login(administrator)
+    english(client)
+    html = client.get(reverse("system:parameters")).content.decode()
+    for day, label in (("1", "Mon"), ("7", "Sun")):
+        assert f'type="checkbox" name="work_weekdays" value="{day}"' in html and label in html
+    assert (
+        'name="work_weekdays" value="1" class="form-check-input" id="id_work_weekdays_0" checked'
+        in html
+    )
+    assert 'type="text" name="work_weekdays"' not in html
+    response = client.post(
+        reverse("system:parameters"), page_data(company_name="", work_weekdays=["1", "3", "5"])
+    )
+    assert response.status_code == 302, response.content.decode()[:3000]
+    assert P.get_params().work_weekdays == "135" and P.get_params().company_name == ""
+    response = client.post(reverse("system:parameters"), page_data(work_weekdays=["8"]))
+    assert response.status_code == 200 and "work_weekdays" in response.context["form"].errors

@@ -39,6 +39,7 @@ from ..actions.roles import (
     may_share,
     owned_object_types,
     share_record,
+    share_requesters,
     share_targets,
     unshare_record,
     update_role_permissions,
@@ -303,10 +304,16 @@ class ShareForm(forms.Form):
     )
     can_edit = forms.BooleanField(label=gettext_lazy("may edit"), required=False)
 
-    def __init__(self, *args, actor, **kwargs):
-        """Offer only the people and departments ``actor`` may share with (``share_targets``)."""
+    def __init__(self, *args, actor, obj=None, **kwargs):
+        """Offer only the people and departments ``actor`` may share with (``share_targets``),
+        and whoever asked them for a share of ``obj``."""
         super().__init__(*args, **kwargs)
         users, departments = share_targets(actor)
+        asked = share_requesters(obj, actor) if obj is not None else []
+        if asked:
+            users = User.objects.filter(is_active=True).filter(
+                Q(pk__in=users.values("pk")) | Q(pk__in=asked)
+            )
         self.fields["user"].queryset = users.order_by("username")
         self.fields["department"].queryset = departments
 
@@ -357,15 +364,21 @@ class RecordSharesView(LoginRequiredMixin, View):
                 "object_type": self.object_type,
                 "shares": self.shares(),
                 "can_share": self.can_share,
-                "form": form or ShareForm(actor=self.request.user),
+                "form": form or ShareForm(actor=self.request.user, obj=self.object),
             },
         )
 
     def get(self, request, *args, **kwargs):
+        """``?user=<id>``: that colleague preselected (the link of a share request)."""
+        wanted = request.GET.get("user", "")
+        if wanted.isdigit() and self.can_share:
+            return self.render_widget(
+                ShareForm(actor=request.user, obj=self.object, initial={"user": int(wanted)})
+            )
         return self.render_widget()
 
     def post(self, request, *args, **kwargs):
-        form = ShareForm(request.POST, actor=request.user)
+        form = ShareForm(request.POST, actor=request.user, obj=self.object)
         if form.is_valid():
             data = form.cleaned_data
             try:
@@ -393,7 +406,7 @@ class RecordShareDeleteView(RecordSharesView):
         share = get_object_or_404(
             RecordShare, pk=kwargs["share_pk"], content_type=ct, object_id=self.object.pk
         )
-        form = ShareForm(actor=request.user)
+        form = ShareForm(actor=request.user, obj=self.object)
         try:
             unshare_record(share=share, actor=request.user)
         except ValidationError as exc:
