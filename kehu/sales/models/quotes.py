@@ -101,7 +101,8 @@ class Quote(OwnedModel):
         ]
 
     def __str__(self) -> str:
-        return f"{self.number or self.title} v{self.version_no}"
+        name = self.number or self.title
+        return name if self.version_no == 1 else f"{name} v{self.version_no}"
 
 
 class QuoteLine(BaseModel):

@@ -646,9 +646,9 @@ def test_demo_org_chart_is_deep_keeps_the_known_logins_and_is_deterministic(db):
     EmployeeSkill.objects.all().delete()
     User.roles.through.objects.all().delete()
     AuditLog.objects.all().delete()
-    with unaudited_write("test clean-up"):
+    with unaudited_write("test clean-up"):  # (and the references other apps null on delete)
         User.objects.update(manager=None, created_by=None, updated_by=None)
-    User.objects.all().delete()
+        User.objects.all().delete()
     for depth in range(6, -1, -1):
         Department.objects.filter(depth=depth).delete()
     org_chart(DemoContext(seed=7, customers=0, employees=120, out=lambda _s: None))
