@@ -248,6 +248,10 @@ class Contact(Searchable, SoftDeleteModel, CustomFieldsMixin, OwnedModel):
         Customer, verbose_name=_("customer"), on_delete=models.PROTECT, related_name="contacts"
     )
     name = models.CharField(_("name"), max_length=100)
+    #: The name's pinyin, kept with the search columns: the list sorts names by it.
+    name_sort = models.CharField(
+        _("name (pinyin)"), max_length=255, editable=False, blank=True, default="", db_default=""
+    )
     gender = models.CharField(
         _("gender"), max_length=10, choices=Gender.choices, default=Gender.UNKNOWN
     )
@@ -303,6 +307,7 @@ class Contact(Searchable, SoftDeleteModel, CustomFieldsMixin, OwnedModel):
         indexes = [
             models.Index(fields=["customer", "id"]),
             models.Index(fields=["name", "id"]),
+            models.Index(fields=["name_sort", "id"]),
             models.Index(fields=["mobile"]),
         ]
 
@@ -315,6 +320,8 @@ class Contact(Searchable, SoftDeleteModel, CustomFieldsMixin, OwnedModel):
         return reverse("customers:contact_detail", args=[self.pk])
 
     search_sources = ("name", "mobile", "office_phone", "home_phone", "email", "customer")
+    sort_key_sources = {"name_sort": "name"}
+    audit_derived = ("search_text", "search_grams", "name_sort")
     search_related_sources = ("customer__name", "customer__mnemonic")
     search_prefetch = ("customer", "aliases")
 
