@@ -807,6 +807,9 @@ def run(args, pg, scopes: list[Scope]) -> list[Result]:
                 ("first", base, 1),
                 ("filtered", f"{base}?{urlencode({'city': FILTER_CITY})}", 1),
                 ("sorted", f"{base}?{urlencode(sort_param)}", 1),
+                # Filtered and sorted by name: company names start with their city, so the
+                # filter's rows sit together in name order (pinyin: 上海 after most names).
+                ("filtered sorted", f"{base}?{urlencode({'city': FILTER_CITY, **sort_param})}", 1),
             ]
             log(f"{scope.key} {endpoint}: following next cursors {args.deep} pages deep")
             forget_list_settings(pg, scope)
