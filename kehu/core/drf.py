@@ -77,6 +77,10 @@ class KeysetPagination(CursorPagination):
     max_page_size = 500
     ordering = "-id"
     page = None
+    total = None
+    #: ``?count=1`` adds the list's count (exact up to ``lists.EXACT_COUNT_CAP``, then
+    #: PostgreSQL's estimate): opt-in, since most clients page without it.
+    count_query_param = "count"
 
     def sort_for(self, request, queryset, view) -> str:
         """The keyset sort: a custom field, else the first ``?ordering=`` field the view allows,
@@ -95,6 +99,11 @@ class KeysetPagination(CursorPagination):
         self.page_size = self.get_page_size(request)
         token = request.query_params.get(self.cursor_query_param) or ""
         direction, token = token[:1], token[1:]
+        self.total = None
+        if request.query_params.get(self.count_query_param) in ("1", "true"):
+            from .lists import count_rows
+
+            self.total = count_rows(queryset)
         self.page = keyset_page(
             queryset,
             sort=self.sort_for(request, queryset, view),
@@ -111,13 +120,49 @@ class KeysetPagination(CursorPagination):
         return replace_query_param(self.base_url, self.cursor_query_param, direction + token)
 
     def get_paginated_response(self, data):
-        return Response(
+        body = {
+            "next": self._link(self.page.next_cursor, "a"),
+            "previous": self._link(self.page.prev_cursor, "b"),
+        }
+        if self.total is not None:
+            body["count"] = self.total.value
+            body["count_kind"] = (
+                "exact" if self.total.exact else "estimate" if self.total.estimated else "at_least"
+            )
+        body["results"] = data
+        return Response(body)
+
+    def get_paginated_response_schema(self, schema):
+        out = super().get_paginated_response_schema(schema)
+        props = out["properties"]
+        results = props.pop("results")
+        props["count"] = {
+            "type": "integer",
+            "description": "With ?count=1 only: how many records the list holds.",
+            "example": 1234,
+        }
+        props["count_kind"] = {
+            "type": "string",
+            "enum": ["exact", "estimate", "at_least"],
+            "description": "With ?count=1 only: whether count is exact, the database's "
+            "estimate, or a lower bound.",
+        }
+        props["results"] = results
+        return out
+
+    def get_schema_operation_parameters(self, view):
+        params = super().get_schema_operation_parameters(view)
+        params.append(
             {
-                "next": self._link(self.page.next_cursor, "a"),
-                "previous": self._link(self.page.prev_cursor, "b"),
-                "results": data,
+                "name": self.count_query_param,
+                "required": False,
+                "in": "query",
+                "description": "true (or 1) to include the list's count (exact for small lists, an "
+                "estimate for large ones on PostgreSQL).",
+                "schema": {"type": "boolean"},
             }
         )
+        return params
 
 
 class SafeJSONParser(JSONParser):

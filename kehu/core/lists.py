@@ -23,6 +23,10 @@ DEFAULT_PAGE_SIZE = 50
 EXACT_COUNT_CAP = 1_000
 #: SQLite has no planner estimate: a bounded count, "more than 100,000" beyond.
 SQLITE_COUNT_CAP = 100_000
+#: A list of at most this many rows (counted or estimated) sorted by text is read through its
+#: filters and sorted in memory (``pagination.keyset_page``'s ``small``): bounded work, where
+#: walking the sort index can read most of the table when the filter and the sort correlate.
+SORT_IN_MEMORY = 10_000
 
 
 @dataclass(frozen=True)

@@ -41,6 +41,7 @@ from .imports import importers
 from .lists import (
     DEFAULT_PAGE_SIZE,
     PAGE_SIZES,
+    SORT_IN_MEMORY,
     available_columns,
     chosen_columns,
     count_rows,
@@ -238,6 +239,7 @@ class ObjectListView(RestrictedObjectMixin, TemplateView):
             before=self.request.GET.get("before"),
             last=self.request.GET.get("last") == "1",
             count=False,
+            small=(total.exact or total.estimated) and total.value <= SORT_IN_MEMORY,
         )
         params = self.request.GET.copy()
         for key in ("after", "before", "last", "export"):

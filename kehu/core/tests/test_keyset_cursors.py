@@ -187,3 +187,47 @@ def test_a_hand_edited_timeline_cursor_starts_from_the_newest(client, manager):
             continue
         assert r.status_code == 200, bad
         assert r.content == first, bad
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("sort", ["name_sort", "-name_sort"])
+def test_a_small_list_sorted_in_memory_walks_like_the_index(make_user, sort):
+    """``keyset_page(small=True)`` orders by an expression (no index walk) and pages exactly
+    like the index order: same rows, same ties by id, forwards and backwards."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from kehu.customers.models import Customer
+
+    user = make_user("salesperson", "a1")
+    for n, name in enumerate(
+        ["李娜", "礼拿", "李娜", "阿里", "Zed", "张伟", "李娜", "北京"] * 3, 1
+    ):
+        customer(user, n, name=name)  # homophones and duplicates: ties broken by id
+    qs = Customer.objects.all()
+    desc = sort.startswith("-")
+    want = [pk for _k, pk in sorted(qs.values_list("name_sort", "pk"), reverse=desc)]
+
+    def walk(small: bool) -> tuple[list[int], list[int]]:
+        seen, after = [], None
+        while True:
+            page = keyset_page(qs, sort=sort, page_size=5, after=after, small=small)
+            seen += [r.pk for r in page.rows]
+            if not page.next_cursor:
+                break
+            after = page.next_cursor
+        page = keyset_page(qs, sort=sort, page_size=5, last=True, small=small)
+        back = [r.pk for r in page.rows]
+        while page.prev_cursor:
+            page = keyset_page(qs, sort=sort, page_size=5, before=page.prev_cursor, small=small)
+            back = [r.pk for r in page.rows] + back
+        return seen, back
+
+    assert walk(False) == (want, want)
+    with CaptureQueriesContext(connection) as ctx:
+        assert walk(True) == (want, want)
+    pages = [q["sql"] for q in ctx.captured_queries if "ORDER BY" in q["sql"]]
+    assert pages and all(
+        "||" in sql.rsplit("ORDER BY", 1)[1] or "CONCAT" in sql.rsplit("ORDER BY", 1)[1].upper()
+        for sql in pages
+    )

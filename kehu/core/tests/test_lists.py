@@ -157,6 +157,29 @@ def test_names_sort_by_pinyin(client, sales):
     assert [obj.name for obj, _cells in r.context["rows"]][-2:] == ["安信证券", "阿里巴巴"]
 
 
+def test_contact_names_sort_by_pinyin_whichever_path_wrote_them(client, sales):
+    from kehu.core.actions import bulk_create_audited
+    from kehu.customers.models import Contact
+    from kehu.customers.tests.factories import contact
+
+    saved = contact(sales, 1, name="张伟")
+    contact(sales, 2, name="白雪")
+    bulk_create_audited(  # the import and demo path
+        Contact,
+        [
+            Contact(customer=saved.customer, name=name, owner=sales, department=sales.department)
+            for name in ("李娜", "Anna 王")
+        ],
+    )
+    client.force_login(sales)
+    r = client.get(reverse("customers:contact_list"), {"sort": "name"})
+    assert [obj.name for obj, _cells in r.context["rows"]] == ["Anna 王", "白雪", "李娜", "张伟"]
+    saved.name = "艾米"
+    saved.save()
+    r = client.get(reverse("customers:contact_list"), {"sort": "-name"})
+    assert [obj.name for obj, _cells in r.context["rows"]][-2:] == ["Anna 王", "艾米"]
+
+
 def test_phones_and_emails_are_links(client, sales):
     obj = customer(sales, 1, phone="021-6123 4567", email="a@example.cn")
     client.force_login(sales)
@@ -171,3 +194,21 @@ def test_static_storage_falls_back_to_the_plain_name_without_a_manifest(tmp_path
 
     storage = StaticStorage(location=tmp_path)
     assert storage.url("kehu/app.js").endswith("kehu/app.js")
+
+
+def test_api_counts_on_request_only(client, sales, monkeypatch):
+    for n in range(1, 6):
+        customer(sales, n)
+    client.force_login(sales)
+    plain = client.get("/api/customers/", {"page_size": 2}).json()
+    assert "count" not in plain and len(plain["results"]) == 2
+    counted = client.get("/api/customers/", {"page_size": 2, "count": "1"}).json()
+    assert (counted["count"], counted["count_kind"]) == (5, "exact")
+    assert [r["id"] for r in counted["results"]] == [r["id"] for r in plain["results"]]
+    monkeypatch.setattr(lists, "EXACT_COUNT_CAP", 3)
+    monkeypatch.setattr(lists, "SQLITE_COUNT_CAP", 4)
+    over = client.get("/api/customers/", {"count": "true"}).json()
+    if connection.vendor == "postgresql":
+        assert over["count_kind"] == "estimate" and over["count"] >= 4
+    else:
+        assert (over["count"], over["count_kind"]) == (4, "at_least")

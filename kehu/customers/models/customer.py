@@ -196,6 +196,10 @@ class Customer(Searchable, SoftDeleteModel, CustomFieldsMixin, OwnedModel):
         indexes = [
             models.Index(fields=["name", "id"]),
             models.Index(fields=["name_sort", "id"]),
+            # A city's customers in name order: company names start with their city, so in
+            # pinyin order one city's names sit together and the (name_sort, id) index walks
+            # past every name before them (上海: most of the table) to find a page.
+            models.Index(fields=["city", "name_sort", "id"]),
             models.Index(fields=["owner", "id"]),
             models.Index(fields=["department", "id"]),
             models.Index(fields=["city", "id"]),
@@ -256,6 +260,10 @@ class Contact(Searchable, SoftDeleteModel, CustomFieldsMixin, OwnedModel):
         Customer, verbose_name=_("customer"), on_delete=models.PROTECT, related_name="contacts"
     )
     name = models.CharField(pgettext_lazy("person", "name"), max_length=100)
+    #: The name's pinyin, kept with the search columns: the list sorts names by it.
+    name_sort = models.CharField(
+        _("name (pinyin)"), max_length=255, editable=False, blank=True, default="", db_default=""
+    )
     gender = models.CharField(
         _("gender"), max_length=10, choices=Gender.choices, default=Gender.UNKNOWN
     )
@@ -311,6 +319,7 @@ class Contact(Searchable, SoftDeleteModel, CustomFieldsMixin, OwnedModel):
         indexes = [
             models.Index(fields=["customer", "id"]),
             models.Index(fields=["name", "id"]),
+            models.Index(fields=["name_sort", "id"]),
             models.Index(fields=["mobile"]),
         ]
 
@@ -323,6 +332,8 @@ class Contact(Searchable, SoftDeleteModel, CustomFieldsMixin, OwnedModel):
         return reverse("customers:contact_detail", args=[self.pk])
 
     search_sources = ("name", "mobile", "office_phone", "home_phone", "email", "customer")
+    sort_key_sources = {"name_sort": "name"}
+    audit_derived = ("search_text", "search_grams", "name_sort")
     search_related_sources = ("customer__name", "customer__mnemonic")
     search_prefetch = ("customer", "aliases")
 

@@ -118,6 +118,7 @@ CONTACT = register(
         actions=record_actions(Contact, _save_contact, import_create=create_contacts),
         columns=["name", "customer", "title", "work_department", "mobile", "office_phone", "email"],
         sortable=["name"],
+        sort_keys={"name": "name_sort"},  # Chinese names in pinyin order
         default_sort="-pk",
         search_fields=["name", "mobile", "email"],
         export_fields=[*CONTACT_FIELDS, *OWNERSHIP_FIELDS],
