@@ -19,23 +19,26 @@ HEADER = ["客户名称", "电话", "邮箱", "城市", "信用等级", "备注�
 
 
 def csv_file(prefix: str) -> bytes:
+    # Each run its own companies: the same name stem with the same phone would be the same
+    # company to the identity matcher (and refused as a duplicate of the first run).
+    d = "12"[prefix == "乙"]
     rows = [
         [
             f"{prefix}华东贸易有限公司",
-            "021-55550001",
-            "info@huadong.example",
+            f"021-5555{d}001",
+            f"info{d}@huadong.example",
             "上海",
             "AA",
             "展会名单",
             "王芳",
-            "13800001111",
+            f"1380000{d}111",
         ],
-        [f"{prefix}北方重工", "010 8888 6666", "", "北京", "A", "", "", ""],
+        [f"{prefix}北方重工", f"010 8888 {d}666", "", "北京", "A", "", "", ""],
         ["", "0571-1234567", "", "杭州", "", "缺少名称", "", ""],
         [f"{prefix}坏邮箱公司", "", "not-an-email", "", "", "", "", ""],
         [f"{prefix}坏联系人公司", "", "", "", "", "", "李雷", "12"],
-        [f"{prefix}南方电子", "+86 20 3333 4444", "", "广州", "B 信用一般", "", "", ""],
-        [f"{prefix}华东贸易有限公司", "021-55550001", "", "", "", "重复行", "", ""],
+        [f"{prefix}南方电子", f"+86 20 3333 {d}444", "", "广州", "B 信用一般", "", "", ""],
+        [f"{prefix}华东贸易有限公司", f"021-5555{d}001", "", "", "", "重复行", "", ""],
     ]
     buf = io.StringIO()
     writer = csv.writer(buf)
