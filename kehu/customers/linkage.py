@@ -91,6 +91,9 @@ PRIOR_STRENGTH_U = 200.0
 #: whether ``fit`` estimates m by EM (else m stays at the priors; u, λ and the name
 #: frequencies are always taken from the data)
 ESTIMATE_M = True
+#: the most common name parts kept for the term-frequency adjustment (a stored model stays
+#: small on a book of a million)
+TF_KEEP = 20000
 
 # --- name parts ------------------------------------------------------------------------------
 
@@ -403,7 +406,7 @@ class Model:
         }
 
     def as_dict(self) -> dict:
-        return {"m": self.m, "u": self.u, "lambda": self.lam, "fitted": self.fitted}
+        return {"m": self.m, "u": self.u, "lambda": self.lam, "fitted": self.fitted, "tf": self.tf}
 
     @classmethod
     def from_dict(cls, data: dict | None) -> Model:
@@ -415,7 +418,13 @@ class Model:
         for f in FIELDS:  # a stored model from an older set of levels: the prior
             if len(m[f]) != len(prior.m[f]) or len(u[f]) != len(prior.u[f]):
                 m[f], u[f] = prior.m[f], prior.u[f]
-        return cls(m, u, float(data.get("lambda", PRIOR_LAMBDA)), data.get("fitted", "stored"))
+        return cls(
+            m,
+            u,
+            float(data.get("lambda", PRIOR_LAMBDA)),
+            data.get("fitted", "stored"),
+            data.get("tf") or {},
+        )
 
 
 _PRIOR = Model.prior()
@@ -466,8 +475,8 @@ def _frequency(model: Model, part: str) -> float | None:
         return None
     # the larger of its frequencies as a surname and as a given name (parts get swapped)
     f = max(tf["s"].get(part, 0.0), tf["g"].get(part, 0.0)) or None
-    if f is None:  # seen once in the data (or not at all): as rare as can be
-        f = 1 / max(tf["n"][""], 1.0)
+    if f is None:  # seen once in the data (or rarer than the stored table): as rare as can be
+        f = tf.get("floor", {}).get("") or 1 / max(tf["n"][""], 1.0)
     return f
 
 
@@ -490,9 +499,13 @@ def name_weight(a: mt.Profile, b: mt.Profile, level: int, model: Model) -> float
     return math.log2(max(m, 1e-6) / max(u, 1e-9))
 
 
-def score_pair(a: mt.Profile, b: mt.Profile, model: Model | None = None) -> Scored:
+def score_pair(
+    a: mt.Profile, b: mt.Profile, model: Model | None = None, vector: dict | None = None
+) -> Scored:
+    """``vector``: the pair's comparison vector when already computed (the scan computes it
+    once for fitting and scoring)."""
     model = model or _PRIOR
-    vector = compare_vector(a, b)
+    vector = compare_vector(a, b) if vector is None else vector
     adjust = {}
     name = vector.get("name")
     if name is not None and a.person:
@@ -526,8 +539,12 @@ def estimate_u(
     if groups:
         total = sum(len(g) for g in groups)
         for g in groups:
-            for _ in range(max(1, samples * len(g) // total)):
-                i, j = rng.sample(g, 2)
+            want = max(1, samples * len(g) // total)
+            if len(g) * (len(g) - 1) // 2 <= want:  # a small book: every pair, once
+                drawn = [(i, j) for x, i in enumerate(g) for j in g[x + 1 :]]
+            else:
+                drawn = [tuple(rng.sample(g, 2)) for _ in range(want)]
+            for i, j in drawn:
                 for f, (lv, _s, _h) in compare_vector(profiles[i], profiles[j]).items():
                     counts[f][lv] += 1
     out = {}
@@ -624,8 +641,15 @@ def name_frequencies(profiles: list[mt.Profile]) -> dict[str, dict[str, float]]:
             counts["g"][given] += 1
     if not n:
         return {}
-    out = {k: {v: c / n for v, c in cs.items() if c >= 2} for k, cs in counts.items()}
+    out: dict[str, dict[str, float]] = {}
+    floor = 1 / n
+    for k, cs in counts.items():
+        kept = [(v, c) for v, c in cs.most_common(TF_KEEP) if c >= 2]
+        if len(kept) == TF_KEEP:  # the table was cut: an unlisted name is as rare as the last
+            floor = max(floor, kept[-1][1] / n)
+        out[k] = {v: c / n for v, c in kept}
     out["n"] = {"": float(n)}
+    out["floor"] = {"": floor}
     return out
 
 

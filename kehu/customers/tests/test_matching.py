@@ -185,6 +185,19 @@ def test_scan_stores_candidates_once(pair):
     assert DuplicateCandidate.objects.filter(customer_b=d).count() == 3
 
 
+def test_full_scan_fits_and_stores_the_model_for_incremental_scans(pair):
+    from kehu.customers import linkage
+    from kehu.customers.models.matching import MatchScan
+
+    actions.scan_duplicates(kind="customer", full=True)
+    stored = MatchScan.objects.get(kind="customer").model
+    model = linkage.Model.from_dict(stored)
+    assert model.fitted.startswith("EM over 3 pairs") and 0 < model.lam <= 0.5
+    assert model.u != linkage.Model.prior().u  # u counted on the book's own random pairs
+    actions.scan_duplicates(kind="customer")  # incremental: keeps the fitted model
+    assert MatchScan.objects.get(kind="customer").model == stored
+
+
 def test_queue_shows_only_pairs_of_records_the_user_sees(pair, client, make_user, admin_user):
     alice, bob, a, b, c = pair
     actions.scan_duplicates(kind="customer", full=True)
