@@ -91,6 +91,8 @@ PRIOR_STRENGTH_U = 200.0
 #: whether ``fit`` estimates m by EM (else m stays at the priors; u, λ and the name
 #: frequencies are always taken from the data)
 ESTIMATE_M = True
+#: λ never falls below one duplicate pair per this many records
+LAMBDA_FLOOR_RECORDS = 20
 #: the most common name parts kept for the term-frequency adjustment (a stored model stays
 #: small on a book of a million)
 TF_KEEP = 20000
@@ -592,6 +594,9 @@ def fit(
         return model
     items = list(patterns.items())
     n = sum(patterns.values())
+    # a book where the EM finds (almost) no duplicates today must still let tomorrow's through:
+    # λ stays at least what one duplicate per LAMBDA_FLOOR_RECORDS records would give
+    lam_floor = min(0.5, max(1, len(profiles)) / LAMBDA_FLOOR_RECORDS / total_pairs)
     for _ in range(iterations):
         lw = {f: [math.log(max(x, 1e-9)) for x in v] for f, v in model.m.items()}
         lu = {f: [math.log(max(x, 1e-9)) for x in v] for f, v in model.u.items()}
@@ -618,7 +623,7 @@ def fit(
                     (c + PRIOR_STRENGTH_M * p) / (total + PRIOR_STRENGTH_M)
                     for c, p in zip(m_counts[f], prior, strict=True)
                 ]
-        model.lam = min(0.5, max(1e-12, (matches + 0.5) / total_pairs))
+        model.lam = min(0.5, max(lam_floor, (matches + 0.5) / total_pairs))
     model.fitted = f"{'EM' if estimate_m else 'prior m'} over {n:,} pairs"
     return model
 
