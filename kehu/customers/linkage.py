@@ -476,7 +476,7 @@ def _frequency(model: Model, part: str) -> float | None:
     if not tf or not part:
         return None
     # the larger of its frequencies as a surname and as a given name (parts get swapped)
-    f = max(tf["s"].get(part, 0.0), tf["g"].get(part, 0.0)) or None
+    f = max(tf.get("s", {}).get(part, 0.0), tf.get("g", {}).get(part, 0.0)) or None
     if f is None:  # seen once in the data (or rarer than the stored table): as rare as can be
         f = tf.get("floor", {}).get("") or 1 / max(tf["n"][""], 1.0)
     return f
@@ -489,6 +489,13 @@ def name_weight(a: mt.Profile, b: mt.Profile, level: int, model: Model) -> float
     pemcott'. Only for exact agreement of a whole name or of one part."""
     if not model.tf or level not in (0, 3, 4):
         return None
+    if not a.person:  # a company: how common its exact core is (a chain's sites share it)
+        core = a.core.replace(" ", "")
+        companies = model.tf.get("n", {}).get("c", 0.0)
+        if level != 0 or not companies or core != b.core.replace(" ", ""):
+            return None
+        f = model.tf.get("c", {}).get(core) or 1 / companies
+        return math.log2(max(model.m["name"][0], 1e-6) / max(f, 1e-9))
     parts_a = [x for x in a.name_parts if x]
     parts_b = {x for x in b.name_parts if x}
     agreeing = [x for x in parts_a if x in parts_b]
@@ -510,7 +517,7 @@ def score_pair(
     vector = compare_vector(a, b) if vector is None else vector
     adjust = {}
     name = vector.get("name")
-    if name is not None and a.person:
+    if name is not None:
         w = name_weight(a, b, name[0], model)
         if w is not None:
             adjust["name"] = w
@@ -633,10 +640,13 @@ def name_frequencies(profiles: list[mt.Profile]) -> dict[str, dict[str, float]]:
     carrying it), for the term-frequency adjustment: a shared 'smith' says less than a shared
     'pemcott'. Only values seen at least twice are kept (a value seen once agrees with
     nothing)."""
-    counts = {"s": Counter(), "g": Counter()}
-    n = 0
+    counts = {"s": Counter(), "g": Counter(), "c": Counter()}
+    n = companies = 0
     for p in profiles:
         if not p.person:
+            companies += 1
+            if p.core:
+                counts["c"][p.core.replace(" ", "")] += 1
             continue
         n += 1
         surname, given = p.name_parts
@@ -644,16 +654,15 @@ def name_frequencies(profiles: list[mt.Profile]) -> dict[str, dict[str, float]]:
             counts["s"][surname] += 1
         if given:
             counts["g"][given] += 1
-    if not n:
-        return {}
     out: dict[str, dict[str, float]] = {}
-    floor = 1 / n
+    floor = 1 / max(n, 1)
     for k, cs in counts.items():
+        total = companies if k == "c" else n
         kept = [(v, c) for v, c in cs.most_common(TF_KEEP) if c >= 2]
-        if len(kept) == TF_KEEP:  # the table was cut: an unlisted name is as rare as the last
+        if len(kept) == TF_KEEP and k != "c":  # cut: an unlisted name is as rare as the last
             floor = max(floor, kept[-1][1] / n)
-        out[k] = {v: c / n for v, c in kept}
-    out["n"] = {"": float(n)}
+        out[k] = {v: c / total for v, c in kept}
+    out["n"] = {"": float(n), "c": float(companies)}
     out["floor"] = {"": floor}
     return out
 
