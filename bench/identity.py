@@ -22,6 +22,7 @@ import argparse
 import csv
 import os
 import random
+import re
 import sys
 from pathlib import Path
 
@@ -584,6 +585,18 @@ PLACES += [
     for k, (name, code, state) in enumerate(PLACES[:20], start=1)
     for suffix in ("east", "west")
 ]
+#: Smaller towns: a few hundred more (real files have thousands of suburbs; with 70 towns
+#: a shared town would say almost nothing).
+_TOWN_A = ["glen", "mount", "port", "lake", "spring", "green", "north", "west", "oak", "river"]
+_TOWN_B = ["wood", "field", "dale", "vale", "ridge", "haven", "ford", "brook", "hill", "bank"]
+PLACES += [
+    (f"{a}{b}", f"{2100 + 37 * k % 5800:04d}", ("nsw", "vic", "qld", "sa", "wa", "tas")[k % 6])
+    for k, (a, b) in enumerate((a, b) for a in _TOWN_A for b in _TOWN_B)
+]
+_SYL_A = ["ber", "cal", "dun", "fen", "gar", "hol", "kir", "lan", "mor", "nor", "pem", "ros"]
+_SYL_B = ["ton", "ley", "by", "ford", "well", "man", "ridge", "dale", "stead", "wick", "cott"]
+#: A tail of rare surnames: in real files most people do not carry a top-200 surname.
+RARE_SURNAMES = [a + b for a in _SYL_A for b in _SYL_B]
 #: Modification kinds and their relative rates (per modification of a duplicate).
 MODIFICATIONS = {
     "typo_given": 8,
@@ -602,7 +615,35 @@ MODIFICATIONS = {
     "phone_typo": 3,
     "phone_missing": 4,
     "moved": 2,  # a new address altogether (suburb, postcode, street)
+    "phonetic_given": 3,  # ph → f, c → k, y → i, a double letter single …
+    "phonetic_surname": 3,
+    "ocr": 2,  # o → 0, l → 1, rn → m in a name or the address
+    "truncate": 2,  # a name cut short
 }
+#: How many modifications a duplicate gets (1 … 5, fewer more often): "up to several".
+MODS_PER_DUPLICATE = {1: 30, 2: 25, 3: 20, 4: 15, 5: 10}
+#: Duplicates per original that has any (1 … 5, Zipf-like): clusters of up to six records,
+#: whose duplicate–duplicate pairs carry both records' corruptions.
+DUPS_PER_ORIGINAL = {1: 48, 2: 24, 3: 14, 4: 8, 5: 6}
+PHONETIC = [
+    ("ph", "f"),
+    ("f", "ph"),
+    ("c", "k"),
+    ("k", "c"),
+    ("y", "i"),
+    ("i", "y"),
+    ("ie", "y"),
+    ("ll", "l"),
+    ("tt", "t"),
+    ("nn", "n"),
+    ("ss", "s"),
+    ("ou", "ow"),
+    ("ae", "e"),
+    ("th", "t"),
+    ("ck", "k"),
+    ("ey", "y"),
+]
+OCR = [("o", "0"), ("l", "1"), ("m", "rn"), ("rn", "m"), ("e", "c"), ("i", "l"), ("s", "5")]
 NICKS = {
     "william": "bill",
     "robert": "bob",
@@ -630,8 +671,20 @@ KEYBOARD = {
 
 
 class Generator:
-    def __init__(self, seed: int):
+    def __init__(
+        self,
+        seed: int,
+        *,
+        max_mods: int = 5,
+        max_dups: int = 5,
+        namesakes: float = 0.05,
+        households: float = 0.02,
+        rare: float = 0.3,
+    ):
         self.r = random.Random(seed)
+        self.max_mods, self.max_dups = max_mods, max_dups
+        self.namesakes, self.households, self.rare = namesakes, households, rare
+        self.place_w = [1 / (k + 1) ** 0.5 for k in range(len(PLACES))]
         # Zipf-like frequencies: common names are common (many distinct people share them)
         self.gw = [1 / (k + 1) ** 0.8 for k in range(len(GIVEN))]
         self.sw = [1 / (k + 1) ** 0.9 for k in range(len(SURNAMES))]
@@ -640,11 +693,13 @@ class Generator:
         return self.r.choices(GIVEN, self.gw)[0]
 
     def surname(self) -> str:
+        if self.r.random() < self.rare:
+            return self.r.choice(RARE_SURNAMES)
         return self.r.choices(SURNAMES, self.sw)[0]
 
     def address(self) -> dict:
         r = self.r
-        place = r.choice(PLACES)
+        place = r.choices(PLACES, self.place_w)[0]
         building = r.choice(BUILDINGS)
         return {
             "street_number": str(r.choice([r.randrange(1, 40), r.randrange(1, 400)])),
@@ -665,10 +720,26 @@ class Generator:
             if r.random() < 0.8
             else ""
         )
-        for k in ("given_name", "surname", "address_1", "suburb"):  # some values are missing
-            if r.random() < 0.02:
+        for k, rate in (  # some values are missing in the originals too
+            ("given_name", 0.02),
+            ("surname", 0.01),
+            ("address_1", 0.03),
+            ("suburb", 0.03),
+            ("postcode", 0.02),
+            ("street_number", 0.05),
+            ("state", 0.05),
+        ):
+            if r.random() < rate:
                 rec[k] = ""
         return rec
+
+    def replace_pairs(self, s: str, table: list[tuple[str, str]]) -> str:
+        options = [(a, b) for a, b in table if a in s]
+        if not options:
+            return self.typo(s)
+        a, b = self.r.choice(options)
+        k = self.r.choice([m.start() for m in re.finditer(re.escape(a), s)])
+        return s[:k] + b + s[k + len(a) :]
 
     def typo(self, s: str) -> str:
         r = self.r
@@ -750,22 +821,63 @@ class Generator:
             rec["phone"] = ""
         elif kind == "moved":
             rec.update(self.address())
+        elif kind in ("phonetic_given", "phonetic_surname"):
+            key = "given_name" if kind == "phonetic_given" else "surname"
+            rec[key] = self.replace_pairs(rec[key], PHONETIC) if rec[key] else ""
+        elif kind == "ocr":
+            key = r.choice(("given_name", "surname", "address_1"))
+            rec[key] = self.replace_pairs(rec[key], OCR) if rec[key] else ""
+        elif kind == "truncate":
+            key = r.choice(("given_name", "surname"))
+            if len(rec[key]) > 4:
+                rec[key] = rec[key][: r.randrange(3, len(rec[key]) - 1)]
 
     def dataset(self, originals: int, duplicates: int) -> list[dict]:
         r = self.r
         rows = []
         for i in range(originals):
             rec = self.original()
+            if rows and r.random() < self.namesakes:
+                # another person of the same name in the same town: the false-match case
+                # (namesakes are common names: two people of a rare name are rare)
+                other = r.choice(rows)
+                rec["given_name"] = r.choices(GIVEN[:60], self.gw[:60])[0]
+                rec["surname"] = r.choices(SURNAMES[:40], self.sw[:40])[0]
+                other["given_name"], other["surname"] = rec["given_name"], rec["surname"]
+                for k in ("suburb", "postcode", "state"):
+                    rec[k] = other[k]
+                rec["corruptions"] = "namesake"
+            elif rows and r.random() < self.households:
+                # a household: same surname, address and phone, another given name and birth
+                other = r.choice(rows)
+                for k in ("surname", *self.address(), "phone"):
+                    rec[k] = other[k]
+                rec["corruptions"] = "household"
             rec["entity"] = i
             rows.append(rec)
         kinds, rates = zip(*MODIFICATIONS.items(), strict=True)
-        # each duplicate copies a random original: some originals get none, some several
-        for _ in range(duplicates):
-            base = rows[r.randrange(originals)]
-            dup = dict(base)
-            for kind in r.choices(kinds, rates, k=r.choice((1, 1, 2, 2, 3))):
-                self.modify(dup, kind)
-            rows.append(dup)
+        counts = [n for n in DUPS_PER_ORIGINAL if n <= self.max_dups]
+        mods = [n for n in MODS_PER_DUPLICATE if n <= self.max_mods]
+        # originals get 1 … max_dups duplicates each (Zipf-like) until the count is reached;
+        # every duplicate is made from its original, not from another duplicate
+        order = list(range(originals))
+        r.shuffle(order)
+        made = 0
+        for o in order:
+            if made >= duplicates:
+                break
+            n = min(duplicates - made, r.choices(counts, [DUPS_PER_ORIGINAL[c] for c in counts])[0])
+            for _ in range(n):
+                dup = dict(rows[o])
+                k = r.choices(mods, [MODS_PER_DUPLICATE[c] for c in mods])[0]
+                applied = r.choices(kinds, rates, k=k)
+                for kind in applied:
+                    self.modify(dup, kind)
+                dup["corruptions"] = " ".join(
+                    sorted(set(applied) | {*dup.get("corruptions", "").split()})
+                )
+                rows.append(dup)
+            made += n
         r.shuffle(rows)
         for k, rec in enumerate(rows):
             rec["rec_id"] = f"rec-{k}"
@@ -785,7 +897,38 @@ COLUMNS = [
     "date_of_birth",
     "phone",
     "entity",
+    "corruptions",
 ]
+
+
+def by_case(rows: list[dict], result) -> list[tuple[str, int, int]]:
+    """Recall per corruption kind: (kind, true pairs found, true pairs) over the pairs where
+    either record carries it; plus the false matches' kinds ("namesake", "household")."""
+    from collections import defaultdict
+
+    groups = defaultdict(list)
+    for k, rec in enumerate(rows):
+        groups[rec["entity"]].append(k)
+    found, total = defaultdict(int), defaultdict(int)
+    for members in groups.values():
+        for x, i in enumerate(members):
+            for j in members[x + 1 :]:
+                kinds = set(rows[i].get("corruptions", "").split())
+                kinds |= set(rows[j].get("corruptions", "").split())
+                hit = result.all_scores.get((min(i, j), max(i, j)), 0.0) >= result.threshold
+                for kind in kinds or {"(none)"}:
+                    total[kind] += 1
+                    found[kind] += hit
+    cases = sorted(((k, found[k], total[k]) for k in total), key=lambda t: t[1] / t[2])
+    false = defaultdict(int)
+    for (i, j), score in result.all_scores.items():
+        if score >= result.threshold and rows[i]["entity"] != rows[j]["entity"]:
+            tags = {"namesake", "household"} & {
+                *rows[i].get("corruptions", "").split(),
+                *rows[j].get("corruptions", "").split(),
+            }
+            false[" ".join(sorted(tags)) or "other"] += 1
+    return cases, dict(false)
 
 
 def main() -> None:
@@ -793,12 +936,26 @@ def main() -> None:
     parser.add_argument("--originals", type=int, default=2000)
     parser.add_argument("--duplicates", type=int, default=3000)
     parser.add_argument("--seed", type=int, default=11)
+    parser.add_argument("--max-mods", type=int, default=5, help="modifications per duplicate")
+    parser.add_argument("--max-dups", type=int, default=5, help="duplicates per original")
+    parser.add_argument("--namesakes", type=float, default=0.05, help="share of namesakes")
+    parser.add_argument("--households", type=float, default=0.02, help="share of households")
+    parser.add_argument("--rare", type=float, default=0.3, help="share of rare surnames")
     parser.add_argument("--out", default="/tmp/kehu-identity-bench.csv")
     parser.add_argument("--threshold", type=float, default=None)
+    parser.add_argument("--cases", action="store_true", help="recall by corruption kind")
     args = parser.parse_args()
-    rows = Generator(args.seed).dataset(args.originals, args.duplicates)
+    gen = Generator(
+        args.seed,
+        max_mods=args.max_mods,
+        max_dups=args.max_dups,
+        namesakes=args.namesakes,
+        households=args.households,
+        rare=args.rare,
+    )
+    rows = gen.dataset(args.originals, args.duplicates)
     with open(args.out, "w", newline="", encoding="utf-8") as fh:
-        writer = csv.DictWriter(fh, COLUMNS)
+        writer = csv.DictWriter(fh, COLUMNS, extrasaction="ignore")
         writer.writeheader()
         writer.writerows(rows)
     import django
@@ -807,10 +964,23 @@ def main() -> None:
     from kehu.customers import dedupe
 
     with open(args.out, encoding="utf-8") as fh:
-        result = dedupe.run_file(fh, id_column="rec_id", truth="entity", threshold=args.threshold)
+        result = dedupe.run_file(
+            fh,
+            id_column="rec_id",
+            truth="entity",
+            ignore=["corruptions"],
+            threshold=args.threshold,
+        )
     print(f"file: {args.out} ({len(rows):,} records)")
     for line in dedupe.report_lines(result):
         print(line)
+    if args.cases:
+        index = {rec["rec_id"]: k for k, rec in enumerate(rows)}
+        ordered = [rows[index[i]] for i in result.ids]
+        cases, false = by_case(ordered, result)
+        for kind, hit, n in cases:
+            print(f"  {kind:18} {hit:5,} / {n:5,}  recall {hit / n:.3f}")
+        print("false matches by case:", false)
 
 
 if __name__ == "__main__":

@@ -66,6 +66,9 @@ ALIASES: dict[str, tuple[str, ...]] = {
     "state": ("state", "province", "region", "省", "省份"),
 }
 FIELDS = tuple(ALIASES)
+#: The cut-off: the fitted model's posterior probability that a pair is one record (u from
+#: random pairs of the file, λ the share of true pairs among all pairs). Not tuned per file.
+LINK_THRESHOLD = 0.5
 ID_COLUMNS = ("id", "rec_id", "record id", "编号", "客户编号")
 #: identity numbers are never compared (the point is to find people without them)
 NEVER = ("soc_sec_id", "ssn", "身份证", "身份证号")
@@ -127,7 +130,7 @@ def link(
 ) -> tuple[list[tuple[int, int, mt.Score]], dict[tuple[int, int], float], linkage.Model, int]:
     """Block, fit the model on the data (EM), score: (pairs at or above the threshold, every
     blocked pair's score, the model, how many pairs were compared)."""
-    threshold = mt.REVIEW_THRESHOLD if threshold is None else threshold
+    threshold = LINK_THRESHOLD if threshold is None else threshold
     candidates = sorted(mt.candidate_pairs(profiles))
     model = (
         linkage.fit(
@@ -189,7 +192,7 @@ def run_rows(
             labels.append(padded[index[truth]])
         profiles.append(mt.make_profile(values, kind=kind, id=n))
     found, scores, model, compared = link(profiles, threshold=threshold)
-    used = mt.REVIEW_THRESHOLD if threshold is None else threshold
+    used = LINK_THRESHOLD if threshold is None else threshold
     result = Result(
         ids=ids,
         pairs=found,

@@ -47,8 +47,9 @@ LEVELS: dict[str, list[tuple[str, float, float]]] = {
     "dob": [
         ("exact", 0.80, 0.0002),
         ("typo", 0.12, 0.002),
-        ("same year", 0.03, 0.02),
-        ("different", 0.05, 0.9778),
+        ("two typos", 0.03, 0.01),
+        ("same year", 0.02, 0.02),
+        ("different", 0.03, 0.9678),
     ],
     "phone": [
         ("exact", 0.80, 0.0005),
@@ -87,6 +88,14 @@ PRIOR_LAMBDA = 0.02
 #: Dirichlet pseudo-counts of the priors: how many pairs' worth of belief they carry
 PRIOR_STRENGTH_M = 50.0
 PRIOR_STRENGTH_U = 200.0
+#: whether ``fit`` estimates m by EM (else m stays at the priors; u, λ and the name
+#: frequencies are always taken from the data)
+ESTIMATE_M = True
+#: λ never falls below one duplicate pair per this many records
+LAMBDA_FLOOR_RECORDS = 20
+#: the most common name parts kept for the term-frequency adjustment (a stored model stays
+#: small on a book of a million)
+TF_KEEP = 20000
 
 # --- name parts ------------------------------------------------------------------------------
 
@@ -252,14 +261,16 @@ def _digits_close(x: str, y: str) -> bool:
 
 def dob_level(x: str, y: str) -> int:
     """Birth dates as YYYYMMDD: exact; a typo (one digit, two swapped digits, day and month
-    swapped); the same year; different."""
+    swapped); two such typos (both records were mistyped); the same year; different."""
     if x == y:
         return 0
     if _digits_close(x, y) or (x[:4] == y[:4] and x[4:6] == y[6:8] and x[6:8] == y[4:6]):
         return 1
-    if x[:4] == y[:4]:
+    if len(x) == len(y) and OSA.distance(x, y) <= 2:
         return 2
-    return 3
+    if x[:4] == y[:4]:
+        return 3
+    return 4
 
 
 def phone_level(a: Iterable[mt.Phone], b: Iterable[mt.Phone], *, typos: bool = True) -> int:
@@ -338,7 +349,7 @@ def compare_vector(a: mt.Profile, b: mt.Profile) -> dict[str, tuple[int, float, 
         out["name"] = name_level(a, b)
     if a.dob and b.dob:
         lv = dob_level(a.dob, b.dob)
-        out["dob"] = (lv, (1.0, 0.8, 0.3, 0.0)[lv], LEVELS["dob"][lv][0])
+        out["dob"] = (lv, (1.0, 0.8, 0.5, 0.3, 0.0)[lv], LEVELS["dob"][lv][0])
     if a.phones and b.phones:
         lv = phone_level(a.phones, b.phones, typos=a.person)
         out["phone"] = (lv, (1.0, 0.9, 0.8, 0.0)[lv], LEVELS["phone"][lv][0])
@@ -371,6 +382,8 @@ class Model:
     u: dict[str, list[float]] = field(default_factory=dict)
     lam: float = PRIOR_LAMBDA
     fitted: str = "prior"
+    #: name-part frequencies ("s" surnames, "g" given names; "n" the number of persons)
+    tf: dict[str, dict[str, float]] = field(default_factory=dict)
 
     @classmethod
     def prior(cls) -> Model:
@@ -380,13 +393,22 @@ class Model:
         )
 
     def weights(self) -> dict[str, list[float]]:
+        key = (id(self.m), id(self.u), tuple(tuple(v) for v in self.m.values()))
+        cached = getattr(self, "_weights", None)
+        if cached is not None and cached[0] == key:
+            return cached[1]
+        out = self._weights_uncached()
+        object.__setattr__(self, "_weights", (key, out))
+        return out
+
+    def _weights_uncached(self) -> dict[str, list[float]]:
         return {
             f: [math.log2(max(m, 1e-6) / max(u, 1e-6)) for m, u in zip(ms, self.u[f], strict=True)]
             for f, ms in self.m.items()
         }
 
     def as_dict(self) -> dict:
-        return {"m": self.m, "u": self.u, "lambda": self.lam, "fitted": self.fitted}
+        return {"m": self.m, "u": self.u, "lambda": self.lam, "fitted": self.fitted, "tf": self.tf}
 
     @classmethod
     def from_dict(cls, data: dict | None) -> Model:
@@ -398,11 +420,16 @@ class Model:
         for f in FIELDS:  # a stored model from an older set of levels: the prior
             if len(m[f]) != len(prior.m[f]) or len(u[f]) != len(prior.u[f]):
                 m[f], u[f] = prior.m[f], prior.u[f]
-        return cls(m, u, float(data.get("lambda", PRIOR_LAMBDA)), data.get("fitted", "stored"))
+        return cls(
+            m,
+            u,
+            float(data.get("lambda", PRIOR_LAMBDA)),
+            data.get("fitted", "stored"),
+            data.get("tf") or {},
+        )
 
 
 _PRIOR = Model.prior()
-_PRIOR_WEIGHTS = _PRIOR.weights()
 
 
 @dataclass(frozen=True, slots=True)
@@ -413,18 +440,91 @@ class Scored:
     vector: dict[str, tuple[int, float, str]]
 
 
-def score_vector(vector: dict[str, tuple[int, float, str]], model: Model | None = None) -> Scored:
+#: Fields that describe where a record lives: a household shares all of them.
+LOCATION = ("address", "phone", "place")
+
+
+def score_vector(
+    vector: dict[str, tuple[int, float, str]],
+    model: Model | None = None,
+    *,
+    adjust: dict[str, float] | None = None,
+    household: bool = False,
+) -> Scored:
+    """``adjust``: a field's weight replaced (the name's, adjusted for how common it is);
+    ``household``: another birth date — the shared address, phone and town are a family's,
+    not evidence of one person, so their positive weights are dropped (the fields are not
+    independent there, which the model assumes)."""
     model = model or _PRIOR
-    weights = _PRIOR_WEIGHTS if model is _PRIOR else model.weights()
+    weights = model.weights()
     base = math.log2(model.lam / (1 - model.lam))
     contributions = {f: round(weights[f][lv], 2) for f, (lv, _s, _h) in vector.items()}
+    for f, w in (adjust or {}).items():
+        if f in contributions:
+            contributions[f] = round(w, 2)
+    if household:
+        for f in LOCATION:
+            if contributions.get(f, 0) > 0:
+                contributions[f] = 0.0
     w = base + sum(contributions.values())
     p = 1 / (1 + 2 ** (-w)) if w > -60 else 0.0
     return Scored(p, w, contributions, vector)
 
 
-def score_pair(a: mt.Profile, b: mt.Profile, model: Model | None = None) -> Scored:
-    return score_vector(compare_vector(a, b), model)
+def _frequency(model: Model, part: str) -> float | None:
+    tf = model.tf
+    if not tf or not part:
+        return None
+    # the larger of its frequencies as a surname and as a given name (parts get swapped)
+    f = max(tf.get("s", {}).get(part, 0.0), tf.get("g", {}).get(part, 0.0)) or None
+    if f is None:  # seen once in the data (or rarer than the stored table): as rare as can be
+        f = tf.get("floor", {}).get("") or 1 / max(tf["n"][""], 1.0)
+    return f
+
+
+def name_weight(a: mt.Profile, b: mt.Profile, level: int, model: Model) -> float | None:
+    """The name's weight adjusted for how common the agreeing parts are (splink's
+    term-frequency adjustment): u of an exact agreement is the frequency of the value, not
+    the average over all names — two 'john smith' are weaker evidence than two 'kheryl
+    pemcott'. Only for exact agreement of a whole name or of one part."""
+    if not model.tf or level not in (0, 3, 4):
+        return None
+    if not a.person:  # a company: how common its exact core is (a chain's sites share it)
+        core = a.core.replace(" ", "")
+        companies = model.tf.get("n", {}).get("c", 0.0)
+        if level != 0 or not companies or core != b.core.replace(" ", ""):
+            return None
+        f = model.tf.get("c", {}).get(core) or 1 / companies
+        return math.log2(max(model.m["name"][0], 1e-6) / max(f, 1e-9))
+    parts_a = [x for x in a.name_parts if x]
+    parts_b = {x for x in b.name_parts if x}
+    agreeing = [x for x in parts_a if x in parts_b]
+    if not agreeing or (level == 0 and len(agreeing) < len(parts_a)):
+        return None
+    u = 1.0
+    for part in agreeing:
+        u *= _frequency(model, part) or 1.0
+    m = model.m["name"][level]
+    return math.log2(max(m, 1e-6) / max(u, 1e-9))
+
+
+def score_pair(
+    a: mt.Profile, b: mt.Profile, model: Model | None = None, vector: dict | None = None
+) -> Scored:
+    """``vector``: the pair's comparison vector when already computed (the scan computes it
+    once for fitting and scoring)."""
+    model = model or _PRIOR
+    vector = compare_vector(a, b) if vector is None else vector
+    adjust = {}
+    name = vector.get("name")
+    if name is not None:
+        w = name_weight(a, b, name[0], model)
+        if w is not None:
+            adjust["name"] = w
+    # another birth date: whatever else the two share, a shared address, phone and town are
+    # what a family shares (father and son of one name, a spouse): not counted for one person
+    household = a.person and "dob" in vector and vector["dob"][0] == len(LEVELS["dob"]) - 1
+    return score_vector(vector, model, adjust=adjust, household=household)
 
 
 # --- estimation ------------------------------------------------------------------------------
@@ -448,8 +548,12 @@ def estimate_u(
     if groups:
         total = sum(len(g) for g in groups)
         for g in groups:
-            for _ in range(max(1, samples * len(g) // total)):
-                i, j = rng.sample(g, 2)
+            want = max(1, samples * len(g) // total)
+            if len(g) * (len(g) - 1) // 2 <= want:  # a small book: every pair, once
+                drawn = [(i, j) for x, i in enumerate(g) for j in g[x + 1 :]]
+            else:
+                drawn = [tuple(rng.sample(g, 2)) for _ in range(want)]
+            for i, j in drawn:
                 for f, (lv, _s, _h) in compare_vector(profiles[i], profiles[j]).items():
                     counts[f][lv] += 1
     out = {}
@@ -463,30 +567,48 @@ def estimate_u(
     return out
 
 
+def pairs_in(profiles: list[mt.Profile]) -> int:
+    """All comparable pairs (persons with persons, companies with companies)."""
+    persons = sum(1 for p in profiles if p.person)
+    others = len(profiles) - persons
+    return persons * (persons - 1) // 2 + others * (others - 1) // 2
+
+
 def fit(
     profiles: list[mt.Profile],
     vectors: Iterable[dict[str, tuple[int, float, str]]],
     *,
     iterations: int = 30,
-    fix_u: bool = False,
+    estimate_m: bool = ESTIMATE_M,
 ) -> Model:
-    """m and λ by EM over the blocked pairs' comparison vectors, u from random pairs (kept
-    fixed: the blocked pairs are not a random sample of non-matches). Patterns are counted
-    once, so the EM costs the number of distinct patterns, not of pairs."""
+    """u from random pairs of the data (kept fixed), λ — the share of true pairs among *all*
+    pairs, so that the score is the posterior probability of a pair of this data — and,
+    with ``estimate_m``, m by EM over the blocked pairs' comparison vectors (pairs not
+    blocked are taken as non-matches). Patterns are counted once, so the EM costs the number
+    of distinct patterns, not of pairs. Name frequencies for the term-frequency adjustment
+    are counted on the profiles too."""
     patterns = Counter(_pattern(v) for v in vectors)
     u = estimate_u(profiles)
-    model = Model(m={f: list(v) for f, v in _PRIOR.m.items()}, u=u, lam=PRIOR_LAMBDA)
+    total_pairs = max(1, pairs_in(profiles))
+    model = Model(
+        m={f: list(v) for f, v in _PRIOR.m.items()},
+        u=u,
+        lam=min(0.5, 0.5 * max(len(profiles), 1) / total_pairs),
+        tf=name_frequencies(profiles),
+    )
     if not patterns:
-        model.fitted = "prior, random-pair u"
+        model.fitted = "prior m, random-pair u"
         return model
     items = list(patterns.items())
     n = sum(patterns.values())
+    # a book where the EM finds (almost) no duplicates today must still let tomorrow's through:
+    # λ stays at least what one duplicate per LAMBDA_FLOOR_RECORDS records would give
+    lam_floor = min(0.5, max(1, len(profiles)) / LAMBDA_FLOOR_RECORDS / total_pairs)
     for _ in range(iterations):
         lw = {f: [math.log(max(x, 1e-9)) for x in v] for f, v in model.m.items()}
         lu = {f: [math.log(max(x, 1e-9)) for x in v] for f, v in model.u.items()}
         log_lam, log_not = math.log(model.lam), math.log(1 - model.lam)
         m_counts = {f: [0.0] * len(LEVELS[f]) for f in FIELDS}
-        u_counts = {f: [0.0] * len(LEVELS[f]) for f in FIELDS}
         matches = 0.0
         for pattern, count in items:
             sm, su = log_lam, log_not
@@ -500,23 +622,49 @@ def fit(
             for f, lv in zip(FIELDS, pattern, strict=True):
                 if lv >= 0:
                     m_counts[f][lv] += post * count
-                    u_counts[f][lv] += (1 - post) * count
-        for f in FIELDS:
-            total = sum(m_counts[f])
-            prior = _PRIOR.m[f]
-            model.m[f] = [
-                (c + PRIOR_STRENGTH_M * p) / (total + PRIOR_STRENGTH_M)
-                for c, p in zip(m_counts[f], prior, strict=True)
-            ]
-            if not fix_u:
-                t = sum(u_counts[f])
-                model.u[f] = [
-                    (c + PRIOR_STRENGTH_U * p) / (t + PRIOR_STRENGTH_U)
-                    for c, p in zip(u_counts[f], u[f], strict=True)
+        if estimate_m:
+            for f in FIELDS:
+                total = sum(m_counts[f])
+                prior = _PRIOR.m[f]
+                model.m[f] = [
+                    (c + PRIOR_STRENGTH_M * p) / (total + PRIOR_STRENGTH_M)
+                    for c, p in zip(m_counts[f], prior, strict=True)
                 ]
-        model.lam = min(0.9, max(1e-4, (matches + 1) / (n + 2)))
-    model.fitted = f"EM over {n:,} pairs"
+        model.lam = min(0.5, max(lam_floor, (matches + 0.5) / total_pairs))
+    model.fitted = f"{'EM' if estimate_m else 'prior m'} over {n:,} pairs"
     return model
+
+
+def name_frequencies(profiles: list[mt.Profile]) -> dict[str, dict[str, float]]:
+    """How common each surname and given name is among the persons (the share of records
+    carrying it), for the term-frequency adjustment: a shared 'smith' says less than a shared
+    'pemcott'. Only values seen at least twice are kept (a value seen once agrees with
+    nothing)."""
+    counts = {"s": Counter(), "g": Counter(), "c": Counter()}
+    n = companies = 0
+    for p in profiles:
+        if not p.person:
+            companies += 1
+            if p.core:
+                counts["c"][p.core.replace(" ", "")] += 1
+            continue
+        n += 1
+        surname, given = p.name_parts
+        if surname:
+            counts["s"][surname] += 1
+        if given:
+            counts["g"][given] += 1
+    out: dict[str, dict[str, float]] = {}
+    floor = 1 / max(n, 1)
+    for k, cs in counts.items():
+        total = companies if k == "c" else n
+        kept = [(v, c) for v, c in cs.most_common(TF_KEEP) if c >= 2]
+        if len(kept) == TF_KEEP and k != "c":  # cut: an unlisted name is as rare as the last
+            floor = max(floor, kept[-1][1] / n)
+        out[k] = {v: c / total for v, c in kept}
+    out["n"] = {"": float(n), "c": float(companies)}
+    out["floor"] = {"": floor}
+    return out
 
 
 # --- profile fields for persons ---------------------------------------------------------------

@@ -846,13 +846,13 @@ def _name_only(a: Profile, b: Profile, total: float, comps: dict) -> float:
     return total
 
 
-def compare(a: Profile, b: Profile, model=None) -> Score:
+def compare(a: Profile, b: Profile, model=None, vector=None) -> Score:
     """The Fellegi–Sunter score of a pair (``kehu.customers.linkage``): one component per
     field both records have, with its level and its weight; ``model`` the fitted m/u
     probabilities (default: the priors)."""
     from .linkage import score_pair
 
-    scored = score_pair(a, b, model)
+    scored = score_pair(a, b, model, vector)
     comps = {f: {"score": round(s, 2), "how": how} for f, (_lv, s, how) in scored.vector.items()}
     total = scored.probability
     if set(comps) <= WEAK_FIELDS | {"place"} and "name" in comps:

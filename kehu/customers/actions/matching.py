@@ -3,6 +3,7 @@ decide on a candidate. The scoring itself is pure (``kehu.customers.matching``).
 
 from __future__ import annotations
 
+import random
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from enum import StrEnum
@@ -13,7 +14,7 @@ from django.db.models import Model, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from .. import matching
+from .. import linkage, matching
 from ..models import Contact, Customer
 from ..models.matching import DuplicateCandidate, MatchKey, MatchScan
 
@@ -178,6 +179,10 @@ def store_candidates(
     return len(new)
 
 
+#: a full scan fits its model on at most this many blocked pairs (a random sample)
+FIT_SAMPLE = 200_000
+
+
 def scan_duplicates(
     *, kind: str, full: bool = False, progress: Callable[[int, int], None] | None = None
 ) -> dict:
@@ -197,16 +202,27 @@ def scan_duplicates(
         with transaction.atomic():
             MatchKey.objects.filter(kind=kind).delete()
             _store_keys(kind, profiles)
-        pairs = matching.candidate_pairs(profiles)
+        pairs = sorted(matching.candidate_pairs(profiles))
+        # the model is fitted on the book itself (EM; on a sample of the pairs when there are
+        # many), stored for the incremental scans
+        sample = pairs if len(pairs) <= FIT_SAMPLE else random.Random(1).sample(pairs, FIT_SAMPLE)
+        vectors = [linkage.compare_vector(profiles[i], profiles[j]) for i, j in sample]
+        fitted = linkage.fit(profiles, vectors)
+        stored_model = fitted.as_dict()
+        if sample is not pairs:
+            vectors = None
         found = []
         for n, (i, j) in enumerate(pairs):
-            score = matching.compare(profiles[i], profiles[j])
+            vector = vectors[n] if vectors is not None else None
+            score = matching.compare(profiles[i], profiles[j], fitted, vector)
             if score.total >= matching.REVIEW_THRESHOLD:
                 found.append((profiles[i], profiles[j], score))
             if progress and n % 10000 == 0:
                 progress(n, len(pairs))
         scanned, compared = len(profiles), len(pairs)
     else:
+        stored_model = MatchScan.objects.filter(kind=kind).values_list("model", flat=True).first()
+        fitted = linkage.Model.from_dict(stored_model) if stored_model else None
         changed_ids = list(model.objects.filter(updated_at__gte=last).values_list("pk", flat=True))
         changed = refresh_keys(kind=kind, ids=changed_ids)
         found, compared = [], 0
@@ -214,12 +230,14 @@ def scan_duplicates(
             others = neighbours(kind, p.keys, exclude=p.id)
             for q in load_profiles(kind, model.objects.filter(pk__in=others)):
                 compared += 1
-                score = matching.compare(p, q)
+                score = matching.compare(p, q, fitted)
                 if score.total >= matching.REVIEW_THRESHOLD:
                     found.append((p, q, score))
         scanned = len(changed)
     created = store_candidates(kind=kind, found=found)
-    MatchScan.objects.update_or_create(kind=kind, defaults={"scanned_at": started})
+    MatchScan.objects.update_or_create(
+        kind=kind, defaults={"scanned_at": started, "model": stored_model or {}}
+    )
     return {"scanned": scanned, "compared": compared, "found": len(found), "created": created}
 
 

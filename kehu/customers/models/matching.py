@@ -156,10 +156,14 @@ class MatchKey(models.Model):
 
 
 class MatchScan(models.Model):
-    """When each kind was last scanned: the nightly job looks only at records changed since."""
+    """When each kind was last scanned (the nightly job looks only at records changed since),
+    and the model fitted on the book by the last full scan."""
 
     kind = models.CharField(max_length=10, choices=DuplicateCandidate.Kind.choices, unique=True)
     scanned_at = models.DateTimeField()
+    #: the Fellegi–Sunter model fitted on the book by the last full scan
+    #: (``kehu.customers.linkage.Model.as_dict``: m, u, λ, name frequencies); empty: the priors
+    model = models.JSONField(default=dict, blank=True)
 
     class Meta:
         default_permissions = ()

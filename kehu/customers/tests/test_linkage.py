@@ -63,7 +63,59 @@ def test_em_fit_keeps_the_levels_ordered_on_a_small_file():
     }
     assert result.metrics["f1"] == 1.0 and result.metrics["blocking_recall"] == 1.0
     w = result.model.weights()
-    assert w["dob"][0] > w["dob"][1] > 0 > w["dob"][3]
+    assert w["dob"][0] > w["dob"][1] > 0 > w["dob"][-1]
+    assert result.threshold == dedupe.LINK_THRESHOLD == 0.5  # the posterior, not tuned
+
+
+def _book(extra: list[dict]) -> list[m.Profile]:
+    """A small book: many smiths, one pemcott, plus ``extra``."""
+    names = [("john", "smith"), ("mary", "smith"), ("peter", "smith"), ("anna", "smith")] * 5
+    rows = [
+        {"given_name": g, "surname": s, "date_of_birth": f"19{50 + k}0101", "suburb": f"t{k}"}
+        for k, (g, s) in enumerate(names)
+    ]
+    return [person(**r) for r in rows + extra]
+
+
+def test_common_names_weigh_less_than_rare_ones():
+    book = _book(
+        [
+            {"given_name": "kheryl", "surname": "pemcott", "suburb": "dubbo"},
+            {"given_name": "kheryl", "surname": "pemcott", "suburb": "perth"},
+        ]
+    )
+    model = linkage.fit(book, [])
+    rare = m.compare(book[-2], book[-1], model).weights["name"]
+    common = m.compare(book[0], book[4], model).weights["name"]  # two john smiths
+    assert rare > common > 0
+
+
+def test_replaced_surname_with_same_address_birth_date_and_phone_matches():
+    same = {
+        "given_name": "mary",
+        "street_number": "4",
+        "address_1": "ocean road",
+        "suburb": "perth",
+        "postcode": "6000",
+        "date_of_birth": "19800512",
+        "phone": "08 9123 4567",
+    }
+    a, b = person(surname="jones", **same), person(surname="kelly", **same)
+    book = _book([{**same, "surname": "jones"}, {**same, "surname": "kelly"}])
+    score = m.compare(a, b, linkage.fit(book, []))
+    assert score.total >= 0.5 and score.weights["name"] < score.weights["dob"]
+
+
+def test_family_at_one_address_is_not_one_person():
+    """Father and son of one name, or a spouse: another birth date, so the shared address,
+    phone and town do not count."""
+    home = {"surname": "garby", "address_1": "24 gawler street", "suburb": "glenvale"}
+    home |= {"postcode": "2211", "phone": "03 5225 2339"}
+    father = person(given_name="richard", date_of_birth="19340324", **home)
+    son = person(given_name="richard", date_of_birth="19950310", **home)
+    score = m.compare(father, son)
+    assert score.total < 0.5
+    assert score.weights["address"] == score.weights["phone"] == 0 and score.weights["dob"] < 0
 
 
 def test_cli_json(tmp_path):

@@ -185,6 +185,47 @@ def test_scan_stores_candidates_once(pair):
     assert DuplicateCandidate.objects.filter(customer_b=d).count() == 3
 
 
+def test_full_scan_fits_and_stores_the_model_for_incremental_scans(pair):
+    from kehu.customers import linkage
+    from kehu.customers.models.matching import MatchScan
+
+    actions.scan_duplicates(kind="customer", full=True)
+    stored = MatchScan.objects.get(kind="customer").model
+    model = linkage.Model.from_dict(stored)
+    assert model.fitted.startswith("EM over 3 pairs") and 0 < model.lam <= 0.5
+    assert model.u != linkage.Model.prior().u  # u counted on the book's own random pairs
+    actions.scan_duplicates(kind="customer")  # incremental: keeps the fitted model
+    assert MatchScan.objects.get(kind="customer").model == stored
+
+
+def test_queue_explains_each_field_with_its_weight(pair, client, admin_user):
+    from django.utils import translation
+
+    from kehu.customers.views.matching import components
+
+    with translation.override("en"):
+        comps = components(
+            {
+                "fields": {
+                    "dob": {"score": 0.8, "how": "typo"},
+                    "name": {"score": 0.3, "how": "x"},
+                },
+                "weights": {"dob": 6.8, "name": -2.4},
+                "match_weight": 3.1,
+            }
+        )
+        labels = [(str(c["label"]), str(c["how"]), c["weight"], c["sign"]) for c in comps]
+    assert labels == [("birth date", "typo", 6.8, "success"), ("name", "x", -2.4, "danger")]
+    actions.scan_duplicates(kind="customer", full=True)
+    client.force_login(admin_user)
+    client.cookies["django_language"] = "en"
+    page = client.get(reverse("customers:duplicate_list")).content.decode()
+    assert "Why this score" in page and "duplicate-why" in page
+    client.cookies["django_language"] = "zh-hans"
+    page = client.get(reverse("customers:duplicate_list")).content.decode()
+    assert "评分依据" in page and "权重" in page
+
+
 def test_queue_shows_only_pairs_of_records_the_user_sees(pair, client, make_user, admin_user):
     alice, bob, a, b, c = pair
     actions.scan_duplicates(kind="customer", full=True)

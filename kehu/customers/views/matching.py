@@ -77,7 +77,10 @@ FIELD_LABELS = {
     "email": gettext_lazy("e-mail"),
     "address": gettext_lazy("address"),
     "company": gettext_lazy("company"),
+    "dob": gettext_lazy("birth date"),
+    "place": gettext_lazy("place"),
 }
+#: comparison levels and ways of matching (``kehu.customers.linkage.LEVELS``, ``matching``)
 HOW_LABELS = {
     "exact": gettext_lazy("exact"),
     "local": gettext_lazy("same local number"),
@@ -86,16 +89,36 @@ HOW_LABELS = {
     "transposed": gettext_lazy("transposed characters"),
     "abbreviation": gettext_lazy("abbreviation"),
     "similar": gettext_lazy("similar"),
+    "close": gettext_lazy("fairly similar"),
     "same customer": gettext_lazy("same customer"),
     "same local part": gettext_lazy("same mailbox name"),
+    "local part": gettext_lazy("same mailbox name"),
+    "swapped": gettext_lazy("given and family name swapped"),
+    "one part, other missing": gettext_lazy("one name part agrees, the other is missing"),
+    "one part, other differs": gettext_lazy("one name part agrees, the other differs"),
+    "typo": gettext_lazy("typo"),
+    "two typos": gettext_lazy("two typos"),
+    "same year": gettext_lazy("same year"),
+    "partial": gettext_lazy("partly the same"),
+    "postcode and town": gettext_lazy("same postcode and town"),
+    "postcode": gettext_lazy("same postcode"),
+    "town": gettext_lazy("same town"),
+    "near": gettext_lazy("nearly the same"),
+    "same state": gettext_lazy("same province or state"),
+    "missing": gettext_lazy("missing"),
+    "other region": gettext_lazy("other region"),
+    "other trade": gettext_lazy("other trade"),
 }
 #: A name is "exact" once normalised (厦门辰远 / 廈門辰遠, case, legal form): say so.
 NAME_EXACT = gettext_lazy("same after normalisation")
 
 
 def components(explanation: dict) -> list[dict]:
-    """The explanation's fields with translated labels, for the badges."""
+    """The explanation's fields with translated labels, for the badges and the table: the
+    field's level (how it compared), its 0–1 similarity and its weight — log2(m/u), positive
+    for a duplicate, negative against (absent in explanations stored before the model)."""
     out = []
+    weights = explanation.get("weights") or {}
     for name, comp in (explanation.get("fields") or {}).items():
         how = str(comp.get("how", ""))
         hows = [
@@ -108,11 +131,23 @@ def components(explanation: dict) -> list[dict]:
             if h.strip()
         ]
         score = float(comp.get("score", 0))
+        weight = weights.get(name)
+        weight = float(weight) if weight is not None else None
         out.append(
             {
                 "label": FIELD_LABELS.get(name, name),
                 "score": score,
                 "how": "，".join(hows) if hows else "",
+                "weight": weight,
+                "sign": (
+                    ""
+                    if weight is None
+                    else "success"
+                    if weight > 0
+                    else "danger"
+                    if weight < 0
+                    else "secondary"
+                ),
                 "level": "success" if score >= 0.9 else "warning" if score >= 0.6 else "secondary",
             }
         )
@@ -122,6 +157,7 @@ def components(explanation: dict) -> list[dict]:
 def decorate(candidate: DuplicateCandidate, user) -> DuplicateCandidate:
     candidate.rows = _rows(candidate)
     candidate.components = components(candidate.explanation)
+    candidate.match_weight = (candidate.explanation or {}).get("match_weight")
     can_merge = user.has_perm(SpecialPermission.MERGE)
     candidate.merge_url = merge_url(candidate) if can_merge else None
     return candidate

@@ -29,7 +29,7 @@ class Command(BaseCommand):
             "--map", action="append", default=[], metavar="COLUMN=FIELD", help="map a column"
         )
         parser.add_argument("--ignore", action="append", default=[], metavar="COLUMN")
-        parser.add_argument("--threshold", type=float, help="probability (default 0.70)")
+        parser.add_argument("--threshold", type=float, help="posterior probability (default 0.5)")
         parser.add_argument("--kind", choices=("individual", "company"), help="default: guessed")
         parser.add_argument("--json", action="store_true", help="pairs and clusters as JSON")
         parser.add_argument(
