@@ -22,7 +22,9 @@ def rows(page):
 
 def first_cells(page) -> list[str]:
     """The first (linked) column of every row: the customer numbers."""
-    return [t.strip() for t in page.locator("#object-table tbody td.cell-title > a").all_inner_texts()]
+    return [
+        t.strip() for t in page.locator("#object-table tbody td.cell-title > a").all_inner_texts()
+    ]
 
 
 def mark_page(page) -> None:
