@@ -1,0 +1,1 @@
+"""Business rules of the sales module, one module per area."""

@@ -1,0 +1,1 @@
+"""Filters of the sales lists, one module per area."""

@@ -1,0 +1,1 @@
+"""Forms of the sales pages, one module per area."""

@@ -1,0 +1,1 @@
+"""Pages of the sales module, one module per area."""
