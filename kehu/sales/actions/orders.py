@@ -272,7 +272,8 @@ def _new_line(
         quantity=quantize(quantity, quantity_places()) if quantity is not None else None,
         unit_price=product.list_price if unit_price is None else Decimal(unit_price),
         discount_percent=Decimal(discount_percent if discount_percent is not None else 0),
-        tax_rate=product.tax_rate if tax_rate is None else Decimal(tax_rate),
+        # the product keeps its rate as a fraction (0.13); lines as a percentage (13)
+        tax_rate=product.tax_rate * HUNDRED if tax_rate is None else Decimal(tax_rate),
     )
     check_line(line)
     line.unit_price = quantize(line.unit_price, amount_places())

@@ -279,3 +279,12 @@ def test_confirm_over_the_limit_from_the_page_shows_the_message(client, rep):
     assert "Credit limit exceeded" in r.content.decode()
     order.refresh_from_db()
     assert order.status == "draft"
+
+
+def test_price_and_tax_default_to_the_products(rep):
+    order = new_order(rep)
+    p = product("P-TAX", "80")  # the product keeps 13 % as 0.13
+    added = acts.add_order_line(order, user=rep, product=p, quantity=Decimal("2"))
+    assert (added.unit_price, added.tax_rate) == (Decimal("80"), Decimal("13"))
+    order.refresh_from_db()
+    assert order.total == Decimal("180.80")

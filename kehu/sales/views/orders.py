@@ -353,11 +353,13 @@ def ageing(request):
     dept_id = int_param(request.GET.get("department"), name="department")
     department = next((d for d in departments if d.pk == dept_id), None)
     rows = coll.ageing(request.user, by=by, as_of=as_of, department=department)
+    shown = 100
     return render(
         request,
         "sales/orders/ageing.html",
         {
-            "rows": rows,
+            "rows": rows[:shown],
+            "more": max(0, len(rows) - shown),
             "totals": coll.ageing_totals(rows),
             "buckets": coll.BUCKETS,
             "by": by,
