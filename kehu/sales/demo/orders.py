@@ -195,7 +195,7 @@ def commission_rules_and_targets(ctx: DemoContext) -> None:
         "pk"
     )
     for user in owners[:40]:
-        base = Decimal(rng.randint(10, 60) * 10000)
+        base = Decimal(rng.randint(50, 300) * 10000)
         save_target(
             SalesTarget(
                 employee=user,

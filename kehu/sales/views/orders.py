@@ -497,12 +497,15 @@ def targets(request):
     number = number if 1 <= number <= limit else default
     rows = tgt.attainment(request.user, period, year, number)
     places = get_params().order_amount_decimals
-    chart_rows = [r for r in rows if r.kind == "employee"] or rows
+    # the chart: the teams one level below the top (the table has the whole tree)
+    depths = sorted({r.depth for r in rows if r.kind == "department"})
+    level = depths[1] if len(depths) > 1 else (depths[0] if depths else 0)
+    chart_rows = [r for r in rows if r.kind == "department" and r.depth == level] or rows
     chart = {
         "option": {
             "tooltip": {"trigger": "axis"},
             "legend": {"data": [str(_("Booked target")), str(_("Booked")), str(_("Collected"))]},
-            "grid": {"left": 60, "right": 20, "bottom": 60, "top": 40},
+            "grid": {"left": 16, "right": 16, "bottom": 8, "top": 40, "containLabel": True},
             "xAxis": {
                 "type": "category",
                 "data": [r.label for r in chart_rows],
