@@ -24,7 +24,12 @@ from ..models import (
     SalesTarget,
 )
 
-ORDER_STATUSES = [s for s in SalesOrder.Status.values if s != "draft"]
+#: What an order can be moved to (its choices are named in the schema, ``setup/orders.py``).
+ORDER_TRANSITIONS = [(s, label) for s, label in SalesOrder.Status.choices if s != "draft"]
+#: What a contract can be moved to.
+CONTRACT_MOVES = [
+    (s, label) for s, label in Contract.Status.choices if s in ("active", "terminated")
+]
 
 
 class OrderLineSerializer(serializers.ModelSerializer):
@@ -114,7 +119,7 @@ class SalesOrderSerializer(BaseModelSerializer):
 
 
 class TransitionSerializer(serializers.Serializer):
-    status = serializers.ChoiceField(choices=ORDER_STATUSES)
+    status = serializers.ChoiceField(choices=ORDER_TRANSITIONS)
     note = serializers.CharField(required=False, allow_blank=True, max_length=300)
 
 
@@ -189,7 +194,7 @@ class ContractSerializer(BaseModelSerializer):
 
 
 class ContractStatusSerializer(serializers.Serializer):
-    status = serializers.ChoiceField(choices=["active", "terminated"])
+    status = serializers.ChoiceField(choices=CONTRACT_MOVES)
 
 
 class ContractViewSet(RestrictedModelViewSet):
