@@ -24,16 +24,13 @@ from enum import StrEnum
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import (
-    Case,
     DecimalField,
     Exists,
     F,
     OuterRef,
-    Q,
     Subquery,
     Sum,
     Value,
-    When,
 )
 from django.db.models.functions import Coalesce
 from django.utils import timezone
@@ -170,27 +167,6 @@ BUCKETS = (
 )
 
 
-def _bucket_sums(as_of: datetime.date) -> dict:
-    """Open amount per bucket of days past due, as conditional sums."""
-    d30, d60, d90 = (as_of - datetime.timedelta(days=n) for n in (30, 60, 90))
-    open_ = F("amount_due") - F("paid")
-    ranges = {
-        "current": Q(due__gte=as_of) | Q(due__isnull=True),
-        "d0_30": Q(due__lt=as_of, due__gte=d30),
-        "d31_60": Q(due__lt=d30, due__gte=d60),
-        "d61_90": Q(due__lt=d60, due__gte=d90),
-        "d90": Q(due__lt=d90),
-    }
-    return {
-        key: Coalesce(
-            Sum(Case(When(cond, then=open_), default=Value(ZERO), output_field=MONEY)),
-            Value(ZERO),
-            output_field=MONEY,
-        )
-        for key, cond in ranges.items()
-    }
-
-
 @dataclass
 class AgeingRow:
     key: int | None
@@ -212,33 +188,104 @@ class AgeingRow:
 GROUPS = {"customer": "r_customer", "owner": "r_owner", "department": "r_department"}
 
 
+@dataclass(frozen=True)
+class _Kind:
+    """How one kind of receivable is read for the ageing: its rows, amount, due date, grouping
+    columns and the path from a payment to it."""
+
+    model: type
+    amount: str
+    due: str
+    keys: dict[str, str]
+    link: str
+    dept_path: str
+
+    def base(self, user):
+        qs = self.model.objects.visible_to(user)
+        if self.model is SalesOrder:
+            return qs.filter(status__in=BOOKED_STATUSES, contract__isnull=True)
+        if self.model is Instalment:
+            return qs.filter(contract__status__in=RECEIVABLE_CONTRACT_STATUSES)
+        return qs.filter(status__in=RECEIVABLE_CONTRACT_STATUSES).filter(
+            ~Exists(Instalment.objects.filter(contract=OuterRef("pk")))
+        )
+
+
+KINDS = (
+    _Kind(
+        SalesOrder,
+        "total",
+        "payment_due",
+        {"customer": "customer_id", "owner": "owner_id", "department": "department_id"},
+        "order",
+        "department__path",
+    ),
+    _Kind(
+        Instalment,
+        "amount",
+        "due_date",
+        {
+            "customer": "contract__customer_id",
+            "owner": "contract__owner_id",
+            "department": "contract__department_id",
+        },
+        "instalment",
+        "contract__department__path",
+    ),
+    _Kind(
+        Contract,
+        "amount",
+        "start_date",
+        {"customer": "customer_id", "owner": "owner_id", "department": "department_id"},
+        "contract",
+        "department__path",
+    ),
+)
+
+
+def _bucket(due: datetime.date | None, as_of: datetime.date) -> str:
+    if due is None or due >= as_of:
+        return "current"
+    late = (as_of - due).days
+    return "d0_30" if late <= 30 else "d31_60" if late <= 60 else "d61_90" if late <= 90 else "d90"
+
+
 def ageing(
     user, *, by: str = "customer", as_of: datetime.date | None = None, department=None
 ) -> list[AgeingRow]:
     """Open receivables the user may see, grouped by customer, owner or department, in buckets
     of days past due on ``as_of`` (default today); ``department`` narrows to its subtree.
-    Three grouped queries (one per kind of receivable), whatever the number of records."""
+
+    Per kind of receivable, two grouped queries: amounts by (group, due date) and net payments
+    by (group, due date); open = amount - paid per (group, due date), exact because every item's
+    open amount is at least zero and its bucket depends only on its due date."""
     as_of = as_of or timezone.localdate()
-    key = GROUPS.get(by, "r_customer")
-    sums = _bucket_sums(as_of)
+    by = by if by in GROUPS else "customer"
     rows: dict[int, AgeingRow] = {}
-    for qs in receivable_querysets(user):
+    for kind in KINDS:
+        base = kind.base(user)
         if department is not None:
-            path = {
-                SalesOrder: "department__path__startswith",
-                Instalment: "contract__department__path__startswith",
-                Contract: "department__path__startswith",
-            }[qs.model]
-            qs = qs.filter(**{path: department.path})
-        for values in qs.order_by().values(key).annotate(**sums):
-            row = rows.setdefault(values[key], AgeingRow(key=values[key]))
-            for bucket, _label in BUCKETS:
-                row.buckets[bucket] = row.buckets.get(bucket, ZERO) + (values[bucket] or ZERO)
+            base = base.filter(**{f"{kind.dept_path}__startswith": department.path})
+        key = kind.keys[by]
+        owed = base.order_by().values_list(key, kind.due).annotate(s=Sum(kind.amount))
+        paid = (
+            Payment.objects.filter(**{f"{kind.link}__in": base.values("pk")})
+            .order_by()
+            .values_list(f"{kind.link}__{key}", f"{kind.link}__{kind.due}")
+            .annotate(s=Sum("amount"))
+        )
+        if kind.model is Contract:
+            paid = paid.filter(instalment__isnull=True)
+        for sign, result in ((1, owed), (-1, paid)):
+            for group, due, amount in result:
+                row = rows.setdefault(group, AgeingRow(key=group))
+                bucket = _bucket(due, as_of)
+                row.buckets[bucket] = row.buckets.get(bucket, ZERO) + sign * (amount or ZERO)
     out = [r for r in rows.values() if r.total != 0]
     _label_rows(out, by)
     places = _places()
     for row in out:
-        row.buckets = {k: quantize(v, places) for k, v in row.buckets.items()}
+        row.buckets = {k: quantize(row.buckets.get(k, ZERO), places) for k, _l in BUCKETS}
     out.sort(key=lambda r: (-r.overdue, -r.total, r.label))
     return out
 
