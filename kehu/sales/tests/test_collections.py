@@ -20,6 +20,16 @@ from kehu.sales.tests.factories.orders import product
 pytestmark = pytest.mark.django_db
 
 
+@pytest.fixture(autouse=True)
+def english(client):
+    """Messages are checked in English (the default language is Chinese)."""
+    from django.utils import translation
+
+    client.cookies["django_language"] = "en"
+    with translation.override("en"):
+        yield
+
+
 def codes(exc) -> set[str]:
     err = exc.value
     if hasattr(err, "error_dict"):
@@ -281,12 +291,17 @@ def test_payment_api_refuses_overpayment_and_edits(client, make_user):
     )
     assert r.status_code == 201, r.content
     pk = r.json()["id"]
-    assert (
-        client.patch(
-            f"/api/payments/{pk}/", {"amount": "1", "version": 1}, content_type="application/json"
-        ).status_code
-        == 405
+    r = client.patch(
+        f"/api/payments/{pk}/", {"amount": "1", "version": 1}, content_type="application/json"
     )
+    assert r.status_code == 400 and "cannot change" in r.content.decode()
+    r = client.patch(
+        f"/api/payments/{pk}/",
+        {"reference": "BANK-42", "version": 1},
+        content_type="application/json",
+    )
+    assert r.status_code == 200 and r.json()["reference"] == "BANK-42"
+    assert Payment.objects.get(pk=pk).amount == Decimal("60")
     assert client.delete(f"/api/payments/{pk}/").status_code in (403, 405)
     assert Payment.objects.filter(pk=pk).exists()
     r = client.post(f"/api/payments/{pk}/reverse/", {}, content_type="application/json")

@@ -19,6 +19,18 @@ from kehu.sales.models import CommissionRule, SalesOrder, SalesTarget
 from kehu.sales.tests.factories.orders import category, product
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def english(client):
+    """Messages are checked in English (the default language is Chinese)."""
+    from django.utils import translation
+
+    client.cookies["django_language"] = "en"
+    with translation.override("en"):
+        yield
+
+
 MAY = datetime.date(2026, 5, 10)
 
 

@@ -21,6 +21,16 @@ from kehu.sales.tests.factories.orders import product
 pytestmark = pytest.mark.django_db
 
 
+@pytest.fixture(autouse=True)
+def english(client):
+    """Messages are checked in English (the default language is Chinese)."""
+    from django.utils import translation
+
+    client.cookies["django_language"] = "en"
+    with translation.override("en"):
+        yield
+
+
 @pytest.fixture
 def rep(make_user):
     return make_user("salesperson", "a1")
