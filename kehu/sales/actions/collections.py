@@ -24,13 +24,17 @@ from enum import StrEnum
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import (
+    Case,
+    CharField,
     DecimalField,
     Exists,
     F,
     OuterRef,
+    Q,
     Subquery,
     Sum,
     Value,
+    When,
 )
 from django.db.models.functions import Coalesce
 from django.utils import timezone
@@ -243,11 +247,17 @@ KINDS = (
 )
 
 
-def _bucket(due: datetime.date | None, as_of: datetime.date) -> str:
-    if due is None or due >= as_of:
-        return "current"
-    late = (as_of - due).days
-    return "d0_30" if late <= 30 else "d31_60" if late <= 60 else "d61_90" if late <= 90 else "d90"
+def _bucket_case(due: str, as_of: datetime.date) -> Case:
+    """The bucket of days past due on ``as_of`` of the date column ``due``, in SQL."""
+    d30, d60, d90 = (as_of - datetime.timedelta(days=n) for n in (30, 60, 90))
+    return Case(
+        When(Q(**{f"{due}__gte": as_of}) | Q(**{f"{due}__isnull": True}), then=Value("current")),
+        When(**{f"{due}__gte": d30}, then=Value("d0_30")),
+        When(**{f"{due}__gte": d60}, then=Value("d31_60")),
+        When(**{f"{due}__gte": d90}, then=Value("d61_90")),
+        default=Value("d90"),
+        output_field=CharField(),
+    )
 
 
 def ageing(
@@ -256,8 +266,8 @@ def ageing(
     """Open receivables the user may see, grouped by customer, owner or department, in buckets
     of days past due on ``as_of`` (default today); ``department`` narrows to its subtree.
 
-    Per kind of receivable, two grouped queries: amounts by (group, due date) and net payments
-    by (group, due date); open = amount - paid per (group, due date), exact because every item's
+    Per kind of receivable, two grouped queries: amounts by (group, bucket) and net payments
+    by (group, bucket); open = amount - paid per (group, bucket), exact because every item's
     open amount is at least zero and its bucket depends only on its due date."""
     as_of = as_of or timezone.localdate()
     by = by if by in GROUPS else "customer"
@@ -267,19 +277,24 @@ def ageing(
         if department is not None:
             base = base.filter(**{f"{kind.dept_path}__startswith": department.path})
         key = kind.keys[by]
-        owed = base.order_by().values_list(key, kind.due).annotate(s=Sum(kind.amount))
+        owed = (
+            base.order_by()
+            .annotate(bucket=_bucket_case(kind.due, as_of))
+            .values_list(key, "bucket")
+            .annotate(s=Sum(kind.amount))
+        )
         paid = (
             Payment.objects.filter(**{f"{kind.link}__in": base.values("pk")})
             .order_by()
-            .values_list(f"{kind.link}__{key}", f"{kind.link}__{kind.due}")
+            .annotate(bucket=_bucket_case(f"{kind.link}__{kind.due}", as_of))
+            .values_list(f"{kind.link}__{key}", "bucket")
             .annotate(s=Sum("amount"))
         )
         if kind.model is Contract:
             paid = paid.filter(instalment__isnull=True)
         for sign, result in ((1, owed), (-1, paid)):
-            for group, due, amount in result:
+            for group, bucket, amount in result:
                 row = rows.setdefault(group, AgeingRow(key=group))
-                bucket = _bucket(due, as_of)
                 row.buckets[bucket] = row.buckets.get(bucket, ZERO) + sign * (amount or ZERO)
     out = [r for r in rows.values() if r.total != 0]
     _label_rows(out, by)
