@@ -72,6 +72,21 @@ class CustomValuesField(serializers.Field):
             ) from None
 
 
+def restrict_related(fields: dict, user) -> None:
+    """A writable relation to an owned record (a customer, a deal, a contract …) accepts only
+    records the user may see: an id outside the scope is refused exactly like one that does not
+    exist. Data permissions stay in the restricted queryset; no serializer repeats them."""
+    for field in fields.values():
+        relation = getattr(field, "child_relation", field)
+        queryset = getattr(relation, "queryset", None)
+        if getattr(field, "read_only", False) or queryset is None:
+            continue
+        model = queryset.model
+        if getattr(model, "owner_path", None) is None or not hasattr(model.objects, "visible_to"):
+            continue
+        relation.queryset = queryset.filter(pk__in=model.objects.visible_to(user).values("pk"))
+
+
 class BaseModelSerializer(serializers.ModelSerializer):
     """Exposes ``version``: send back the one you read; a stale one is refused with 409.
 
@@ -96,6 +111,8 @@ class BaseModelSerializer(serializers.ModelSerializer):
         if ot is not None and request is not None and request.user.is_authenticated:
             for name in ot.hidden_for(request.user):
                 fields.pop(name, None)
+        if request is not None and request.user.is_authenticated:
+            restrict_related(fields, request.user)
         return fields
 
     def update(self, instance, validated_data):
