@@ -44,6 +44,19 @@ def test_web_form_lead_converted_end_to_end(web, make_user):
     expect(warning).not_to_contain_text("DUP0001")
     page.locator("input[name=customer_choice][value=new]").check()
     page.locator("input[name=amount]").fill("250000")
+    page.locator("button[data-action=convert]").click()
+    # the same company exists in another branch (撞单): no copy, its owner is named
+    expect(page.locator("body")).to_contain_text("周芷若")
+    lead.refresh_from_db()
+    assert lead.status != "converted" and not Customer.objects.filter(owner=sales).exists()
+    web.screenshot("lead-conversion-refused")
+
+    lead.company = "宁波新辰精密机械有限公司"  # the caller corrects the company: a new one
+    lead.save()
+    web.goto(lead.get_absolute_url())
+    page.locator("a[data-action=convert]").click()
+    page.locator("input[name=customer_choice][value=new]").check()
+    page.locator("input[name=amount]").fill("250000")
     with page.expect_navigation():
         page.locator("button[data-action=convert]").click()
     lead.refresh_from_db()

@@ -162,6 +162,7 @@ EXPECTED_CUSTOMER = {
         "A Key account",
         "—",
         "—",
+        "—",  # source (客户来源), a dictionary field of its own
         "1,234,567.50",
         "—",
         "—",
@@ -194,6 +195,7 @@ EXPECTED_CUSTOMER = {
         "A Key account",
         "",
         "",
+        "",  # source
         "1234567.50",
         "母公司",
         "",
@@ -233,7 +235,7 @@ EXPECTED_CONTACT = {
         "—",
         "Yes",
         "—",
-        TEL,
+        '<a href="tel:13800010003">13800010003</a>',  # detail pages: tap to call
         "—",
         "—",
         "—",
