@@ -274,7 +274,7 @@ SALES_TARGET = register(
             "booked_target",
             "collected_target",
         ],
-        sortable=["year"],
+        sortable=[],
         plural="sales-targets",
         default_sort="-pk",
         search_fields=[],

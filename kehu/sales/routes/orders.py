@@ -49,11 +49,8 @@ urlpatterns = [
     *object_urls(COMMISSION_RULE),
     *object_urls(SALES_TARGET),
     path("quote-conversions/", views.quote_conversions, name="quote_conversions"),
-    path(
-        "quote-conversions/<int:pk>/<slug:op>/",
-        views.quote_convert,
-        name="quote_convert",
-    ),
+    path("quote-conversions/<int:pk>/order/", views.quote_to_order, name="quote_to_order"),
+    path("quote-conversions/<int:pk>/contract/", views.quote_to_contract, name="quote_to_contract"),
     path("receivables/ageing/", views.ageing, name="ageing"),
     path("commissions/statement/", views.commission_statement, name="commission_statement"),
     path("targets/", views.targets, name="targets"),

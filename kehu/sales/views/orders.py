@@ -316,24 +316,36 @@ def quote_conversions(request):
     return render(request, "sales/orders/quote_conversions.html", {"quotes": quotes})
 
 
-@access_rule(record("sales.quote", "sales.add_salesorder"))
-@login_required
-@require_POST
-def quote_convert(request, pk: int, op: str):
-    to = op
-    if not request.user.has_perm("sales.add_salesorder" if to == "order" else "sales.add_contract"):
+def _convert_quote(request, pk: int, *, perm: str, convert):
+    """Convert a visible quote (an order or a contract, each its own permission and route)."""
+    if not request.user.has_perm(perm):
         raise PermissionDenied
     quote = get_object_or_404(Quote.objects.visible_to(request.user), pk=pk)
     try:
-        if to == "order":
-            obj = acts.convert_quote_to_order(quote, user=request.user)
-        else:
-            obj = acts.convert_quote_to_contract(quote, user=request.user)
+        obj = convert(quote, user=request.user)
     except ValidationError as exc:
         _error(request, exc)
         return redirect("sales:quote_conversions")
     messages.success(request, _("Quote converted into %(number)s.") % {"number": obj.number})
     return redirect(obj.get_absolute_url())
+
+
+@access_rule(record("sales.quote", "sales.add_salesorder"))
+@login_required
+@require_POST
+def quote_to_order(request, pk: int):
+    return _convert_quote(
+        request, pk, perm="sales.add_salesorder", convert=acts.convert_quote_to_order
+    )
+
+
+@access_rule(record("sales.quote", "sales.add_contract"))
+@login_required
+@require_POST
+def quote_to_contract(request, pk: int):
+    return _convert_quote(
+        request, pk, perm="sales.add_contract", convert=acts.convert_quote_to_contract
+    )
 
 
 # --- Receivables ageing -------------------------------------------------------------------------
