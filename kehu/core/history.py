@@ -88,7 +88,7 @@ def _filters_text(object_type: Any, params: dict, names: _Names) -> str:
     ot = registry.get(object_type) if isinstance(object_type, str) else None
     filters = getattr(getattr(ot, "filterset", None), "base_filters", {}) if ot else {}
     parts = []
-    for key, value in params.items():
+    for key, value in _in_list_order(params, filters):
         flt = filters.get(key)
         label = getattr(flt, "label", None) if flt is not None else None
         if not label:
@@ -109,6 +109,14 @@ def _filters_text(object_type: Any, params: dict, names: _Names) -> str:
             continue
         parts.append(f"{capfirst(str(label or key))}: {shown}")
     return "; ".join(parts) if parts else "—"
+
+
+def _in_list_order(params: dict, filters: dict) -> list[tuple[str, Any]]:
+    """The query's keys in the list's own order: its filters as declared, then the export's
+    parameters (search, sort …), then anything else by name. PostgreSQL's ``jsonb`` keeps keys
+    in its own order, so the order they were recorded in is not the order they come back in."""
+    rank = {key: i for i, key in enumerate([*filters, *QUERY_LABELS])}
+    return sorted(params.items(), key=lambda item: (rank.get(item[0], len(rank)), item[0]))
 
 
 def _sort_text(ot, value: str) -> str:
