@@ -24,14 +24,26 @@ $PY manage.py spectacular --lang en --file "$KEHU_DATA_DIR/openapi.yaml" --valid
 diff -u docs/openapi.yaml "$KEHU_DATA_DIR/openapi.yaml" || { echo "docs/openapi.yaml is stale: run scripts/schema.sh"; exit 1; }
 bash scripts/messages.sh --check
 
-echo "== smoke on SQLite: the README's first command on a fresh data directory, then the real server"
+# The SQLite and the PostgreSQL halves run side by side (2 cores: one each), each with its own
+# data directory; Celery tests use their own queues, servers take free ports. Each half's output
+# is printed whole when both are done, so the log reads as one run after the other.
 smoke_customers=${KEHU_SMOKE_CUSTOMERS:-3000}
-env -u DATABASE_URL $PY scripts/smoke.py --customers "$smoke_customers"
-
-echo "== tests on SQLite"
-env -u DATABASE_URL $PY -m pytest -q --durations=10 "$@"
-
 pg_url=${KEHU_TEST_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/kehu}
+sqlite_half() {
+  echo "== smoke on SQLite: the README's first command on a fresh data directory, then the real server"
+  env -u DATABASE_URL $PY scripts/smoke.py --customers "$smoke_customers"
+  echo "== tests on SQLite"
+  env -u DATABASE_URL $PY -m pytest -q --durations=10 "$@"
+}
+pg_half() {
+  echo "== smoke on PostgreSQL"
+  $PY scripts/smoke.py --customers "$smoke_customers" --database-url "$pg_url"
+  echo "== tests on PostgreSQL"
+  # The browser tests drive the UI; they run on SQLite only (the PostgreSQL run covers the same
+  # pages and queries through the test client).
+  DATABASE_URL=$pg_url KEHU_TEST_DB_NAME=test_kehu_$$ $PY -m pytest -q -p no:randomly -m "not browser" --durations=10 "$@"
+}
+
 if $PY - "$pg_url" <<'PYEOF'
 import sys, psycopg
 try:
@@ -41,16 +53,31 @@ except Exception as exc:
     sys.exit(1)
 PYEOF
 then
-  echo "== smoke on PostgreSQL"
-  $PY scripts/smoke.py --customers "$smoke_customers" --database-url "$pg_url"
-  echo "== tests on PostgreSQL"
-  # The browser tests drive the UI; they run on SQLite only (the PostgreSQL run covers the same
-  # pages and queries through the test client), which keeps CI under 15 minutes on 2 cores.
-  DATABASE_URL=$pg_url KEHU_TEST_DB_NAME=test_kehu_$$ $PY -m pytest -q -p no:randomly -m "not browser" --durations=10 "$@"
+  have_pg=1
 elif [ "${KEHU_REQUIRE_SERVICES:-}" = "1" ]; then
   echo "PostgreSQL is required (KEHU_REQUIRE_SERVICES=1) but not reachable at $pg_url" >&2
   exit 1
 else
+  have_pg=0
+fi
+
+mkdir -p "$KEHU_DATA_DIR/sqlite" "$KEHU_DATA_DIR/pg"
+KEHU_DATA_DIR=$KEHU_DATA_DIR/sqlite sqlite_half "$@" >"$KEHU_DATA_DIR/sqlite.log" 2>&1 &
+sqlite_pid=$!
+pg_status=0
+if [ "$have_pg" = 1 ]; then
+  KEHU_DATA_DIR=$KEHU_DATA_DIR/pg pg_half "$@" >"$KEHU_DATA_DIR/pg.log" 2>&1 &
+  pg_pid=$!
+  wait "$pg_pid" || pg_status=$?
+fi
+sqlite_status=0
+wait "$sqlite_pid" || sqlite_status=$?
+cat "$KEHU_DATA_DIR/sqlite.log"
+if [ "$have_pg" = 1 ]; then
+  cat "$KEHU_DATA_DIR/pg.log"
+else
   echo "SKIPPED: tests on PostgreSQL (no server at $pg_url; set KEHU_TEST_DATABASE_URL)"
 fi
 echo "== whole run took $(( $(date +%s) - start ))s"
+[ "$sqlite_status" = 0 ] || { echo "the SQLite half failed (exit $sqlite_status)"; exit "$sqlite_status"; }
+[ "$pg_status" = 0 ] || { echo "the PostgreSQL half failed (exit $pg_status)"; exit "$pg_status"; }
