@@ -1,0 +1,132 @@
+"""``kehu analytics WHAT``: the analytics library on plain CSV files.
+
+``clv`` fits BG/NBD and Gamma-Gamma to a transactions file (customer, date, amount columns) or a
+summary file (id, frequency, recency, age, spend) and prints the fitted parameters and the
+customers by lifetime value; ``dedupe`` is ``kehu dedupe`` (the customers module's matcher).
+Every subcommand prints a table, or with ``--json`` only JSON on standard output.
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+from pathlib import Path
+
+from django.core.management import call_command
+from django.core.management.base import BaseCommand, CommandError
+
+from kehu.analytics.cli import as_json, run_clv
+from kehu.analytics.clv import ModelFitError
+from kehu.analytics.summary import UNITS, SummaryError
+
+
+def _date(value: str) -> datetime.date:
+    try:
+        return datetime.date.fromisoformat(value)
+    except ValueError:
+        raise CommandError(f"--end takes a date as YYYY-MM-DD, not {value!r}") from None
+
+
+class Command(BaseCommand):
+    help = "Customer analytics on CSV files: clv (BG/NBD + Gamma-Gamma), dedupe."
+
+    def add_arguments(self, parser):
+        sub = parser.add_subparsers(dest="what", required=True, metavar="{clv,dedupe}")
+        clv = sub.add_parser(
+            "clv",
+            help="lifetime value, expected purchases and P(alive) per customer",
+            description="Fit BG/NBD (purchases) and Gamma-Gamma (spend) by maximum likelihood.",
+        )
+        src = clv.add_mutually_exclusive_group(required=True)
+        src.add_argument("--transactions", type=Path, help="CSV: one row per purchase")
+        src.add_argument("--summary", type=Path, help="CSV: one row per customer")
+        clv.add_argument("--customer-column", default="customer")
+        clv.add_argument("--date-column", default="date")
+        clv.add_argument("--amount-column", default="amount", help="'' for counts only")
+        clv.add_argument("--date-format", help="strptime format, e.g. %%Y%%m%%d (default ISO)")
+        clv.add_argument("--end", type=_date, help="calibration end (default: last date)")
+        clv.add_argument("--unit", choices=sorted(UNITS), default="weeks")
+        clv.add_argument("--id-column", default="id")
+        clv.add_argument("--frequency-column", default="frequency")
+        clv.add_argument("--recency-column", default="recency")
+        clv.add_argument("--age-column", default="T")
+        clv.add_argument("--monetary-column", default="monetary_value")
+        clv.add_argument("--horizon", type=float, default=52.0, help="in time units (52)")
+        clv.add_argument("--periods", type=int, default=12, help="discounting periods (12)")
+        clv.add_argument("--discount-rate", type=float, default=0.01, help="per period (0.01)")
+        clv.add_argument("--margin", type=float, default=1.0, help="profit share of spend (1)")
+        clv.add_argument("--top", type=int, default=20, help="customers shown in the table")
+        clv.add_argument("--json", action="store_true", help="only JSON on standard output")
+        dedupe = sub.add_parser("dedupe", help="kehu dedupe: likely duplicates in a CSV")
+        dedupe.add_argument("rest", nargs="...", help="the arguments of kehu dedupe")
+
+    def handle(self, *args, **opts):
+        if opts["what"] == "dedupe":
+            return call_command("dedupe", *opts["rest"], stdout=self.stdout)
+        return self._clv(opts)
+
+    def _clv(self, opts):
+        if opts["horizon"] <= 0 or opts["periods"] < 1 or opts["discount_rate"] <= -1:
+            raise CommandError("--horizon > 0, --periods ≥ 1 and --discount-rate > -1 please")
+        columns = {
+            "customer": opts["customer_column"],
+            "date": opts["date_column"],
+            "amount": opts["amount_column"] or None,
+            "id": opts["id_column"],
+            "frequency": opts["frequency_column"],
+            "recency": opts["recency_column"],
+            "age": opts["age_column"],
+            "monetary": opts["monetary_column"] or None,
+        }
+        try:
+            result = run_clv(
+                transactions=opts["transactions"],
+                summary=opts["summary"],
+                columns=columns,
+                end=opts["end"],
+                unit=opts["unit"],
+                date_format=opts["date_format"],
+                horizon=opts["horizon"],
+                periods=opts["periods"],
+                discount_rate=opts["discount_rate"],
+                margin=opts["margin"],
+            )
+        except (OSError, SummaryError, ModelFitError) as exc:
+            raise CommandError(str(exc)) from exc
+        if opts["json"]:
+            self.stdout.write(json.dumps(as_json(result), ensure_ascii=False))
+            return
+        self._table(result, opts)
+
+    def _table(self, result, opts):
+        m = result.model
+        state = "converged" if m.converged else "NOT converged"
+        self.stdout.write(
+            f"BG/NBD on {m.customers:,} customers ({state}, log-likelihood {m.log_likelihood:,.2f})"
+        )
+        self.stdout.write(f"  r {m.r:.4f}  alpha {m.alpha:.4f}  a {m.a:.4f}  b {m.b:.4f}")
+        s = result.spend
+        if s is None:
+            self.stdout.write("Gamma-Gamma: not fitted (no spend column or no repeat buyers)")
+        else:
+            self.stdout.write(
+                f"Gamma-Gamma on {s.customers:,} repeat buyers: "
+                f"p {s.p:.4f}  q {s.q:.4f}  v {s.v:.4f}" + "".join(f"  ({n})" for n in s.notes)
+            )
+        order = sorted(
+            range(len(result.customers)),
+            key=lambda i: -(result.value[i] if result.value is not None else result.expected[i]),
+        )
+        horizon = f"{result.horizon:g} {opts['unit']}"
+        self.stdout.write("")
+        self.stdout.write(
+            f"{'customer':<16}{'x':>5}{'t_x':>9}{'T':>9}{'P(alive)':>10}"
+            f"{'E[buys] ' + horizon:>22}{'CLV':>12}"
+        )
+        for i in order[: max(opts["top"], 0)]:
+            p = result.customers[i]
+            value = "—" if result.value is None else f"{result.value[i]:,.2f}"
+            self.stdout.write(
+                f"{p.customer[:15]:<16}{p.frequency:>5}{p.recency:>9.2f}{p.age:>9.2f}"
+                f"{result.alive[i]:>10.3f}{result.expected[i]:>22.3f}{value:>12}"
+            )
