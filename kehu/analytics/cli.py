@@ -15,9 +15,9 @@ from pathlib import Path
 import numpy as np
 
 from .clv import BgNbd, GammaGamma, ModelFitError, clv, fit_bgnbd, fit_gamma_gamma
-from .summary import CustomerSummary, SummaryError, summarise
+from .summary import CustomerSummary, SummaryError, parse_amount, parse_date, summarise
 
-__all__ = ["ClvResult", "read_csv", "run_clv"]
+__all__ = ["ClvResult", "purchase_rows", "read_csv", "run_clv"]
 
 
 def read_csv(path: Path) -> list[dict]:
@@ -32,6 +32,28 @@ def read_csv(path: Path) -> list[dict]:
     else:  # pragma: no cover - gb18030 decodes any byte string
         raise SummaryError("the file is neither UTF-8 nor GB18030 text")
     return list(csv.DictReader(io.StringIO(text)))
+
+
+def purchase_rows(rows, *, customer: str, date: str, amount: str, date_format=None):
+    """(customer, date, Decimal) per CSV row, every bad row named by its line."""
+    out = []
+    for line, row in enumerate(rows, start=2):
+        try:
+            key, raw_date, raw_amount = row[customer], row[date], row[amount]
+        except KeyError as exc:
+            raise SummaryError(f"no column {exc.args[0]!r} in the file") from None
+        if not (key or "").strip():
+            raise SummaryError("no customer id", line)
+        out.append(
+            (
+                key.strip(),
+                parse_date(raw_date or "", date_format, line),
+                parse_amount(raw_amount or "0", line),
+            )
+        )
+    if not out:
+        raise SummaryError("no transactions in the file")
+    return out
 
 
 @dataclass

@@ -35,7 +35,7 @@ class CustomerSummary:
     total: float  # everything the customer spent in the period
 
 
-def _date(value: str, fmt: str | None, line: int) -> datetime.date:
+def parse_date(value: str, fmt: str | None, line: int) -> datetime.date:
     value = value.strip()
     try:
         if fmt:
@@ -45,7 +45,7 @@ def _date(value: str, fmt: str | None, line: int) -> datetime.date:
         raise SummaryError(f"not a date: {value!r}", line) from None
 
 
-def _amount(value: str, line: int) -> Decimal:
+def parse_amount(value: str, line: int) -> Decimal:
     try:
         amount = Decimal(value.strip().replace(",", ""))
     except InvalidOperation:
@@ -80,8 +80,8 @@ def summarise(
             raise SummaryError(f"no column {exc.args[0]!r} in the file") from None
         if not key:
             raise SummaryError("no customer id", line)
-        day = _date(raw_date, date_format, line)
-        value = _amount(raw_amount or "0", line)
+        day = parse_date(raw_date, date_format, line)
+        value = parse_amount(raw_amount or "0", line)
         if end is not None and day > end:
             continue
         per_day = days.setdefault(key, {})

@@ -10,14 +10,21 @@ from __future__ import annotations
 
 import datetime
 import json
+from collections import Counter
+from dataclasses import asdict
 from pathlib import Path
 
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 
-from kehu.analytics.cli import as_json, run_clv
+from kehu.analytics.cli import as_json, purchase_rows, read_csv, run_clv
 from kehu.analytics.clv import ModelFitError
+from kehu.analytics.rfm import SEGMENTS, abc_sql, load_purchases, rfm_sql
 from kehu.analytics.summary import UNITS, SummaryError
+
+
+def _money(row) -> float:
+    return float(round(row.monetary, 2))
 
 
 def _date(value: str) -> datetime.date:
@@ -28,10 +35,10 @@ def _date(value: str) -> datetime.date:
 
 
 class Command(BaseCommand):
-    help = "Customer analytics on CSV files: clv (BG/NBD + Gamma-Gamma), dedupe."
+    help = "Customer analytics on CSV files: clv (BG/NBD + Gamma-Gamma), rfm, abc, dedupe."
 
     def add_arguments(self, parser):
-        sub = parser.add_subparsers(dest="what", required=True, metavar="{clv,dedupe}")
+        sub = parser.add_subparsers(dest="what", required=True, metavar="{clv,rfm,abc,dedupe}")
         clv = sub.add_parser(
             "clv",
             help="lifetime value, expected purchases and P(alive) per customer",
@@ -57,13 +64,84 @@ class Command(BaseCommand):
         clv.add_argument("--margin", type=float, default=1.0, help="profit share of spend (1)")
         clv.add_argument("--top", type=int, default=20, help="customers shown in the table")
         clv.add_argument("--json", action="store_true", help="only JSON on standard output")
+        for name, text in (
+            ("rfm", "recency, frequency, monetary scores and segments per customer"),
+            ("abc", "ABC (80/20) value tiers with the cumulative share"),
+        ):
+            p = sub.add_parser(name, help=text, description=text)
+            p.add_argument("--transactions", type=Path, required=True, help="one row a purchase")
+            p.add_argument("--customer-column", default="customer")
+            p.add_argument("--date-column", default="date")
+            p.add_argument("--amount-column", default="amount")
+            p.add_argument("--date-format", help="strptime format (default ISO)")
+            p.add_argument("--top", type=int, default=20, help="customers shown in the table")
+            p.add_argument("--json", action="store_true", help="only JSON on standard output")
         dedupe = sub.add_parser("dedupe", help="kehu dedupe: likely duplicates in a CSV")
         dedupe.add_argument("rest", nargs="...", help="the arguments of kehu dedupe")
 
     def handle(self, *args, **opts):
         if opts["what"] == "dedupe":
             return call_command("dedupe", *opts["rest"], stdout=self.stdout)
+        if opts["what"] in ("rfm", "abc"):
+            return self._tiers(opts)
         return self._clv(opts)
+
+    def _tiers(self, opts):
+        try:
+            rows = read_csv(opts["transactions"])
+            conn = load_purchases(
+                purchase_rows(
+                    rows,
+                    customer=opts["customer_column"],
+                    date=opts["date_column"],
+                    amount=opts["amount_column"],
+                    date_format=opts["date_format"],
+                )
+            )
+        except (OSError, SummaryError) as exc:
+            raise CommandError(str(exc)) from exc
+        source = "SELECT customer, day, amount FROM purchases"
+        cursor = conn.cursor()
+        if opts["what"] == "rfm":
+            result = rfm_sql(cursor, source, ())
+            result.sort(key=lambda row: (-(row.r * 100 + row.f * 10 + row.m), str(row.customer)))
+            data = [
+                {**asdict(row), "last_day": row.last_day.isoformat(), "monetary": _money(row)}
+                for row in result
+            ]
+            head = f"{'customer':<16}{'last':>12}{'days':>6}{'F':>5}{'M':>14}  RFM  segment"
+            lines = [
+                f"{str(r.customer)[:15]:<16}{r.last_day.isoformat():>12}{r.recency_days:>6}"
+                f"{r.frequency:>5}{_money(r):>14,.2f}  {r.r}{r.f}{r.m}  {r.segment}"
+                for r in result
+            ]
+            counts = Counter(r.segment for r in result)
+            summary = ", ".join(f"{name} {counts[name]:,}" for name, _ in SEGMENTS if counts[name])
+        else:
+            result = abc_sql(cursor, source, ())
+            data = [{**asdict(row), "monetary": _money(row)} for row in result]
+            head = f"{'customer':<16}{'amount':>14}{'share':>9}{'cumulative':>12}  tier"
+            lines = [
+                f"{str(r.customer)[:15]:<16}{_money(r):>14,.2f}{r.share:>9.2%}"
+                f"{r.cumulative:>12.2%}  {r.tier}"
+                for r in result
+            ]
+            counts = Counter(r.tier for r in result)
+            total = sum(r.monetary for r in result) or 1
+            summary = ", ".join(
+                f"{tier} {counts[tier]:,} customers "
+                f"({counts[tier] / len(result):.1%}, "
+                f"{sum(r.monetary for r in result if r.tier == tier) / total:.1%} of the amount)"
+                for tier in "ABC"
+            )
+        if opts["json"]:
+            self.stdout.write(json.dumps({"customers": data}, ensure_ascii=False, default=str))
+            return
+        self.stdout.write(f"{len(result):,} customers: {summary}")
+        self.stdout.write("")
+        self.stdout.write(head)
+        for line in lines[: max(opts["top"], 0)]:
+            self.stdout.write(line)
 
     def _clv(self, opts):
         if opts["horizon"] <= 0 or opts["periods"] < 1 or opts["discount_rate"] <= -1:
