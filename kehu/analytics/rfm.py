@@ -20,7 +20,17 @@ import sqlite3
 from dataclasses import dataclass
 from decimal import Decimal
 
-__all__ = ["AbcRow", "RfmRow", "abc_sql", "rfm_sql", "segment_for", "SEGMENTS"]
+__all__ = [
+    "SEGMENTS",
+    "AbcRow",
+    "RfmRow",
+    "abc_sql",
+    "abc_tiers",
+    "rfm_members",
+    "rfm_segments",
+    "rfm_sql",
+    "segment_for",
+]
 
 
 def _score(column: str) -> str:
@@ -164,3 +174,138 @@ def load_purchases(purchases) -> sqlite3.Connection:
         ((c, d.isoformat(), float(a)) for c, d, a in purchases),
     )
     return conn
+
+
+# --- summaries for pages: a few rows back from the database, whatever the customer count ----
+
+
+@dataclass
+class SegmentSummary:
+    segment: str
+    customers: int = 0
+    monetary: Decimal = Decimal(0)
+    cells: list[tuple[int, int, int]] = None  # the (r, f, m) combinations it holds
+
+    @property
+    def average(self) -> Decimal:
+        return self.monetary / self.customers if self.customers else Decimal(0)
+
+
+def rfm_segments(cursor, source: str, params) -> list[SegmentSummary]:
+    """Customers and amount per segment, from the 125-cell R × F × M grid the database groups
+    (one row per cell, not per customer), in the order of :data:`SEGMENTS`."""
+    grid = f"SELECT r, f, m, COUNT(*), SUM(monetary) FROM ({RFM_SQL.format(source=source)}) s "
+    cursor.execute(grid + "GROUP BY r, f, m", params)
+    out = {name: SegmentSummary(name, cells=[]) for name, _ in SEGMENTS}
+    for r, f, m, count, monetary in cursor.fetchall():
+        row = out[segment_for(int(r), int(f), int(m))]
+        row.customers += int(count)
+        row.monetary += Decimal(str(monetary or 0))
+        row.cells.append((int(r), int(f), int(m)))
+    return list(out.values())
+
+
+def rfm_members(
+    cursor, source: str, params, cells: list[tuple[int, int, int]], *, limit: int = 100
+) -> list[RfmRow]:
+    """The customers of the given grid cells (one segment), largest amount first."""
+    if not cells:
+        return []
+    where = " OR ".join("(r = %s AND f = %s AND m = %s)" for _ in cells)
+    sql = (
+        f"SELECT * FROM ({RFM_SQL.format(source=source)}) s WHERE {where} "
+        f"ORDER BY monetary DESC, customer LIMIT {int(limit)}"
+    )
+    flat = [v for cell in cells for v in cell]
+    return rfm_sql_rows(cursor, sql, (*params, *flat))
+
+
+def rfm_sql_rows(cursor, sql: str, params) -> list[RfmRow]:
+    cursor.execute(sql, params)
+    return [
+        RfmRow(
+            customer=c,
+            last_day=_day(day),
+            frequency=int(f_),
+            monetary=Decimal(str(mon or 0)),
+            r=int(r),
+            f=int(f),
+            m=int(m),
+            segment=segment_for(int(r), int(f), int(m)),
+        )
+        for c, day, f_, mon, r, f, m in cursor.fetchall()
+    ]
+
+
+@dataclass
+class TierSummary:
+    tier: str
+    customers: int
+    monetary: Decimal
+    customer_share: float
+    amount_share: float
+
+
+def abc_tiers(cursor, source: str, params, *, a: float = 0.8, b: float = 0.95, points: int = 50):
+    """Per tier: customers and amount; and the Pareto curve as ``points`` (customer share,
+    cumulative amount share) pairs — both computed by the database."""
+    abc = ABC_SQL.format(source=source)
+    tier = f"CASE WHEN before < {float(a)} * total THEN 'A' WHEN before < {float(b)} * total THEN 'B' ELSE 'C' END"
+    cursor.execute(
+        f"SELECT {tier} AS tier, COUNT(*), SUM(monetary), MAX(total) FROM ({abc}) s GROUP BY 1",
+        params,
+    )
+    rows = {
+        t: (int(n), Decimal(str(mon or 0)), Decimal(str(tot or 0)))
+        for t, n, mon, tot in cursor.fetchall()
+    }
+    customers = sum(n for n, _, _ in rows.values())
+    total = next((tot for _, _, tot in rows.values()), Decimal(0))
+    tiers = [
+        TierSummary(
+            t,
+            rows.get(t, (0, Decimal(0), 0))[0],
+            rows.get(t, (0, Decimal(0), 0))[1],
+            rows.get(t, (0,))[0] / customers if customers else 0.0,
+            float(rows.get(t, (0, Decimal(0), 0))[1] / total) if total else 0.0,
+        )
+        for t in "ABC"
+    ]
+    curve = [(0.0, 0.0)]
+    if customers:
+        step = max(customers // points, 1)
+        cursor.execute(
+            f"SELECT position, before + monetary, total FROM ({abc}) s "
+            f"WHERE position % {step} = 0 OR position = {customers} ORDER BY position",
+            params,
+        )
+        curve += [
+            (int(pos) / customers, float(Decimal(str(cum)) / Decimal(str(tot))) if tot else 0.0)
+            for pos, cum, tot in cursor.fetchall()
+        ]
+    return tiers, curve
+
+
+def segment_labels() -> dict:
+    """The segments' names and what to do with them, in the reader's language."""
+    from django.utils.translation import gettext_lazy as _
+    from django.utils.translation import pgettext_lazy
+
+    return {
+        "champions": (_("Champions"), _("Bought recently, often and much: reward them.")),
+        "loyal": (_("Loyal"), _("Buy often and much: offer more (up-sell).")),
+        "potential_loyalists": (
+            _("Potential loyalists"),
+            _("Recent, middling frequency or amount: build the relationship."),
+        ),
+        "new": (_("New customers"), _("First purchases lately: welcome them.")),
+        "need_attention": (_("Need attention"), _("Middling on all three: a personal call.")),
+        "about_to_sleep": (_("About to sleep"), _("Fading and small: a reason to come back.")),
+        "cant_lose": (_("Can't lose them"), _("Were the best, gone quiet: win them back now.")),
+        "at_risk": (_("At risk"), _("Valuable but long ago: a win-back offer.")),
+        "hibernating": (_("Hibernating"), _("Long ago, little: low-cost reminders.")),
+        "lost": (
+            pgettext_lazy("RFM segment", "Lost"),
+            _("Longest ago, least: only if cheap to reach."),
+        ),
+    }

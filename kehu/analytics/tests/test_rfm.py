@@ -119,3 +119,65 @@ def test_the_commands_rank_a_csv(tmp_path):
     call_command("analytics", "abc", "--transactions", str(path), *args, stdout=out)
     text = out.getvalue()
     assert text.startswith("5 customers: A 2 customers (40.0%, 90.0% of the amount)")
+
+
+def _orders(owners):
+    from kehu.customers.tests.factories import customer
+    from kehu.sales.models import SalesOrder
+
+    ids = {}
+    today = datetime.date.today()
+    for i, (name, orders) in enumerate(ORDERS.items(), start=1):
+        owner = owners[name]
+        cust = customer(owner, i, name=f"RFM {name}")
+        ids[name] = cust
+        for j, (day, amount, status) in enumerate(orders):
+            # the same pattern, moved to end today (the page counts the last 24 months)
+            shifted = today - (D(2026, 3, 10) - day)
+            SalesOrder(
+                number=f"RFM-{i}-{j}",
+                customer=cust,
+                currency="CNY",
+                order_date=shifted,
+                status=status,
+                total=Decimal(amount),
+                owner=owner,
+                department=owner.department,
+            ).save()
+    return ids
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("code", ["en", "zh-hans"])
+def test_the_customer_value_page_shows_segments_tiers_and_members(client, make_user, code):
+    seller_a = make_user("salesperson", "a1")
+    seller_b = make_user("salesperson", "b")
+    manager = make_user("director", "hq")
+    owners = {"c1": seller_a, "c2": seller_a, "c3": seller_a, "c4": seller_b, "c5": seller_b}
+    customers = _orders(owners)
+    client.force_login(manager)
+    client.cookies["django_language"] = code
+    page = client.get("/analytics/customer-value/", HTTP_ACCEPT_LANGUAGE=code)
+    assert page.status_code == 200
+    html = page.content.decode()
+    for segment in ("champions", "loyal", "potential_loyalists", "hibernating", "lost"):
+        assert f'data-segment="{segment}"' in html
+    assert ("Champions" if code == "en" else "冠军客户") in html
+    page = client.get("/analytics/customer-value/?segment=loyal", HTTP_ACCEPT_LANGUAGE=code)
+    members = page.content.decode().split('id="rfm-members"')[1]
+    assert "RFM c4" in members and "RFM c1" not in members
+    # a salesperson's page counts their own customers only; no order permission, no page
+    client.force_login(seller_a)
+    html = client.get("/analytics/customer-value/?segment=lost").content.decode()
+    # ranked among seller A's three customers only, c2 is now the lowest on all three
+    assert "RFM c2" in html and "RFM c4" not in html and "RFM c5" not in html
+    assert customers["c4"].name not in html
+    client.force_login(make_user("", "a1"))
+    assert client.get("/analytics/customer-value/").status_code == 403
+
+
+@pytest.mark.django_db
+def test_the_page_has_a_clear_empty_state(client, make_user):
+    client.force_login(make_user("director", "hq"))
+    html = client.get("/analytics/customer-value/?period=12").content.decode()
+    assert 'id="value-empty"' in html
