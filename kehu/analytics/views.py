@@ -33,17 +33,26 @@ def _since(months: int | None) -> datetime.date | None:
 
 
 def _pareto_chart(curve) -> dict:
+    return {"option": _pareto_option(curve)}
+
+
+def _pareto_option(curve) -> dict:
     return {
         "tooltip": {"trigger": "axis"},
-        "grid": {"left": 8, "right": 16, "bottom": 8, "top": 24, "containLabel": True},
+        "grid": {"left": 8, "right": 36, "bottom": 30, "top": 40, "containLabel": True},
         "xAxis": {
             "type": "value",
             "max": 100,
             "name": _("Share of customers"),
             "nameLocation": "middle",
-            "nameGap": 24,
+            "nameGap": 28,
         },
-        "yAxis": {"type": "value", "max": 100, "name": _("Share of the amount")},
+        "yAxis": {
+            "type": "value",
+            "max": 100,
+            "name": _("Share of the amount"),
+            "nameTextStyle": {"align": "left"},
+        },
         "series": [
             {
                 "name": _("Cumulative share of the amount"),
