@@ -14,6 +14,26 @@ class AnalyticsConfig(AppConfig):
             Module("analytics", _("Analytics"), "bi-bar-chart", "analytics:index", order=50)
         )
         register_urls("analytics", "kehu.analytics.urls")
+        from celery.schedules import crontab
+
+        from kehu.core.registry import register_beat_task
+        from kehu.customers.timeline import register_customer_panel
+
+        from .panels import value_panel
+
+        register_customer_panel(
+            "value",
+            label=_("Customer value"),
+            template="analytics/_customer_value.html",
+            context=value_panel,
+            perm="sales.view_salesorder",
+            order=10,
+        )
+        register_beat_task(
+            "analytics-customer-values",
+            "kehu.analytics.refresh_customer_values",
+            crontab(hour=2, minute=40),
+        )
         register_page(
             Page(
                 module="analytics",

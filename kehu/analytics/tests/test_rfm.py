@@ -181,3 +181,32 @@ def test_the_page_has_a_clear_empty_state(client, make_user):
     client.force_login(make_user("director", "hq"))
     html = client.get("/analytics/customer-value/?period=12").content.decode()
     assert 'id="value-empty"' in html
+
+
+@pytest.mark.django_db
+def test_the_nightly_refresh_stores_the_scores_and_the_customer_page_shows_them(client, make_user):
+    from kehu.analytics.models import CustomerValue
+    from kehu.analytics.refresh import refresh_customer_values
+
+    seller_a = make_user("salesperson", "a1")
+    seller_b = make_user("salesperson", "b")
+    owners = {"c1": seller_a, "c2": seller_a, "c3": seller_a, "c4": seller_b, "c5": seller_b}
+    customers = _orders(owners)
+    client.force_login(seller_a)
+    page = client.get(customers["c1"].get_absolute_url()).content.decode()
+    assert 'id="customer-value-none"' in page
+    assert refresh_customer_values() == 5
+    stored = {v.customer_id: v for v in CustomerValue.objects.all()}
+    # ranked company-wide, so seller A's customers carry the same scores as in the full set
+    got = {
+        name: (stored[c.pk].r, stored[c.pk].f, stored[c.pk].m, stored[c.pk].segment)
+        for name, c in customers.items()
+    }
+    assert got == EXPECTED_RFM
+    assert {name: stored[c.pk].tier for name, c in customers.items()} == EXPECTED_ABC
+    page = client.get(
+        customers["c1"].get_absolute_url(), HTTP_ACCEPT_LANGUAGE="en"
+    ).content.decode()
+    card = page.split('id="customer-value"')[1][:1500]
+    assert "A 类" in card and "冠军客户" in card and "444" in card  # the user works in Chinese
+    assert refresh_customer_values() == 5 and CustomerValue.objects.count() == 5  # rewritten

@@ -38,7 +38,9 @@ class Command(BaseCommand):
     help = "Customer analytics on CSV files: clv (BG/NBD + Gamma-Gamma), rfm, abc, dedupe."
 
     def add_arguments(self, parser):
-        sub = parser.add_subparsers(dest="what", required=True, metavar="{clv,rfm,abc,dedupe}")
+        sub = parser.add_subparsers(
+            dest="what", required=True, metavar="{clv,rfm,abc,refresh,dedupe}"
+        )
         clv = sub.add_parser(
             "clv",
             help="lifetime value, expected purchases and P(alive) per customer",
@@ -76,12 +78,21 @@ class Command(BaseCommand):
             p.add_argument("--date-format", help="strptime format (default ISO)")
             p.add_argument("--top", type=int, default=20, help="customers shown in the table")
             p.add_argument("--json", action="store_true", help="only JSON on standard output")
+        sub.add_parser(
+            "refresh",
+            help="recompute the CRM's stored customer value scores now (as the nightly job does)",
+        )
         dedupe = sub.add_parser("dedupe", help="kehu dedupe: likely duplicates in a CSV")
         dedupe.add_argument("rest", nargs="...", help="the arguments of kehu dedupe")
 
     def handle(self, *args, **opts):
         if opts["what"] == "dedupe":
             return call_command("dedupe", *opts["rest"], stdout=self.stdout)
+        if opts["what"] == "refresh":
+            from kehu.analytics.refresh import refresh_customer_values
+
+            self.stdout.write(f"{refresh_customer_values():,} customers scored")
+            return
         if opts["what"] in ("rfm", "abc"):
             return self._tiers(opts)
         return self._clv(opts)
