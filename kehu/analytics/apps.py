@@ -8,9 +8,39 @@ class AnalyticsConfig(AppConfig):
     verbose_name = _("Analytics")
 
     def ready(self) -> None:
-        from kehu.core.registry import Module, register_module, register_urls
+        from kehu.core.registry import Module, Page, register_module, register_page, register_urls
 
         register_module(
             Module("analytics", _("Analytics"), "bi-bar-chart", "analytics:index", order=50)
         )
         register_urls("analytics", "kehu.analytics.urls")
+        from celery.schedules import crontab
+
+        from kehu.core.registry import register_beat_task
+        from kehu.customers.timeline import register_customer_panel
+
+        from .panels import value_panel
+
+        register_customer_panel(
+            "value",
+            label=_("Customer value"),
+            template="analytics/_customer_value.html",
+            context=value_panel,
+            perm="sales.view_salesorder",
+            order=10,
+        )
+        register_beat_task(
+            "analytics-customer-values",
+            "kehu.analytics.refresh_customer_values",
+            crontab(hour=2, minute=40),
+        )
+        register_page(
+            Page(
+                module="analytics",
+                label=_("Customer value (RFM, ABC)"),
+                url_name="analytics:customer_value",
+                perm="sales.view_salesorder",
+                icon="bi-gem",
+                order=10,
+            )
+        )

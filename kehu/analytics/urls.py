@@ -1,9 +1,11 @@
-"""The analytics module's pages (its index for now)."""
+"""The analytics module's pages."""
 
 from django.urls import path
 from django.utils.translation import gettext_lazy as _
 
 from kehu.core.site_views import module_index
+
+from . import views
 
 app_name = "analytics"
 
@@ -17,4 +19,5 @@ urlpatterns = [
         ),
         name="index",
     ),
+    path("customer-value/", views.customer_value, name="customer_value"),
 ]

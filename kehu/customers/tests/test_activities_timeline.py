@@ -179,9 +179,11 @@ def test_customer_panels_registry(client, owner, settings, tmp_path):
     settings.TEMPLATES = [{**settings.TEMPLATES[0], "DIRS": [str(tmp_path)]}]
     cust = customer(owner, 1)
     client.force_login(owner)
+    saved = dict(tl.CUSTOMER_PANELS)  # the panels other apps registered (analytics' value card)
+    tl.CUSTOMER_PANELS.clear()
     assert b"customer-panel-placeholder" in client.get(cust.get_absolute_url()).content
     tl.register_customer_panel(
-        "value",
+        "test-value",
         label="价值面板甲",
         template="panel.html",
         context=lambda customer, user: {"tier": "A"} if customer.pk == cust.pk else None,
@@ -193,7 +195,8 @@ def test_customer_panels_registry(client, owner, settings, tmp_path):
         other = customer(owner, 2)
         assert "价值面板甲" not in client.get(other.get_absolute_url()).content.decode()
     finally:
-        tl.CUSTOMER_PANELS.pop("value")
+        tl.CUSTOMER_PANELS.clear()
+        tl.CUSTOMER_PANELS.update(saved)
 
 
 # --- iCalendar ----------------------------------------------------------------------------------

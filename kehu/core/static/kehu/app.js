@@ -184,6 +184,10 @@
   }
   document.addEventListener("change", function (event) {
     if (event.target.matches("[data-mass-field]")) showMassValue(document);
+    // A select that applies itself (a page's period): submit its form, no button needed.
+    if (event.target.matches("select[data-autosubmit]") && event.target.form) {
+      event.target.form.requestSubmit();
+    }
   });
   document.addEventListener("click", function (event) {
     var apply = event.target.closest("[data-mass-apply]");

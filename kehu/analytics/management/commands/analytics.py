@@ -1,0 +1,221 @@
+"""``kehu analytics WHAT``: the analytics library on plain CSV files.
+
+``clv`` fits BG/NBD and Gamma-Gamma to a transactions file (customer, date, amount columns) or a
+summary file (id, frequency, recency, age, spend) and prints the fitted parameters and the
+customers by lifetime value; ``dedupe`` is ``kehu dedupe`` (the customers module's matcher).
+Every subcommand prints a table, or with ``--json`` only JSON on standard output.
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+from collections import Counter
+from dataclasses import asdict
+from pathlib import Path
+
+from django.core.management import call_command
+from django.core.management.base import BaseCommand, CommandError
+
+from kehu.analytics.cli import as_json, purchase_rows, read_csv, run_clv
+from kehu.analytics.clv import ModelFitError
+from kehu.analytics.rfm import SEGMENTS, abc_sql, load_purchases, rfm_sql
+from kehu.analytics.summary import UNITS, SummaryError
+
+
+def _money(row) -> float:
+    return float(round(row.monetary, 2))
+
+
+def _date(value: str) -> datetime.date:
+    try:
+        return datetime.date.fromisoformat(value)
+    except ValueError:
+        raise CommandError(f"--end takes a date as YYYY-MM-DD, not {value!r}") from None
+
+
+class Command(BaseCommand):
+    help = "Customer analytics on CSV files: clv (BG/NBD + Gamma-Gamma), rfm, abc, dedupe."
+
+    def add_arguments(self, parser):
+        sub = parser.add_subparsers(
+            dest="what", required=True, metavar="{clv,rfm,abc,refresh,dedupe}"
+        )
+        clv = sub.add_parser(
+            "clv",
+            help="lifetime value, expected purchases and P(alive) per customer",
+            description="Fit BG/NBD (purchases) and Gamma-Gamma (spend) by maximum likelihood.",
+        )
+        src = clv.add_mutually_exclusive_group(required=True)
+        src.add_argument("--transactions", type=Path, help="CSV: one row per purchase")
+        src.add_argument("--summary", type=Path, help="CSV: one row per customer")
+        clv.add_argument("--customer-column", default="customer")
+        clv.add_argument("--date-column", default="date")
+        clv.add_argument("--amount-column", default="amount", help="'' for counts only")
+        clv.add_argument("--date-format", help="strptime format, e.g. %%Y%%m%%d (default ISO)")
+        clv.add_argument("--end", type=_date, help="calibration end (default: last date)")
+        clv.add_argument("--unit", choices=sorted(UNITS), default="weeks")
+        clv.add_argument("--id-column", default="id")
+        clv.add_argument("--frequency-column", default="frequency")
+        clv.add_argument("--recency-column", default="recency")
+        clv.add_argument("--age-column", default="T")
+        clv.add_argument("--monetary-column", default="monetary_value")
+        clv.add_argument("--horizon", type=float, default=52.0, help="in time units (52)")
+        clv.add_argument("--periods", type=int, default=12, help="discounting periods (12)")
+        clv.add_argument("--discount-rate", type=float, default=0.01, help="per period (0.01)")
+        clv.add_argument("--margin", type=float, default=1.0, help="profit share of spend (1)")
+        clv.add_argument("--top", type=int, default=20, help="customers shown in the table")
+        clv.add_argument("--json", action="store_true", help="only JSON on standard output")
+        for name, text in (
+            ("rfm", "recency, frequency, monetary scores and segments per customer"),
+            ("abc", "ABC (80/20) value tiers with the cumulative share"),
+        ):
+            p = sub.add_parser(name, help=text, description=text)
+            p.add_argument("--transactions", type=Path, required=True, help="one row a purchase")
+            p.add_argument("--customer-column", default="customer")
+            p.add_argument("--date-column", default="date")
+            p.add_argument("--amount-column", default="amount")
+            p.add_argument("--date-format", help="strptime format (default ISO)")
+            p.add_argument("--top", type=int, default=20, help="customers shown in the table")
+            p.add_argument("--json", action="store_true", help="only JSON on standard output")
+        sub.add_parser(
+            "refresh",
+            help="recompute the CRM's stored customer value scores now (as the nightly job does)",
+        )
+        dedupe = sub.add_parser("dedupe", help="kehu dedupe: likely duplicates in a CSV")
+        dedupe.add_argument("rest", nargs="...", help="the arguments of kehu dedupe")
+
+    def handle(self, *args, **opts):
+        if opts["what"] == "dedupe":
+            return call_command("dedupe", *opts["rest"], stdout=self.stdout)
+        if opts["what"] == "refresh":
+            from kehu.analytics.refresh import refresh_customer_values
+
+            self.stdout.write(f"{refresh_customer_values():,} customers scored")
+            return
+        if opts["what"] in ("rfm", "abc"):
+            return self._tiers(opts)
+        return self._clv(opts)
+
+    def _tiers(self, opts):
+        try:
+            rows = read_csv(opts["transactions"])
+            conn = load_purchases(
+                purchase_rows(
+                    rows,
+                    customer=opts["customer_column"],
+                    date=opts["date_column"],
+                    amount=opts["amount_column"],
+                    date_format=opts["date_format"],
+                )
+            )
+        except (OSError, SummaryError) as exc:
+            raise CommandError(str(exc)) from exc
+        source = "SELECT customer, day, amount FROM purchases"
+        cursor = conn.cursor()
+        if opts["what"] == "rfm":
+            result = rfm_sql(cursor, source, ())
+            result.sort(key=lambda row: (-(row.r * 100 + row.f * 10 + row.m), str(row.customer)))
+            data = [
+                {**asdict(row), "last_day": row.last_day.isoformat(), "monetary": _money(row)}
+                for row in result
+            ]
+            head = f"{'customer':<16}{'last':>12}{'days':>6}{'F':>5}{'M':>14}  RFM  segment"
+            lines = [
+                f"{str(r.customer)[:15]:<16}{r.last_day.isoformat():>12}{r.recency_days:>6}"
+                f"{r.frequency:>5}{_money(r):>14,.2f}  {r.r}{r.f}{r.m}  {r.segment}"
+                for r in result
+            ]
+            counts = Counter(r.segment for r in result)
+            summary = ", ".join(f"{name} {counts[name]:,}" for name, _ in SEGMENTS if counts[name])
+        else:
+            result = abc_sql(cursor, source, ())
+            data = [{**asdict(row), "monetary": _money(row)} for row in result]
+            head = f"{'customer':<16}{'amount':>14}{'share':>9}{'cumulative':>12}  tier"
+            lines = [
+                f"{str(r.customer)[:15]:<16}{_money(r):>14,.2f}{r.share:>9.2%}"
+                f"{r.cumulative:>12.2%}  {r.tier}"
+                for r in result
+            ]
+            counts = Counter(r.tier for r in result)
+            total = sum(r.monetary for r in result) or 1
+            summary = ", ".join(
+                f"{tier} {counts[tier]:,} customers "
+                f"({counts[tier] / len(result):.1%}, "
+                f"{sum(r.monetary for r in result if r.tier == tier) / total:.1%} of the amount)"
+                for tier in "ABC"
+            )
+        if opts["json"]:
+            self.stdout.write(json.dumps({"customers": data}, ensure_ascii=False, default=str))
+            return
+        self.stdout.write(f"{len(result):,} customers: {summary}")
+        self.stdout.write("")
+        self.stdout.write(head)
+        for line in lines[: max(opts["top"], 0)]:
+            self.stdout.write(line)
+
+    def _clv(self, opts):
+        if opts["horizon"] <= 0 or opts["periods"] < 1 or opts["discount_rate"] <= -1:
+            raise CommandError("--horizon > 0, --periods ≥ 1 and --discount-rate > -1 please")
+        columns = {
+            "customer": opts["customer_column"],
+            "date": opts["date_column"],
+            "amount": opts["amount_column"] or None,
+            "id": opts["id_column"],
+            "frequency": opts["frequency_column"],
+            "recency": opts["recency_column"],
+            "age": opts["age_column"],
+            "monetary": opts["monetary_column"] or None,
+        }
+        try:
+            result = run_clv(
+                transactions=opts["transactions"],
+                summary=opts["summary"],
+                columns=columns,
+                end=opts["end"],
+                unit=opts["unit"],
+                date_format=opts["date_format"],
+                horizon=opts["horizon"],
+                periods=opts["periods"],
+                discount_rate=opts["discount_rate"],
+                margin=opts["margin"],
+            )
+        except (OSError, SummaryError, ModelFitError) as exc:
+            raise CommandError(str(exc)) from exc
+        if opts["json"]:
+            self.stdout.write(json.dumps(as_json(result), ensure_ascii=False))
+            return
+        self._table(result, opts)
+
+    def _table(self, result, opts):
+        m = result.model
+        state = "converged" if m.converged else "NOT converged"
+        self.stdout.write(
+            f"BG/NBD on {m.customers:,} customers ({state}, log-likelihood {m.log_likelihood:,.2f})"
+        )
+        self.stdout.write(f"  r {m.r:.4f}  alpha {m.alpha:.4f}  a {m.a:.4f}  b {m.b:.4f}")
+        s = result.spend
+        if s is None:
+            self.stdout.write("Gamma-Gamma: not fitted (no spend column or no repeat buyers)")
+        else:
+            self.stdout.write(
+                f"Gamma-Gamma on {s.customers:,} repeat buyers: "
+                f"p {s.p:.4f}  q {s.q:.4f}  v {s.v:.4f}" + "".join(f"  ({n})" for n in s.notes)
+            )
+        order = sorted(
+            range(len(result.customers)),
+            key=lambda i: -(result.value[i] if result.value is not None else result.expected[i]),
+        )
+        horizon = f"{result.horizon:g} {opts['unit']}"
+        self.stdout.write("")
+        self.stdout.write(
+            f"{'customer':<16}{'x':>5}{'t_x':>9}{'T':>9}{'P(alive)':>10}"
+            f"{'E[buys] ' + horizon:>22}{'CLV':>12}"
+        )
+        for i in order[: max(opts["top"], 0)]:
+            p = result.customers[i]
+            value = "—" if result.value is None else f"{result.value[i]:,.2f}"
+            self.stdout.write(
+                f"{p.customer[:15]:<16}{p.frequency:>5}{p.recency:>9.2f}{p.age:>9.2f}"
+                f"{result.alive[i]:>10.3f}{result.expected[i]:>22.3f}{value:>12}"
+            )

@@ -1,0 +1,43 @@
+"""Computed customer attributes: a cache the nightly refresh rewrites, never edited by anyone.
+
+Each row says when it was computed (``computed_at``), which the customer page shows: the scores
+rank every customer of the company against each other, so they are computed for everyone at
+once in the background, not per page view.
+"""
+
+from __future__ import annotations
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from kehu.core.fields import MoneyField
+
+
+class CustomerValue(models.Model):
+    """RFM scores and segment and ABC tier of one customer, over the booked orders of the
+    refresh's period."""
+
+    customer = models.OneToOneField(
+        "customers.Customer",
+        verbose_name=_("customer"),
+        on_delete=models.CASCADE,
+        primary_key=True,
+        related_name="computed_value",
+    )
+    last_order = models.DateField(_("last order"))
+    frequency = models.PositiveIntegerField(_("purchase days"))
+    monetary = MoneyField(_("amount"))
+    r = models.PositiveSmallIntegerField("R")
+    f = models.PositiveSmallIntegerField("F")
+    m = models.PositiveSmallIntegerField("M")
+    segment = models.CharField(_("RFM segment"), max_length=24, db_index=True)
+    tier = models.CharField(_("value tier"), max_length=1, db_index=True)
+    computed_at = models.DateTimeField(_("computed at"))
+
+    class Meta:
+        verbose_name = _("customer value")
+        verbose_name_plural = _("customer values")
+        default_permissions = ()
+
+    def __str__(self) -> str:
+        return f"{self.customer_id}: {self.r}{self.f}{self.m} {self.segment} {self.tier}"

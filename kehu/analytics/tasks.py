@@ -1,0 +1,10 @@
+"""Background work of the analytics module: the nightly refresh of computed attributes."""
+
+from celery import shared_task
+
+
+@shared_task(name="kehu.analytics.refresh_customer_values", ignore_result=True)
+def refresh_customer_values() -> int:
+    from kehu.analytics.refresh import refresh_customer_values as refresh
+
+    return refresh()

@@ -1,0 +1,212 @@
+"""RFM and ABC: one SQL text, worked by hand on five customers, the same on the CRM's orders
+(SQLite and PostgreSQL, inside the reader's data scope) and on a CSV."""
+
+from __future__ import annotations
+
+import datetime
+import io
+import json
+from decimal import Decimal
+
+import pytest
+from django.core.management import call_command
+from django.db import connection
+
+from kehu.analytics.purchases import order_purchases
+from kehu.analytics.rfm import abc_sql, load_purchases, rfm_sql, segment_for
+
+D = datetime.date
+#: customer → (day, amount, status); c3 buys twice on one day (one purchase day), c5's
+#: cancelled order counts for nothing.
+ORDERS = {
+    "c1": [(D(2026, 1, 10), "100", "confirmed"), (D(2026, 3, 1), "200", "completed")],
+    "c2": [(D(2026, 2, 1), "50", "shipped")],
+    "c3": [(D(2026, 3, 5), "1000", "confirmed"), (D(2026, 3, 5), "10", "delivered")],
+    "c4": [
+        (D(2026, 1, 2), "20", "completed"),
+        (D(2026, 1, 20), "30", "completed"),
+        (D(2026, 2, 20), "40", "confirmed"),
+    ],
+    "c5": [(D(2025, 12, 1), "5", "confirmed"), (D(2026, 3, 10), "500", "cancelled")],
+}
+# Worked by hand: PERCENT_RANK over five customers is 0, .25, .5, .75, 1 → scores 1…5, ties
+# (three customers with one purchase day) share the lowest rank.
+EXPECTED_RFM = {
+    "c1": (4, 4, 4, "champions"),
+    "c2": (2, 1, 2, "hibernating"),
+    "c3": (5, 1, 5, "potential_loyalists"),
+    "c4": (3, 5, 3, "loyal"),
+    "c5": (1, 1, 1, "lost"),
+}
+# totals 1010, 300, 90, 50, 5 of 1455: the share before c4 is 90.0 % (B), before c2 96.2 % (C)
+EXPECTED_ABC = {"c3": "A", "c1": "A", "c4": "B", "c2": "C", "c5": "C"}
+
+
+def _booked():
+    for name, orders in ORDERS.items():
+        for day, amount, status in orders:
+            if status != "cancelled":
+                yield name, day, Decimal(amount)
+
+
+def test_rfm_and_abc_on_purchases_match_the_hand_worked_figures():
+    cursor = load_purchases(_booked()).cursor()
+    source = "SELECT customer, day, amount FROM purchases"
+    rows = {r.customer: r for r in rfm_sql(cursor, source, (), as_of=D(2026, 3, 31))}
+    assert {k: (r.r, r.f, r.m, r.segment) for k, r in rows.items()} == EXPECTED_RFM
+    assert rows["c3"].frequency == 1 and rows["c3"].monetary == Decimal("1010")
+    assert rows["c4"].recency_days == 39
+    tiers = abc_sql(cursor, source, ())
+    assert [(t.customer, t.tier) for t in tiers] == list(EXPECTED_ABC.items())
+    assert tiers[-1].cumulative == pytest.approx(1.0)
+    assert segment_for(3, 3, 4) == "loyal"  # FM = (3 + 4) / 2 rounds half up to 4
+
+
+@pytest.mark.django_db
+def test_the_crm_computes_the_same_in_its_database_within_the_readers_scope(make_user):
+    from kehu.customers.tests.factories import customer
+    from kehu.sales.models import SalesOrder
+
+    seller_a = make_user("salesperson", "a1")
+    seller_b = make_user("salesperson", "b")
+    director = make_user("director", "hq")
+    owners = {"c1": seller_a, "c2": seller_a, "c3": seller_a, "c4": seller_b, "c5": seller_b}
+    ids = {}
+    for i, (name, orders) in enumerate(ORDERS.items(), start=1):
+        owner = owners[name]
+        cust = customer(owner, i, name=f"RFM {name}")
+        ids[cust.pk] = name
+        for j, (day, amount, status) in enumerate(orders):
+            SalesOrder(
+                number=f"RFM-{i}-{j}",
+                customer=cust,
+                currency="CNY",
+                order_date=day,
+                status=status,
+                total=Decimal(amount),
+                owner=owner,
+                department=owner.department,
+            ).save()
+    sql, params = order_purchases(director)
+    with connection.cursor() as cursor:
+        everyone = {
+            ids[r.customer]: (r.r, r.f, r.m, r.segment) for r in rfm_sql(cursor, sql, params)
+        }
+        tiers = {ids[t.customer]: t.tier for t in abc_sql(cursor, sql, params)}
+    assert everyone == EXPECTED_RFM, connection.vendor
+    assert tiers == EXPECTED_ABC
+    sql, params = order_purchases(seller_a)
+    with connection.cursor() as cursor:
+        own = {ids[r.customer] for r in rfm_sql(cursor, sql, params)}
+    assert own == {"c1", "c2", "c3"}  # seller B's customers stay out of seller A's figures
+
+
+def test_the_commands_rank_a_csv(tmp_path):
+    path = tmp_path / "orders.csv"
+    path.write_text(
+        "客户,日期,金额\n" + "".join(f"{c},{d.isoformat()},{a}\n" for c, d, a in _booked()),
+        encoding="gb18030",
+    )
+    args = ["--customer-column", "客户", "--date-column", "日期", "--amount-column", "金额"]
+    out = io.StringIO()
+    call_command("analytics", "rfm", "--transactions", str(path), *args, "--json", stdout=out)
+    rows = {
+        r["customer"]: (r["r"], r["f"], r["m"], r["segment"])
+        for r in json.loads(out.getvalue())["customers"]
+    }
+    assert rows == EXPECTED_RFM
+    out = io.StringIO()
+    call_command("analytics", "abc", "--transactions", str(path), *args, stdout=out)
+    text = out.getvalue()
+    assert text.startswith("5 customers: A 2 customers (40.0%, 90.0% of the amount)")
+
+
+def _orders(owners):
+    from kehu.customers.tests.factories import customer
+    from kehu.sales.models import SalesOrder
+
+    ids = {}
+    today = datetime.date.today()
+    for i, (name, orders) in enumerate(ORDERS.items(), start=1):
+        owner = owners[name]
+        cust = customer(owner, i, name=f"RFM {name}")
+        ids[name] = cust
+        for j, (day, amount, status) in enumerate(orders):
+            # the same pattern, moved to end today (the page counts the last 24 months)
+            shifted = today - (D(2026, 3, 10) - day)
+            SalesOrder(
+                number=f"RFM-{i}-{j}",
+                customer=cust,
+                currency="CNY",
+                order_date=shifted,
+                status=status,
+                total=Decimal(amount),
+                owner=owner,
+                department=owner.department,
+            ).save()
+    return ids
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("code", ["en", "zh-hans"])
+def test_the_customer_value_page_shows_segments_tiers_and_members(client, make_user, code):
+    seller_a = make_user("salesperson", "a1")
+    seller_b = make_user("salesperson", "b")
+    manager = make_user("director", "hq")
+    owners = {"c1": seller_a, "c2": seller_a, "c3": seller_a, "c4": seller_b, "c5": seller_b}
+    customers = _orders(owners)
+    client.force_login(manager)
+    client.cookies["django_language"] = code
+    page = client.get("/analytics/customer-value/", HTTP_ACCEPT_LANGUAGE=code)
+    assert page.status_code == 200
+    html = page.content.decode()
+    for segment in ("champions", "loyal", "potential_loyalists", "hibernating", "lost"):
+        assert f'data-segment="{segment}"' in html
+    assert ("Champions" if code == "en" else "冠军客户") in html
+    page = client.get("/analytics/customer-value/?segment=loyal", HTTP_ACCEPT_LANGUAGE=code)
+    members = page.content.decode().split('id="rfm-members"')[1]
+    assert "RFM c4" in members and "RFM c1" not in members
+    # a salesperson's page counts their own customers only; no order permission, no page
+    client.force_login(seller_a)
+    html = client.get("/analytics/customer-value/?segment=lost").content.decode()
+    # ranked among seller A's three customers only, c2 is now the lowest on all three
+    assert "RFM c2" in html and "RFM c4" not in html and "RFM c5" not in html
+    assert customers["c4"].name not in html
+    client.force_login(make_user("", "a1"))
+    assert client.get("/analytics/customer-value/").status_code == 403
+
+
+@pytest.mark.django_db
+def test_the_page_has_a_clear_empty_state(client, make_user):
+    client.force_login(make_user("director", "hq"))
+    html = client.get("/analytics/customer-value/?period=12").content.decode()
+    assert 'id="value-empty"' in html
+
+
+@pytest.mark.django_db
+def test_the_nightly_refresh_stores_the_scores_and_the_customer_page_shows_them(client, make_user):
+    from kehu.analytics.models import CustomerValue
+    from kehu.analytics.refresh import refresh_customer_values
+
+    seller_a = make_user("salesperson", "a1")
+    seller_b = make_user("salesperson", "b")
+    owners = {"c1": seller_a, "c2": seller_a, "c3": seller_a, "c4": seller_b, "c5": seller_b}
+    customers = _orders(owners)
+    client.force_login(seller_a)
+    page = client.get(customers["c1"].get_absolute_url()).content.decode()
+    assert 'id="customer-value-none"' in page
+    assert refresh_customer_values() == 5
+    stored = {v.customer_id: v for v in CustomerValue.objects.all()}
+    # ranked company-wide, so seller A's customers carry the same scores as in the full set
+    got = {
+        name: (stored[c.pk].r, stored[c.pk].f, stored[c.pk].m, stored[c.pk].segment)
+        for name, c in customers.items()
+    }
+    assert got == EXPECTED_RFM
+    assert {name: stored[c.pk].tier for name, c in customers.items()} == EXPECTED_ABC
+    page = client.get(
+        customers["c1"].get_absolute_url(), HTTP_ACCEPT_LANGUAGE="en"
+    ).content.decode()
+    card = page.split('id="customer-value"')[1][:1500]
+    assert "A 类" in card and "冠军客户" in card and "444" in card  # the user works in Chinese
+    assert refresh_customer_values() == 5 and CustomerValue.objects.count() == 5  # rewritten
