@@ -35,11 +35,11 @@ def _date(value: str) -> datetime.date:
 
 
 class Command(BaseCommand):
-    help = "Customer analytics on CSV files: clv (BG/NBD + Gamma-Gamma), rfm, abc, dedupe."
+    help = "Customer analytics on CSV files: clv (BG/NBD + Gamma-Gamma), rfm, abc, rules, dedupe."
 
     def add_arguments(self, parser):
         sub = parser.add_subparsers(
-            dest="what", required=True, metavar="{clv,rfm,abc,refresh,dedupe}"
+            dest="what", required=True, metavar="{clv,rfm,abc,rules,refresh,dedupe}"
         )
         clv = sub.add_parser(
             "clv",
@@ -78,6 +78,21 @@ class Command(BaseCommand):
             p.add_argument("--date-format", help="strptime format (default ISO)")
             p.add_argument("--top", type=int, default=20, help="customers shown in the table")
             p.add_argument("--json", action="store_true", help="only JSON on standard output")
+        rules = sub.add_parser(
+            "rules",
+            help="association rules (cross-sell) from baskets",
+            description="Frequent itemsets and rules A → C with support, confidence and lift.",
+        )
+        src = rules.add_mutually_exclusive_group(required=True)
+        src.add_argument("--baskets", type=Path, help="one basket a line, items comma-separated")
+        src.add_argument("--lines", type=Path, help="CSV with a basket and an item column")
+        rules.add_argument("--basket-column", default="basket")
+        rules.add_argument("--item-column", default="item")
+        rules.add_argument("--min-support", type=float, default=0.01, help="share of baskets")
+        rules.add_argument("--min-confidence", type=float, default=0.3)
+        rules.add_argument("--max-len", type=int, help="largest itemset (default: no limit)")
+        rules.add_argument("--top", type=int, default=30, help="rules shown in the table")
+        rules.add_argument("--json", action="store_true", help="only JSON on standard output")
         sub.add_parser(
             "refresh",
             help="recompute the CRM's stored customer value scores now (as the nightly job does)",
@@ -93,9 +108,50 @@ class Command(BaseCommand):
 
             self.stdout.write(f"{refresh_customer_values():,} customers scored")
             return
+        if opts["what"] == "rules":
+            return self._rules(opts)
         if opts["what"] in ("rfm", "abc"):
             return self._tiers(opts)
         return self._clv(opts)
+
+    def _rules(self, opts):
+        from kehu.analytics.cli import read_baskets
+        from kehu.analytics.rules import rules_from_baskets
+
+        try:
+            baskets = read_baskets(
+                baskets=opts["baskets"],
+                lines=opts["lines"],
+                basket_column=opts["basket_column"],
+                item_column=opts["item_column"],
+            )
+            found = rules_from_baskets(
+                baskets,
+                min_support=opts["min_support"],
+                min_confidence=opts["min_confidence"],
+                max_len=opts["max_len"],
+            )
+        except (OSError, ValueError) as exc:
+            raise CommandError(str(exc)) from exc
+        if opts["json"]:
+            data = [
+                {**asdict(r), "conviction": None if r.conviction == float("inf") else r.conviction}
+                for r in found
+            ]
+            self.stdout.write(
+                json.dumps({"baskets": len(baskets), "rules": data}, ensure_ascii=False)
+            )
+            return
+        self.stdout.write(f"{len(found):,} rules from {len(baskets):,} baskets")
+        self.stdout.write("")
+        self.stdout.write(
+            f"{'antecedents':<30}{'consequents':<24}{'support':>9}{'confidence':>12}{'lift':>8}"
+        )
+        for r in found[: max(opts["top"], 0)]:
+            self.stdout.write(
+                f"{', '.join(r.antecedent)[:29]:<30}{', '.join(r.consequent)[:23]:<24}"
+                f"{r.support:>9.4f}{r.confidence:>12.3f}{r.lift:>8.2f}"
+            )
 
     def _tiers(self, opts):
         try:
