@@ -35,11 +35,11 @@ def _date(value: str) -> datetime.date:
 
 
 class Command(BaseCommand):
-    help = "Customer analytics on CSV files: clv (BG/NBD + Gamma-Gamma), rfm, abc, rules, dedupe."
+    help = "Customer analytics on CSV files: clv (BG/NBD + Gamma-Gamma), rfm, abc, rules, churn, dedupe."
 
     def add_arguments(self, parser):
         sub = parser.add_subparsers(
-            dest="what", required=True, metavar="{clv,rfm,abc,rules,refresh,dedupe}"
+            dest="what", required=True, metavar="{clv,rfm,abc,rules,churn,refresh,dedupe}"
         )
         clv = sub.add_parser(
             "clv",
@@ -93,6 +93,18 @@ class Command(BaseCommand):
         rules.add_argument("--max-len", type=int, help="largest itemset (default: no limit)")
         rules.add_argument("--top", type=int, default=30, help="rules shown in the table")
         rules.add_argument("--json", action="store_true", help="only JSON on standard output")
+        churn = sub.add_parser(
+            "churn",
+            help="train and evaluate a churn model on any CSV",
+            description="Logistic regression on the file's columns, evaluated on held-out rows.",
+        )
+        churn.add_argument("file", type=Path, help="CSV: one row a customer")
+        churn.add_argument("--target", required=True, help="the column saying who churned")
+        churn.add_argument("--id", dest="id_column", help="an id column, never a feature")
+        churn.add_argument("--exclude", action="append", default=[], metavar="COLUMN")
+        churn.add_argument("--holdout", type=float, default=0.25, help="share held out (0.25)")
+        churn.add_argument("--seed", type=int, default=7)
+        churn.add_argument("--json", action="store_true", help="only JSON on standard output")
         sub.add_parser(
             "refresh",
             help="recompute the CRM's stored customer value scores now (as the nightly job does)",
@@ -108,11 +120,74 @@ class Command(BaseCommand):
 
             self.stdout.write(f"{refresh_customer_values():,} customers scored")
             return
+        if opts["what"] == "churn":
+            return self._churn(opts)
         if opts["what"] == "rules":
             return self._rules(opts)
         if opts["what"] in ("rfm", "abc"):
             return self._tiers(opts)
         return self._clv(opts)
+
+    def _churn(self, opts):
+        from kehu.analytics.churn import fit_churn
+
+        if not 0 < opts["holdout"] < 1:
+            raise CommandError("--holdout is a share of the rows, between 0 and 1")
+        exclude = tuple(opts["exclude"]) + ((opts["id_column"],) if opts["id_column"] else ())
+        try:
+            rows = read_csv(opts["file"])
+            report = fit_churn(
+                rows,
+                target=opts["target"],
+                exclude=exclude,
+                holdout=opts["holdout"],
+                seed=opts["seed"],
+            )
+        except (OSError, ValueError) as exc:
+            raise CommandError(str(exc)) from exc
+        numbers = {
+            "rows": report.rows,
+            "held_out": report.held_out,
+            "churn_rate": report.churn_rate,
+            "auc": report.auc,
+            "precision": report.precision,
+            "recall": report.recall,
+            "top_decile_precision": report.top_decile_precision,
+            "top_decile_recall": report.top_decile_recall,
+            "brier": report.brier,
+            "converged": report.model.converged,
+        }
+        if opts["json"]:
+            data = {
+                **numbers,
+                "calibration": [
+                    {"predicted": p, "observed": o, "rows": n} for p, o, n in report.calibration
+                ],
+                "strongest_features": [
+                    {"feature": f, "coefficient": c} for f, c in report.strongest
+                ],
+            }
+            self.stdout.write(json.dumps(data, ensure_ascii=False))
+            return
+        w = self.stdout.write
+        w(
+            f"Logistic regression on {report.rows:,} rows, {report.held_out:,} held out "
+            f"(churn rate {report.churn_rate:.1%}){'' if report.model.converged else ' — NOT converged'}"
+        )
+        w(f"  held-out AUC {report.auc:.3f}   Brier {report.brier:.3f}")
+        w(f"  at 0.5: precision {report.precision:.3f}  recall {report.recall:.3f}")
+        w(
+            f"  riskiest 10 %: precision {report.top_decile_precision:.3f}  "
+            f"recall {report.top_decile_recall:.3f}"
+        )
+        w("")
+        w("calibration (predicted → observed, rows):")
+        for p, o, n in report.calibration:
+            w(f"  {p:6.2f} → {o:5.2f}  {n:>6,}")
+        w("")
+        w("strongest features (+ pushes towards churn, on standardised values):")
+        for name, coef in report.strongest:
+            w(f"  {coef:+7.3f}  {name}")
 
     def _rules(self, opts):
         from kehu.analytics.cli import read_baskets
