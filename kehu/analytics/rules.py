@@ -16,6 +16,9 @@ import itertools
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+import numpy as np
+from scipy import sparse
+
 __all__ = ["Rule", "frequent_itemsets", "rules_from_baskets"]
 
 
@@ -31,48 +34,84 @@ class Rule:
     count: int  # baskets with antecedent ∪ consequent
 
 
-def _bitsets(baskets: Iterable[Iterable[str]]) -> tuple[dict[str, int], int]:
-    bits: dict[str, int] = {}
-    n = 0
-    for n, basket in enumerate(baskets, start=1):
-        mark = 1 << (n - 1)
-        for item in set(basket):
-            bits[item] = bits.get(item, 0) | mark
-    return bits, n
+def _encode(baskets: Iterable[Iterable[str]], min_support: float):
+    """The frequent items, a sparse basket × item matrix of them, and the basket count."""
+    ids: dict[str, int] = {}
+    cols: list[int] = []
+    lengths: list[int] = []
+    for basket in baskets:
+        items = set(basket)
+        lengths.append(len(items))
+        cols.extend(ids.setdefault(item, len(ids)) for item in items)
+    n = len(lengths)
+    if n == 0:
+        return [], None, 0
+    rows = np.repeat(np.arange(n), lengths)
+    matrix = sparse.csc_matrix(
+        (np.ones(len(cols), dtype=np.int32), (rows, np.asarray(cols))), shape=(n, len(ids))
+    )
+    counts = np.asarray(matrix.sum(axis=0)).ravel()
+    names = np.array(list(ids), dtype=object)
+    keep = np.flatnonzero(counts / n >= min_support)
+    # rarest first: deeper levels then AND smaller sets
+    keep = keep[np.lexsort((names[keep].astype(str), counts[keep]))]
+    return [str(x) for x in names[keep]], matrix[:, keep], n
+
+
+def _bits(column) -> int:
+    flags = np.zeros(column.shape[0], dtype=bool)
+    flags[column.indices] = True
+    return int.from_bytes(np.packbits(flags, bitorder="little").tobytes(), "little")
 
 
 def frequent_itemsets(
     baskets: Iterable[Iterable[str]], *, min_support: float, max_len: int | None = None
 ) -> tuple[dict[frozenset, int], int]:
-    """Every itemset in a share ≥ ``min_support`` of the baskets, with its basket count."""
+    """Every itemset in a share ≥ ``min_support`` of the baskets, with its basket count.
+
+    Singles and pairs come from the sparse matrix (one sparse product counts every pair); only
+    the frequent pairs are grown further, depth first over bit sets (Eclat)."""
     if not 0 < min_support <= 1:
         raise ValueError("min_support is a share of baskets, in (0, 1]")
-    bits, n = _bitsets(baskets)
+    names, matrix, n = _encode(baskets, min_support)
     if n == 0:
         return {}, 0
-    items = sorted(
-        ((item, b) for item, b in bits.items() if b.bit_count() / n >= min_support),
-        key=lambda pair: (pair[1].bit_count(), pair[0]),  # rarest first: smaller tid sets deeper
-    )
     found: dict[frozenset, int] = {}
-    limit = max_len or len(items)
+    singles = np.asarray(matrix.sum(axis=0)).ravel()
+    for name, count in zip(names, singles, strict=True):
+        found[frozenset((name,))] = int(count)
+    limit = max_len or len(names)
+    if limit < 2 or len(names) < 2:
+        return found, n
+    pairs = (matrix.T @ matrix).tocoo()
+    bits = [_bits(matrix[:, j]) for j in range(len(names))]
+    frequent_pairs: dict[int, list[int]] = {}
+    for i, j, count in zip(pairs.row, pairs.col, pairs.data, strict=True):
+        if i < j and count / n >= min_support:
+            found[frozenset((names[i], names[j]))] = int(count)
+            frequent_pairs.setdefault(int(i), []).append(int(j))
 
-    def grow(prefix: tuple[str, ...], tids: int, start: int) -> None:
-        for i in range(start, len(items)):
-            item, b = items[i]
-            both = tids & b
+    def grow(prefix: tuple[int, ...], tids: int, candidates: list[int]) -> None:
+        for pos, j in enumerate(candidates):
+            both = tids & bits[j]
             count = both.bit_count()
             if count / n < min_support:
                 continue
-            itemset = (*prefix, item)
-            found[frozenset(itemset)] = count
+            itemset = (*prefix, j)
+            found[frozenset(names[k] for k in itemset)] = count
             if len(itemset) < limit:
-                grow(itemset, both, i + 1)
+                # only items frequent with every member so far can extend it
+                rest = [k for k in candidates[pos + 1 :] if k in partners.get(j, ())]
+                if rest:
+                    grow(itemset, both, rest)
 
-    for i, (item, b) in enumerate(items):
-        found[frozenset((item,))] = b.bit_count()
-        if limit > 1:
-            grow((item,), b, i + 1)
+    partners = {i: set(js) for i, js in frequent_pairs.items()}
+    if limit > 2:
+        for i, js in frequent_pairs.items():
+            for pos, j in enumerate(sorted(js)):
+                rest = [k for k in sorted(js)[pos + 1 :] if k in partners.get(j, ())]
+                if rest:
+                    grow((i, j), bits[i] & bits[j], rest)
     return found, n
 
 
