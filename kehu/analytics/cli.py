@@ -17,21 +17,12 @@ import numpy as np
 from .clv import BgNbd, GammaGamma, ModelFitError, clv, fit_bgnbd, fit_gamma_gamma
 from .summary import CustomerSummary, SummaryError, parse_amount, parse_date, summarise
 
-__all__ = ["ClvResult", "purchase_rows", "read_csv", "run_clv"]
+__all__ = ["ClvResult", "purchase_rows", "read_baskets", "read_csv", "run_clv"]
 
 
 def read_csv(path: Path) -> list[dict]:
     """Rows of a CSV in UTF-8 (with or without BOM) or GB18030 (Excel's Chinese exports)."""
-    raw = path.read_bytes()
-    for encoding in ("utf-8-sig", "gb18030"):
-        try:
-            text = raw.decode(encoding)
-            break
-        except UnicodeDecodeError:
-            continue
-    else:  # pragma: no cover - gb18030 decodes any byte string
-        raise SummaryError("the file is neither UTF-8 nor GB18030 text")
-    return list(csv.DictReader(io.StringIO(text)))
+    return list(csv.DictReader(io.StringIO(_text(path))))
 
 
 def purchase_rows(rows, *, customer: str, date: str, amount: str, date_format=None):
@@ -53,6 +44,41 @@ def purchase_rows(rows, *, customer: str, date: str, amount: str, date_format=No
         )
     if not out:
         raise SummaryError("no transactions in the file")
+    return out
+
+
+def _text(path: Path) -> str:
+    raw = path.read_bytes()
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return raw.decode("gb18030")
+
+
+def read_baskets(
+    *, baskets: Path | None, lines: Path | None, basket_column: str, item_column: str
+) -> list[set[str]]:
+    """Baskets from a file of one basket a line (comma-separated items, blanks ignored) or
+    from a CSV of (basket, item) rows, the baskets in order of first appearance."""
+    if baskets is not None:
+        out = []
+        for row in csv.reader(io.StringIO(_text(baskets))):
+            items = {item.strip() for item in row if item.strip()}
+            if items:
+                out.append(items)
+    else:
+        grouped: dict[str, set[str]] = {}
+        for line, row in enumerate(read_csv(lines), start=2):
+            try:
+                key, item = (row[basket_column] or "").strip(), (row[item_column] or "").strip()
+            except KeyError as exc:
+                raise SummaryError(f"no column {exc.args[0]!r} in the file") from None
+            if not key or not item:
+                raise SummaryError("a basket id and an item are needed", line)
+            grouped.setdefault(key, set()).add(item)
+        out = list(grouped.values())
+    if not out:
+        raise SummaryError("no baskets in the file")
     return out
 
 

@@ -13,7 +13,7 @@ of the repeat purchases.
   v = 15.44.
 
 Both are fitted by maximum likelihood with SciPy (log-parameters, so every parameter stays
-positive; Nelder-Mead then L-BFGS-B polish). The log-likelihoods use ``gammaln`` and
+positive; L-BFGS-B, Nelder-Mead as the fallback). The log-likelihoods use ``gammaln`` and
 ``logaddexp`` so large counts do not overflow; an all-one-time-buyers sample fits (the model
 then says little about dropout, which the fit's ``converged`` and the parameters show).
 Written here rather than taken from ``lifetimes`` (unmaintained since 2020; its pinned
@@ -57,14 +57,21 @@ def _check_summary(x, t_x, T) -> None:
         raise ModelFitError("a customer with no repeat purchase has recency 0")
 
 
-def _minimise(nll, start: np.ndarray) -> tuple[np.ndarray, bool, float]:
-    """Nelder-Mead from ``start`` (robust far from the optimum), then L-BFGS-B to polish."""
-    first = optimize.minimize(
-        nll, start, method="Nelder-Mead", options={"maxiter": 4000, "xatol": 1e-8, "fatol": 1e-10}
-    )
-    second = optimize.minimize(nll, first.x, method="L-BFGS-B")
-    best = second if second.fun <= first.fun else first
-    return best.x, bool(best.success or first.success), float(best.fun)
+TIGHT = {"ftol": 1e-14, "gtol": 1e-10, "maxiter": 2000}
+
+
+def _minimise(nll, start: np.ndarray, *, jac: bool = False) -> tuple[np.ndarray, bool, float]:
+    """L-BFGS-B from ``start`` (with the analytic gradient when ``jac``); Nelder-Mead (slower,
+    derivative-free) only when that fails or stops somewhere non-finite, then L-BFGS-B again."""
+    value = (lambda p: nll(p)[0]) if jac else nll
+    best = optimize.minimize(nll, start, jac=jac, method="L-BFGS-B", options=TIGHT)
+    if not (best.success and np.isfinite(best.fun)):
+        rough = optimize.minimize(
+            value, start, method="Nelder-Mead", options={"maxiter": 4000, "fatol": 1e-12}
+        )
+        polished = optimize.minimize(nll, rough.x, jac=jac, method="L-BFGS-B", options=TIGHT)
+        best = polished if polished.fun <= rough.fun else rough
+    return best.x, bool(best.success), float(best.fun)
 
 
 @dataclass(frozen=True)
@@ -159,6 +166,32 @@ def bgnbd_log_likelihood(params, x, t_x, T) -> np.ndarray:
     return a1 + a2 + np.logaddexp(a3, a4)
 
 
+def bgnbd_gradient(params, x, t_x, T) -> np.ndarray:
+    """Per-customer gradient of :func:`bgnbd_log_likelihood` in (r, α, a, b): digammas for the
+    gamma terms, and the two branches of the last term weighted by their share of it."""
+    r, alpha, a, b = params
+    a3 = -(r + x) * np.log(alpha + T)
+    repeat = x > 0
+    with np.errstate(divide="ignore", invalid="ignore"):
+        a4 = np.where(
+            repeat,
+            np.log(a) - np.log(np.maximum(b + x - 1, 1e-300)) - (r + x) * np.log(alpha + t_x),
+            -np.inf,
+        )
+    total = np.logaddexp(a3, a4)
+    w3 = np.exp(a3 - total)
+    w4 = np.where(repeat, np.exp(a4 - total), 0.0)
+    psi = special.digamma
+    d_r = psi(r + x) - psi(r) + np.log(alpha) - w3 * np.log(alpha + T)
+    d_r -= np.where(repeat, w4 * np.log(alpha + t_x), 0.0)
+    d_alpha = r / alpha - w3 * (r + x) / (alpha + T)
+    d_alpha -= np.where(repeat, w4 * (r + x) / (alpha + t_x), 0.0)
+    d_a = psi(a + b) - psi(a + b + x) + w4 / a
+    d_b = psi(a + b) + psi(b + x) - psi(b) - psi(a + b + x)
+    d_b -= np.where(repeat, w4 / np.maximum(b + x - 1, 1e-300), 0.0)
+    return np.stack([d_r, d_alpha, d_a, d_b])
+
+
 def fit_bgnbd(frequency, recency, age, *, penalizer: float = 0.0) -> BgNbd:
     """Fit BG/NBD by maximum likelihood to customers' (x, t_x, T). ``penalizer`` adds an L2
     penalty on the parameters (0 = the published, unpenalised estimates)."""
@@ -168,10 +201,13 @@ def fit_bgnbd(frequency, recency, age, *, penalizer: float = 0.0) -> BgNbd:
     def nll(logp):
         params = np.exp(logp)
         ll = bgnbd_log_likelihood(params, x, t_x, T)
-        return -(ll.mean()) + penalizer * float(np.sum(params**2))
+        # gradient in log-parameters: dθ/dlogθ = θ
+        grad = -bgnbd_gradient(params, x, t_x, T).mean(axis=1) * params
+        grad += penalizer * 2 * params**2
+        return -(ll.mean()) + penalizer * float(np.sum(params**2)), grad
 
     scale = float(T.max()) if T.size else 1.0
-    logp, ok, fun = _minimise(nll, np.log([1.0, max(scale / 10, 1e-3), 1.0, 1.0]))
+    logp, ok, fun = _minimise(nll, np.log([1.0, max(scale / 10, 1e-3), 1.0, 1.0]), jac=True)
     r, alpha, a, b = (float(v) for v in np.exp(logp))
     return BgNbd(r, alpha, a, b, -fun * len(x), ok and math.isfinite(fun), len(x))
 

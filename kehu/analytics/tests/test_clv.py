@@ -220,3 +220,23 @@ def test_the_command_names_the_bad_line(tmp_path):
         )  # fmt: skip
     with pytest.raises(SummaryError):
         summarise([], customer="c", date="d", amount=None)
+
+
+def test_the_analytic_gradient_matches_finite_differences():
+    from scipy import optimize
+
+    from kehu.analytics.clv import bgnbd_gradient, bgnbd_log_likelihood
+
+    x = np.array([0, 1, 2, 7, 30.0])
+    t_x = np.array([0, 3.5, 20.1, 30.0, 38.0])
+    T = np.array([38.0, 20.0, 30.0, 38.0, 39.0])
+    for params in ([0.24, 4.4, 0.79, 2.4], [2.0, 0.5, 3.0, 0.7]):
+        for i in range(len(x)):
+            err = optimize.check_grad(
+                lambda p: float(
+                    bgnbd_log_likelihood(p, x[i : i + 1], t_x[i : i + 1], T[i : i + 1])[0]
+                ),
+                lambda p: bgnbd_gradient(p, x[i : i + 1], t_x[i : i + 1], T[i : i + 1])[:, 0],
+                np.array(params),
+            )
+            assert err < 1e-5, (params, i, err)

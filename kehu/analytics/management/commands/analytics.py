@@ -35,11 +35,11 @@ def _date(value: str) -> datetime.date:
 
 
 class Command(BaseCommand):
-    help = "Customer analytics on CSV files: clv (BG/NBD + Gamma-Gamma), rfm, abc, dedupe."
+    help = "Customer analytics on CSV files: clv (BG/NBD + Gamma-Gamma), rfm, abc, rules, churn, dedupe."
 
     def add_arguments(self, parser):
         sub = parser.add_subparsers(
-            dest="what", required=True, metavar="{clv,rfm,abc,refresh,dedupe}"
+            dest="what", required=True, metavar="{clv,rfm,abc,rules,churn,refresh,dedupe}"
         )
         clv = sub.add_parser(
             "clv",
@@ -78,6 +78,33 @@ class Command(BaseCommand):
             p.add_argument("--date-format", help="strptime format (default ISO)")
             p.add_argument("--top", type=int, default=20, help="customers shown in the table")
             p.add_argument("--json", action="store_true", help="only JSON on standard output")
+        rules = sub.add_parser(
+            "rules",
+            help="association rules (cross-sell) from baskets",
+            description="Frequent itemsets and rules A → C with support, confidence and lift.",
+        )
+        src = rules.add_mutually_exclusive_group(required=True)
+        src.add_argument("--baskets", type=Path, help="one basket a line, items comma-separated")
+        src.add_argument("--lines", type=Path, help="CSV with a basket and an item column")
+        rules.add_argument("--basket-column", default="basket")
+        rules.add_argument("--item-column", default="item")
+        rules.add_argument("--min-support", type=float, default=0.01, help="share of baskets")
+        rules.add_argument("--min-confidence", type=float, default=0.3)
+        rules.add_argument("--max-len", type=int, help="largest itemset (default: no limit)")
+        rules.add_argument("--top", type=int, default=30, help="rules shown in the table")
+        rules.add_argument("--json", action="store_true", help="only JSON on standard output")
+        churn = sub.add_parser(
+            "churn",
+            help="train and evaluate a churn model on any CSV",
+            description="Logistic regression on the file's columns, evaluated on held-out rows.",
+        )
+        churn.add_argument("file", type=Path, help="CSV: one row a customer")
+        churn.add_argument("--target", required=True, help="the column saying who churned")
+        churn.add_argument("--id", dest="id_column", help="an id column, never a feature")
+        churn.add_argument("--exclude", action="append", default=[], metavar="COLUMN")
+        churn.add_argument("--holdout", type=float, default=0.25, help="share held out (0.25)")
+        churn.add_argument("--seed", type=int, default=7)
+        churn.add_argument("--json", action="store_true", help="only JSON on standard output")
         sub.add_parser(
             "refresh",
             help="recompute the CRM's stored customer value scores now (as the nightly job does)",
@@ -93,9 +120,113 @@ class Command(BaseCommand):
 
             self.stdout.write(f"{refresh_customer_values():,} customers scored")
             return
+        if opts["what"] == "churn":
+            return self._churn(opts)
+        if opts["what"] == "rules":
+            return self._rules(opts)
         if opts["what"] in ("rfm", "abc"):
             return self._tiers(opts)
         return self._clv(opts)
+
+    def _churn(self, opts):
+        from kehu.analytics.churn import fit_churn
+
+        if not 0 < opts["holdout"] < 1:
+            raise CommandError("--holdout is a share of the rows, between 0 and 1")
+        exclude = tuple(opts["exclude"]) + ((opts["id_column"],) if opts["id_column"] else ())
+        try:
+            rows = read_csv(opts["file"])
+            report = fit_churn(
+                rows,
+                target=opts["target"],
+                exclude=exclude,
+                holdout=opts["holdout"],
+                seed=opts["seed"],
+            )
+        except (OSError, ValueError) as exc:
+            raise CommandError(str(exc)) from exc
+        numbers = {
+            "rows": report.rows,
+            "held_out": report.held_out,
+            "churn_rate": report.churn_rate,
+            "auc": report.auc,
+            "precision": report.precision,
+            "recall": report.recall,
+            "top_decile_precision": report.top_decile_precision,
+            "top_decile_recall": report.top_decile_recall,
+            "brier": report.brier,
+            "converged": report.model.converged,
+        }
+        if opts["json"]:
+            data = {
+                **numbers,
+                "calibration": [
+                    {"predicted": p, "observed": o, "rows": n} for p, o, n in report.calibration
+                ],
+                "strongest_features": [
+                    {"feature": f, "coefficient": c} for f, c in report.strongest
+                ],
+            }
+            self.stdout.write(json.dumps(data, ensure_ascii=False))
+            return
+        w = self.stdout.write
+        w(
+            f"Logistic regression on {report.rows:,} rows, {report.held_out:,} held out "
+            f"(churn rate {report.churn_rate:.1%}){'' if report.model.converged else ' — NOT converged'}"
+        )
+        w(f"  held-out AUC {report.auc:.3f}   Brier {report.brier:.3f}")
+        w(f"  at 0.5: precision {report.precision:.3f}  recall {report.recall:.3f}")
+        w(
+            f"  riskiest 10 %: precision {report.top_decile_precision:.3f}  "
+            f"recall {report.top_decile_recall:.3f}"
+        )
+        w("")
+        w("calibration (predicted → observed, rows):")
+        for p, o, n in report.calibration:
+            w(f"  {p:6.2f} → {o:5.2f}  {n:>6,}")
+        w("")
+        w("strongest features (+ pushes towards churn, on standardised values):")
+        for name, coef in report.strongest:
+            w(f"  {coef:+7.3f}  {name}")
+
+    def _rules(self, opts):
+        from kehu.analytics.cli import read_baskets
+        from kehu.analytics.rules import rules_from_baskets
+
+        try:
+            baskets = read_baskets(
+                baskets=opts["baskets"],
+                lines=opts["lines"],
+                basket_column=opts["basket_column"],
+                item_column=opts["item_column"],
+            )
+            found = rules_from_baskets(
+                baskets,
+                min_support=opts["min_support"],
+                min_confidence=opts["min_confidence"],
+                max_len=opts["max_len"],
+            )
+        except (OSError, ValueError) as exc:
+            raise CommandError(str(exc)) from exc
+        if opts["json"]:
+            data = [
+                {**asdict(r), "conviction": None if r.conviction == float("inf") else r.conviction}
+                for r in found
+            ]
+            self.stdout.write(
+                json.dumps({"baskets": len(baskets), "rules": data}, ensure_ascii=False)
+            )
+            return
+        self.stdout.write(f"{len(found):,} rules from {len(baskets):,} baskets")
+        self.stdout.write("")
+        self.stdout.write(
+            f"{'antecedents':<30}{'consequents':<24}{'support':>9}{'confidence':>12}{'lift':>8}"
+        )
+        for r in found[: max(opts["top"], 0)]:
+            self.stdout.write(
+                f"{', '.join(r.antecedent)[:29]:<30}{', '.join(r.consequent)[:23]:<24}"
+                f"{r.support:>9.4f}{r.confidence:>12.3f}{r.lift:>8.2f}"
+            )
 
     def _tiers(self, opts):
         try:
