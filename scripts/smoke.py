@@ -126,7 +126,10 @@ def _wait_listening(proc: subprocess.Popen, port: int, log) -> None:
                 return
         except OSError:
             if time.monotonic() > deadline:
-                raise SmokeError("kehu run did not listen within 90 s") from None
+                log.seek(0)
+                raise SmokeError(
+                    f"kehu run did not listen within 90 s; its log:\n{log.read()[-4000:]}"
+                ) from None
             time.sleep(0.5)
 
 
