@@ -8,6 +8,7 @@ figures only to users who may open that customer). Rewrites the cache in one tra
 from __future__ import annotations
 
 import datetime
+import math
 from decimal import Decimal
 
 import numpy as np
@@ -110,16 +111,23 @@ def _lifetime_values(cursor, sql: str, params, today: datetime.date) -> dict:
     out = {}
     for i, c in enumerate(ids):
         out[c] = {
-            "p_alive": float(alive[i]),
-            "expected_orders": float(expected[i]),
-            "clv": None if value is None else Decimal(str(round(float(value[i]), 2))),
+            "p_alive": _finite(alive[i]),
+            "expected_orders": _finite(expected[i]),
+            "clv": None
+            if value is None or _finite(value[i]) is None
+            else Decimal(str(round(float(value[i]), 2))),
         }
     return out
 
 
+def _finite(value) -> float | None:
+    value = float(value)
+    return value if math.isfinite(value) else None
+
+
 def refresh_product_rules(*, since: datetime.date, keep: int = 500) -> int:
     """Rules "bought A (and B) → also buys C" from the products of booked orders since
-    ``since``: support ≥ 20 orders (at least 0.1 %), confidence ≥ 10 %, one product offered."""
+    ``since``: support ≥ 10 orders (at least 0.1 %), confidence ≥ 10 %, one product offered."""
     from kehu.sales.models.orders import SalesOrderLine
 
     lines = (
@@ -134,7 +142,7 @@ def refresh_product_rules(*, since: datetime.date, keep: int = 500) -> int:
         baskets.setdefault(order_id, set()).add(str(product_id))
     found = []
     if baskets:
-        support = max(20 / len(baskets), 0.001)
+        support = max(10 / len(baskets), 0.001)
         if support <= 1:
             found = rules_from_baskets(
                 baskets.values(), min_support=support, min_confidence=0.1, max_len=3
