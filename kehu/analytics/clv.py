@@ -58,18 +58,29 @@ def _check_summary(x, t_x, T) -> None:
 
 
 TIGHT = {"ftol": 1e-14, "gtol": 1e-10, "maxiter": 2000}
+#: Every parameter within [1e-4, 1e6] (log scale): at the edges the data say "no dropout" or
+#: "everyone buys at one rate"; beyond them the likelihood is flat and the numbers overflow.
+BOUNDS = [(math.log(1e-4), math.log(1e6))] * 4
 
 
-def _minimise(nll, start: np.ndarray, *, jac: bool = False) -> tuple[np.ndarray, bool, float]:
+def _minimise(
+    nll, start: np.ndarray, *, jac: bool = False, bounds=None
+) -> tuple[np.ndarray, bool, float]:
     """L-BFGS-B from ``start`` (with the analytic gradient when ``jac``); Nelder-Mead (slower,
     derivative-free) only when that fails or stops somewhere non-finite, then L-BFGS-B again."""
     value = (lambda p: nll(p)[0]) if jac else nll
-    best = optimize.minimize(nll, start, jac=jac, method="L-BFGS-B", options=TIGHT)
+    best = optimize.minimize(nll, start, jac=jac, method="L-BFGS-B", options=TIGHT, bounds=bounds)
     if not (best.success and np.isfinite(best.fun)):
         rough = optimize.minimize(
-            value, start, method="Nelder-Mead", options={"maxiter": 4000, "fatol": 1e-12}
+            value,
+            start,
+            method="Nelder-Mead",
+            options={"maxiter": 4000, "fatol": 1e-12},
+            bounds=bounds,
         )
-        polished = optimize.minimize(nll, rough.x, jac=jac, method="L-BFGS-B", options=TIGHT)
+        polished = optimize.minimize(
+            nll, rough.x, jac=jac, method="L-BFGS-B", options=TIGHT, bounds=bounds
+        )
         best = polished if polished.fun <= rough.fun else rough
     return best.x, bool(best.success), float(best.fun)
 
@@ -117,13 +128,30 @@ class BgNbd:
         # for a < 1 both (a − 1) and the bracket are negative: the formula holds on either side
         with np.errstate(invalid="ignore", over="ignore"):
             out = (a + b + x - 1) / (a - 1) * (1 - power * hyp) / (1 + self._ratio(x, t_x, T))
-        bad = ~np.isfinite(out)
-        if np.any(bad):  # the hypergeometric term overflows for very large counts
+        bad = ~np.isfinite(out) | (out < 0)
+        if np.any(bad):  # the hypergeometric term overflows (large counts, r or α)
             out[bad] = [
-                self.expected_by_integral(t, xi, ti, Ti)
+                self._robust_expectation(t, xi, ti, Ti)
                 for xi, ti, Ti in zip(x[bad], t_x[bad], T[bad], strict=True)
             ]
         return out
+
+    def _robust_expectation(self, t: float, x: float, t_x: float, T: float) -> float:
+        """The integral where the closed form fails; where that fails too (a dropout
+        distribution piled at 0, which the quadrature cannot resolve), its limit: a customer
+        who hardly ever drops out buys at the posterior mean rate, P(alive)·(r+x)/(α+T)·t."""
+        import warnings
+
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", integrate.IntegrationWarning)
+            try:
+                value = self.expected_by_integral(t, x, t_x, T)
+                if math.isfinite(value) and value >= 0:
+                    return value
+            except (integrate.IntegrationWarning, FloatingPointError, ValueError):
+                pass
+        alive = float(self.probability_alive([x], [t_x], [T])[0])
+        return alive * (self.r + x) / (self.alpha + T) * t
 
     def expected_by_integral(self, t: float, x: float, t_x: float, T: float) -> float:
         """E[Y(t) | x, t_x, T] from the model's definition rather than equation 10: alive at T
@@ -207,7 +235,8 @@ def fit_bgnbd(frequency, recency, age, *, penalizer: float = 0.0) -> BgNbd:
         return -(ll.mean()) + penalizer * float(np.sum(params**2)), grad
 
     scale = float(T.max()) if T.size else 1.0
-    logp, ok, fun = _minimise(nll, np.log([1.0, max(scale / 10, 1e-3), 1.0, 1.0]), jac=True)
+    start = np.log([1.0, min(max(scale / 10, 1e-3), 1e5), 1.0, 1.0])
+    logp, ok, fun = _minimise(nll, start, jac=True, bounds=BOUNDS)
     r, alpha, a, b = (float(v) for v in np.exp(logp))
     return BgNbd(r, alpha, a, b, -fun * len(x), ok and math.isfinite(fun), len(x))
 

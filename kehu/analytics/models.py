@@ -32,6 +32,10 @@ class CustomerValue(models.Model):
     m = models.PositiveSmallIntegerField("M")
     segment = models.CharField(_("RFM segment"), max_length=24, db_index=True)
     tier = models.CharField(_("value tier"), max_length=1, db_index=True)
+    #: From BG/NBD + Gamma-Gamma fitted on all customers (empty when too few to fit).
+    p_alive = models.FloatField(_("probability still active"), null=True)
+    expected_orders = models.FloatField(_("expected purchase days, next 12 months"), null=True)
+    clv = MoneyField(_("lifetime value, next 12 months"), null=True)
     computed_at = models.DateTimeField(_("computed at"))
 
     class Meta:
@@ -41,3 +45,28 @@ class CustomerValue(models.Model):
 
     def __str__(self) -> str:
         return f"{self.customer_id}: {self.r}{self.f}{self.m} {self.segment} {self.tier}"
+
+
+class ProductRule(models.Model):
+    """ "Bought these, also buys that": an association rule between products from booked orders,
+    the source of the customer page's next best offers."""
+
+    antecedent = models.CharField(_("bought"), max_length=200)  # product ids, comma-separated
+    consequent = models.ForeignKey(
+        "system.Product", verbose_name=_("offer"), on_delete=models.CASCADE, related_name="+"
+    )
+    support = models.FloatField(_("support"))
+    confidence = models.FloatField(_("confidence"))
+    lift = models.FloatField(_("lift"))
+    computed_at = models.DateTimeField(_("computed at"))
+
+    class Meta:
+        verbose_name = _("product rule")
+        verbose_name_plural = _("product rules")
+        default_permissions = ()
+
+    def __str__(self) -> str:
+        return f"{self.antecedent} → {self.consequent_id}"
+
+    def antecedent_ids(self) -> set[int]:
+        return {int(i) for i in self.antecedent.split(",") if i}

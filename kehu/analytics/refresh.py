@@ -8,14 +8,19 @@ figures only to users who may open that customer). Rewrites the cache in one tra
 from __future__ import annotations
 
 import datetime
+import math
+from decimal import Decimal
 
+import numpy as np
 from django.db import connection, transaction
 from django.utils import timezone
 
 from kehu.sales.models.orders import BOOKED_STATUSES, SalesOrder
 
-from .models import CustomerValue
+from .clv import ModelFitError, clv, fit_bgnbd, fit_gamma_gamma
+from .models import CustomerValue, ProductRule
 from .rfm import abc_sql, rfm_sql
+from .rules import rules_from_baskets
 
 #: The period the stored scores cover (months back from today).
 MONTHS = 24
@@ -41,6 +46,7 @@ def refresh_customer_values(*, months: int = MONTHS) -> int:
     with connection.cursor() as cursor:
         scores = rfm_sql(cursor, sql, params, as_of=today)
         tiers = {row.customer: row.tier for row in abc_sql(cursor, sql, params)}
+        lifetime = _lifetime_values(cursor, sql, params, today)
     rows = [
         CustomerValue(
             customer_id=s.customer,
@@ -52,6 +58,7 @@ def refresh_customer_values(*, months: int = MONTHS) -> int:
             m=s.m,
             segment=s.segment,
             tier=tiers.get(s.customer, "C"),
+            **lifetime.get(s.customer, {}),
             computed_at=now,
         )
         for s in scores
@@ -59,4 +66,101 @@ def refresh_customer_values(*, months: int = MONTHS) -> int:
     with transaction.atomic():
         CustomerValue.objects.all().delete()
         CustomerValue.objects.bulk_create(rows, batch_size=BATCH)
+    refresh_product_rules(since=since)
+    return len(rows)
+
+
+#: Fewer customers than this, or no repeat buyers: no lifetime model (it would say nothing).
+MIN_CUSTOMERS = 30
+
+
+def _lifetime_values(cursor, sql: str, params, today: datetime.date) -> dict:
+    """P(alive), expected purchase days and CLV over the next 12 months per customer, from
+    BG/NBD + Gamma-Gamma fitted on everyone's purchase days (weeks as the time unit)."""
+    cursor.execute(
+        f"SELECT customer, day, SUM(amount) FROM ({sql}) p GROUP BY customer, day "
+        "ORDER BY customer, day",
+        params,
+    )
+    people: dict = {}
+    for customer, day, amount in cursor.fetchall():
+        day = day if isinstance(day, datetime.date) else datetime.date.fromisoformat(str(day)[:10])
+        people.setdefault(customer, []).append((day, float(amount or 0)))
+    if len(people) < MIN_CUSTOMERS:
+        return {}
+    ids = list(people)
+    x = np.array([len(people[c]) - 1 for c in ids], dtype=float)
+    t_x = np.array([(people[c][-1][0] - people[c][0][0]).days / 7 for c in ids])
+    age = np.array([max((today - people[c][0][0]).days, 1) / 7 for c in ids])
+    t_x = np.minimum(t_x, age)
+    spend = np.array(
+        [np.mean([a for _, a in people[c][1:]]) if len(people[c]) > 1 else 0.0 for c in ids]
+    )
+    try:
+        model = fit_bgnbd(x, t_x, age)
+        money = fit_gamma_gamma(x, spend)
+    except ModelFitError:
+        return {}
+    alive = model.probability_alive(x, t_x, age)
+    expected = model.expected_purchases(52, x, t_x, age)
+    value = (
+        clv(model, money, x, t_x, age, spend, periods=12, period_length=52 / 12)
+        if money.q > 1
+        else None
+    )
+    out = {}
+    for i, c in enumerate(ids):
+        out[c] = {
+            "p_alive": _finite(alive[i]),
+            "expected_orders": _finite(expected[i]),
+            "clv": None
+            if value is None or _finite(value[i]) is None
+            else Decimal(str(round(float(value[i]), 2))),
+        }
+    return out
+
+
+def _finite(value) -> float | None:
+    value = float(value)
+    return value if math.isfinite(value) else None
+
+
+def refresh_product_rules(*, since: datetime.date, keep: int = 500) -> int:
+    """Rules "bought A (and B) → also buys C" from the products of booked orders since
+    ``since``: support ≥ 10 orders (at least 0.1 %), confidence ≥ 10 %, one product offered."""
+    from kehu.sales.models.orders import SalesOrderLine
+
+    lines = (
+        SalesOrderLine.objects.filter(
+            order__status__in=BOOKED_STATUSES, order__order_date__gte=since
+        )
+        .order_by()
+        .values_list("order_id", "product_id")
+    )
+    baskets: dict[int, set[str]] = {}
+    for order_id, product_id in lines.iterator(chunk_size=10000):
+        baskets.setdefault(order_id, set()).add(str(product_id))
+    found = []
+    if baskets:
+        support = max(10 / len(baskets), 0.001)
+        if support <= 1:
+            found = rules_from_baskets(
+                baskets.values(), min_support=support, min_confidence=0.1, max_len=3
+            )
+    now = timezone.now()
+    rows = [
+        ProductRule(
+            antecedent=",".join(sorted(r.antecedent, key=int)),
+            consequent_id=int(r.consequent[0]),
+            support=r.support,
+            confidence=r.confidence,
+            lift=r.lift,
+            computed_at=now,
+        )
+        for r in found
+        if len(r.consequent) == 1 and r.lift > 1
+    ][:keep]
+    with transaction.atomic():
+        ProductRule.objects.all().delete()
+        ProductRule.objects.bulk_create(rows, batch_size=BATCH)
     return len(rows)

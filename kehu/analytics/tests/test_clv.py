@@ -175,6 +175,21 @@ def test_fits_are_robust_on_one_time_buyers_and_huge_counts():
     values = big.expected_purchases(10, [20000, 0], [100, 0], [100, 100])
     assert np.isfinite(values).all() and values[0] > values[1]
     assert np.isfinite(big.probability_alive([20000], [50], [100])).all()
+    # everyone buys at one steady rate and nobody leaves (the demo data's shape): the fit goes
+    # to the bounds and the expectations stay finite, near the steady rate
+    rng = np.random.default_rng(4)
+    steady = [np.cumsum(rng.exponential(1 / 0.2, 40)) for _ in range(300)]
+    starts = rng.uniform(0, 30, 300)
+    xs, rs, ages = [], [], []
+    for first, times in zip(starts, steady, strict=True):
+        seen = times[times <= 52 - first]
+        xs.append(max(len(seen) - 1, 0))
+        rs.append(seen[-1] - seen[0] if len(seen) > 1 else 0.0)
+        ages.append(52 - first - (seen[0] if len(seen) else 0.0))
+    flat = fit_bgnbd(xs, rs, ages)
+    expect = flat.expected_purchases(10, xs, rs, ages)
+    assert np.isfinite(expect).all() and (expect >= 0).all()
+    assert np.median(expect) == pytest.approx(2.0, rel=0.35)  # 0.2 a week for 10 weeks
     with pytest.raises(ModelFitError):
         fit_bgnbd([1], [5], [3])  # last purchase after the end
     with pytest.raises(ModelFitError):

@@ -210,3 +210,56 @@ def test_the_nightly_refresh_stores_the_scores_and_the_customer_page_shows_them(
     card = page.split('id="customer-value"')[1][:1500]
     assert "A 类" in card and "冠军客户" in card and "444" in card  # the user works in Chinese
     assert refresh_customer_values() == 5 and CustomerValue.objects.count() == 5  # rewritten
+
+
+@pytest.mark.django_db
+def test_the_refresh_fits_lifetime_values_and_the_page_offers_what_goes_together(client, make_user):
+    """40 customers: everyone buying the printer (P1) also bought its toner (P2) in 30 of 40
+    orders; a new customer with only a printer is offered the toner. Repeat buyers get a
+    lifetime value and P(alive) from the fitted models."""
+    from kehu.analytics.models import CustomerValue, ProductRule
+    from kehu.analytics.refresh import refresh_customer_values
+    from kehu.customers.tests.factories import customer
+    from kehu.sales.models import SalesOrder
+    from kehu.sales.models.orders import SalesOrderLine
+    from kehu.sales.tests.factories.orders import product
+
+    seller = make_user("salesperson", "a1")
+    printer = product("P1", name="激光打印机")
+    toner = product("P2", name="硒鼓")
+    paper = product("P3", name="复印纸")
+    today = datetime.date.today()
+
+    def order(cust, n, days_ago, products):
+        o = SalesOrder(
+            number=f"NBO-{cust.pk}-{n}",
+            customer=cust,
+            currency="CNY",
+            order_date=today - datetime.timedelta(days=days_ago),
+            status="confirmed",
+            total=Decimal(100 * len(products)),
+            owner=seller,
+            department=seller.department,
+        )
+        o.save()
+        for i, p in enumerate(products):
+            SalesOrderLine(order=o, position=i, product=p, unit_price=Decimal(100)).save()
+
+    for i in range(40):
+        cust = customer(seller, 100 + i, name=f"NBO 客户 {i}")
+        order(cust, 1, 300 - i, [printer, toner] if i < 30 else [printer])
+        if i % 2:
+            order(cust, 2, 100 - i, [paper])
+            order(cust, 3, 20 + i, [paper])
+    newcomer = customer(seller, 999, name="NBO 新客户")
+    order(newcomer, 1, 5, [printer])
+    assert refresh_customer_values() == 41
+    rule = ProductRule.objects.get(antecedent=str(printer.pk), consequent=toner)
+    assert rule.confidence == pytest.approx(30 / 41)
+    repeat = CustomerValue.objects.get(customer__name="NBO 客户 1")
+    assert repeat.clv > 0 and 0 < repeat.p_alive <= 1 and repeat.expected_orders > 0
+    client.force_login(seller)
+    page = client.get(newcomer.get_absolute_url()).content.decode()
+    offers = page.split('id="next-best-offers"')[1].split("</ul>")[0]
+    # paper was never bought in the same order as a printer: not offered
+    assert "硒鼓" in offers and "复印纸" not in offers
