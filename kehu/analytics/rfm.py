@@ -276,7 +276,8 @@ def abc_tiers(cursor, source: str, params, *, a: float = 0.8, b: float = 0.95, p
         step = max(customers // points, 1)
         cursor.execute(
             f"SELECT position, before + monetary, total FROM ({abc}) s "
-            f"WHERE position % {step} = 0 OR position = {customers} ORDER BY position",
+            f"WHERE position - {step} * (position / {step}) = 0 OR position = {customers} "
+            "ORDER BY position",
             params,
         )
         curve += [

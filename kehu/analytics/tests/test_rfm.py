@@ -263,3 +263,15 @@ def test_the_refresh_fits_lifetime_values_and_the_page_offers_what_goes_together
     offers = page.split('id="next-best-offers"')[1].split("</ul>")[0]
     # paper was never bought in the same order as a printer: not offered
     assert "硒鼓" in offers and "复印纸" not in offers
+
+
+def test_the_pareto_curve_samples_the_cumulative_share():
+    from kehu.analytics.rfm import abc_tiers
+
+    # 120 customers spending 1..120: the curve has ~50 points, rising to 100 %
+    cursor = load_purchases((f"k{i}", D(2026, 1, 1), Decimal(i)) for i in range(1, 121)).cursor()
+    tiers, curve = abc_tiers(cursor, "SELECT customer, day, amount FROM purchases", ())
+    assert curve[0] == (0.0, 0.0) and curve[-1] == (1.0, 1.0)
+    assert 40 <= len(curve) <= 70
+    assert all(b[1] >= a[1] for a, b in zip(curve, curve[1:], strict=False))
+    assert sum(t.customers for t in tiers) == 120
