@@ -36,6 +36,11 @@ class CustomerValue(models.Model):
     p_alive = models.FloatField(_("probability still active"), null=True)
     expected_orders = models.FloatField(_("expected purchase days, next 12 months"), null=True)
     clv = MoneyField(_("lifetime value, next 12 months"), null=True)
+    #: From the churn model trained on the company's own history (:mod:`.churn_crm`): the
+    #: probability of no booked order in the model's horizon, and the features pushing it up
+    #: (``[[feature key, contribution], …]``, shown translated).
+    churn_risk = models.FloatField(_("churn risk"), null=True)
+    churn_reasons = models.JSONField(_("churn reasons"), default=list, blank=True)
     computed_at = models.DateTimeField(_("computed at"))
 
     class Meta:
@@ -70,3 +75,27 @@ class ProductRule(models.Model):
 
     def antecedent_ids(self) -> set[int]:
         return {int(i) for i in self.antecedent.split(",") if i}
+
+
+class ChurnRun(models.Model):
+    """How good the last churn model was: trained on the customers active ``horizon_days``
+    before ``computed_at``, evaluated on a held-out quarter of them. Shown next to the risks so
+    that nobody trusts a model that guesses."""
+
+    computed_at = models.DateTimeField(_("computed at"))
+    horizon_days = models.PositiveSmallIntegerField(_("horizon (days)"))
+    customers = models.PositiveIntegerField(_("customers learned from"))
+    held_out = models.PositiveIntegerField(_("customers held out"))
+    churn_rate = models.FloatField(_("churn rate"))
+    auc = models.FloatField("AUC", null=True)
+    top_decile_precision = models.FloatField(_("precision in the riskiest tenth"), null=True)
+    strongest = models.JSONField(_("strongest features"), default=list)
+
+    class Meta:
+        verbose_name = _("churn model run")
+        verbose_name_plural = _("churn model runs")
+        default_permissions = ()
+        get_latest_by = "computed_at"
+
+    def __str__(self) -> str:
+        return f"{self.computed_at:%Y-%m-%d} AUC {self.auc}"

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from .models import CustomerValue, ProductRule
+from .churn_crm import reason_label
+from .models import ChurnRun, CustomerValue, ProductRule
 from .rfm import segment_labels
 
 OFFERS = 3
@@ -45,4 +46,13 @@ def value_panel(customer, user) -> dict:
     if value is None:
         return {"value": None, "offers": offers}
     label, advice = segment_labels()[value.segment]
-    return {"value": value, "segment_label": label, "advice": advice, "offers": offers}
+    return {
+        "value": value,
+        "segment_label": label,
+        "advice": advice,
+        "offers": offers,
+        "churn_reasons": [reason_label(key) for key, _weight in value.churn_reasons or ()],
+        "churn_run": ChurnRun.objects.order_by("-computed_at").first()
+        if value.churn_risk is not None
+        else None,
+    }

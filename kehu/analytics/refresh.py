@@ -17,8 +17,10 @@ from django.utils import timezone
 
 from kehu.sales.models.orders import BOOKED_STATUSES, SalesOrder
 
+from .churn import ChurnDataError
+from .churn_crm import churn_scores
 from .clv import ModelFitError, clv, fit_bgnbd, fit_gamma_gamma
-from .models import CustomerValue, ProductRule
+from .models import ChurnRun, CustomerValue, ProductRule
 from .rfm import abc_sql, rfm_sql
 from .rules import rules_from_baskets
 
@@ -47,6 +49,7 @@ def refresh_customer_values(*, months: int = MONTHS) -> int:
         scores = rfm_sql(cursor, sql, params, as_of=today)
         tiers = {row.customer: row.tier for row in abc_sql(cursor, sql, params)}
         lifetime = _lifetime_values(cursor, sql, params, today)
+    churn = _churn(today, now)
     rows = [
         CustomerValue(
             customer_id=s.customer,
@@ -59,6 +62,7 @@ def refresh_customer_values(*, months: int = MONTHS) -> int:
             segment=s.segment,
             tier=tiers.get(s.customer, "C"),
             **lifetime.get(s.customer, {}),
+            **churn.get(s.customer, {}),
             computed_at=now,
         )
         for s in scores
@@ -68,6 +72,33 @@ def refresh_customer_values(*, months: int = MONTHS) -> int:
         CustomerValue.objects.bulk_create(rows, batch_size=BATCH)
     refresh_product_rules(since=since)
     return len(rows)
+
+
+def _churn(today: datetime.date, now: datetime.datetime) -> dict:
+    """Churn risk and reasons per active customer; the model's evaluation saved as a
+    :class:`ChurnRun`. Nothing (and no run) when the history cannot teach a model."""
+    try:
+        scores = churn_scores(today=today)
+    except ChurnDataError:
+        return {}
+    report = scores.report
+    ChurnRun.objects.create(
+        computed_at=now,
+        horizon_days=scores.horizon_days,
+        customers=report.rows,
+        held_out=report.held_out,
+        churn_rate=report.churn_rate,
+        auc=_finite(report.auc),
+        top_decile_precision=_finite(report.top_decile_precision),
+        strongest=[[name, round(weight, 4)] for name, weight in report.strongest],
+    )
+    return {
+        pk: {
+            "churn_risk": risk,
+            "churn_reasons": [[k, round(v, 4)] for k, v in scores.reasons.get(pk, [])],
+        }
+        for pk, risk in scores.risk.items()
+    }
 
 
 #: Fewer customers than this, or no repeat buyers: no lifetime model (it would say nothing).

@@ -11,12 +11,16 @@ import datetime
 
 from django.core.exceptions import PermissionDenied
 from django.db import connection
+from django.db.models import F, FloatField
+from django.db.models.functions import Cast
 from django.shortcuts import render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from kehu.core.access_rules import access_rule, perm
 
+from .churn_crm import reason_label
+from .models import ChurnRun, CustomerValue
 from .purchases import order_purchases
 from .rfm import abc_tiers, rfm_members, rfm_segments, segment_labels
 
@@ -71,6 +75,28 @@ def _pareto_option(curve) -> dict:
     }
 
 
+AT_RISK = 20
+
+
+def at_risk(user) -> tuple[int, list]:
+    """The customers in ``user``'s scope most likely to stop buying (risk ≥ 50 %), the largest
+    value at risk (risk × amount of the last 24 months) first, with their reasons translated;
+    and how many there are."""
+    from kehu.customers.models import Customer
+
+    risky = CustomerValue.objects.filter(
+        customer__in=Customer.objects.visible_to(user), churn_risk__gte=0.5
+    )
+    rows = list(
+        risky.select_related("customer")
+        .annotate(at_stake=F("churn_risk") * Cast("monetary", FloatField()))
+        .order_by("-at_stake", "customer_id")[:AT_RISK]
+    )
+    for row in rows:
+        row.reasons = [reason_label(k) for k, _w in row.churn_reasons or ()]
+    return risky.count(), rows
+
+
 @access_rule(perm(VIEW))
 def customer_value(request):
     """客户价值: RFM segments with what to do about each, ABC tiers and the Pareto curve; a
@@ -106,6 +132,8 @@ def customer_value(request):
             "pareto": _pareto_chart(curve),
             "chosen": chosen,
             "members": members,
+            "at_risk": at_risk(request.user),
+            "churn_run": ChurnRun.objects.order_by("-computed_at").first(),
             "period": period,
             "periods": [
                 ("12", _("Last 12 months")),
