@@ -124,12 +124,18 @@ class ChurnModel:
 
     def reasons(self, rows: list[dict], top: int = 3) -> list[list[tuple[str, float]]]:
         """Per row, the features pushing most towards churn (coefficient × standardised value)."""
-        contrib = self.matrix(rows) * self.coef
+        return [[(n, c) for n, c, _z in line] for line in self.explain(rows, top)]
+
+    def explain(self, rows: list[dict], top: int = 3) -> list[list[tuple[str, float, float]]]:
+        """:meth:`reasons` with each feature's standardised value: its sign says whether the
+        row's value is above (a high amount) or below (a low amount) the average."""
+        z = self.matrix(rows)
+        contrib = z * self.coef
         names = self.feature_names
         out = []
-        for line in contrib:
+        for zs, line in zip(z, contrib, strict=True):
             order = np.argsort(-line)[:top]
-            out.append([(names[i], float(line[i])) for i in order if line[i] > 0])
+            out.append([(names[i], float(line[i]), float(zs[i])) for i in order if line[i] > 0])
         return out
 
 

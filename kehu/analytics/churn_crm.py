@@ -52,8 +52,10 @@ def feature_labels() -> dict[str, str]:
     }
 
 
-def reason_label(key: str) -> str:
-    """``"days_since_order"`` → "Days since the last order"; ``"level = vip"`` → "Level: VIP"."""
+def reason_label(key: str, direction: str = "") -> str:
+    """``"days_since_order"`` → "Days since the last order"; with ``direction`` "+" or "-"
+    (the customer's value above or below the average) "… high" / "… low"; ``"level = vip"`` →
+    "Level: VIP" (a category pushes when the customer has it: no direction)."""
     if " = " in key:
         field, value = key.split(" = ", 1)
         try:
@@ -67,7 +69,13 @@ def reason_label(key: str) -> str:
         return f"{str(model_field.verbose_name).capitalize()}: {shown}"
     name = key.removesuffix(" (missing)")
     label = feature_labels().get(name, name)
-    return _("%(feature)s unknown") % {"feature": label} if key.endswith(" (missing)") else label
+    if key.endswith(" (missing)"):
+        return _("%(feature)s unknown") % {"feature": label}
+    if direction == "+":
+        return _("%(feature)s: high") % {"feature": label}
+    if direction == "-":
+        return _("%(feature)s: low") % {"feature": label}
+    return label
 
 
 def _features(as_of: datetime.date) -> dict[int, dict[str, str]]:
@@ -146,7 +154,8 @@ class ChurnScores:
     as_of: datetime.date
     horizon_days: int
     risk: dict[int, float]
-    reasons: dict[int, list[tuple[str, float]]]
+    #: Per customer: (feature key, contribution, "+" above average / "-" below).
+    reasons: dict[int, list[tuple[str, float, str]]]
 
 
 def churn_scores(*, today: datetime.date, horizon_days: int = HORIZON_DAYS) -> ChurnScores:
@@ -165,7 +174,10 @@ def churn_scores(*, today: datetime.date, horizon_days: int = HORIZON_DAYS) -> C
     ids = list(now)
     rows = [now[pk] for pk in ids]
     risk = report.model.predict(rows) if rows else []
-    reasons = report.model.reasons(rows) if rows else []
+    reasons = [
+        [(name, weight, "+" if z > 0 else "-") for name, weight, z in line]
+        for line in (report.model.explain(rows) if rows else [])
+    ]
     return ChurnScores(
         report=report,
         as_of=today,

@@ -51,7 +51,7 @@ def value_panel(customer, user) -> dict:
         "segment_label": label,
         "advice": advice,
         "offers": offers,
-        "churn_reasons": [reason_label(key) for key, _weight in value.churn_reasons or ()],
+        "churn_reasons": [reason_label(key, *rest[1:]) for key, *rest in value.churn_reasons or ()],
         "churn_run": ChurnRun.objects.order_by("-computed_at").first()
         if value.churn_risk is not None
         else None,

@@ -95,7 +95,7 @@ def _churn(today: datetime.date, now: datetime.datetime) -> dict:
     return {
         pk: {
             "churn_risk": risk,
-            "churn_reasons": [[k, round(v, 4)] for k, v in scores.reasons.get(pk, [])],
+            "churn_reasons": [[k, round(v, 4), d] for k, v, d in scores.reasons.get(pk, [])],
         }
         for pk, risk in scores.risk.items()
     }

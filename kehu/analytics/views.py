@@ -93,7 +93,7 @@ def at_risk(user) -> tuple[int, list]:
         .order_by("-at_stake", "customer_id")[:AT_RISK]
     )
     for row in rows:
-        row.reasons = [reason_label(k) for k, _w in row.churn_reasons or ()]
+        row.reasons = [reason_label(k, *rest[1:]) for k, *rest in row.churn_reasons or ()]
     return risky.count(), rows
 
 

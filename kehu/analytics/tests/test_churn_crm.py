@@ -66,6 +66,8 @@ def test_the_model_learns_from_the_past_and_ranks_the_fading_customers_first(mak
     assert min(risk[n] for n in fading) > max(risk[n] for n in loyal)
     top = scores.reasons[made[fading[-1]].pk]
     assert top and top[0][0] in {"days_since_order", "tenure_days", "trend_6m", "purchase_days_12m"}
+    # a fading customer has not bought for long: "days since the last order" above average
+    assert ("+" if top[0][0] == "days_since_order" else "-") == top[0][2]
 
 
 @pytest.mark.django_db
@@ -85,8 +87,14 @@ def test_reasons_read_in_the_users_language():
         assert reason_label("kind = individual") == "Kind: Individual"
         assert reason_label("tenure_days (missing)") == "Days since the first order unknown"
         assert reason_label("no_such_feature") == "no_such_feature"
+        assert reason_label("days_since_order", "+") == "Days since the last order: high"
+        assert reason_label("activities_90d", "-") == (
+            "Contacts by the sales team in the last 90 days: low"
+        )
+        assert reason_label("kind = company", "+") == "Kind: Company"
     with translation.override("zh-hans"):
         assert reason_label("days_since_order") == "距上次下单的天数"
+        assert reason_label("days_since_order", "+") == "距上次下单的天数偏高"
 
 
 @pytest.mark.django_db
