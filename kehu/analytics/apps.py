@@ -16,10 +16,14 @@ class AnalyticsConfig(AppConfig):
         register_urls("analytics", "kehu.analytics.urls")
         from celery.schedules import crontab
 
+        from kehu.core.filters import contribute_filters
         from kehu.core.registry import register_beat_task
         from kehu.customers.timeline import register_customer_panel
 
+        from .filters import customer_value_filters
         from .panels import value_panel
+
+        contribute_filters("customers.customer", customer_value_filters)
 
         register_customer_panel(
             "value",

@@ -7,6 +7,19 @@ import django_filters
 
 from .permissions import Access
 
+#: Filters other apps add to a model's FilterSet (``"app_label.model"`` → factories), so that a
+#: higher layer can offer its attributes where a lower layer's records are listed — analytics'
+#: value tier and churn risk on the customer list, its export, the API and marketing segments —
+#: without the lower layer knowing of it.
+_CONTRIBUTED: dict[str, list] = {}
+
+
+def contribute_filters(model_label: str, factory) -> None:
+    """Register ``factory(user) -> {name: Filter}``, called for each FilterSet instance of the
+    model (so labels are in the request's language, and a filter over data the user may not
+    see is left out)."""
+    _CONTRIBUTED.setdefault(model_label.lower(), []).append(factory)
+
 
 class BaseFilterSet(django_filters.FilterSet):
     def __init__(self, data=None, queryset=None, *, request=None, prefix=None, user=None):
@@ -15,6 +28,7 @@ class BaseFilterSet(django_filters.FilterSet):
         self.relabel()
         self.restrict_choices()
         self.add_custom_filters()
+        self.add_contributed_filters()
         self.limit_dates()
 
     def relabel(self) -> None:
@@ -67,6 +81,14 @@ class BaseFilterSet(django_filters.FilterSet):
                 for name, flt in filters_for(defn).items():
                     flt.parent = self
                     self.filters[name] = flt
+
+    def add_contributed_filters(self) -> None:
+        """Filters other apps registered for this model (:func:`contribute_filters`)."""
+        for factory in _CONTRIBUTED.get(self._meta.model._meta.label_lower, ()):
+            for name, flt in factory(self.user).items():
+                flt.parent = self
+                flt.model = self._meta.model
+                self.filters[name] = flt
 
     def restrict_choices(self) -> None:
         from .providers import departments_in_scope, people_in_scope

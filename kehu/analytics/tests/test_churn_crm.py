@@ -127,3 +127,33 @@ def test_the_refresh_stores_risks_and_the_pages_show_them_in_scope(client, make_
     assert not any(f">{n}<" in table for n in theirs)  # another seller's customers stay hidden
     assert not any(f">{n}<" in table for n in loyal)
     assert "AUC" in page.split('id="churn-risk"')[1]
+
+
+@pytest.mark.django_db
+def test_the_customer_list_and_api_filter_by_tier_and_churn_risk(client, make_user):
+    """A marketer's "valuable and at risk" target list is one query over the customer list
+    (and so a saved view or a segment); the filters exist only for users who may see orders."""
+    from kehu.analytics.models import CustomerValue
+    from kehu.analytics.refresh import refresh_customer_values
+
+    seller = make_user("salesperson", "a1")
+    made, loyal, fading = _history([seller])
+    refresh_customer_values()
+    values = {v.customer_id: v for v in CustomerValue.objects.all()}
+    risky = {n for n, c in made.items() if values[c.pk].churn_risk >= 0.6}
+    assert risky and risky <= set(fading)
+    client.force_login(seller)
+    page = client.get("/customers/customers/?churn_risk_min=60&per_page=100").content.decode()
+    assert 'name="churn_risk_min"' in page and 'name="value_tier"' in page
+    assert all(n in page for n in risky) and not any(f">{n}<" in page for n in loyal)
+    tier = values[made[fading[-1]].pk].tier
+    api = client.get(f"/api/customers/?churn_risk_min=60&value_tier={tier}&page_size=100").json()
+    got = {row["name"] for row in api["results"]}
+    assert got == {n for n in risky if values[made[n].pk].tier == tier}
+    assert client.get("/api/customers/?churn_risk_min=250").status_code == 400
+
+    from kehu.customers.filters.customer import CustomerFilterSet
+
+    assert "churn_risk_min" in CustomerFilterSet({}, user=seller).filters
+    clerk = make_user("", "a1")  # no role: may not see orders, gets no such filter
+    assert "churn_risk_min" not in CustomerFilterSet({}, user=clerk).filters

@@ -1,0 +1,52 @@
+"""The computed customer attributes as filters of the customer list (its page, export, API and
+saved views, and so marketing's segments): "tier A with a churn risk of 60 % or more" is a
+target list in one query. Offered only to users who may see sales orders, the data behind them."""
+
+from __future__ import annotations
+
+import django_filters
+from django import forms
+from django.utils.translation import gettext as _
+
+from .rfm import segment_labels
+
+VIEW = "sales.view_salesorder"
+TIERS = (("A", "A"), ("B", "B"), ("C", "C"))
+
+
+def customer_value_filters(user) -> dict:
+    if user is None or not user.has_perm(VIEW):
+        return {}
+    percent = {"min_value": 0, "max_value": 100, "step": 1}
+    return {
+        "value_tier": django_filters.ChoiceFilter(
+            label=_("Value tier"),
+            field_name="computed_value__tier",
+            choices=TIERS,
+            empty_label=_("All"),
+        ),
+        "rfm_segment": django_filters.ChoiceFilter(
+            label=_("RFM segment"),
+            field_name="computed_value__segment",
+            choices=[(code, label) for code, (label, _advice) in segment_labels().items()],
+            empty_label=_("All"),
+        ),
+        "churn_risk_min": django_filters.NumberFilter(
+            label=_("Churn risk at least (%)"),
+            method=_risk_at_least,
+            widget=forms.NumberInput(attrs=percent),
+            min_value=0,
+            max_value=100,
+        ),
+        "clv_min": django_filters.NumberFilter(
+            label=_("Value, next 12 months, at least"),
+            field_name="computed_value__clv",
+            lookup_expr="gte",
+            min_value=0,
+            max_value=10**15,
+        ),
+    }
+
+
+def _risk_at_least(queryset, name, value):
+    return queryset.filter(computed_value__churn_risk__gte=float(value) / 100)
