@@ -48,3 +48,13 @@ class AnalyticsConfig(AppConfig):
                 order=10,
             )
         )
+        register_page(
+            Page(
+                module="analytics",
+                label=_("Sales reports (pivot)"),
+                url_name="analytics:pivot",
+                perm="sales.view_salesorder",
+                icon="bi-grid-3x3",
+                order=20,
+            )
+        )

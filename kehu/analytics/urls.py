@@ -20,4 +20,5 @@ urlpatterns = [
         name="index",
     ),
     path("customer-value/", views.customer_value, name="customer_value"),
+    path("reports/", views.pivot_report, name="pivot"),
 ]
