@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import django_filters
 from django import forms
+from django.db.models import F
 from django.utils.translation import gettext as _
 
 from .rfm import segment_labels
@@ -38,6 +39,11 @@ def customer_value_filters(user) -> dict:
             min_value=0,
             max_value=100,
         ),
+        "churn_rising": django_filters.BooleanFilter(
+            label=_("Churn risk rising"),
+            method=_rising,
+            widget=forms.CheckboxInput,
+        ),
         "clv_min": django_filters.NumberFilter(
             label=_("Value, next 12 months, at least"),
             field_name="computed_value__clv",
@@ -46,6 +52,18 @@ def customer_value_filters(user) -> dict:
             max_value=10**15,
         ),
     }
+
+
+#: "Rising": up by at least this much since the previous computation.
+RISING = 0.05
+
+
+def _rising(queryset, name, value):
+    if not value:
+        return queryset
+    return queryset.filter(
+        computed_value__churn_risk__gte=F("computed_value__churn_risk_before") + RISING
+    )
 
 
 def _risk_at_least(queryset, name, value):

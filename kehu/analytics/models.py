@@ -41,6 +41,8 @@ class CustomerValue(models.Model):
     #: (``[[feature key, contribution], …]``, shown translated).
     churn_risk = models.FloatField(_("churn risk"), null=True)
     churn_reasons = models.JSONField(_("churn reasons"), default=list, blank=True)
+    #: The risk the previous refresh computed, so that a rising risk can be targeted.
+    churn_risk_before = models.FloatField(_("churn risk, previous computation"), null=True)
     computed_at = models.DateTimeField(_("computed at"))
 
     class Meta:

@@ -50,6 +50,11 @@ def refresh_customer_values(*, months: int = MONTHS) -> int:
         tiers = {row.customer: row.tier for row in abc_sql(cursor, sql, params)}
         lifetime = _lifetime_values(cursor, sql, params, today)
     churn = _churn(today, now)
+    before = dict(
+        CustomerValue.objects.filter(churn_risk__isnull=False).values_list(
+            "customer_id", "churn_risk"
+        )
+    )
     rows = [
         CustomerValue(
             customer_id=s.customer,
@@ -63,6 +68,7 @@ def refresh_customer_values(*, months: int = MONTHS) -> int:
             tier=tiers.get(s.customer, "C"),
             **lifetime.get(s.customer, {}),
             **churn.get(s.customer, {}),
+            churn_risk_before=before.get(s.customer),
             computed_at=now,
         )
         for s in scores

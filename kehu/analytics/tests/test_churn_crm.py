@@ -157,3 +157,29 @@ def test_the_customer_list_and_api_filter_by_tier_and_churn_risk(client, make_us
     assert "churn_risk_min" in CustomerFilterSet({}, user=seller).filters
     clerk = make_user("", "a1")  # no role: may not see orders, gets no such filter
     assert "churn_risk_min" not in CustomerFilterSet({}, user=clerk).filters
+
+
+@pytest.mark.django_db
+def test_a_rising_risk_is_a_filter(client, make_user):
+    """The refresh keeps the previous risk; "churn risk rising" finds those up 5 points or more:
+    a customer who was fine at the last computation and is now slipping."""
+    from kehu.analytics.models import CustomerValue
+    from kehu.analytics.refresh import refresh_customer_values
+    from kehu.core.audit_guard import unaudited_write
+
+    seller = make_user("salesperson", "a1")
+    made, loyal, fading = _history([seller])
+    refresh_customer_values()
+    slipping, steady = made[fading[-1]], made[fading[-3]]
+    with unaudited_write("test: an earlier computation"):
+        CustomerValue.objects.filter(pk=slipping.pk).update(churn_risk=0.05)
+        CustomerValue.objects.exclude(pk=slipping.pk).update(churn_risk=1.0)
+    refresh_customer_values()
+    value = CustomerValue.objects.get(pk=slipping.pk)
+    assert value.churn_risk_before == 0.05 and value.churn_risk > 0.5
+    client.force_login(seller)
+    api = client.get("/api/customers/?churn_rising=true&page_size=100").json()
+    assert [row["name"] for row in api["results"]] == [slipping.name]
+    page = client.get(slipping.get_absolute_url()).content.decode()
+    assert "5%" in page.split('id="customer-churn-risk"')[1][:400]
+    assert steady.name not in str(api)
