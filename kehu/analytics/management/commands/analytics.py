@@ -39,7 +39,9 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         sub = parser.add_subparsers(
-            dest="what", required=True, metavar="{clv,rfm,abc,rules,churn,refresh,dedupe}"
+            dest="what",
+            required=True,
+            metavar="{clv,rfm,abc,rules,churn,sample-size,kano,acsi,refresh,dedupe}",
         )
         clv = sub.add_parser(
             "clv",
@@ -105,6 +107,29 @@ class Command(BaseCommand):
         churn.add_argument("--holdout", type=float, default=0.25, help="share held out (0.25)")
         churn.add_argument("--seed", type=int, default=7)
         churn.add_argument("--json", action="store_true", help="only JSON on standard output")
+        size = sub.add_parser("sample-size", help="respondents a survey needs (Cochran)")
+        size.add_argument("--margin", type=float, required=True, help="e.g. 0.05 for ±5 %%")
+        size.add_argument("--confidence", type=float, default=0.95)
+        size.add_argument("--proportion", type=float, default=0.5)
+        size.add_argument("--population", type=int, default=0, help="N, when known")
+        size.add_argument("--json", action="store_true", help="only JSON on standard output")
+        kano = sub.add_parser("kano", help="Kano categories from functional/dysfunctional answers")
+        kano.add_argument("file", type=Path, help="CSV: one answer pair a row")
+        kano.add_argument("--feature-column", default="feature")
+        kano.add_argument("--functional-column", default="functional")
+        kano.add_argument("--dysfunctional-column", default="dysfunctional")
+        kano.add_argument("--json", action="store_true", help="only JSON on standard output")
+        model = sub.add_parser("acsi", help="ACSI-style satisfaction index and drivers")
+        model.add_argument("file", type=Path, help="CSV: one respondent a row")
+        model.add_argument(
+            "--block",
+            action="append",
+            required=True,
+            metavar="CONSTRUCT=ITEM,ITEM",
+            help="expectation, quality, value, satisfaction, complaints or loyalty and its items",
+        )
+        model.add_argument("--scale", default="1,10", help="lowest,highest answer (1,10)")
+        model.add_argument("--json", action="store_true", help="only JSON on standard output")
         sub.add_parser(
             "refresh",
             help="recompute the CRM's stored customer value scores now (as the nightly job does)",
@@ -122,11 +147,77 @@ class Command(BaseCommand):
             return
         if opts["what"] == "churn":
             return self._churn(opts)
+        if opts["what"] in ("sample-size", "kano", "acsi"):
+            from kehu.analytics.satisfaction import SatisfactionInputError
+
+            try:
+                return getattr(self, "_" + opts["what"].replace("-", "_"))(opts)
+            except SatisfactionInputError as exc:
+                raise CommandError(str(exc)) from None
         if opts["what"] == "rules":
             return self._rules(opts)
         if opts["what"] in ("rfm", "abc"):
             return self._tiers(opts)
         return self._clv(opts)
+
+    def _sample_size(self, opts):
+        from kehu.analytics.satisfaction import sample_size
+
+        n = sample_size(
+            margin=opts["margin"],
+            confidence=opts["confidence"],
+            proportion=opts["proportion"],
+            population=opts["population"],
+        )
+        if opts["json"]:
+            self.stdout.write(json.dumps({"sample_size": n}))
+        else:
+            self.stdout.write(f"{n:,} respondents")
+
+    def _kano(self, opts):
+        from kehu.analytics.satisfaction import kano
+
+        rows = read_csv(opts["file"])
+        cols = [opts[f"{c}_column"] for c in ("feature", "functional", "dysfunctional")]
+        if rows and any(c not in rows[0] for c in cols):
+            raise CommandError(f"the file needs the columns {', '.join(cols)}")
+        by_feature: dict[str, list] = {}
+        for row in rows:
+            by_feature.setdefault(row[cols[0]], []).append((row[cols[1]], row[cols[2]]))
+        results = [kano(f, pairs) for f, pairs in by_feature.items()]
+        if opts["json"]:
+            self.stdout.write(
+                json.dumps({"features": [asdict(r) for r in results]}, ensure_ascii=False)
+            )
+            return
+        self.stdout.write("feature\tcategory\tbetter\tworse\tA O M I R Q")
+        for r in results:
+            counts = " ".join(str(r.counts[c]) for c in "AOMIRQ")
+            self.stdout.write(f"{r.feature}\t{r.category}\t{r.better:.2f}\t{r.worse:.2f}\t{counts}")
+
+    def _acsi(self, opts):
+        from kehu.analytics.satisfaction import acsi
+
+        blocks = {}
+        for spec in opts["block"]:
+            name, _, items = spec.partition("=")
+            if not items:
+                raise CommandError(f"--block takes CONSTRUCT=ITEM,ITEM, not {spec!r}")
+            blocks[name.strip()] = [i.strip() for i in items.split(",") if i.strip()]
+        try:
+            low, high = (float(x) for x in opts["scale"].split(","))
+        except ValueError:
+            raise CommandError("--scale takes LOWEST,HIGHEST, e.g. 1,10") from None
+        result = acsi(read_csv(opts["file"]), blocks, scale=(low, high))
+        if opts["json"]:
+            self.stdout.write(json.dumps(asdict(result), ensure_ascii=False))
+            return
+        self.stdout.write(
+            f"Satisfaction index {result.index:.1f} / 100 ({result.respondents:,} respondents)"
+        )
+        for target, drivers in result.paths.items():
+            shown = ", ".join(f"{d} {b:+.2f}" for d, b in drivers.items())
+            self.stdout.write(f"{target} <- {shown} (R² {result.r2[target]:.2f})")
 
     def _churn(self, opts):
         from kehu.analytics.churn import fit_churn
