@@ -24,6 +24,7 @@ from django.utils.translation import gettext as _
 from kehu.core.access_rules import access_rule, perm
 
 from .churn_crm import reason_label
+from .cohorts import cohort_table
 from .models import ChurnRun, CustomerValue
 from .pivot import (
     DIMENSIONS,
@@ -146,6 +147,7 @@ def customer_value(request):
             "chosen": chosen,
             "members": members,
             "at_risk": at_risk(request.user),
+            "cohorts": cohort_table(request.user),
             "churn_run": ChurnRun.objects.order_by("-computed_at").first(),
             "period": period,
             "periods": [

@@ -275,3 +275,44 @@ def test_the_pareto_curve_samples_the_cumulative_share():
     assert 40 <= len(curve) <= 70
     assert all(b[1] >= a[1] for a, b in zip(curve, curve[1:], strict=False))
     assert sum(t.customers for t in tiers) == 120
+
+
+@pytest.mark.django_db
+def test_cohorts_and_quarterly_churn_rates_are_counted_by_hand(client, make_user):
+    """Three customers of seller A: X first buys in Q1 and again in Q2 and Q4; Y buys in Q1
+    only; Z first buys in Q2 and again in Q3. Seller B's customer never counts for A."""
+    from kehu.analytics.cohorts import cohort_table
+    from kehu.customers.tests.factories import customer
+    from kehu.sales.models import SalesOrder
+
+    a = make_user("salesperson", "a1")
+    b = make_user("salesperson", "b")
+    D = datetime.date
+
+    def buy(owner, cust, day, n):
+        SalesOrder(
+            number=f"CO-{cust.pk}-{n}", customer=cust, currency="CNY", order_date=day,
+            status="confirmed", total=Decimal(10), owner=owner, department=owner.department,
+        ).save()  # fmt: skip
+
+    x, y, z = (customer(a, i, name=f"队列{i}") for i in (1, 2, 3))
+    other = customer(b, 4, name="别人的")
+    for n, day in enumerate([D(2026, 1, 5), D(2026, 5, 5), D(2026, 11, 5)]):
+        buy(a, x, day, n)
+    buy(a, y, D(2026, 2, 2), 0)
+    buy(a, z, D(2026, 4, 4), 0)
+    buy(a, z, D(2026, 8, 8), 1)
+    buy(b, other, D(2026, 1, 1), 0)
+    table = cohort_table(a, quarters=4, today=D(2026, 12, 1))
+    rows = {r.label: (r.customers, r.retention) for r in table.rows}
+    assert rows["2026 Q1"] == (2, [1.0, 0.5, 0.0, 0.5])  # X and Y; X again in Q2 and Q4
+    assert rows["2026 Q2"] == (1, [1.0, 1.0, 0.0, None])  # Z; Q3 yes, Q4 not (yet), Q5 future
+    churn = {p.label: (p.base, p.churned, p.partial) for p in table.periods}
+    # Q2: X and Y bought in Q1, Y did not come back; Q3: X and Z bought in Q2, X did not;
+    # Q4 (current): Z bought in Q3 and not (yet) in Q4
+    assert churn["2026 Q2"] == (2, 1, False) and churn["2026 Q3"] == (2, 1, False)
+    assert churn["2026 Q4"] == (1, 1, True)
+    assert table.average_churn == pytest.approx(0.5) and table.lifetime_quarters == 2
+    client.force_login(a)
+    page = client.get("/analytics/customer-value/").content.decode()
+    assert 'id="cohort-table"' in page and 'id="churn-rates"' in page
