@@ -58,3 +58,13 @@ class AnalyticsConfig(AppConfig):
                 order=20,
             )
         )
+        register_page(
+            Page(
+                module="analytics",
+                label=_("Unusual orders"),
+                url_name="analytics:outliers",
+                perm="sales.view_salesorder",
+                icon="bi-exclamation-diamond",
+                order=30,
+            )
+        )

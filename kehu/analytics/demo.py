@@ -49,11 +49,11 @@ def purchase_histories(ctx: DemoContext) -> None:
     for customer in buyers:
         for day in _purchase_days(rng, today):
             basket = [
-                (product, quantity, price, (quantity * price).quantize(Decimal("0.01")))
-                for product, quantity, price in _basket(rng, products)
+                (product, quantity, price, discount, _line_total(quantity, price, discount))
+                for product, quantity, price, discount in _basket(rng, products)
             ]
             order = _order(customer, day, today, len(orders))
-            order.subtotal = order.total = sum((line[3] for line in basket), Decimal(0))
+            order.subtotal = order.total = sum((line[4] for line in basket), Decimal(0))
             orders.append(order)
             baskets.append(basket)
     orders = bulk_create_audited(SalesOrder, orders)
@@ -66,9 +66,10 @@ def purchase_histories(ctx: DemoContext) -> None:
                 product=product,
                 quantity=quantity,
                 unit_price=price,
+                discount_percent=discount,
                 line_total=line_total,
             )
-            for position, (product, quantity, price, line_total) in enumerate(basket)
+            for position, (product, quantity, price, discount, line_total) in enumerate(basket)
         )
         paid = order.order_date + datetime.timedelta(days=rng.randint(5, 45))
         if paid <= today and rng.random() > 0.04:
@@ -96,7 +97,8 @@ def _purchase_days(rng: random.Random, today: datetime.date) -> list[datetime.da
 
 def _basket(rng: random.Random, products: list) -> list[tuple]:
     """A main product (the first ones more often), its companion (the next product in the
-    catalogue, 65 % of the time) and now and then something else."""
+    catalogue, 65 % of the time) and now and then something else; (product, quantity, price,
+    discount %) with a few planted oddities for the outlier check."""
     bundles = len(products) // 2
     main = min(int(rng.paretovariate(1.2)) - 1, bundles - 1)
     chosen = [products[2 * main]]
@@ -106,14 +108,20 @@ def _basket(rng: random.Random, products: list) -> list[tuple]:
         extra = rng.choice(products)
         if extra not in chosen:
             chosen.append(extra)
-    return [
-        (
-            p,
-            Decimal(rng.choice((1, 1, 2, 3, 5, 10))),
-            p.list_price or Decimal(rng.randint(50, 3000)),
-        )
-        for p in chosen
-    ]
+    lines = []
+    for p in chosen:
+        quantity = Decimal(rng.choice((1, 1, 2, 3, 5, 10)))
+        discount = Decimal(rng.choice((0, 0, 0, 5)))
+        if rng.random() < 0.004:  # now and then a deal nobody should have signed off
+            discount = Decimal(rng.randint(35, 60))
+        if rng.random() < 0.003:  # … or a typo in the quantity
+            quantity *= 50
+        lines.append((p, quantity, p.list_price or Decimal(rng.randint(50, 3000)), discount))
+    return lines
+
+
+def _line_total(quantity: Decimal, price: Decimal, discount: Decimal) -> Decimal:
+    return (quantity * price * (100 - discount) / 100).quantize(Decimal("0.01"))
 
 
 def _order(customer, day: datetime.date, today: datetime.date, n: int):

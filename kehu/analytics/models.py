@@ -101,3 +101,49 @@ class ChurnRun(models.Model):
 
     def __str__(self) -> str:
         return f"{self.computed_at:%Y-%m-%d} AUC {self.auc}"
+
+
+class Outlier(models.Model):
+    """An order unlike the rest (:mod:`.outliers`): what kind, how far out (the robust score)
+    and the facts its reason is written from (shown in the reader's language)."""
+
+    class Kind(models.TextChoices):
+        DISCOUNT = "discount", _("Unusual discount")
+        PRICE = "price", _("Unusual price")
+        ORDER = "order", _("Unusual order amount")
+        PAYMENT = "payment", _("Overpayment")
+
+    order = models.ForeignKey(
+        "sales.SalesOrder",
+        verbose_name=_("sales order"),
+        on_delete=models.CASCADE,
+        related_name="+",
+    )
+    kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices)
+    score = models.FloatField(_("score"))
+    facts = models.JSONField(_("facts"), default=dict)
+    computed_at = models.DateTimeField(_("computed at"))
+
+    class Meta:
+        verbose_name = _("outlier")
+        verbose_name_plural = _("outliers")
+        default_permissions = ()
+        indexes = [models.Index(fields=["-score"])]
+
+    def __str__(self) -> str:
+        return f"{self.order_id} {self.kind} {self.score}"
+
+    def reason(self) -> str:
+        from django.utils.translation import gettext
+
+        f = dict(self.facts or {})
+        try:
+            if self.kind == self.Kind.DISCOUNT:
+                return gettext("Discount %(discount)s %% on %(product)s; usually %(usual)s %%") % f
+            if self.kind == self.Kind.PRICE:
+                return gettext("%(product)s sold at %(price)s; usually %(usual)s") % f
+            if self.kind == self.Kind.ORDER:
+                return gettext("%(ratio)s× the customer's usual order (%(usual)s)") % f
+            return gettext("Paid %(paid)s on an order of %(total)s") % f
+        except (KeyError, TypeError, ValueError):
+            return self.get_kind_display()

@@ -21,6 +21,7 @@ from .churn import ChurnDataError
 from .churn_crm import churn_scores
 from .clv import ModelFitError, clv, fit_bgnbd, fit_gamma_gamma
 from .models import ChurnRun, CustomerValue, ProductRule
+from .outliers import refresh_outliers
 from .rfm import abc_sql, rfm_sql
 from .rules import rules_from_baskets
 
@@ -77,6 +78,7 @@ def refresh_customer_values(*, months: int = MONTHS) -> int:
         CustomerValue.objects.all().delete()
         CustomerValue.objects.bulk_create(rows, batch_size=BATCH)
     refresh_product_rules(since=since)
+    refresh_outliers(months=months)
     return len(rows)
 
 

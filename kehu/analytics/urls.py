@@ -21,4 +21,5 @@ urlpatterns = [
     ),
     path("customer-value/", views.customer_value, name="customer_value"),
     path("reports/", views.pivot_report, name="pivot"),
+    path("outliers/", views.outliers, name="outliers"),
 ]

@@ -13,7 +13,7 @@ from decimal import Decimal
 
 from django.core.exceptions import PermissionDenied
 from django.db import connection
-from django.db.models import F, FloatField
+from django.db.models import Count, F, FloatField
 from django.db.models.functions import Cast
 from django.http import HttpResponse
 from django.shortcuts import render
@@ -22,10 +22,11 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from kehu.core.access_rules import access_rule, perm
+from kehu.core.errors import BadInput
 
 from .churn_crm import reason_label
 from .cohorts import cohort_table
-from .models import ChurnRun, CustomerValue
+from .models import ChurnRun, CustomerValue, Outlier
 from .pivot import (
     DIMENSIONS,
     MEASURES,
@@ -295,3 +296,35 @@ def _csv_number(value, money: bool) -> str:
 
         return f"{Decimal(value):.{amount_places()}f}"
     return f"{value:g}" if isinstance(value, float) else str(value)
+
+
+OUTLIERS_SHOWN = 200
+
+
+@access_rule(perm(VIEW))
+def outliers(request):
+    """孤立点: the orders unlike the rest among those the reader may see, the farthest first."""
+    from kehu.sales.models import SalesOrder
+
+    if not request.user.has_perm(VIEW):
+        raise PermissionDenied
+    kinds = Outlier.Kind
+    kind = request.GET.get("kind", "")
+    if kind and kind not in kinds.values:
+        raise BadInput(_("Unknown kind: %(code)s") % {"code": kind[:20]})
+    found = Outlier.objects.filter(order__in=SalesOrder.objects.visible_to(request.user))
+    counts = dict(found.values_list("kind").annotate(n=Count("pk")).order_by())
+    if kind:
+        found = found.filter(kind=kind)
+    rows = list(found.select_related("order__customer").order_by("-score", "pk")[:OUTLIERS_SHOWN])
+    return render(
+        request,
+        "analytics/outliers.html",
+        {
+            "rows": rows,
+            "kind": kind,
+            "kinds": [(k.value, k.label, counts.get(k.value, 0)) for k in kinds],
+            "total": sum(counts.values()),
+            "computed_at": rows[0].computed_at if rows else None,
+        },
+    )
