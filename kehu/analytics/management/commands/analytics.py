@@ -41,7 +41,7 @@ class Command(BaseCommand):
         sub = parser.add_subparsers(
             dest="what",
             required=True,
-            metavar="{clv,rfm,abc,rules,churn,sample-size,kano,acsi,refresh,dedupe}",
+            metavar="{clv,rfm,abc,rules,churn,cluster,sample-size,kano,acsi,refresh,dedupe}",
         )
         clv = sub.add_parser(
             "clv",
@@ -107,6 +107,14 @@ class Command(BaseCommand):
         churn.add_argument("--holdout", type=float, default=0.25, help="share held out (0.25)")
         churn.add_argument("--seed", type=int, default=7)
         churn.add_argument("--json", action="store_true", help="only JSON on standard output")
+        clu = sub.add_parser("cluster", help="need-based segments: k-means, k by silhouette")
+        clu.add_argument("file", type=Path, help="CSV: one row a customer")
+        clu.add_argument("--id", dest="id_column", help="an id column, never a feature")
+        clu.add_argument("--features", help="comma-separated columns (default: every other)")
+        clu.add_argument("--exclude", action="append", default=[], metavar="COLUMN")
+        clu.add_argument("--k", type=int, help="the number of clusters (default: chosen)")
+        clu.add_argument("--max-k", type=int, default=8)
+        clu.add_argument("--json", action="store_true", help="only JSON on standard output")
         size = sub.add_parser("sample-size", help="respondents a survey needs (Cochran)")
         size.add_argument("--margin", type=float, required=True, help="e.g. 0.05 for ±5 %%")
         size.add_argument("--confidence", type=float, default=0.95)
@@ -147,6 +155,13 @@ class Command(BaseCommand):
             return
         if opts["what"] == "churn":
             return self._churn(opts)
+        if opts["what"] == "cluster":
+            from kehu.analytics.clusters import ClusterInputError
+
+            try:
+                return self._cluster(opts)
+            except ClusterInputError as exc:
+                raise CommandError(str(exc)) from None
         if opts["what"] in ("sample-size", "kano", "acsi"):
             from kehu.analytics.satisfaction import SatisfactionInputError
 
@@ -159,6 +174,47 @@ class Command(BaseCommand):
         if opts["what"] in ("rfm", "abc"):
             return self._tiers(opts)
         return self._clv(opts)
+
+    def _cluster(self, opts):
+        from kehu.analytics.clusters import cluster
+
+        rows = read_csv(opts["file"])
+        if not rows:
+            raise CommandError("the file has no rows")
+        skip = {opts["id_column"], *opts["exclude"]}
+        features = (
+            [f.strip() for f in opts["features"].split(",")]
+            if opts["features"]
+            else [c for c in rows[0] if c not in skip]
+        )
+        missing = [f for f in features if f not in rows[0]]
+        if missing:
+            raise CommandError(f"no such columns: {', '.join(missing)}")
+        if opts["k"] is not None and not 2 <= opts["k"] <= 50:
+            raise CommandError("--k lies between 2 and 50")
+        result = cluster(rows, features, k=opts["k"], max_k=opts["max_k"])
+        ids = [
+            r.get(opts["id_column"], str(i)) if opts["id_column"] else str(i)
+            for i, r in enumerate(rows, 1)
+        ]
+        if opts["json"]:
+            self.stdout.write(
+                json.dumps(
+                    {
+                        "k": result.k,
+                        "silhouettes": result.silhouettes,
+                        "clusters": [asdict(p) for p in result.profiles],
+                        "assignments": dict(zip(ids, map(int, result.labels), strict=True)),
+                    },
+                    ensure_ascii=False,
+                )
+            )
+            return
+        scores = ", ".join(f"k={k}: {s:.3f}" for k, s in result.silhouettes.items())
+        self.stdout.write(f"{result.k} clusters (mean silhouette {scores})")
+        for p in result.profiles:
+            traits = "; ".join(f"{f} {m:.4g} (all {a:.4g})" for f, m, a in p.distinctive)
+            self.stdout.write(f"cluster {p.cluster}: {p.size:,} ({p.share:.0%}) — {traits}")
 
     def _sample_size(self, opts):
         from kehu.analytics.satisfaction import sample_size
