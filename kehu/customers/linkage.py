@@ -567,6 +567,13 @@ def estimate_u(
     return out
 
 
+def lambda_for(records: int) -> float:
+    """λ for a book of ``records`` records when nothing was fitted: one duplicate pair per
+    ``LAMBDA_FLOOR_RECORDS`` records, among all pairs (the floor :func:`fit` keeps)."""
+    n = max(records, 2)
+    return min(0.5, n / LAMBDA_FLOOR_RECORDS / (n * (n - 1) / 2))
+
+
 def pairs_in(profiles: list[mt.Profile]) -> int:
     """All comparable pairs (persons with persons, companies with companies)."""
     persons = sum(1 for p in profiles if p.person)
