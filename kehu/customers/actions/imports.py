@@ -561,11 +561,16 @@ class CustomerImporter(ModelImporter):
         exact-copy rule does not apply here: two rows may be two namesakes)."""
         from kehu.customers import matching
 
+        from .matching import IMPORT_CANDIDATES, nearest
+
         profile = item.data["profile"]
-        earlier: dict[int, Item] = {}
+        rows: dict[int, Item] = {}
+        numbers = []
         for key in profile.keys:
             for other in index.get(key, ())[-matching.WINDOW :]:  # a common key: the nearest
-                earlier[other.row.number] = other
+                rows[other.row.number] = other
+                numbers.append(other.row.number)
+        earlier = {n: rows[n] for n in nearest(numbers, IMPORT_CANDIDATES)}
         scored = sorted(
             (
                 (matching.compare(profile, other.data["profile"], scoring), number)

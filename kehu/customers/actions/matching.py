@@ -25,6 +25,25 @@ CHECK_THRESHOLD = 0.60
 INCREMENTAL_LIMIT = 5000
 #: Keys shared by more records than this are ignored by look-ups (too common to tell anything).
 KEY_LOOKUP_CAP = 500
+#: … and by an import's rows, more than this (a row costs what its keys' records cost; a pair
+#: that shares only over-common keys is the scan's to find, as its window does)
+IMPORT_KEY_CAP = 100
+#: the most records an import's row is compared with: those sharing the most keys with it
+IMPORT_CANDIDATES = 12
+
+
+def nearest(ids: Iterable[int], limit: int) -> list[int]:
+    """The ids that occur most often (the records sharing the most blocking keys with a
+    probe), at most ``limit``, ties by id: a duplicate shares several keys (name, phone,
+    birth date, address …), a stranger one or two common ones."""
+    counts: dict[int, int] = {}
+    for i in ids:
+        counts[i] = counts.get(i, 0) + 1
+    if len(counts) <= limit:
+        return sorted(counts)
+    return sorted(sorted(counts, key=lambda i: (-counts[i], i))[:limit])
+
+
 CUSTOMER_VALUES = (
     "id",
     "name",
@@ -196,6 +215,26 @@ def store_pairs(*, kind: str, pairs: dict[tuple[int, int], matching.Score]) -> i
 
 #: a full scan fits its model on at most this many blocked pairs (a random sample)
 FIT_SAMPLE = 200_000
+#: a full scan stores its candidates every this many pairs (memory stays flat)
+STORE_CHUNK = 10_000
+
+
+def _sample_pairs(
+    profiles: list[matching.Profile], size: int, *, seed: int = 1
+) -> tuple[int, list[tuple[int, int]]]:
+    """How many pairs the blocking compares, and a uniform random sample of ``size`` of them
+    (reservoir sampling over the streamed pairs: the pairs are never held)."""
+    rng = random.Random(seed)
+    sample: list[tuple[int, int]] = []
+    n = 0
+    for n, pair in enumerate(matching.iter_candidate_pairs(profiles), 1):
+        if len(sample) < size:
+            sample.append(pair)
+        else:
+            k = rng.randrange(n)
+            if k < size:
+                sample[k] = pair
+    return n, sample
 
 
 def scan_duplicates(
@@ -213,28 +252,7 @@ def scan_duplicates(
         # after a big import, one blocked pass over everything beats per-record look-ups
         full = model.objects.filter(updated_at__gte=last).count() > INCREMENTAL_LIMIT
     if full or last is None:
-        profiles = load_profiles(kind)
-        with transaction.atomic():
-            MatchKey.objects.filter(kind=kind).delete()
-            _store_keys(kind, profiles)
-        pairs = sorted(matching.candidate_pairs(profiles))
-        # the model is fitted on the book itself (EM; on a sample of the pairs when there are
-        # many), stored for the incremental scans
-        sample = pairs if len(pairs) <= FIT_SAMPLE else random.Random(1).sample(pairs, FIT_SAMPLE)
-        vectors = [linkage.compare_vector(profiles[i], profiles[j]) for i, j in sample]
-        fitted = linkage.fit(profiles, vectors)
-        stored_model = fitted.as_dict()
-        if sample is not pairs:
-            vectors = None
-        found = []
-        for n, (i, j) in enumerate(pairs):
-            vector = vectors[n] if vectors is not None else None
-            score = matching.compare(profiles[i], profiles[j], fitted, vector)
-            if score.total >= matching.REVIEW_THRESHOLD:
-                found.append((profiles[i], profiles[j], score))
-            if progress and n % 10000 == 0:
-                progress(n, len(pairs))
-        scanned, compared = len(profiles), len(pairs)
+        result, stored_model = _full_scan(kind, progress)
     else:
         stored_model = MatchScan.objects.filter(kind=kind).values_list("model", flat=True).first()
         fitted = linkage.Model.from_dict(stored_model) if stored_model else None
@@ -248,12 +266,57 @@ def scan_duplicates(
                 score = matching.compare(p, q, fitted)
                 if score.total >= matching.REVIEW_THRESHOLD:
                     found.append((p, q, score))
-        scanned = len(changed)
-    created = store_candidates(kind=kind, found=found)
+        created = store_candidates(kind=kind, found=found)
+        result = {
+            "scanned": len(changed),
+            "compared": compared,
+            "found": len(found),
+            "created": created,
+        }
     MatchScan.objects.update_or_create(
         kind=kind, defaults={"scanned_at": started, "model": stored_model or {}}
     )
-    return {"scanned": scanned, "compared": compared, "found": len(found), "created": created}
+    return result
+
+
+def _full_scan(kind: str, progress: Callable[[int, int], None] | None) -> tuple[dict, dict]:
+    """Every record: keys rebuilt, the model fitted on the book (EM; on a random sample of the
+    pairs when there are many) and kept for the incremental scans, then every blocked pair
+    scored. The pairs are streamed block by block (``matching.iter_candidate_pairs``), twice
+    when there are more than ``FIT_SAMPLE`` — once to sample them, once to score them — and
+    only those above the threshold are kept, stored every ``STORE_CHUNK``: the memory is the
+    profiles' and the blocks', whatever the number of pairs."""
+    profiles = load_profiles(kind)
+    with transaction.atomic():
+        MatchKey.objects.filter(kind=kind).delete()
+        _store_keys(kind, profiles)
+    compared, sample = _sample_pairs(profiles, FIT_SAMPLE)
+    vectors = [linkage.compare_vector(profiles[i], profiles[j]) for i, j in sample]
+    fitted = linkage.fit(profiles, vectors)
+    if compared <= len(sample):  # every pair is in the sample: score the vectors at hand
+        pairs = ((i, j, v) for (i, j), v in zip(sample, vectors, strict=True))
+    else:
+        del sample, vectors
+        pairs = ((i, j, None) for i, j in matching.iter_candidate_pairs(profiles))
+    found: list = []
+    created = stored = 0
+    for n, (i, j, vector) in enumerate(pairs):
+        score = matching.compare(profiles[i], profiles[j], fitted, vector)
+        if score.total >= matching.REVIEW_THRESHOLD:
+            found.append((profiles[i], profiles[j], score))
+            if len(found) >= STORE_CHUNK:
+                created += store_candidates(kind=kind, found=found)
+                stored, found = stored + len(found), []
+        if progress and n % 10000 == 0:
+            progress(n, compared)
+    created += store_candidates(kind=kind, found=found)
+    result = {
+        "scanned": len(profiles),
+        "compared": compared,
+        "found": stored + len(found),
+        "created": created,
+    }
+    return result, fitted.as_dict()
 
 
 def neighbours(kind: str, keys: list[str], *, exclude: int | None = None) -> list[int]:
@@ -622,8 +685,8 @@ def connect_signals() -> None:
 KEY_CHUNK = 5000
 
 
-def _key_hits(kind: str, keys: set[str]) -> dict[str, list[int]]:
-    """{blocking key: ids of the records that have it} for the keys at most ``KEY_LOOKUP_CAP``
+def _key_hits(kind: str, keys: set[str], cap: int = KEY_LOOKUP_CAP) -> dict[str, list[int]]:
+    """{blocking key: ids of the records that have it} for the keys at most ``cap``
     records share (over-common keys are skipped, as :func:`neighbours` does). Two indexed
     queries per 5,000 keys, written out in SQL: Django would compile each of the thousands of
     ``IN`` parameters of an import batch one by one."""
@@ -641,7 +704,7 @@ def _key_hits(kind: str, keys: set[str]) -> dict[str, list[int]]:
             cursor.execute(
                 f"SELECT {key_col} FROM {table} WHERE kind = %s AND {key_col} IN ({marks}) "
                 f"GROUP BY {key_col} HAVING count(*) > %s",
-                [kind, *chunk, KEY_LOOKUP_CAP],
+                [kind, *chunk, cap],
             )
             common = {row[0] for row in cursor.fetchall()}
             rest = [k for k in chunk if k not in common]
@@ -735,7 +798,7 @@ def classify_rows(
     kind = kind_of(model)
     probes = [profile_of(kind, _values(v, kind)) for v in values_list]
     keys = {k[:120] for p in probes for k in p.keys}
-    by_key = _key_hits(kind, keys)
+    by_key = _key_hits(kind, keys, IMPORT_KEY_CAP)
     wanted = {i for ids in by_key.values() for i in ids}
     profiles: dict[int, matching.Profile] = {}
     for start in range(0, len(ordered := sorted(wanted)), 2000):
@@ -744,7 +807,10 @@ def classify_rows(
             profiles[q.id] = q
     out: list[RowMatches] = []
     for probe in probes:
-        ids = {i for k in probe.keys for i in by_key.get(k[:120], ())}
+        ids = nearest(
+            (i for k in probe.keys for i in by_key.get(k[:120], ()) if i in profiles),
+            IMPORT_CANDIDATES,
+        )
         scored = sorted(
             ((matching.compare(probe, profiles[i], scoring), i) for i in ids if i in profiles),
             key=lambda s: (-s[0].total, s[1]),
