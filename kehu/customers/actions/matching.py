@@ -291,12 +291,15 @@ def _full_scan(kind: str, progress: Callable[[int, int], None] | None) -> tuple[
         MatchKey.objects.filter(kind=kind).delete()
         _store_keys(kind, profiles)
     compared, sample = _sample_pairs(profiles, FIT_SAMPLE)
-    vectors = [linkage.compare_vector(profiles[i], profiles[j]) for i, j in sample]
-    fitted = linkage.fit(profiles, vectors)
     if compared <= len(sample):  # every pair is in the sample: score the vectors at hand
+        vectors = [linkage.compare_vector(profiles[i], profiles[j]) for i, j in sample]
+        fitted = linkage.fit(profiles, vectors)
         pairs = ((i, j, v) for (i, j), v in zip(sample, vectors, strict=True))
-    else:
-        del sample, vectors
+    else:  # the fit counts the sample's comparison patterns: its vectors are not kept
+        fitted = linkage.fit(
+            profiles, (linkage.compare_vector(profiles[i], profiles[j]) for i, j in sample)
+        )
+        del sample
         pairs = ((i, j, None) for i, j in matching.iter_candidate_pairs(profiles))
     found: list = []
     created = stored = 0
