@@ -565,12 +565,12 @@ class CustomerImporter(ModelImporter):
 
         profile = item.data["profile"]
         rows: dict[int, Item] = {}
-        numbers = []
+        hits = []
         for key in profile.keys:
             for other in index.get(key, ())[-matching.WINDOW :]:  # a common key: the nearest
                 rows[other.row.number] = other
-                numbers.append(other.row.number)
-        earlier = {n: rows[n] for n in nearest(numbers, IMPORT_CANDIDATES)}
+                hits.append((key, other.row.number))
+        earlier = {n: rows[n] for n in nearest(hits, IMPORT_CANDIDATES)}
         scored = sorted(
             (
                 (matching.compare(profile, other.data["profile"], scoring), number)

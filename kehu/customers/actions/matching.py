@@ -32,16 +32,23 @@ IMPORT_KEY_CAP = 100
 IMPORT_CANDIDATES = 12
 
 
-def nearest(ids: Iterable[int], limit: int) -> list[int]:
-    """The ids that occur most often (the records sharing the most blocking keys with a
-    probe), at most ``limit``, ties by id: a duplicate shares several keys (name, phone,
-    birth date, address …), a stranger one or two common ones."""
+#: blocking keys that say something on their own: phone, e-mail, address, birth date (the
+#: second character of a key is its kind, ``matching.blocking_keys``)
+STRONG_KEYS = frozenset("tedb")
+
+
+def nearest(hits: Iterable[tuple[str, int]], limit: int) -> list[int]:
+    """Of ``(key, id)`` hits, the ids sharing the most keys with a probe — at least two, or
+    one strong key (a phone, an e-mail, an address, a birth date) — at most ``limit``, ties
+    by id. A duplicate shares several keys (name, initials, town and name, phone …); a stranger
+    one common one (the town and a first character), and is not worth a comparison."""
     counts: dict[int, int] = {}
-    for i in ids:
-        counts[i] = counts.get(i, 0) + 1
-    if len(counts) <= limit:
-        return sorted(counts)
-    return sorted(sorted(counts, key=lambda i: (-counts[i], i))[:limit])
+    for key, i in hits:
+        counts[i] = counts.get(i, 0) + (2 if key[1:2] in STRONG_KEYS else 1)
+    wanted = [i for i, c in counts.items() if c >= 2]
+    if len(wanted) <= limit:
+        return sorted(wanted)
+    return sorted(sorted(wanted, key=lambda i: (-counts[i], i))[:limit])
 
 
 CUSTOMER_VALUES = (
@@ -811,7 +818,7 @@ def classify_rows(
     out: list[RowMatches] = []
     for probe in probes:
         ids = nearest(
-            (i for k in probe.keys for i in by_key.get(k[:120], ()) if i in profiles),
+            ((k, i) for k in probe.keys for i in by_key.get(k[:120], ()) if i in profiles),
             IMPORT_CANDIDATES,
         )
         scored = sorted(
