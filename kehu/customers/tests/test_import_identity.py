@@ -116,6 +116,22 @@ def test_the_same_person_twice_in_a_file_is_one_record(manager, cap, small_batch
     assert Customer.objects.filter(name="陈晓明").count() == 1
 
 
+def test_the_dry_run_finds_the_same_in_file_duplicates(manager, small_batches):
+    """The preview writes nothing: earlier batches' rows are compared from memory."""
+    rows = [
+        ["陈晓明", "个人", "杭州", "1984-03-07", "13900001111", ""],
+        ["其他一", "个人", "", "", "", ""],
+        ["其他二", "个人", "", "", "", ""],
+        ["其他三", "个人", "", "", "", ""],
+        ["其他四", "个人", "", "", "", ""],
+        ["陳曉明", "个人", "", "1984-03-07", "139-0000-1111", ""],  # a later batch
+    ]
+    run = new_run(manager, csv_bytes(rows, header=PEOPLE_HEADER))
+    outcome = imports.dry_run(imports.set_mapping(run=run, mapping=run.mapping, mode="skip"))
+    assert (outcome.counts["created"], outcome.counts["duplicate"]) == (5, 1)
+    assert Customer.objects.count() == 0
+
+
 def test_uncertain_rows_are_imported_and_queued_for_review(manager, cap):
     """Same name and town, nothing else to compare: the model cannot tell. The row is
     imported, and the pair waits in the duplicate queue with its per-field explanation."""
