@@ -117,6 +117,8 @@ class ImportContext:
     final: bool = False
     #: keys of the rows seen so far in the file (in-file duplicates): key -> row number
     seen: dict[Any, int] = field(default_factory=dict)
+    #: how many rows the file has, when the background job has counted them (else None)
+    expected_rows: int | None = None
     _added: list[Any] = field(default_factory=list)
 
     def first_seen(self, key: Any, number: int) -> int | None:
@@ -831,6 +833,7 @@ def _execute(
         dry_run=dry_run,
         batch=run.batch,
         options=dict(run.options or {}),
+        expected_rows=(run.job.total or None) if run.job_id and not dry_run else None,
     )
     if importer.prepare:
         importer.prepare(ctx)

@@ -393,7 +393,7 @@ class ModelImporter:
         the matched record or a new one."""
         row = item.row
         self.resolve(item, batch, ctx)
-        if row.outcome in ("error", "deferred"):
+        if row.outcome in ("error", "deferred", "duplicate"):  # resolve may find the row twice
             return
         keys = self.keys(item)
         # (a deferred row meets its own keys again when it comes back)

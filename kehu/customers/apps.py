@@ -57,6 +57,3 @@ class CustomersConfig(AppConfig):
         register_activity_handover()
         register_activity_erasure()
         from .actions import imports  # noqa: F401  (importers and the vCard export)
-        from .actions.matching import best_matches
-
-        imports.set_customer_bulk_matcher(best_matches)  # identity resolution for imports

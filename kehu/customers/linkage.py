@@ -96,6 +96,9 @@ LAMBDA_FLOOR_RECORDS = 20
 #: the most common name parts kept for the term-frequency adjustment (a stored model stays
 #: small on a book of a million)
 TF_KEEP = 20000
+#: companies at different addresses: a shared phone is not counted (an organisation's sites
+#: share a switchboard)
+BRANCHES = True
 
 # --- name parts ------------------------------------------------------------------------------
 
@@ -524,6 +527,18 @@ def score_pair(
     # another birth date: whatever else the two share, a shared address, phone and town are
     # what a family shares (father and son of one name, a spouse): not counted for one person
     household = a.person and "dob" in vector and vector["dob"][0] == len(LEVELS["dob"]) - 1
+    # companies at another address: a shared phone is what an organisation's sites (a head
+    # office's switchboard) share, not evidence of one site — not counted for the pair
+    phone, address = vector.get("phone"), vector.get("address")
+    if (
+        BRANCHES
+        and not a.person
+        and phone is not None
+        and address is not None
+        and address[0] == len(LEVELS["address"]) - 1
+        and model.weights()["phone"][phone[0]] > 0
+    ):
+        adjust["phone"] = 0.0
     return score_vector(vector, model, adjust=adjust, household=household)
 
 
@@ -565,6 +580,13 @@ def estimate_u(
             for c, p in zip(cs, prior, strict=True)
         ]
     return out
+
+
+def lambda_for(records: int) -> float:
+    """λ for a book of ``records`` records when nothing was fitted: one duplicate pair per
+    ``LAMBDA_FLOOR_RECORDS`` records, among all pairs (the floor :func:`fit` keeps)."""
+    n = max(records, 2)
+    return min(0.5, n / LAMBDA_FLOOR_RECORDS / (n * (n - 1) / 2))
 
 
 def pairs_in(profiles: list[mt.Profile]) -> int:

@@ -868,26 +868,53 @@ def compare(a: Profile, b: Profile, model=None, vector=None) -> Score:
 
 
 def candidate_pairs(profiles: list[Profile]) -> set[tuple[int, int]]:
-    """Index pairs (i < j) sharing a blocking key; oversized blocks only within a window of
-    records sorted by pinyin (sorted-neighbourhood), so the count stays near-linear."""
+    """Every blocked index pair (i < j) as one set: for small batches and the tests; a scan
+    walks :func:`iter_candidate_pairs` instead (its memory does not grow with the pairs)."""
+    return set(iter_candidate_pairs(profiles))
+
+
+def iter_candidate_pairs(profiles: list[Profile]) -> Iterator[tuple[int, int]]:
+    """Index pairs (i < j) sharing a blocking key, each once, block by block: nothing but the
+    blocks is held, never the pairs. Oversized blocks are compared only within a window of
+    records sorted by pinyin (sorted-neighbourhood), so the count stays near-linear.
+
+    A pair that shares several keys is yielded in the first of them (in key order) whose
+    block compares it — for an oversized block, when the two are within the window there —
+    so no set of the pairs seen is needed."""
     blocks: dict[str, list[int]] = defaultdict(list)
     for i, p in enumerate(profiles):
         for key in p.keys:
             blocks[key].append(i)
-    pairs: set[tuple[int, int]] = set()
-    for members in blocks.values():
-        if len(members) < 2:
-            continue
+    for key in [k for k, members in blocks.items() if len(members) < 2]:
+        del blocks[key]  # a key of one record pairs nothing
+    #: oversized blocks: key -> {record index: position in the pinyin order}
+    windows: dict[str, dict[int, int]] = {}
+    for key, members in blocks.items():
         if len(members) > MAX_BLOCK:
-            members = sorted(members, key=lambda i: "".join(profiles[i].pinyin))
-            for x, i in enumerate(members):
-                for j in members[x + 1 : x + 1 + WINDOW]:
-                    pairs.add((i, j) if i < j else (j, i))
-            continue
+            members.sort(key=lambda i: "".join(profiles[i].pinyin))
+            windows[key] = {i: pos for pos, i in enumerate(members)}
+
+    def compares(key: str, i: int, j: int) -> bool:
+        pos = windows.get(key)
+        return pos is None or abs(pos[i] - pos[j]) <= WINDOW
+
+    def first(key: str, i: int, j: int) -> bool:
+        """Is ``key`` the first shared key whose block compares (i, j)?"""
+        keys_j = profiles[j].keys
+        for k in profiles[i].keys:  # sorted (``blocking_keys``)
+            if k >= key:
+                return True
+            if k in blocks and k in keys_j and compares(k, i, j):
+                return False
+        return True
+
+    for key in sorted(blocks):
+        members = blocks[key]
+        oversized = key in windows
         for x, i in enumerate(members):
-            for j in members[x + 1 :]:
-                pairs.add((i, j) if i < j else (j, i))
-    return pairs
+            for j in members[x + 1 : x + 1 + WINDOW] if oversized else members[x + 1 :]:
+                if first(key, i, j):
+                    yield (i, j) if i < j else (j, i)
 
 
 def find_duplicates(

@@ -105,16 +105,6 @@ def customer_matcher() -> Callable[..., Customer | None]:
     return _matcher
 
 
-_bulk_matcher: Callable[..., list[Customer | None]] | None = None
-
-
-def set_customer_bulk_matcher(fn: Callable[..., list[Customer | None]] | None) -> None:
-    """Plug in ``fn(values_list, *, user) -> [Customer | None, ...]``: asked once per batch for
-    the rows neither the number nor :func:`find_existing`'s rule placed (identity resolution)."""
-    global _bulk_matcher
-    _bulk_matcher = fn
-
-
 def _match_index(values_list: list[dict], user) -> dict:
     names = {str(v.get("name", "")).strip() for v in values_list if v.get("phone")}
     names |= {unicodedata.normalize("NFKC", n) for n in names}
@@ -413,6 +403,45 @@ def _preview(obj: models.Model, contact: dict | None = None) -> dict[str, Any]:
     return out
 
 
+def _queue_uncertain(items: list[Item], ctx: ImportContext) -> int:
+    """The pairs the model could not decide, for the duplicate queue: each new customer with
+    the records and the earlier rows it may be, and — in "create anyway" mode — with the
+    record it was taken for. Returns how many pairs were queued."""
+    from kehu.customers import matching
+    from kehu.customers.models.matching import DuplicateCandidate
+
+    from .matching import profile_of, store_pairs
+
+    pairs: dict[tuple[int, int], Any] = {}
+    for item in items:
+        pk = item.obj.pk
+        if not pk:
+            continue
+        found = list(item.data.get("uncertain", ()))
+        found += [
+            (other.obj.pk, score)
+            for other, score in item.data.get("uncertain_rows", ())
+            if other.row.outcome == "created" and other.obj is not None and other.obj.pk
+        ]
+        probe = item.data.get("profile")
+        if item.match is not None and item.match[1] == LIKENESS and probe is not None:
+            existing = item.match[0]  # taken for this record, created anyway ("create" mode)
+            other = profile_of(DuplicateCandidate.Kind.CUSTOMER, model_values_of(existing))
+            found.append((existing.pk, matching.compare(probe, other, ctx.state["scoring"])))
+        for other_pk, score in found:
+            if other_pk != pk:
+                pairs.setdefault((min(pk, other_pk), max(pk, other_pk)), score)
+    if not pairs:
+        return 0
+    return store_pairs(kind=DuplicateCandidate.Kind.CUSTOMER, pairs=pairs)
+
+
+def model_values_of(customer: Customer) -> dict:
+    from .matching import CUSTOMER_VALUES
+
+    return {f: getattr(customer, f) for f in CUSTOMER_VALUES}
+
+
 def create_customers(customers: list[Customer], ctx: ImportContext) -> None:
     """The customers' save path in an import (``ObjectActions.import_create`` of the type, so
     every importer of customers gets it): the next numbers of the series for those without one
@@ -470,8 +499,9 @@ class CustomerImporter(ModelImporter):
         item.data["owner"] = owner
 
     def prefetch(self, items: list[Item], batch: Batch, ctx: ImportContext) -> None:
-        """Existing numbers, parent companies and name+phone candidates of the batch; the
-        identity-resolution matcher for the rows neither placed."""
+        """Existing numbers, parent companies and name+phone candidates of the batch; then the
+        identity-resolution model for every row not placed by its number, against the book
+        and against the file's earlier rows (:meth:`_identify`)."""
         user = ctx.user
         numbers = {i.values["number"] for i in items if i.values.get("number")}
         by_number, taken = _numbers_in_use(numbers, user)
@@ -491,16 +521,80 @@ class CustomerImporter(ModelImporter):
                     found = matcher(item.values, user=user)
                     if found is not None:
                         item.match = (found, LIKENESS)
-                    else:
-                        unplaced.append(item)
+                    unplaced.append(item)
         finally:
             _batch_index.reset(token)
-        if unplaced and _bulk_matcher is not None:
-            found_list = _bulk_matcher([i.values for i in unplaced], user=user)
-            for item, found in zip(unplaced, found_list, strict=True):
-                if found is not None:
-                    item.match = (found, LIKENESS)
+        self._identify(unplaced, ctx)
         batch.candidates = [i.match[0] for i in items if i.match]
+
+    def _identify(self, items: list[Item], ctx: ImportContext) -> None:
+        """The model's word on each row (``kehu.customers.linkage``, the scan's model): the
+        record of the book it is (the mode then applies), a row of the file it repeats (an
+        in-file duplicate), and the records and rows it may be (imported, queued for review).
+        Earlier batches are in the database already (with their match keys), a dry run keeps
+        their profiles instead; within a batch the rows are compared in memory."""
+        from .matching import classify_rows, import_model
+
+        st = ctx.state
+        st["rows_seen"] = st.get("rows_seen", 0) + len(items)
+        if "book_size" not in st:
+            st["book_size"] = Customer.objects.count()
+        rows = max(ctx.expected_rows or 0, st["rows_seen"])  # the file's size, once counted
+        scoring = st["scoring"] = import_model(records=st["book_size"] + rows)
+        created_rows = st.setdefault("created_rows", {})  # customer id -> row of this file
+        results = classify_rows([i.values for i in items], user=ctx.user, scoring=scoring)
+        index = st.setdefault("file_index", {}) if ctx.dry_run else {}
+        for item, found in zip(items, results, strict=True):
+            item.data.update(profile=found.profile, same_rows=[], uncertain_rows=[])
+            same = found.same
+            if same is not None and same.pk in created_rows:
+                item.data["same_rows"].append(created_rows[same.pk])  # a row of this file
+            elif same is not None and item.match is None:
+                item.match = (same, LIKENESS)
+            item.data["uncertain"] = [
+                (pk, score) for pk, score in found.uncertain if not same or pk != same.pk
+            ]
+            self._against_file(item, index, scoring)
+
+    def _against_file(self, item: Item, index: dict, scoring) -> None:
+        """Compare a row with the earlier rows of the file that share a blocking key (the
+        exact-copy rule does not apply here: two rows may be two namesakes)."""
+        from kehu.customers import matching
+
+        from .matching import IMPORT_CANDIDATES, nearest
+
+        profile = item.data["profile"]
+        rows: dict[int, Item] = {}
+        hits = []
+        for key in profile.keys:
+            for other in index.get(key, ())[-matching.WINDOW :]:  # a common key: the nearest
+                rows[other.row.number] = other
+                hits.append((key, other.row.number))
+        earlier = {n: rows[n] for n in nearest(hits, IMPORT_CANDIDATES)}
+        scored = sorted(
+            (
+                (matching.compare(profile, other.data["profile"], scoring), number)
+                for number, other in earlier.items()
+            ),
+            key=lambda s: (-s[0].total, s[1]),
+        )
+        for score, number in scored:
+            if score.total >= matching.HIGH_THRESHOLD:
+                item.data["same_rows"].append(earlier[number])
+            elif score.total >= matching.REVIEW_THRESHOLD:
+                item.data["uncertain_rows"].append((earlier[number], score))
+        for key in profile.keys:
+            index.setdefault(key, []).append(item)
+
+    def resolve(self, item: Item, batch: Batch, ctx: ImportContext) -> None:
+        """A row the model takes for an earlier row of the file that was imported: an in-file
+        duplicate (the earlier row's record is not touched)."""
+        for first in item.data.get("same_rows", ()):
+            number = first if isinstance(first, int) else first.row.number
+            if isinstance(first, int) or first.row.outcome == "created":
+                item.row.outcome = "duplicate"
+                item.row.errors.append(self.duplicate_message(number, ctx))
+                return
 
     def keys(self, item: Item) -> list:
         values = item.values
@@ -557,6 +651,11 @@ class CustomerImporter(ModelImporter):
 
         # match keys at once: a second import of the same file finds these rows
         refresh_keys(kind="customer", ids=[i.obj.pk for i in items if i.obj.pk])
+        created_rows = ctx.state.setdefault("created_rows", {})
+        for item in items:
+            if item.obj.pk:
+                created_rows[item.obj.pk] = item.row.number
+        ctx.state["queued"] = ctx.state.get("queued", 0) + _queue_uncertain(items, ctx)
         placed = ctx.state.setdefault("row_customers", {})
         for item in items:
             if item.row.number in placed:

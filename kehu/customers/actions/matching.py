@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -25,6 +25,32 @@ CHECK_THRESHOLD = 0.60
 INCREMENTAL_LIMIT = 5000
 #: Keys shared by more records than this are ignored by look-ups (too common to tell anything).
 KEY_LOOKUP_CAP = 500
+#: … and by an import's rows, more than this (a row costs what its keys' records cost; a pair
+#: that shares only over-common keys is the scan's to find, as its window does)
+IMPORT_KEY_CAP = 100
+#: the most records an import's row is compared with: those sharing the most keys with it
+IMPORT_CANDIDATES = 12
+
+
+#: blocking keys that say something on their own: phone, e-mail, address, birth date (the
+#: second character of a key is its kind, ``matching.blocking_keys``)
+STRONG_KEYS = frozenset("tedb")
+
+
+def nearest(hits: Iterable[tuple[str, int]], limit: int) -> list[int]:
+    """Of ``(key, id)`` hits, the ids sharing the most keys with a probe — at least two, or
+    one strong key (a phone, an e-mail, an address, a birth date) — at most ``limit``, ties
+    by id. A duplicate shares several keys (name, initials, town and name, phone …); a stranger
+    one common one (the town and a first character), and is not worth a comparison."""
+    counts: dict[int, int] = {}
+    for key, i in hits:
+        counts[i] = counts.get(i, 0) + (2 if key[1:2] in STRONG_KEYS else 1)
+    wanted = [i for i, c in counts.items() if c >= 2]
+    if len(wanted) <= limit:
+        return sorted(wanted)
+    return sorted(sorted(wanted, key=lambda i: (-counts[i], i))[:limit])
+
+
 CUSTOMER_VALUES = (
     "id",
     "name",
@@ -134,23 +160,36 @@ def store_candidates(
     *, kind: str, found: Iterable[tuple[matching.Profile, matching.Profile, matching.Score]]
 ) -> int:
     """Add new pairs (audited), refresh the score of open ones; decided pairs stay decided."""
+    wanted = {(min(a.id, b.id), max(a.id, b.id)): score for a, b, score in found if a.id and b.id}
+    return store_pairs(kind=kind, pairs=wanted)
+
+
+#: fewer records than this in the pairs: the stored pairs are read by id, else all of the kind
+PAIR_LOOKUP_IDS = 2000
+
+
+@transaction.atomic
+def store_pairs(*, kind: str, pairs: dict[tuple[int, int], matching.Score]) -> int:
+    """``{(lower id, higher id): score}``: new pairs are created in bulk, each with its audit
+    entry labelled from one read of the records' names (no query per pair); open pairs get the
+    new score. Returns how many pairs were created."""
     from kehu.core.actions import bulk_create_audited, bulk_save_audited
 
-    found = list(found)
-    if not found:
+    if not pairs:
         return 0
     prefix = "customer" if kind == Kind.CUSTOMER else "contact"
-    wanted = {(min(a.id, b.id), max(a.id, b.id)): score for a, b, score in found if a.id and b.id}
+    ids = {i for pair in pairs for i in pair}
+    stored = DuplicateCandidate.objects.filter(kind=kind)
+    if len(ids) <= PAIR_LOOKUP_IDS:  # a few records (an import batch): by index
+        stored = stored.filter(**{f"{prefix}_a__in": ids, f"{prefix}_b__in": ids})
     existing: dict[tuple[int, int], tuple[int, str, float]] = {}
-    # every stored pair of the kind: far fewer rows than records, and no huge IN list
-    for row in (
-        DuplicateCandidate.objects.filter(kind=kind)
-        .values_list("pk", f"{prefix}_a_id", f"{prefix}_b_id", "status", "score")
-        .iterator(chunk_size=5000)
-    ):
+    # else every stored pair of the kind: far fewer rows than records, and no huge IN list
+    for row in stored.values_list(
+        "pk", f"{prefix}_a_id", f"{prefix}_b_id", "status", "score"
+    ).iterator(chunk_size=5000):
         existing[(row[1], row[2])] = (row[0], row[3], row[4])
     new, changed = [], []
-    for pair, score in wanted.items():
+    for pair, score in pairs.items():
         old = existing.get(pair)
         if old is None:
             new.append(
@@ -160,7 +199,7 @@ def store_candidates(
             )
         elif old[1] == DuplicateCandidate.Status.OPEN and abs(old[2] - score.total) > 0.001:
             changed.append((old[0], score))
-    names = _names(kind, {i for pair in wanted for i in pair})
+    names = _names(kind, {i for pair in [*(c.record_ids for c in new)] for i in pair})
     for candidate in new:
         a, b = candidate.record_ids
         candidate._label = f"{names.get(a, a)} ≈ {names.get(b, b)}"
@@ -171,9 +210,11 @@ def store_candidates(
             for candidate in DuplicateCandidate.objects.filter(pk__in=chunk):
                 score = chunk[candidate.pk]
                 candidate.score, candidate.explanation = score.total, score.explanation
-                a, b = candidate.record_ids
-                candidate._label = f"{names.get(a, a)} ≈ {names.get(b, b)}"
                 loaded.append(candidate)
+        labels = _names(kind, {i for c in loaded for i in c.record_ids})
+        for candidate in loaded:
+            a, b = candidate.record_ids
+            candidate._label = f"{labels.get(a, a)} ≈ {labels.get(b, b)}"
         bulk_save_audited(loaded, ["score", "explanation"])
     bulk_create_audited(DuplicateCandidate, new)
     return len(new)
@@ -181,6 +222,26 @@ def store_candidates(
 
 #: a full scan fits its model on at most this many blocked pairs (a random sample)
 FIT_SAMPLE = 200_000
+#: a full scan stores its candidates every this many pairs (memory stays flat)
+STORE_CHUNK = 10_000
+
+
+def _sample_pairs(
+    profiles: list[matching.Profile], size: int, *, seed: int = 1
+) -> tuple[int, list[tuple[int, int]]]:
+    """How many pairs the blocking compares, and a uniform random sample of ``size`` of them
+    (reservoir sampling over the streamed pairs: the pairs are never held)."""
+    rng = random.Random(seed)
+    sample: list[tuple[int, int]] = []
+    n = 0
+    for n, pair in enumerate(matching.iter_candidate_pairs(profiles), 1):
+        if len(sample) < size:
+            sample.append(pair)
+        else:
+            k = rng.randrange(n)
+            if k < size:
+                sample[k] = pair
+    return n, sample
 
 
 def scan_duplicates(
@@ -198,28 +259,7 @@ def scan_duplicates(
         # after a big import, one blocked pass over everything beats per-record look-ups
         full = model.objects.filter(updated_at__gte=last).count() > INCREMENTAL_LIMIT
     if full or last is None:
-        profiles = load_profiles(kind)
-        with transaction.atomic():
-            MatchKey.objects.filter(kind=kind).delete()
-            _store_keys(kind, profiles)
-        pairs = sorted(matching.candidate_pairs(profiles))
-        # the model is fitted on the book itself (EM; on a sample of the pairs when there are
-        # many), stored for the incremental scans
-        sample = pairs if len(pairs) <= FIT_SAMPLE else random.Random(1).sample(pairs, FIT_SAMPLE)
-        vectors = [linkage.compare_vector(profiles[i], profiles[j]) for i, j in sample]
-        fitted = linkage.fit(profiles, vectors)
-        stored_model = fitted.as_dict()
-        if sample is not pairs:
-            vectors = None
-        found = []
-        for n, (i, j) in enumerate(pairs):
-            vector = vectors[n] if vectors is not None else None
-            score = matching.compare(profiles[i], profiles[j], fitted, vector)
-            if score.total >= matching.REVIEW_THRESHOLD:
-                found.append((profiles[i], profiles[j], score))
-            if progress and n % 10000 == 0:
-                progress(n, len(pairs))
-        scanned, compared = len(profiles), len(pairs)
+        result, stored_model = _full_scan(kind, progress)
     else:
         stored_model = MatchScan.objects.filter(kind=kind).values_list("model", flat=True).first()
         fitted = linkage.Model.from_dict(stored_model) if stored_model else None
@@ -233,12 +273,60 @@ def scan_duplicates(
                 score = matching.compare(p, q, fitted)
                 if score.total >= matching.REVIEW_THRESHOLD:
                     found.append((p, q, score))
-        scanned = len(changed)
-    created = store_candidates(kind=kind, found=found)
+        created = store_candidates(kind=kind, found=found)
+        result = {
+            "scanned": len(changed),
+            "compared": compared,
+            "found": len(found),
+            "created": created,
+        }
     MatchScan.objects.update_or_create(
         kind=kind, defaults={"scanned_at": started, "model": stored_model or {}}
     )
-    return {"scanned": scanned, "compared": compared, "found": len(found), "created": created}
+    return result
+
+
+def _full_scan(kind: str, progress: Callable[[int, int], None] | None) -> tuple[dict, dict]:
+    """Every record: keys rebuilt, the model fitted on the book (EM; on a random sample of the
+    pairs when there are many) and kept for the incremental scans, then every blocked pair
+    scored. The pairs are streamed block by block (``matching.iter_candidate_pairs``), twice
+    when there are more than ``FIT_SAMPLE`` — once to sample them, once to score them — and
+    only those above the threshold are kept, stored every ``STORE_CHUNK``: the memory is the
+    profiles' and the blocks', whatever the number of pairs."""
+    profiles = load_profiles(kind)
+    with transaction.atomic():
+        MatchKey.objects.filter(kind=kind).delete()
+        _store_keys(kind, profiles)
+    compared, sample = _sample_pairs(profiles, FIT_SAMPLE)
+    if compared <= len(sample):  # every pair is in the sample: score the vectors at hand
+        vectors = [linkage.compare_vector(profiles[i], profiles[j]) for i, j in sample]
+        fitted = linkage.fit(profiles, vectors)
+        pairs = ((i, j, v) for (i, j), v in zip(sample, vectors, strict=True))
+    else:  # the fit counts the sample's comparison patterns: its vectors are not kept
+        fitted = linkage.fit(
+            profiles, (linkage.compare_vector(profiles[i], profiles[j]) for i, j in sample)
+        )
+        del sample
+        pairs = ((i, j, None) for i, j in matching.iter_candidate_pairs(profiles))
+    found: list = []
+    created = stored = 0
+    for n, (i, j, vector) in enumerate(pairs):
+        score = matching.compare(profiles[i], profiles[j], fitted, vector)
+        if score.total >= matching.REVIEW_THRESHOLD:
+            found.append((profiles[i], profiles[j], score))
+            if len(found) >= STORE_CHUNK:
+                created += store_candidates(kind=kind, found=found)
+                stored, found = stored + len(found), []
+        if progress and n % 10000 == 0:
+            progress(n, compared)
+    created += store_candidates(kind=kind, found=found)
+    result = {
+        "scanned": len(profiles),
+        "compared": compared,
+        "found": stored + len(found),
+        "created": created,
+    }
+    return result, fitted.as_dict()
 
 
 def neighbours(kind: str, keys: list[str], *, exclude: int | None = None) -> list[int]:
@@ -607,8 +695,8 @@ def connect_signals() -> None:
 KEY_CHUNK = 5000
 
 
-def _key_hits(kind: str, keys: set[str]) -> dict[str, list[int]]:
-    """{blocking key: ids of the records that have it} for the keys at most ``KEY_LOOKUP_CAP``
+def _key_hits(kind: str, keys: set[str], cap: int = KEY_LOOKUP_CAP) -> dict[str, list[int]]:
+    """{blocking key: ids of the records that have it} for the keys at most ``cap``
     records share (over-common keys are skipped, as :func:`neighbours` does). Two indexed
     queries per 5,000 keys, written out in SQL: Django would compile each of the thousands of
     ``IN`` parameters of an import batch one by one."""
@@ -626,7 +714,7 @@ def _key_hits(kind: str, keys: set[str]) -> dict[str, list[int]]:
             cursor.execute(
                 f"SELECT {key_col} FROM {table} WHERE kind = %s AND {key_col} IN ({marks}) "
                 f"GROUP BY {key_col} HAVING count(*) > %s",
-                [kind, *chunk, KEY_LOOKUP_CAP],
+                [kind, *chunk, cap],
             )
             common = {row[0] for row in cursor.fetchall()}
             rest = [k for k in chunk if k not in common]
@@ -646,29 +734,116 @@ def _key_hits(kind: str, keys: set[str]) -> dict[str, list[int]]:
 def best_matches(
     values_list: list[dict], *, user, model: type[Model] = Customer
 ) -> list[Model | None]:
-    """``best_match`` for a whole batch (the import): a constant number of queries for any
-    number of rows — the blocking keys of every row in one lookup, the candidates' profiles in
-    one read — then scoring in memory."""
+    """``best_match`` for a whole batch: the records taken as the same (see
+    :func:`classify_rows`)."""
+    return [r.same for r in classify_rows(values_list, user=user, model=model)]
+
+
+#: the most records a row of an import is queued with for review
+UNCERTAIN_LIMIT = 3
+
+
+@dataclass
+class RowMatches:
+    """What the model says of one row of an import against the records of the book."""
+
+    profile: matching.Profile
+    #: the record taken as the same: scored at or above ``HIGH_THRESHOLD``, or an exact copy
+    same: Model | None = None
+    #: (record id, score) of records that may be the same (at or above ``REVIEW_THRESHOLD``):
+    #: the row is imported and the pairs are queued for review
+    uncertain: list[tuple[int, matching.Score]] = field(default_factory=list)
+
+
+def import_model(*, kind: str = Kind.CUSTOMER, records: int) -> linkage.Model:
+    """The model an import scores with: the one the last full scan fitted on the book, else
+    the priors with λ for a book of ``records`` records (one duplicate per
+    ``LAMBDA_FLOOR_RECORDS`` records, among all pairs: the same rule as a fitted model's floor),
+    so a name shared by many is not taken for one person."""
+    stored = MatchScan.objects.filter(kind=kind).values_list("model", flat=True).first()
+    if stored:
+        return linkage.Model.from_dict(stored)
+    model = linkage.Model.prior()
+    model.lam = linkage.lambda_for(records)
+    model.fitted = f"prior, {records:,} records"
+    return model
+
+
+def exact_copy(a: matching.Profile, b: matching.Profile) -> bool:
+    """Every identity field of the two records is the same once normalised, and neither has
+    one the other lacks: a row imported again. (Two rows of one file may be two namesakes
+    with nothing else known: the import never applies this rule within a file.)"""
+    return a.kind == b.kind and identity_signature(a) == identity_signature(b)
+
+
+def identity_signature(p: matching.Profile) -> tuple:
+    return (
+        p.core,
+        p.name_parts,
+        p.region,
+        p.dob,
+        tuple(sorted(ph.number for ph in p.phones)),
+        p.email,
+        p.address_words,
+        p.city,
+        p.postcode,
+        p.state,
+    )
+
+
+def classify_rows(
+    values_list: list[dict],
+    *,
+    user,
+    model: type[Model] = Customer,
+    scoring: linkage.Model | None = None,
+) -> list[RowMatches]:
+    """Each row against the records ``user`` may see, scored with ``scoring`` (default: the
+    priors): the record taken as the same (at or above ``HIGH_THRESHOLD``, or an exact copy)
+    and the uncertain ones (at or above ``REVIEW_THRESHOLD``). A constant number of queries
+    for any number of rows — the blocking keys of every row in one lookup, the candidates'
+    profiles in one read — then scoring in memory."""
     if not values_list:
         return []
     kind = kind_of(model)
     probes = [profile_of(kind, _values(v, kind)) for v in values_list]
     keys = {k[:120] for p in probes for k in p.keys}
-    by_key = _key_hits(kind, keys)
+    by_key = _key_hits(kind, keys, IMPORT_KEY_CAP)
     wanted = {i for ids in by_key.values() for i in ids}
-    profiles = {
-        q.id: q
-        for q in (
-            load_profiles(kind, model.objects.visible_to(user).filter(pk__in=wanted))
-            if wanted
-            else []
-        )
-    }
-    best: list[int | None] = []
+    profiles: dict[int, matching.Profile] = {}
+    for start in range(0, len(ordered := sorted(wanted)), 2000):
+        chunk = ordered[start : start + 2000]
+        for q in load_profiles(kind, model.objects.visible_to(user).filter(pk__in=chunk)):
+            profiles[q.id] = q
+    out: list[RowMatches] = []
     for probe in probes:
-        ids = {i for k in probe.keys for i in by_key.get(k[:120], ())}
-        scored = [(matching.compare(probe, profiles[i]).total, -i) for i in ids if i in profiles]
-        top = max(scored, default=None)
-        best.append(-top[1] if top and top[0] >= matching.HIGH_THRESHOLD else None)
-    records = model.objects.in_bulk([i for i in best if i is not None])
-    return [records.get(i) if i is not None else None for i in best]
+        ids = nearest(
+            ((k, i) for k in probe.keys for i in by_key.get(k[:120], ()) if i in profiles),
+            IMPORT_CANDIDATES,
+        )
+        scored = sorted(
+            ((matching.compare(probe, profiles[i], scoring), i) for i in ids if i in profiles),
+            key=lambda s: (-s[0].total, s[1]),
+        )
+        found = RowMatches(probe)
+        copy = next(
+            (
+                i
+                for s, i in scored
+                if exact_copy(probe, profiles[i])
+                or (not probe.person and "name" in exact_reasons(s.explanation, person=False))
+            ),
+            None,
+        )  # an exact copy; a company of the same name (the company-wide check's rule)
+        if copy is not None:
+            found.same = copy
+        elif scored and scored[0][0].total >= matching.HIGH_THRESHOLD:
+            found.same = scored[0][1]
+        found.uncertain = [
+            (i, s) for s, i in scored if i != found.same and s.total >= matching.REVIEW_THRESHOLD
+        ][:UNCERTAIN_LIMIT]
+        out.append(found)
+    records = model.objects.in_bulk([r.same for r in out if r.same is not None])
+    for r in out:
+        r.same = records.get(r.same) if r.same is not None else None
+    return out

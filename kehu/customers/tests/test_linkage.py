@@ -90,6 +90,22 @@ def test_common_names_weigh_less_than_rare_ones():
     assert rare > common > 0
 
 
+def test_sites_of_one_organisation_are_not_one_site_for_their_shared_phone():
+    """Companies at other addresses: the head office's switchboard they share is not
+    counted (shown as 0); at one address it is."""
+    site = {"name": "Chicago Commons St Lucy", "phone": "312 521 1600"}
+    a = m.make_profile(site | {"address": "27 Washington Street"}, kind=m.COMPANY)
+    elsewhere = m.make_profile(
+        site | {"name": "Chicago Commons Guadalupano", "address": "1814 South Paulina Street"},
+        kind=m.COMPANY,
+    )
+    same_site = m.make_profile(site | {"address": "27 Washington St"}, kind=m.COMPANY)
+    apart, together = m.compare(a, elsewhere), m.compare(a, same_site)
+    assert apart.weights["phone"] == 0.0 and apart.weights["address"] < 0
+    assert together.weights["phone"] > 5
+    assert apart.total < 0.5 < together.total
+
+
 def test_replaced_surname_with_same_address_birth_date_and_phone_matches():
     same = {
         "given_name": "mary",

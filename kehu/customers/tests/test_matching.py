@@ -158,6 +158,45 @@ def test_blocking_never_misses_a_planted_duplicate():
     assert len(pairs) < n * (n - 1) // 2 / 3
 
 
+def _pairs_as_one_set(profiles, max_block, window):
+    """The blocking's definition, the simple way (every pair in one set)."""
+    blocks = {}
+    for i, p in enumerate(profiles):
+        for key in p.keys:
+            blocks.setdefault(key, []).append(i)
+    pairs = set()
+    for members in blocks.values():
+        if len(members) > max_block:
+            members = sorted(members, key=lambda i: "".join(profiles[i].pinyin))
+            for x, i in enumerate(members):
+                pairs.update((min(i, j), max(i, j)) for j in members[x + 1 : x + 1 + window])
+        else:
+            for x, i in enumerate(members):
+                pairs.update((min(i, j), max(i, j)) for j in members[x + 1 :])
+    return pairs
+
+
+@pytest.mark.parametrize("max_block", [300, 6])
+def test_streamed_pairs_are_the_blocked_pairs_each_once(monkeypatch, max_block):
+    """Block by block, without a set of the pairs: the same pairs as before, none twice (also
+    with oversized blocks compared in a window)."""
+    monkeypatch.setattr(m, "MAX_BLOCK", max_block)
+    monkeypatch.setattr(m, "WINDOW", 3)
+    rows = [
+        {"name": f"{city}{core}{trade}有限公司", "phone": f"021-5555{k % 7:04d}", "city": city}
+        for k, (city, core, trade) in enumerate(
+            (c, x, t)
+            for c in ("上海", "北京")
+            for x in ("恒达", "恒大", "宏达", "华为")
+            for t in "甲乙丙"
+        )
+    ]
+    profiles = [m.make_profile(r, kind=m.COMPANY, id=k) for k, r in enumerate(rows)]
+    streamed = list(m.iter_candidate_pairs(profiles))
+    assert len(streamed) == len(set(streamed))
+    assert set(streamed) == _pairs_as_one_set(profiles, max_block, 3)
+
+
 # --- database: scan, queue, permissions ------------------------------------------------------
 
 
