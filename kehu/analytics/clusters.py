@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 from scipy.cluster.vq import kmeans2
+from scipy.spatial.distance import cdist
 
 __all__ = ["Clustering", "cluster", "silhouette"]
 
@@ -29,7 +30,7 @@ class ClusterInputError(ValueError):
 def silhouette(x: np.ndarray, labels: np.ndarray) -> float:
     """Mean silhouette s(i) = (b − a) / max(a, b): a the mean distance to the own cluster's
     other members, b the smallest mean distance to another cluster; singletons count 0."""
-    d = np.sqrt(((x[:, None, :] - x[None, :, :]) ** 2).sum(axis=2))
+    d = cdist(x, x)
     scores = []
     clusters = np.unique(labels)
     for i in range(len(x)):

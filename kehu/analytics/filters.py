@@ -32,6 +32,12 @@ def customer_value_filters(user) -> dict:
             choices=[(code, label) for code, (label, _advice) in segment_labels().items()],
             empty_label=_("All"),
         ),
+        "need_segment": django_filters.ChoiceFilter(
+            label=_("Need segment"),
+            field_name="computed_value__need_segment",
+            choices=_need_choices,
+            empty_label=_("All"),
+        ),
         "churn_risk_min": django_filters.NumberFilter(
             label=_("Churn risk at least (%)"),
             method=_risk_at_least,
@@ -52,6 +58,14 @@ def customer_value_filters(user) -> dict:
             max_value=10**15,
         ),
     }
+
+
+def _need_choices():
+    from .models import NeedSegment, category_names
+
+    segments = list(NeedSegment.objects.all())
+    names = category_names([t for s in segments for t in s.traits])
+    return [(s.number, s.label(names)) for s in segments]
 
 
 #: "Rising": up by at least this much since the previous computation.

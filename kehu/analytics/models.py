@@ -41,6 +41,8 @@ class CustomerValue(models.Model):
     #: (``[[feature key, contribution], …]``, shown translated).
     churn_risk = models.FloatField(_("churn risk"), null=True)
     churn_reasons = models.JSONField(_("churn reasons"), default=list, blank=True)
+    #: The need-based segment (:mod:`.needs`), numbered from 1; see :class:`NeedSegment`.
+    need_segment = models.PositiveSmallIntegerField(_("need segment"), null=True, db_index=True)
     #: The risk the previous refresh computed, so that a rising risk can be targeted.
     churn_risk_before = models.FloatField(_("churn risk, previous computation"), null=True)
     computed_at = models.DateTimeField(_("computed at"))
@@ -147,3 +149,44 @@ class Outlier(models.Model):
             return gettext("Paid %(paid)s on an order of %(total)s") % f
         except (KeyError, TypeError, ValueError):
             return self.get_kind_display()
+
+
+class NeedSegment(models.Model):
+    """A need-based segment found by the nightly clustering: its size and what sets it apart
+    (``[[feature, segment mean, overall mean], …]``, shown translated)."""
+
+    number = models.PositiveSmallIntegerField(_("number"), unique=True)
+    size = models.PositiveIntegerField(_("customers"))
+    traits = models.JSONField(_("traits"), default=list)
+    silhouette = models.FloatField(_("silhouette"), null=True)
+    computed_at = models.DateTimeField(_("computed at"))
+
+    class Meta:
+        verbose_name = _("need segment")
+        verbose_name_plural = _("need segments")
+        default_permissions = ()
+        ordering = ["number"]
+
+    def __str__(self) -> str:
+        return f"{self.number}"
+
+    def label(self, names: dict | None = None) -> str:
+        from django.utils.translation import gettext
+
+        from .needs import trait_label
+
+        if names is None:
+            names = category_names(self.traits)
+        traits = "; ".join(trait_label(f, m, a, names) for f, m, a in self.traits)
+        return gettext("Segment %(n)s: %(traits)s") % {"n": self.number, "traits": traits}
+
+
+def category_names(traits) -> dict:
+    from kehu.system.models import ProductCategory
+
+    ids = [
+        int(f.split(":", 1)[1])
+        for f, *_rest in traits
+        if f.startswith("category:") and f.split(":", 1)[1].isdigit()
+    ]
+    return dict(ProductCategory.objects.filter(pk__in=ids).values_list("pk", "name"))

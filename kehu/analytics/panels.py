@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from .churn_crm import reason_label
-from .models import ChurnRun, CustomerValue, ProductRule
+from .models import ChurnRun, CustomerValue, NeedSegment, ProductRule
 from .rfm import segment_labels
 
 OFFERS = 3
@@ -52,6 +52,9 @@ def value_panel(customer, user) -> dict:
         "advice": advice,
         "offers": offers,
         "churn_reasons": [reason_label(key, *rest[1:]) for key, *rest in value.churn_reasons or ()],
+        "need_segment": NeedSegment.objects.filter(number=value.need_segment).first()
+        if value.need_segment
+        else None,
         "churn_run": ChurnRun.objects.order_by("-computed_at").first()
         if value.churn_risk is not None
         else None,

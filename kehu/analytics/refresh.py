@@ -20,7 +20,8 @@ from kehu.sales.models.orders import BOOKED_STATUSES, SalesOrder
 from .churn import ChurnDataError
 from .churn_crm import churn_scores
 from .clv import ModelFitError, clv, fit_bgnbd, fit_gamma_gamma
-from .models import ChurnRun, CustomerValue, ProductRule
+from .models import ChurnRun, CustomerValue, NeedSegment, ProductRule
+from .needs import need_segments
 from .outliers import refresh_outliers
 from .rfm import abc_sql, rfm_sql
 from .rules import rules_from_baskets
@@ -74,9 +75,14 @@ def refresh_customer_values(*, months: int = MONTHS) -> int:
         )
         for s in scores
     ]
+    segments, fit = need_segments({r.customer_id: r for r in rows}, since=since)
     with transaction.atomic():
         CustomerValue.objects.all().delete()
         CustomerValue.objects.bulk_create(rows, batch_size=BATCH)
+        NeedSegment.objects.all().delete()
+        NeedSegment.objects.bulk_create(
+            NeedSegment(computed_at=now, silhouette=fit, **segment) for segment in segments
+        )
     refresh_product_rules(since=since)
     refresh_outliers(months=months)
     return len(rows)
