@@ -23,6 +23,15 @@ S = DeliveryStatus
 pytestmark = pytest.mark.django_db
 
 
+@pytest.fixture(autouse=True)
+def english():
+    """The messages checked below are the English ones (the default language is Chinese)."""
+    from django.utils import translation
+
+    with translation.override("en"):
+        yield
+
+
 @pytest.fixture
 def smtp(settings):
     sink = SmtpSink().start()
