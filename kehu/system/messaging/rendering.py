@@ -132,6 +132,7 @@ _BAD_STYLE = re.compile(r"url\s*\(|expression|javascript:|@import|behavior", re.
 #: A recorded link in a sanitised body: replaced by the recipient's click URL when rendering.
 LINK_MARK = "kehu-link:"
 _LINK_HREF = re.compile(r'href="kehu-link:(\d+)"')
+_UNSUBSCRIBE_HREF = re.compile(r"^\s*\{\{\s*unsubscribe_url\s*\}\}\s*$")
 
 
 class _Sanitizer(HTMLParser):
@@ -152,6 +153,10 @@ class _Sanitizer(HTMLParser):
         for name, val in attrs:
             val = val or ""
             if name not in ALLOWED_TAGS[tag] and name not in COMMON_ATTRIBUTES:
+                continue
+            if name == "href" and _UNSUBSCRIBE_HREF.match(val):
+                # The system's own link (signed, absolute https): allowed, not click-tracked.
+                kept.append(' href="{{ unsubscribe_url }}"')
                 continue
             if name in ("href", "src"):
                 if "{{" in val or "{%" in val:

@@ -160,6 +160,11 @@ def test_html_is_sanitised():
     assert "javascript" not in html and "iframe" not in html and "url(" not in html
     assert '<img src="https://img.example.com/a.png">' in html
     assert message.links == ["https://ok.example.com/a?x=1&y=2"]
+    # the recipient's own unsubscribe link is the one placeholder a link may be
+    message = newsletter(html='<a href="{{ unsubscribe_url }}">Unsubscribe</a>')
+    assert message.links == []
+    envelope = actions.build_envelope(message, address="a@example.com", context={}, delivery_id=7)
+    assert f'href="{actions.unsubscribe_url(7)}"' in envelope.html
     with pytest.raises(ValidationError, match="inside a link"):
         newsletter(html='<a href="{{ link }}">x</a>')
 
