@@ -36,6 +36,13 @@ from urllib.parse import urlsplit, urlunsplit
 ROOT = Path(__file__).resolve().parents[1]
 
 
+def _write_count(path: str, n: int) -> None:
+    """Replace the count file atomically (a reader never sees it empty)."""
+    tmp = f"{path}.tmp"
+    Path(tmp).write_text(str(n))
+    os.replace(tmp, path)
+
+
 def sink_main(port: int, count_file: str) -> None:
     """The SMTP sink process: accepts everything, writes the running count to ``count_file``."""
     from aiosmtpd.controller import Controller
@@ -48,7 +55,7 @@ def sink_main(port: int, count_file: str) -> None:
             now = time.monotonic()
             if now - state["last"] > 0.2:
                 state["last"] = now
-                Path(count_file).write_text(str(state["n"]))
+                _write_count(count_file, state["n"])
             return "250 OK"
 
     controller = Controller(Handler(), hostname="127.0.0.1", port=port)
@@ -57,7 +64,7 @@ def sink_main(port: int, count_file: str) -> None:
     try:
         while True:
             time.sleep(0.2)
-            Path(count_file).write_text(str(state["n"]))
+            _write_count(count_file, state["n"])
     finally:
         controller.stop()
 
@@ -251,8 +258,8 @@ def main() -> None:
     time.sleep(2)
 
     def sink_count() -> int:
-        time.sleep(0.3)
-        return int(count_file.read_text() or 0)
+        time.sleep(0.5)
+        return int(count_file.read_text())
 
     queue = f"kehu-bench-mail-{uuid.uuid4().hex[:8]}"
     env = dict(
