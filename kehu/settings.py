@@ -327,6 +327,19 @@ EMAIL_HOST_USER = os.environ.get("KEHU_EMAIL_USER", "")
 EMAIL_HOST_PASSWORD = os.environ.get("KEHU_EMAIL_PASSWORD", "")
 EMAIL_USE_TLS = os.environ.get("KEHU_EMAIL_TLS", "") == "1"
 DEFAULT_FROM_EMAIL = os.environ.get("KEHU_EMAIL_FROM", "kehu@localhost")
+# Outbound messaging (kehu/system/messaging): where recipients reach Kehu (links in messages),
+# the gateway per channel (a registered name or a dotted path; SMS and WeChat default to the
+# loopback provider, which sends nothing), batch size, per-worker rate limit, retries.
+KEHU_SITE_URL = os.environ.get("KEHU_SITE_URL", "http://localhost:8000")
+KEHU_MESSAGING_PROVIDERS = {
+    "email": os.environ.get("KEHU_EMAIL_PROVIDER", "smtp"),
+    "sms": os.environ.get("KEHU_SMS_PROVIDER", "loopback"),
+    "wechat": os.environ.get("KEHU_WECHAT_PROVIDER", "loopback"),
+}
+KEHU_MESSAGING_BATCH_SIZE = int(os.environ.get("KEHU_MESSAGING_BATCH_SIZE", "200"))
+KEHU_MESSAGING_RATE_LIMIT = os.environ.get("KEHU_MESSAGING_RATE_LIMIT", "")  # e.g. "60/m"
+KEHU_MESSAGING_MAX_RETRIES = int(os.environ.get("KEHU_MESSAGING_MAX_RETRIES", "8"))
+KEHU_MESSAGING_RETRY_BASE = int(os.environ.get("KEHU_MESSAGING_RETRY_BASE", "10"))  # seconds
 
 KEHU_EXPORT_SYNC_LIMIT = int(os.environ.get("KEHU_EXPORT_SYNC_LIMIT", "5000"))
 KEHU_JOB_STALE_HOURS = int(os.environ.get("KEHU_JOB_STALE_HOURS", "6"))

@@ -662,3 +662,11 @@ class ApiToken(BaseModel):
 
 # Approvals (审批) live in their own package; imported here so they belong to this app.
 from .approvals.models import ApprovalRequest, ApprovalStatus, ApprovalStep  # noqa: E402, F401
+
+# Outbound messaging (e-mail, SMS, WeChat): its own package, models imported here likewise.
+from .messaging.models import (  # noqa: E402, F401
+    Consent,
+    Delivery,
+    Message,
+    Suppression,
+)

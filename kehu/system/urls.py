@@ -5,6 +5,7 @@ from kehu.core.access_rules import declare, record
 from kehu.core.site_views import module_index
 
 from .approvals import views as approvals
+from .messaging import views as messaging
 from .views import customfields, handover, org, params, products, roles, tokens
 
 app_name = "system"
@@ -27,6 +28,7 @@ urlpatterns = [
     *customfields.urlpatterns,
     *tokens.urlpatterns,
     *approvals.urlpatterns,
+    *messaging.urlpatterns,
 ]
 
 # One view serves one's own tokens and an employee's: the latter is about that employee record.
