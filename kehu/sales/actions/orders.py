@@ -797,14 +797,13 @@ def expire_contracts(today: datetime.date | None = None) -> int:
     return n
 
 
-RENEWAL_NOTICE_DAYS = 30
-
-
-def renewal_reminders(today: datetime.date | None = None, days: int = RENEWAL_NOTICE_DAYS) -> int:
-    """Tell each owner, once, that an active contract ends within ``days`` days."""
+def renewal_reminders(today: datetime.date | None = None, days: int | None = None) -> int:
+    """Tell each owner, once, that an active contract ends within ``days`` days (default: the
+    system parameter *days before a contract ends to remind of its renewal*)."""
     from kehu.core.actions import notify
 
     today = today or timezone.localdate()
+    days = get_params().contract_renewal_days if days is None else days
     horizon = today + datetime.timedelta(days=days)
     sent = 0
     qs = Contract.objects.filter(
