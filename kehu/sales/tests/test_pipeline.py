@@ -374,3 +374,58 @@ def test_my_open_deals_dashboard_card(client, make_user):
     assert r.context["summary"]["count"] == 2 and r.context["summary"]["stalled"] == 1
     assert r.context["summary"]["weighted"] == Decimal("35000")  # 10 % + 25 % of 100,000
     assert [d.pk for d in r.context["closing"]] == [stalled.pk, stalled.pk - 1]
+
+
+def test_deals_are_found_by_the_global_search_within_the_data_scope(client, make_user):
+    from kehu.core.search import search
+
+    owner = make_user("salesperson", "a1")
+    other = make_user("salesperson", "b")
+    cust = make_customer(owner, 41, number="T0041", name="远洋集团")
+    opp = save_opportunity(
+        Opportunity(name="华东仓储扩建", customer=cust, amount=Decimal("1")), user=owner
+    )
+    # by Chinese, full pinyin, initials and number; the index is kept by every save
+    for q in ("仓储", "cangchu", "hdcc", opp.number):
+        assert list(search(Opportunity.objects.visible_to(owner), q)) == [opp], q
+    client.force_login(owner)
+    html = client.get(reverse("core:search"), {"q": "hdcc"}).content.decode()
+    assert "华东仓储扩建" in html and opp.get_absolute_url() in html
+    # the list's search box: the name through the index, or the customer's name
+    url = reverse("sales:opportunity_list")
+    assert "华东仓储扩建" in client.get(url, {"q": "hdcc"}).content.decode()
+    assert "华东仓储扩建" in client.get(url, {"q": "远洋"}).content.decode()
+    opp.name = "西南冷链"
+    save_opportunity(opp, user=owner)
+    assert not search(Opportunity.objects.visible_to(owner), "cangchu").exists()
+    assert search(Opportunity.objects.visible_to(owner), "xnll").exists()
+    # someone who may not see the deal does not find it
+    client.force_login(other)
+    assert "西南冷链" not in client.get(reverse("core:search"), {"q": "xnll"}).content.decode()
+
+
+def test_the_sales_navigation_follows_the_sales_process(admin_user):
+    from kehu.core.context_processors import module_links
+
+    urls = [link["url"] for link in module_links(admin_user, "sales", "/sales/")]
+    expected = [
+        "sales:lead_list",
+        "sales:opportunity_list",
+        "sales:kanban",
+        "sales:funnel",
+        "sales:forecast",
+        "sales:quote_list",
+        "sales:quote_conversions",
+        "sales:priceagreement_list",
+        "sales:contract_list",
+        "sales:salesorder_list",
+        "sales:payment_list",
+        "sales:ageing",
+        "sales:commissionrule_list",
+        "sales:commission_statement",
+        "sales:salestarget_list",
+        "sales:targets",
+        "sales:pipeline_list",
+    ]
+    positions = [urls.index(reverse(name)) for name in expected]
+    assert positions == sorted(positions)
