@@ -30,6 +30,7 @@ def ready() -> None:
         (_("Kanban board"), "sales:kanban", "sales.view_opportunity", "bi-kanban", 21),
         (_("Sales funnel"), "sales:funnel", "sales.view_opportunity", "bi-funnel", 22),
         (_("Forecast"), "sales:forecast", "sales.view_opportunity", "bi-graph-up", 23),
+        (_("Lost reasons"), "sales:lost_reasons", "sales.view_opportunity", "bi-x-octagon", 24),
         (_("Pipelines"), "sales:pipeline_list", "sales.manage_pipelines", "bi-sliders", 90),
     ):
         register_page(

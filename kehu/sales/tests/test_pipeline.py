@@ -429,3 +429,44 @@ def test_the_sales_navigation_follows_the_sales_process(admin_user):
     ]
     positions = [urls.index(reverse(name)) for name in expected]
     assert positions == sorted(positions)
+
+
+def test_lost_reasons_report_counts_and_amounts_per_reason_and_competitor(client, make_user):
+    from kehu.sales.pipeline_reports import lost_analysis
+
+    owner = make_user("salesperson", "a1")
+    pipe = default_pipeline()
+    lost = stage(pipe, "lost")
+    for n, (amount, reason, competitors) in enumerate(
+        [
+            ("100", "价格太高", "甲公司, 乙公司"),
+            ("50", "Price too high", "甲公司"),
+            ("30", "price", ""),
+            ("20", "老板换人", "乙公司、丙公司"),
+        ],
+        start=60,
+    ):
+        opp = new_deal(owner, amount=amount, n=n, competitors=competitors)
+        move_stage(opportunity=opp, stage=lost, user=owner, lost_reason=reason)
+    open_deal = new_deal(owner, amount="999", n=70, competitors="甲公司")  # open: not counted
+    by_reason, by_competitor = lost_analysis(Opportunity.objects.visible_to(owner))
+    # the dictionary reason in any language or as its code is one row, in the reader's language
+    assert [(r.label, r.count, r.amount) for r in by_reason] == [
+        ("价格太高", 3, Decimal("180")),
+        ("老板换人", 1, Decimal("20")),
+    ]
+    assert [(r.label, r.count, r.amount) for r in by_competitor] == [
+        ("甲公司", 2, Decimal("150")),
+        ("乙公司", 2, Decimal("120")),
+        ("丙公司", 1, Decimal("20")),
+    ]
+    client.force_login(owner)
+    html = client.get(reverse("sales:lost_reasons")).content.decode()
+    assert 'id="lost-reasons-table"' in html and "价格太高" in html and "丙公司" in html
+    # another salesperson's lost deals are not theirs to count
+    other = make_user("salesperson", "b")
+    assert lost_analysis(Opportunity.objects.visible_to(other)) == ([], [])
+    # the kanban's lost dialog proposes the dictionary's reasons
+    assert '<option value="价格太高">' in client.get(reverse("sales:kanban")).content.decode()
+    page = client.get(reverse("sales:opportunity_detail", args=[open_deal.pk])).content.decode()
+    assert '<option value="没有预算">' in page
