@@ -8,16 +8,18 @@ def module_links(user, module: str, current_url: str) -> list[dict]:
     """The current module's object lists and pages the user may open (the secondary nav)."""
     from .registry import registry
 
-    links = [
-        {"label": ot.verbose_name_plural(), "url": reverse(ot.url_name("list")), "icon": ""}
+    entries = [
+        (ot.menu_order, 0, ot.verbose_name_plural(), reverse(ot.url_name("list")), "")
         for ot in registry.values()
         if ot.app_label == module and ot.in_menu and ot.allows(user)
     ]
-    links += [
-        {"label": p.label, "url": reverse(p.url_name), "icon": p.icon}
-        for p in sorted(registry.pages.values(), key=lambda p: p.order)
+    entries += [
+        (p.order, 1, p.label, reverse(p.url_name), p.icon)
+        for p in registry.pages.values()
         if p.module == module and (p.perm is None or user.has_perm(p.perm))
     ]
+    entries.sort(key=lambda e: (e[0], e[1]))  # stable: registration order within an order
+    links = [{"label": label, "url": url, "icon": icon} for _o, _k, label, url, icon in entries]
     for link in links:
         link["active"] = current_url.startswith(link["url"])
     return links

@@ -185,6 +185,9 @@ class ObjectType:
     list_links: list[Page] = field(default_factory=list)
     #: Listed in its module's secondary navigation.
     in_menu: bool = True
+    #: Its place there, among the module's pages (``Page.order``); equal orders keep object
+    #: types first, in registration order.
+    menu_order: int = 0
     #: The query a list page opened without one redirects to (after the user's default saved
     #: view), e.g. open activities soonest first: ``"status=planned&sort=start_at"``.
     default_query: str = ""

@@ -12,6 +12,7 @@ These are also the functions a dashboard card can call: :func:`open_pipeline_sum
 from __future__ import annotations
 
 import datetime
+import re
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -689,3 +690,57 @@ def open_pipeline_summary(qs: QuerySet) -> dict:
         "weighted": row["total_weighted"],
         "stalled": stalled_deals(open_deals).count(),
     }
+
+
+# --- Lost reasons and competitors ----------------------------------------------------------------
+
+COMPETITOR_SEPARATORS = re.compile(r"[,，、;；/\n]+")
+
+
+@dataclass
+class LostRow:
+    label: str
+    count: int
+    amount: Decimal
+    value: str = ""  # what the deal list filters on ("" for competitors)
+
+
+def _reason_labels() -> dict[str, str]:
+    """A stored reason (the dictionary code, or its Chinese or English label) → the label in the
+    reader's language; anything else (typed in freely) is shown as it is."""
+    from kehu.system.params import DICTIONARIES, dictionary_choices
+
+    shown = dict(dictionary_choices("lost_reason", include_inactive=True))
+    labels: dict[str, str] = {}
+    for dictionary, item, zh, en, _active, _color in DICTIONARIES.get():
+        if dictionary == "lost_reason":
+            for key in (item, zh, en):
+                if key:
+                    labels[key.strip().casefold()] = shown.get(item, zh)
+    return labels
+
+
+def lost_analysis(qs: QuerySet) -> tuple[list[LostRow], list[LostRow]]:
+    """Lost deals of ``qs`` per reason (dictionary reasons merged whatever language they were
+    stored in) and per competitor named on them (a deal naming two counts for both), most
+    frequent first; one aggregate query for the reasons, one pass over the competitors."""
+    lost = qs.filter(status=Opportunity.Status.LOST)
+    labels = _reason_labels()
+    reasons: dict[str, LostRow] = {}
+    for row in lost.values("lost_reason").annotate(n=Count("pk"), total=Sum("amount")):
+        text = (row["lost_reason"] or "").strip()
+        label = labels.get(text.casefold(), text) or "–"
+        entry = reasons.setdefault(label, LostRow(label, 0, Decimal("0"), text))
+        entry.count += row["n"]
+        entry.amount += row["total"] or Decimal("0")
+    competitors: dict[str, LostRow] = {}
+    for names, amount in lost.exclude(competitors="").values_list("competitors", "amount"):
+        for name in {n.strip() for n in COMPETITOR_SEPARATORS.split(names) if n.strip()}:
+            entry = competitors.setdefault(name.casefold(), LostRow(name, 0, Decimal("0")))
+            entry.count += 1
+            entry.amount += amount or Decimal("0")
+
+    def order(rows):
+        return sorted(rows, key=lambda r: (-r.count, -r.amount, r.label))
+
+    return order(reasons.values()), order(competitors.values())

@@ -300,6 +300,11 @@ class SystemParameters(BaseModel):
     care_reminder_days = models.PositiveSmallIntegerField(
         _("days before a birthday or anniversary to remind"), default=3
     )
+    contract_renewal_days = models.PositiveSmallIntegerField(
+        _("days before a contract ends to remind of its renewal"),
+        default=30,
+        help_text=_("The owner of an active contract is told once, this many days before it ends."),
+    )
     care_suppression_days = models.PositiveSmallIntegerField(
         _("days before a campaign without care gestures"),
         default=7,

@@ -1,6 +1,7 @@
-"""Orders in a real browser: confirming an order over the customer's credit limit is refused
-with the reason; a partial payment frees credit, the order is confirmed, and the receivables
-ageing shows what is still owed (zh and en)."""
+"""Orders in a real browser: confirming an order over the customer's credit limit sends it for
+approval (locked, with the figures on the request); the request is withdrawn, a partial payment
+frees credit, the order is confirmed, and the receivables ageing shows what is still owed (zh and
+en)."""
 
 from __future__ import annotations
 
@@ -31,8 +32,9 @@ def _order(user, customer, price: str, *, due=None) -> SalesOrder:
     return acts.save_order(order, user=user, lines=[line])
 
 
-def test_credit_limit_blocks_then_a_partial_payment_frees_credit(web, make_user):
+def test_credit_limit_asks_for_approval_then_a_partial_payment_frees_credit(web, make_user):
     rep = make_user("salesperson", "a1", username="rep", display_name="销售小王")
+    make_user("sales_manager", "a1", username="boss", display_name="经理老张")
     customer = Customer(
         number="CL0001",
         name="信用测试有限公司",
@@ -51,9 +53,21 @@ def test_credit_limit_blocks_then_a_partial_payment_frees_credit(web, make_user)
     expect(page.locator("#credit-card .alert-danger")).to_be_visible()
     with page.expect_navigation():
         page.locator("button[data-transition=confirmed]").click()
-    expect(page.locator(".alert-danger").first).to_contain_text("超出信用额度")
+    expect(page.locator(".alert-warning").first).to_contain_text("已提交审批")
     expect(page.locator("#order-status")).to_have_attribute("data-status", "draft")
+    expect(page.locator("#credit-approval")).to_have_attribute("data-credit-approval", "pending")
+    expect(page.locator("button[data-transition]")).to_have_count(0)  # locked
     web.screenshot("order-over-credit-limit")
+
+    # the request shows the figures; the salesperson takes it back to collect money first
+    with page.expect_navigation():
+        page.locator("a[data-approval-link]").click()
+    expect(page.locator("main")).to_contain_text("1000.00")  # the credit limit
+    expect(page.locator("main")).to_contain_text("1300.00")  # 800 open + 500 this order
+    web.screenshot("order-credit-approval-request")
+    page.once("dialog", lambda dialog: dialog.accept())
+    with page.expect_navigation():
+        page.get_by_role("button", name="撤回").click()
 
     # a partial payment on the first order (the form proposes the open amount)
     web.goto(f"/sales/sales-orders/{first.pk}/")

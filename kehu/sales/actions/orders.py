@@ -143,6 +143,11 @@ def recompute_totals(order: SalesOrder) -> SalesOrder:
 
 
 def ensure_editable(order: SalesOrder) -> None:
+    """Only a draft is edited, and not while an approval is pending on it (over the credit
+    limit: the approver decides on the figures they were shown)."""
+    from kehu.system.approvals import ensure_not_locked
+
+    ensure_not_locked(order)
     if order.pk and order.status != SalesOrder.Status.DRAFT:
         raise ValidationError(
             _(
@@ -221,6 +226,8 @@ def save_order(order: SalesOrder, *, user, lines: list[dict] | None = None) -> S
     if not adding:
         stored = SalesOrder.objects.select_for_update().get(pk=order.pk)
         ensure_editable(stored)
+        if stored.credit_approval == "rejected":  # changed: a new confirmation asks again
+            order.credit_approval = ""
     if adding:
         if not order.owner_id:
             order.owner = user
@@ -320,7 +327,10 @@ def next_statuses(order: SalesOrder) -> tuple[str, ...]:
 
 
 def _move(order: SalesOrder, to: str, *, user, note: str = "") -> SalesOrder:
+    from kehu.system.approvals import ensure_not_locked
+
     order = SalesOrder.objects.select_for_update().select_related("customer").get(pk=order.pk)
+    ensure_not_locked(order)
     if to not in next_statuses(order):
         raise ValidationError(
             _("An order that is %(from)s cannot become %(to)s.")
@@ -339,8 +349,14 @@ def _move(order: SalesOrder, to: str, *, user, note: str = "") -> SalesOrder:
 @transaction.atomic
 def confirm_order(order: SalesOrder, *, user, note: str = "") -> SalesOrder:
     """Draft → confirmed: the order needs lines, and the customer's open receivables plus this
-    order must stay within the credit limit (``check_credit``)."""
+    order must stay within the credit limit (``check_credit``). Over the limit, without the
+    override permission, the order stays a draft and asks for an approval instead (it is
+    confirmed when the approval is granted): the returned order's ``credit_approval`` is then
+    "pending"."""
+    from kehu.system.approvals import ensure_not_locked
+
     order = SalesOrder.objects.select_for_update().select_related("customer").get(pk=order.pk)
+    ensure_not_locked(order)
     if order.status == S.DRAFT:
         if not order.lines.exists():
             raise ValidationError(
@@ -350,7 +366,8 @@ def confirm_order(order: SalesOrder, *, user, note: str = "") -> SalesOrder:
         if not order.payment_due:
             order.payment_due = order.order_date + datetime.timedelta(days=DEFAULT_PAYMENT_DAYS)
         order.save()
-        check_credit(order, user=user)
+        if not check_credit(order, user=user):
+            return order
     return _move(order, S.CONFIRMED, user=user, note=note)
 
 
@@ -439,33 +456,105 @@ def credit_check(order: SalesOrder) -> CreditCheck:
     )
 
 
-def check_credit(order: SalesOrder, *, user) -> CreditCheck:
+CREDIT_KIND = "sales.over_credit_limit"
+
+
+def may_exceed_credit_limit(user) -> bool:
+    return user is not None and user.has_perm("sales.exceed_credit_limit")
+
+
+def check_credit(order: SalesOrder, *, user) -> bool:
+    """May the draft ``order`` be confirmed now? Within the limit, with the override permission
+    or with the approval granted: yes. Otherwise it asks for the approval (``False``)."""
     check = credit_check(order)
-    if check.over and not user.has_perm("sales.exceed_credit_limit"):
-        over_credit_limit(order, check, user=user)
-    return check
+    if not check.over or may_exceed_credit_limit(user) or order.credit_approval == "approved":
+        return True
+    ask_approval_over_credit_limit(order=order, check=check, user=user)
+    return False
 
 
-def over_credit_limit(order: SalesOrder, check: CreditCheck, *, user) -> None:
-    """What confirming an order over the limit does without the override permission.
-
-    Today: refuse. When the approvals API (kehu.system.approvals) is on main, this is where the
-    order asks for approval instead (``request_approval(record=order,
-    kind="sales.order_over_credit_limit", …)``) and stays a draft until approved."""
+def credit_figures(order: SalesOrder, check: CreditCheck) -> dict[str, str]:
+    """The figures an approver decides on (stored on the request, shown on the approvals page)."""
     places = amount_places()
-    raise ValidationError(
-        _(
-            "Credit limit exceeded: %(customer)s owes %(open)s and this order adds %(total)s, "
-            "over the credit limit of %(limit)s. Ask a manager with the “confirm orders over "
-            "the credit limit” permission, or collect payments first."
+    return {
+        "customer": str(order.customer),
+        "limit": str(quantize(check.limit, places)),
+        "open_receivables": str(quantize(check.open_receivables, places)),
+        "order_total": str(quantize(check.order_total, places)),
+        "exposure": str(quantize(check.exposure, places)),
+        "over_by": str(quantize(check.exposure - check.limit, places)),
+    }
+
+
+def ask_approval_over_credit_limit(*, order: SalesOrder, check: CreditCheck, user) -> None:
+    """Confirming an order that takes the customer over the credit limit, by someone without
+    the override permission: the order stays a draft, locked, and waits for an approval
+    (``sales.over_credit_limit``); approved, it is confirmed; rejected, it stays a draft. The
+    one place that decides what going over the limit costs."""
+    from kehu.system.approvals import request_approval
+
+    figures = credit_figures(order, check)
+    order.credit_approval = "pending"
+    order.save()
+    request_approval(
+        record=order,
+        kind=CREDIT_KIND,
+        requested_by=user,
+        summary=_(
+            "Order %(number)s for %(customer)s: open receivables %(open)s + this order "
+            "%(total)s = %(exposure)s, over the credit limit of %(limit)s"
         )
         % {
-            "customer": order.customer,
-            "open": quantize(check.open_receivables, places),
-            "total": quantize(check.order_total, places),
-            "limit": quantize(check.limit, places),
+            "number": order.number,
+            "customer": figures["customer"],
+            "open": figures["open_receivables"],
+            "total": figures["order_total"],
+            "exposure": figures["exposure"],
+            "limit": figures["limit"],
         },
-        code=OrderError.CREDIT_LIMIT,
+        data=figures,
+    )
+
+
+def credit_approved(request, user) -> None:
+    """``on_approved`` of the kind: the order goes on to confirmed, by the approver."""
+    order = SalesOrder.objects.filter(pk=request.object_id).first()
+    if order is None or order.credit_approval != "pending":
+        return
+    order.credit_approval = "approved"
+    order.save()
+    if order.status == S.DRAFT:
+        confirm_order(order, user=user, note=_("Approved over the credit limit."))
+
+
+def credit_rejected(request, user) -> None:
+    """``on_rejected``: the order stays a draft (collect payments, lower it, or ask again)."""
+    order = SalesOrder.objects.filter(pk=request.object_id).first()
+    if order is not None and order.credit_approval == "pending":
+        order.credit_approval = "rejected"
+        order.save()
+
+
+def register_credit_approval() -> None:
+    from django.utils.translation import gettext_lazy
+
+    from kehu.system.approvals import ApprovalKind, register_approval_kind
+
+    register_approval_kind(
+        ApprovalKind(
+            code=CREDIT_KIND,
+            label=gettext_lazy("Order over the credit limit"),
+            on_approved=credit_approved,
+            on_rejected=credit_rejected,
+            data_labels={
+                "customer": gettext_lazy("Customer"),
+                "limit": gettext_lazy("Credit limit"),
+                "open_receivables": gettext_lazy("Open receivables"),
+                "order_total": gettext_lazy("This order"),
+                "exposure": gettext_lazy("Total after this order"),
+                "over_by": gettext_lazy("Over the limit by"),
+            },
+        )
     )
 
 
@@ -708,14 +797,13 @@ def expire_contracts(today: datetime.date | None = None) -> int:
     return n
 
 
-RENEWAL_NOTICE_DAYS = 30
-
-
-def renewal_reminders(today: datetime.date | None = None, days: int = RENEWAL_NOTICE_DAYS) -> int:
-    """Tell each owner, once, that an active contract ends within ``days`` days."""
+def renewal_reminders(today: datetime.date | None = None, days: int | None = None) -> int:
+    """Tell each owner, once, that an active contract ends within ``days`` days (default: the
+    system parameter *days before a contract ends to remind of its renewal*)."""
     from kehu.core.actions import notify
 
     today = today or timezone.localdate()
+    days = get_params().contract_renewal_days if days is None else days
     horizon = today + datetime.timedelta(days=days)
     sent = 0
     qs = Contract.objects.filter(

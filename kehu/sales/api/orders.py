@@ -87,6 +87,7 @@ class SalesOrderSerializer(BaseModelSerializer):
             "tax_total",
             "total",
             "confirmed_at",
+            "credit_approval",
             "notes",
             "lines",
             "events",
@@ -104,6 +105,7 @@ class SalesOrderSerializer(BaseModelSerializer):
             "tax_total",
             "total",
             "confirmed_at",
+            "credit_approval",
             "owner",
             "department",
         ]
@@ -126,7 +128,8 @@ class TransitionSerializer(serializers.Serializer):
 class SalesOrderViewSet(RestrictedModelViewSet):
     """Sales orders. ``lines`` (on create or update of a draft) replaces the lines; totals are
     computed by the server. ``POST …/{id}/transition/`` moves the status (confirm runs the credit
-    check); a confirmed order cannot be edited (400)."""
+    check: over the limit the order stays a draft with ``credit_approval`` "pending" until an
+    approver decides); a confirmed order cannot be edited (400)."""
 
     serializer_class = SalesOrderSerializer
 

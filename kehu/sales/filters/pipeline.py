@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from kehu.core.filters import BaseFilterSet
+from kehu.core.search import search
 
 from ..models import Opportunity, Pipeline, Stage
 
@@ -96,9 +97,9 @@ class OpportunityFilterSet(BaseFilterSet):
         value = value.strip()
         if not value:
             return queryset
-        return queryset.filter(
-            Q(name__icontains=value) | Q(number__iexact=value) | Q(customer__name__icontains=value)
-        )
+        # the name (Chinese, pinyin, initials) and number through the search index, or the
+        # customer's name
+        return search(queryset, value) | queryset.filter(customer__name__icontains=value)
 
     def filter_stalled(self, queryset, name, value):
         if value is None:

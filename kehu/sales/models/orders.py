@@ -14,6 +14,8 @@ from django.utils.translation import gettext_lazy as _
 from kehu.core.fields import MoneyField
 from kehu.core.models import BaseModel, OwnedModel
 
+from .quotes import APPROVAL_STATES
+
 __all__ = ["Contract", "Instalment", "OrderEvent", "SalesOrder", "SalesOrderLine"]
 
 QUANTITY = {"max_digits": 20, "decimal_places": 6}
@@ -89,6 +91,18 @@ class SalesOrder(OwnedModel):
     tax_total = MoneyField(_("tax"), default=Decimal("0"), editable=False)
     total = MoneyField(_("total"), default=Decimal("0"), editable=False)
     confirmed_at = models.DateTimeField(_("confirmed at"), null=True, blank=True, editable=False)
+    credit_approval = models.CharField(
+        _("approval over the credit limit"),
+        max_length=10,
+        choices=APPROVAL_STATES,
+        blank=True,
+        default="",
+        editable=False,
+        help_text=_(
+            "Confirming an order that takes the customer over the credit limit asks for an "
+            "approval; the order stays a draft, locked, until it is decided."
+        ),
+    )
     notes = models.TextField(_("notes"), blank=True)
 
     class Meta:

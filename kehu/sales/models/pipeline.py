@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy as _
 
 from kehu.core.fields import MoneyField
 from kehu.core.models import BaseModel, OwnedModel
+from kehu.core.search import Searchable, build_document
 
 __all__ = ["Opportunity", "Pipeline", "Stage", "StageHistory"]
 
@@ -85,8 +86,9 @@ class Stage(BaseModel):
         return self.kind != self.Kind.OPEN
 
 
-class Opportunity(OwnedModel):
-    """A deal (商机) with a customer: amount, expected close date and the stage it has reached."""
+class Opportunity(Searchable, OwnedModel):
+    """A deal (商机) with a customer: amount, expected close date and the stage it has reached.
+    Found by the global search by name (Chinese, pinyin, initials) and number."""
 
     class Status(models.TextChoices):
         OPEN = "open", pgettext_lazy("deal", "Open")
@@ -163,6 +165,14 @@ class Opportunity(OwnedModel):
         from django.urls import reverse
 
         return reverse("sales:opportunity_detail", args=[self.pk])
+
+    search_sources = ("name", "number")
+
+    def search_document(self) -> tuple[str, str]:
+        return build_document(name=self.name, codes=[self.number] if self.number else [])
+
+    def search_summary(self) -> str:
+        return self.number
 
     @property
     def is_stalled(self) -> bool:

@@ -15,6 +15,15 @@ __all__ = ["PriceAgreement", "Quote", "QuoteLine"]
 QUANTITY = {"max_digits": 20, "decimal_places": 6}
 
 
+#: Where a record's own approval stands (a quote below the floor, an order over the credit limit).
+APPROVAL_STATES = [
+    ("", _("Not needed")),
+    ("pending", _("Pending")),
+    ("approved", _("Approved")),
+    ("rejected", _("Rejected")),
+]
+
+
 class Quote(OwnedModel):
     """An offer to a customer. Totals are computed on the server from the lines, never taken
     from the client; a new version copies the quote and points back to the one it replaces."""
@@ -78,12 +87,7 @@ class Quote(OwnedModel):
     floor_approval = models.CharField(
         _("approval below the floor price"),
         max_length=10,
-        choices=[
-            ("", _("Not needed")),
-            ("pending", _("Pending")),
-            ("approved", _("Approved")),
-            ("rejected", _("Rejected")),
-        ],
+        choices=APPROVAL_STATES,
         blank=True,
         default="",
         editable=False,

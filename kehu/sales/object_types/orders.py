@@ -98,6 +98,7 @@ def _save_target(obj: SalesTarget, *, user) -> SalesTarget:
 SALES_ORDER = register(
     ObjectType(
         model=SalesOrder,
+        menu_order=50,
         namespace="sales",
         filterset=SalesOrderFilterSet,
         form=SalesOrderForm,
@@ -147,6 +148,7 @@ SALES_ORDER = register(
 CONTRACT = register(
     ObjectType(
         model=Contract,
+        menu_order=40,
         namespace="sales",
         filterset=ContractFilterSet,
         form=ContractForm,
@@ -194,6 +196,7 @@ CONTRACT = register(
 PAYMENT = register(
     ObjectType(
         model=Payment,
+        menu_order=60,
         namespace="sales",
         filterset=PaymentFilterSet,
         form=PaymentForm,
@@ -243,6 +246,7 @@ PAYMENT = register(
 COMMISSION_RULE = register(
     ObjectType(
         model=CommissionRule,
+        menu_order=70,
         namespace="sales",
         filterset=CommissionRuleFilterSet,
         form=CommissionRuleForm,
@@ -261,6 +265,7 @@ COMMISSION_RULE = register(
 SALES_TARGET = register(
     ObjectType(
         model=SalesTarget,
+        menu_order=80,
         namespace="sales",
         filterset=SalesTargetFilterSet,
         form=SalesTargetForm,
@@ -306,28 +311,28 @@ for _label, _url, _perm, _icon, _order in (
         "sales:quote_conversions",
         "sales.add_salesorder",
         "bi-arrow-left-right",
-        41,
+        32,
     ),
     (
         gettext_lazy("Receivables ageing"),
         "sales:ageing",
         "sales.view_payment",
         "bi-hourglass-split",
-        50,
+        61,
     ),
     (
         gettext_lazy("Commission statement"),
         "sales:commission_statement",
         "sales.view_commissionrule",
         "bi-percent",
-        60,
+        71,
     ),
     (
         gettext_lazy("Targets and attainment"),
         "sales:targets",
         "sales.view_salestarget",
         "bi-bullseye",
-        70,
+        81,
     ),
 ):
     register_page(

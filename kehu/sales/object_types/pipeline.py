@@ -82,6 +82,7 @@ STAGE = register(
 OPPORTUNITY = register(
     ObjectType(
         model=Opportunity,
+        menu_order=20,
         namespace="sales",
         plural="opportunities",
         filterset=OpportunityFilterSet,

@@ -24,6 +24,7 @@ def _save_quote(quote: Quote, *, user, lines=None) -> Quote:
 QUOTE = register(
     ObjectType(
         model=Quote,
+        menu_order=30,
         namespace="sales",
         filterset=QuoteFilterSet,
         form=QuoteForm,
@@ -96,6 +97,7 @@ QUOTE = register(
 PRICE_AGREEMENT = register(
     ObjectType(
         model=PriceAgreement,
+        menu_order=34,
         namespace="sales",
         filterset=PriceAgreementFilterSet,
         form=PriceAgreementForm,

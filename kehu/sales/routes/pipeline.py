@@ -29,4 +29,5 @@ urlpatterns = [
     path("kanban/column/", views.kanban_column, name="kanban_column"),
     path("funnel/", views.funnel, name="funnel"),
     path("forecast/", views.forecast, name="forecast"),
+    path("lost-reasons/", views.lost_reasons, name="lost_reasons"),
 ]

@@ -25,7 +25,7 @@ def ready() -> None:
             url_name="sales:lead_list",
             perm="sales.view_lead",
             icon="bi-person-lines-fill",
-            order=20,
+            order=10,
         )
     )
     models = "kehu.sales.models.leads"

@@ -12,7 +12,10 @@ def ready() -> None:
     from kehu.core.registry import register_beat_task, register_enum_name
     from kehu.customers.timeline import register_customer_panel, register_timeline_source
 
+    from ..actions.orders import register_credit_approval
     from ..views.orders360 import order_entries, sales_panel
+
+    register_credit_approval()
 
     register_beat_task(
         "sales-receivable-reminders",
@@ -28,6 +31,7 @@ def ready() -> None:
         ("PaymentMethodEnum", "kehu.sales.models.collections.Payment.Method"),
         ("SalesTargetPeriodEnum", "kehu.sales.models.targets.SalesTarget.Period"),
         ("OrderTransitionEnum", "kehu.sales.api.orders.ORDER_TRANSITIONS"),
+        ("SalesApprovalStateEnum", "kehu.sales.models.quotes.APPROVAL_STATES"),
         ("ContractMoveEnum", "kehu.sales.api.orders.CONTRACT_MOVES"),
     ):
         register_enum_name(name, choices)

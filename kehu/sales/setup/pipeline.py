@@ -27,10 +27,11 @@ def ready() -> None:
     OpportunityImporter.register()
 
     for label, url_name, perm, icon, order in (
-        (_("Kanban board"), "sales:kanban", "sales.view_opportunity", "bi-kanban", 11),
-        (_("Sales funnel"), "sales:funnel", "sales.view_opportunity", "bi-funnel", 12),
-        (_("Forecast"), "sales:forecast", "sales.view_opportunity", "bi-graph-up", 13),
-        (_("Pipelines"), "sales:pipeline_list", "sales.manage_pipelines", "bi-sliders", 19),
+        (_("Kanban board"), "sales:kanban", "sales.view_opportunity", "bi-kanban", 21),
+        (_("Sales funnel"), "sales:funnel", "sales.view_opportunity", "bi-funnel", 22),
+        (_("Forecast"), "sales:forecast", "sales.view_opportunity", "bi-graph-up", 23),
+        (_("Lost reasons"), "sales:lost_reasons", "sales.view_opportunity", "bi-x-octagon", 24),
+        (_("Pipelines"), "sales:pipeline_list", "sales.manage_pipelines", "bi-sliders", 90),
     ):
         register_page(
             Page(module="sales", label=label, url_name=url_name, perm=perm, icon=icon, order=order)

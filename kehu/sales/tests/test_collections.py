@@ -278,6 +278,21 @@ def test_renewal_reminder_once_and_expiry(make_user):
     assert c.status == "expired"
 
 
+def test_renewal_notice_days_come_from_the_system_parameter(make_user, admin_user):
+    from kehu.system.actions.params import update_parameters
+
+    rep = make_user("salesperson", "a1")
+    contract(rep, make_customer(rep, 1))  # ends 2026-12-31
+    nov1 = datetime.date(2026, 11, 1)  # 60 days before
+    assert acts.renewal_reminders(nov1) == 0  # the default: 30 days
+    update_parameters(user=admin_user, contract_renewal_days=61)
+    assert acts.renewal_reminders(nov1) == 1
+    update_parameters(user=admin_user, contract_renewal_days=0)
+    assert acts.renewal_reminders(datetime.date(2026, 12, 31)) == 0  # already told once
+    with pytest.raises(ValidationError):
+        update_parameters(user=admin_user, contract_renewal_days=400)
+
+
 def test_payment_api_refuses_overpayment_and_edits(client, make_user):
     rep = make_user("salesperson", "a1")
     order = confirmed_order(rep, make_customer(rep, 1), "100", due=datetime.date(2026, 6, 1))

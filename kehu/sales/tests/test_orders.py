@@ -140,32 +140,96 @@ def test_an_order_needs_lines_to_be_confirmed(rep):
     assert exc.value.code == acts.OrderError.NO_LINES
 
 
-def test_credit_limit_blocks_confirmation_unless_permitted(rep, make_user, roles):
+def test_over_the_credit_limit_asks_for_approval_unless_permitted(
+    rep, make_user, roles, admin_user
+):
+    from kehu.system.approvals import pending_approval
+
     cust = make_customer(rep, 1, credit_limit=Decimal("1000"))
     first = new_order(rep, cust, lines=[line("600", tax_rate=Decimal("0"))])
     acts.confirm_order(first, user=rep)  # 600 of 1000
     second = new_order(rep, cust, lines=[line("500", tax_rate=Decimal("0"))])
+    second = acts.confirm_order(second, user=rep)
+    # over the limit: still a draft, waiting for approval with the figures
+    assert second.status == "draft" and second.credit_approval == "pending"
+    assert second.events.count() == 1
+    request = pending_approval(second)
+    assert request is not None and request.kind == acts.CREDIT_KIND
+    assert request.data["limit"] == "1000.00"
+    assert request.data["open_receivables"] == "600.00"
+    assert request.data["order_total"] == "500.00"
+    assert request.data["exposure"] == "1100.00" and request.data["over_by"] == "100.00"
+    assert "1000.00" in request.summary and "600.00" in request.summary
+    # asking again neither confirms nor makes a second request
     with pytest.raises(ValidationError) as exc:
         acts.confirm_order(second, user=rep)
-    assert exc.value.code == acts.OrderError.CREDIT_LIMIT
-    assert "Credit limit exceeded" in exc.value.messages[0]
-    second.refresh_from_db()
-    assert second.status == "draft" and second.events.count() == 1
-    # a payment frees credit: 600 - 200 open + 500 = 900 ≤ 1000
+    assert exc.value.code == "approval_pending"
+    # the request is withdrawn; a payment frees credit: 600 - 200 open + 500 = 900 ≤ 1000
+    from kehu.system.approvals import withdraw
+
+    withdraw(request=request, user=rep)
     first.refresh_from_db()
     record_payment(user=rep, order=first, amount=Decimal("200"))
-    acts.confirm_order(second, user=rep)
-    # the override permission lets a manager go over the limit
+    assert acts.confirm_order(second, user=rep).status == "confirmed"
+    # the override permission lets a manager go over the limit without asking
     third = new_order(rep, cust, lines=[line("900", tax_rate=Decimal("0"))])
-    with pytest.raises(ValidationError):
-        acts.confirm_order(third, user=rep)
     boss = make_user("sales_manager", "a1")
     assert not boss.has_perm("sales.exceed_credit_limit")  # not a default manager's right
-    with pytest.raises(ValidationError):
-        acts.confirm_order(third, user=boss)
+    assert acts.confirm_order(third, user=boss).credit_approval == "pending"
+    withdraw(request=pending_approval(third), user=boss)
     roles["sales_manager"].permissions.add(Permission.objects.get(codename="exceed_credit_limit"))
     boss = type(boss)._base_manager.get(pk=boss.pk)
     assert acts.confirm_order(third, user=boss).status == "confirmed"
+
+
+def test_an_order_over_the_limit_is_locked_until_approved_then_confirmed(rep, admin_user):
+    from kehu.system.approvals import approve, pending_approval, reject
+    from kehu.system.approvals.actions import current_approvers
+
+    cust = make_customer(rep, 2, credit_limit=Decimal("100"))
+    order = acts.confirm_order(new_order(rep, cust, lines=[line("150")]), user=rep)
+    request = pending_approval(order)
+    assert order.credit_approval == "pending" and request is not None
+    # locked: no line added or removed, no edit, no cancel, no confirm
+    for attempt in (
+        lambda: acts.add_order_line(order, user=rep, product=product(), quantity=Decimal("1")),
+        lambda: acts.remove_order_line(order.lines.first(), user=rep),
+        lambda: acts.save_order(order, user=rep, lines=[line("10")]),
+        lambda: acts.cancel_order(order, user=rep),
+        lambda: acts.confirm_order(order, user=rep),
+    ):
+        with pytest.raises(ValidationError) as exc:
+            attempt()
+        assert exc.value.code == "approval_pending"
+    order.refresh_from_db()
+    assert order.total == Decimal("169.50") and order.lines.count() == 1
+    # rejected: a draft again, editable; confirming again asks again
+    approver = current_approvers(request)[0]
+    reject(request=request, user=approver, comment="先收款")
+    order.refresh_from_db()
+    assert order.status == "draft" and order.credit_approval == "rejected"
+    order = acts.confirm_order(order, user=rep)
+    request = pending_approval(order)
+    assert order.credit_approval == "pending" and request is not None
+    # approved: the order proceeds to confirmed, by the approver, on the tracking timeline
+    approver = current_approvers(request)[0]
+    approve(request=request, user=approver, comment="OK")
+    order.refresh_from_db()
+    assert order.status == "confirmed" and order.credit_approval == "approved"
+    event = order.events.order_by("-at", "-id").first()
+    assert event.to_status == "confirmed" and event.actor_id == approver.pk
+
+
+def test_the_credit_approval_through_the_api(client, rep, admin_user):
+    cust = make_customer(rep, 3, credit_limit=Decimal("10"))
+    order = new_order(rep, cust, lines=[line("100")])
+    client.force_login(rep)
+    url = f"/api/sales-orders/{order.pk}/transition/"
+    r = client.post(url, {"status": "confirmed"}, content_type="application/json")
+    assert r.status_code == 200, r.content
+    assert r.json()["status"] == "draft" and r.json()["credit_approval"] == "pending"
+    r = client.post(url, {"status": "cancelled"}, content_type="application/json")
+    assert r.status_code == 400 and "approval" in r.content.decode()
 
 
 def test_zero_credit_limit_means_no_limit(rep):
@@ -279,16 +343,18 @@ def test_order_page_shows_lines_and_timeline(client, rep):
     assert 'data-transition="shipped"' in html
 
 
-def test_confirm_over_the_limit_from_the_page_shows_the_message(client, rep):
+def test_confirm_over_the_limit_from_the_page_asks_for_approval(client, rep, admin_user):
     cust = make_customer(rep, 1, credit_limit=Decimal("10"))
     order = new_order(rep, cust, lines=[line("100")])
     client.force_login(rep)
     r = client.post(
         reverse("sales:salesorder_transition", args=[order.pk, "confirmed"]), follow=True
     )
-    assert "Credit limit exceeded" in r.content.decode()
+    html = r.content.decode()
+    assert "sent for approval" in html and "data-approval-link" in html
+    assert 'data-credit-approval="pending"' in html and "data-transition=" not in html
     order.refresh_from_db()
-    assert order.status == "draft"
+    assert order.status == "draft" and order.credit_approval == "pending"
 
 
 def test_price_and_tax_default_to_the_products(rep):

@@ -374,3 +374,99 @@ def test_my_open_deals_dashboard_card(client, make_user):
     assert r.context["summary"]["count"] == 2 and r.context["summary"]["stalled"] == 1
     assert r.context["summary"]["weighted"] == Decimal("35000")  # 10 % + 25 % of 100,000
     assert [d.pk for d in r.context["closing"]] == [stalled.pk, stalled.pk - 1]
+
+
+def test_deals_are_found_by_the_global_search_within_the_data_scope(client, make_user):
+    from kehu.core.search import search
+
+    owner = make_user("salesperson", "a1")
+    other = make_user("salesperson", "b")
+    cust = make_customer(owner, 41, number="T0041", name="远洋集团")
+    opp = save_opportunity(
+        Opportunity(name="华东仓储扩建", customer=cust, amount=Decimal("1")), user=owner
+    )
+    # by Chinese, full pinyin, initials and number; the index is kept by every save
+    for q in ("仓储", "cangchu", "hdcc", opp.number):
+        assert list(search(Opportunity.objects.visible_to(owner), q)) == [opp], q
+    client.force_login(owner)
+    html = client.get(reverse("core:search"), {"q": "hdcc"}).content.decode()
+    assert "华东仓储扩建" in html and opp.get_absolute_url() in html
+    # the list's search box: the name through the index, or the customer's name
+    url = reverse("sales:opportunity_list")
+    assert "华东仓储扩建" in client.get(url, {"q": "hdcc"}).content.decode()
+    assert "华东仓储扩建" in client.get(url, {"q": "远洋"}).content.decode()
+    opp.name = "西南冷链"
+    save_opportunity(opp, user=owner)
+    assert not search(Opportunity.objects.visible_to(owner), "cangchu").exists()
+    assert search(Opportunity.objects.visible_to(owner), "xnll").exists()
+    # someone who may not see the deal does not find it
+    client.force_login(other)
+    assert "西南冷链" not in client.get(reverse("core:search"), {"q": "xnll"}).content.decode()
+
+
+def test_the_sales_navigation_follows_the_sales_process(admin_user):
+    from kehu.core.context_processors import module_links
+
+    urls = [link["url"] for link in module_links(admin_user, "sales", "/sales/")]
+    expected = [
+        "sales:lead_list",
+        "sales:opportunity_list",
+        "sales:kanban",
+        "sales:funnel",
+        "sales:forecast",
+        "sales:quote_list",
+        "sales:quote_conversions",
+        "sales:priceagreement_list",
+        "sales:contract_list",
+        "sales:salesorder_list",
+        "sales:payment_list",
+        "sales:ageing",
+        "sales:commissionrule_list",
+        "sales:commission_statement",
+        "sales:salestarget_list",
+        "sales:targets",
+        "sales:pipeline_list",
+    ]
+    positions = [urls.index(reverse(name)) for name in expected]
+    assert positions == sorted(positions)
+
+
+def test_lost_reasons_report_counts_and_amounts_per_reason_and_competitor(client, make_user):
+    from kehu.sales.pipeline_reports import lost_analysis
+
+    owner = make_user("salesperson", "a1")
+    pipe = default_pipeline()
+    lost = stage(pipe, "lost")
+    for n, (amount, reason, competitors) in enumerate(
+        [
+            ("100", "价格太高", "甲公司, 乙公司"),
+            ("50", "Price too high", "甲公司"),
+            ("30", "price", ""),
+            ("20", "老板换人", "乙公司、丙公司"),
+        ],
+        start=60,
+    ):
+        opp = new_deal(owner, amount=amount, n=n, competitors=competitors)
+        move_stage(opportunity=opp, stage=lost, user=owner, lost_reason=reason)
+    open_deal = new_deal(owner, amount="999", n=70, competitors="甲公司")  # open: not counted
+    by_reason, by_competitor = lost_analysis(Opportunity.objects.visible_to(owner))
+    # the dictionary reason in any language or as its code is one row, in the reader's language
+    assert [(r.label, r.count, r.amount) for r in by_reason] == [
+        ("价格太高", 3, Decimal("180")),
+        ("老板换人", 1, Decimal("20")),
+    ]
+    assert [(r.label, r.count, r.amount) for r in by_competitor] == [
+        ("甲公司", 2, Decimal("150")),
+        ("乙公司", 2, Decimal("120")),
+        ("丙公司", 1, Decimal("20")),
+    ]
+    client.force_login(owner)
+    html = client.get(reverse("sales:lost_reasons")).content.decode()
+    assert 'id="lost-reasons-table"' in html and "价格太高" in html and "丙公司" in html
+    # another salesperson's lost deals are not theirs to count
+    other = make_user("salesperson", "b")
+    assert lost_analysis(Opportunity.objects.visible_to(other)) == ([], [])
+    # the kanban's lost dialog proposes the dictionary's reasons
+    assert '<option value="价格太高">' in client.get(reverse("sales:kanban")).content.decode()
+    page = client.get(reverse("sales:opportunity_detail", args=[open_deal.pk])).content.decode()
+    assert '<option value="没有预算">' in page

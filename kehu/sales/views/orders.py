@@ -97,7 +97,16 @@ class SalesOrderDetailView(ObjectDetailView):
             and ctx["open"] > 0
         )
         if order.status == SalesOrder.Status.DRAFT:
+            from kehu.system.approvals import pending_approval
+            from kehu.system.approvals.actions import request_url
+
             ctx["credit"] = acts.credit_check(order)
+            pending = pending_approval(order)
+            if pending is not None:
+                ctx["approval_url"] = request_url(pending)
+                ctx["transitions"] = []  # locked until the request is decided
+                ctx["can_change"] = ctx["can_delete"] = False
+                ctx["line_form"] = None
         ctx["places"] = get_params().order_amount_decimals
         return ctx
 
@@ -117,6 +126,16 @@ def order_transition(request, pk: int, op: str):
     except ValidationError as exc:
         _error(request, exc)
     else:
+        if order.credit_approval == "pending" and order.status == SalesOrder.Status.DRAFT:
+            messages.warning(
+                request,
+                _(
+                    "Order %(number)s would take the customer over the credit limit: it was "
+                    "sent for approval and is confirmed once approved."
+                )
+                % {"number": order.number},
+            )
+            return redirect(order.get_absolute_url())
         messages.success(
             request,
             _("Order %(number)s is now %(status)s.")

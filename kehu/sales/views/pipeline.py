@@ -4,6 +4,7 @@ funnel, the forecast, a deal's page and a pipeline's stages."""
 from __future__ import annotations
 
 import datetime
+from decimal import Decimal
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -23,6 +24,7 @@ from kehu.core.permissions import Access
 from kehu.core.providers import departments_in_scope, people_in_scope
 from kehu.core.query import date_param, int_param, safe_next
 from kehu.core.views import ObjectDetailView
+from kehu.system.params import dictionary_choices
 
 from .. import pipeline_reports as reports
 from ..actions.pipeline import default_pipeline, move_stage, stages_of
@@ -143,6 +145,7 @@ def kanban(request):
             "query": scope.query(),
             "closed_days": reports.CLOSED_COLUMN_DAYS,
             "stages": [col.stage for col in columns],
+            "lost_reasons": [label for _code, label in dictionary_choices("lost_reason")],
         },
     )
 
@@ -347,6 +350,7 @@ class OpportunityDetailView(ObjectDetailView):
         opp = ctx["object"]
         user = self.request.user
         ctx["stages"] = stages_of(opp.pipeline_id)
+        ctx["lost_reasons"] = [label for _code, label in dictionary_choices("lost_reason")]
         ctx["stage_history"] = list(
             StageHistory.objects.filter(opportunity=opp)
             .select_related("from_stage", "to_stage", "changed_by")
@@ -399,3 +403,32 @@ class PipelineDetailView(ObjectDetailView):
             can_delete_stage=user.has_perm("sales.delete_stage"),
         )
         return ctx
+
+
+# --- Lost reasons --------------------------------------------------------------------------------
+
+
+@access_rule(perm(VIEW))
+@login_required
+def lost_reasons(request):
+    """Deals lost in the period (by close date) per reason and per competitor: counts, amounts,
+    each reason a link to its deals."""
+    _need(request, VIEW)
+    scope = Scope(request, pipeline_required=False, default_period="year")
+    qs = scope.queryset()
+    if scope.pipeline is not None:
+        qs = qs.filter(pipeline=scope.pipeline)
+    start, end = reports.day_bounds(*scope.period)
+    qs = qs.filter(closed_at__gte=start, closed_at__lt=end)
+    by_reason, by_competitor = reports.lost_analysis(qs)
+    return render(
+        request,
+        "sales/pipeline/lost_reasons.html",
+        {
+            **scope.context(),
+            "by_reason": by_reason,
+            "by_competitor": by_competitor,
+            "lost_count": sum(r.count for r in by_reason),
+            "lost_amount": sum((r.amount for r in by_reason), Decimal("0")),
+        },
+    )

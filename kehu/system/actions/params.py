@@ -52,6 +52,7 @@ PARAMETER_FIELDS = [
     "currency",
     "receivable_reminder_days",
     "care_reminder_days",
+    "contract_renewal_days",
     "care_suppression_days",
     "recycle_retention_days",
     "customer_number_pattern",
@@ -101,6 +102,7 @@ def validate_parameters(values: dict) -> None:
     for name in (
         "receivable_reminder_days",
         "care_reminder_days",
+        "contract_renewal_days",
         "care_suppression_days",
     ):
         if name in values:

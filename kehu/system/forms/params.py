@@ -16,7 +16,12 @@ PARAMETER_SECTIONS = [
     (_("Company"), ["company_name", "logo", "admin_email", "currency"]),
     (
         _("Reminders"),
-        ["receivable_reminder_days", "care_reminder_days", "care_suppression_days"],
+        [
+            "receivable_reminder_days",
+            "contract_renewal_days",
+            "care_reminder_days",
+            "care_suppression_days",
+        ],
     ),
     (_("Recycle bin"), ["recycle_retention_days"]),
     (_("Numbering"), ["customer_number_pattern"]),

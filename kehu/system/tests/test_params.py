@@ -223,6 +223,7 @@ def page_data(**overrides):
         "currency": params.currency,
         "receivable_reminder_days": params.receivable_reminder_days,
         "care_reminder_days": params.care_reminder_days,
+        "contract_renewal_days": params.contract_renewal_days,
         "care_suppression_days": params.care_suppression_days,
         "recycle_retention_days": params.recycle_retention_days,
         "customer_number_pattern": params.customer_number_pattern,
