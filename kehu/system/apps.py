@@ -20,6 +20,9 @@ class SystemConfig(AppConfig):
         from .approvals.setup import install as install_approvals
 
         install_approvals()
+        from .webhooks.setup import install as install_webhooks
+
+        install_webhooks()
         from kehu.core.history import register_fact_display
 
         register_fact_display("roles", _role_names)

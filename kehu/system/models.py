@@ -662,3 +662,6 @@ class ApiToken(BaseModel):
 
 # Approvals (审批) live in their own package; imported here so they belong to this app.
 from .approvals.models import ApprovalRequest, ApprovalStatus, ApprovalStep  # noqa: E402, F401
+
+# Outbound webhooks live in their own package too.
+from .webhooks.models import WebhookDelivery, WebhookEndpoint  # noqa: E402, F401

@@ -6,6 +6,7 @@ from kehu.core.site_views import module_index
 
 from .approvals import views as approvals
 from .views import customfields, handover, org, params, products, roles, tokens
+from .webhooks import views as webhooks
 
 app_name = "system"
 
@@ -27,6 +28,7 @@ urlpatterns = [
     *customfields.urlpatterns,
     *tokens.urlpatterns,
     *approvals.urlpatterns,
+    *webhooks.urlpatterns,
 ]
 
 # One view serves one's own tokens and an employee's: the latter is about that employee record.

@@ -1,0 +1,42 @@
+"""The webhook endpoint's one registry declaration: list, detail, form, API, actions."""
+
+from kehu.core.registry import ObjectType, register
+from kehu.core.saving import record_actions
+
+from .filters import WebhookEndpointFilterSet
+from .forms import WebhookEndpointForm
+from .models import WebhookEndpoint
+
+
+def _save(obj: WebhookEndpoint, *, user) -> WebhookEndpoint:
+    from .actions import save_endpoint
+
+    return save_endpoint(endpoint=obj, user=user)
+
+
+WEBHOOK_ENDPOINT = register(
+    ObjectType(
+        model=WebhookEndpoint,
+        namespace="system",
+        filterset=WebhookEndpointFilterSet,
+        form=WebhookEndpointForm,
+        actions=record_actions(WebhookEndpoint, _save),
+        columns=["name", "url", "is_active", "failure_count", "disabled_at", "owner"],
+        sortable=["name"],
+        default_sort="name",
+        search_fields=["name", "url"],
+        export_fields=["name", "url", "events", "object_types", "is_active", "owner"],
+        select_related=["owner"],
+        api_select_related=["owner"],
+        detail_fields=[
+            "name",
+            "url",
+            "events",
+            "object_types",
+            "is_active",
+            "owner",
+            "failure_count",
+            "disabled_at",
+        ],
+    )
+)
