@@ -4,11 +4,13 @@ next status of a script (then the last one forever) and keeps what it got."""
 from __future__ import annotations
 
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 
 class Receiver:
-    def __init__(self, statuses=(200,), location: str = ""):
+    def __init__(self, statuses=(200,), location: str = "", latency: float = 0.0):
+        self.latency = latency
         self.statuses = list(statuses)
         self.location = location
         self.requests: list[tuple[str, dict[str, str], bytes]] = []
@@ -22,6 +24,8 @@ class Receiver:
                     receiver.requests.append((self.path, dict(self.headers), body))
                     i = len(receiver.requests) - 1
                     code = receiver.statuses[min(i, len(receiver.statuses) - 1)]
+                if receiver.latency:
+                    time.sleep(receiver.latency)
                 self.send_response(code)
                 if 300 <= code < 400 and receiver.location:
                     self.send_header("Location", receiver.location)
