@@ -6,6 +6,8 @@ a rolled-back change posts nothing, and the worker never looks for a row not yet
 
 from __future__ import annotations
 
+import time
+
 from django.db import transaction
 from django.utils import timezone
 
@@ -19,6 +21,30 @@ _ACTIONS = {
     AuditLog.Action.UPDATE: WebhookEvent.UPDATED,
     AuditLog.Action.DELETE: WebhookEvent.DELETED,
 }
+
+
+#: For how long "no active endpoint" is believed without asking the database again (seconds):
+#: most installations have none, and then a save costs no extra query. A change of an endpoint
+#: in this process forgets it at once; one made in another process is seen within this time.
+NONE_TTL = 5.0
+_none_until = 0.0
+
+
+def forget_endpoints(*args, **kwargs) -> None:
+    global _none_until
+    _none_until = 0.0
+
+
+def active_endpoints() -> list[WebhookEndpoint]:
+    """The active endpoints, read in the writer's transaction (never a cached row: a rolled-back
+    endpoint must not get deliveries); only their absence is cached."""
+    global _none_until
+    if time.monotonic() < _none_until:
+        return []
+    endpoints = list(WebhookEndpoint.objects.active())
+    if not endpoints:
+        _none_until = time.monotonic() + NONE_TTL
+    return endpoints
 
 
 def stage_changed(model, changes: dict) -> bool:
@@ -58,7 +84,7 @@ def on_records_changed(sender, *, entries, action, **kwargs) -> None:
     ]
     if not relevant:
         return
-    endpoints = list(WebhookEndpoint.objects.active())
+    endpoints = active_endpoints()
     if not endpoints:
         return
     when = timezone.now()

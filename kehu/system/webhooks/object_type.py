@@ -14,13 +14,26 @@ def _save(obj: WebhookEndpoint, *, user) -> WebhookEndpoint:
     return save_endpoint(endpoint=obj, user=user)
 
 
+def _import_create(objs: list, ctx) -> None:
+    """Imported endpoints go through the same checks (SSRF, events) one by one."""
+    for obj in objs:
+        _save(obj, user=ctx.user)
+
+
+def _import_update(objs: list, fields: list[str], ctx) -> None:
+    for obj in objs:
+        _save(obj, user=ctx.user)
+
+
 WEBHOOK_ENDPOINT = register(
     ObjectType(
         model=WebhookEndpoint,
         namespace="system",
         filterset=WebhookEndpointFilterSet,
         form=WebhookEndpointForm,
-        actions=record_actions(WebhookEndpoint, _save),
+        actions=record_actions(
+            WebhookEndpoint, _save, import_create=_import_create, import_update=_import_update
+        ),
         columns=["name", "url", "is_active", "failure_count", "disabled_at", "owner"],
         sortable=["name"],
         default_sort="name",
