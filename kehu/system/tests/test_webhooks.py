@@ -302,3 +302,38 @@ def test_page_add_form_and_send_test(client, admin_user, django_capture_on_commi
         assert rx.count() == 1
     page = client.get(f"/system/webhookendpoints/{hook.pk}/").content.decode()
     assert "ping" in page and "200" in page
+
+
+def test_stage_change_is_its_own_event():
+    from kehu.system.webhooks.dispatch import events_of
+
+    class Deal:
+        pass
+
+    class Ticket:
+        webhook_stage_field = "status"
+
+    assert events_of(Deal, "update", {"stage_id": [1, 2]}) == ["updated", "stage_changed"]
+    assert events_of(Deal, "update", {"amount": [1, 2]}) == ["updated"]
+    assert events_of(Ticket, "update", {"status": ["open", "closed"]})[-1] == "stage_changed"
+    assert events_of(Deal, "create", {"stage": [None, 1]}) == ["created"]
+    assert events_of(Deal, "login", {}) == []
+
+
+def test_no_query_for_endpoints_while_none_is_active(make_user, admin_user):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from kehu.system.webhooks import dispatch
+
+    seller = make_user("salesperson", "a1")
+    c = customer(seller, 1)
+    c.city = "南京"
+    c.save()  # learns that no endpoint is active
+    c.city = "苏州"
+    with CaptureQueriesContext(connection) as captured:
+        c.save()
+    assert captured.captured_queries  # the save ran
+    assert not [q for q in captured.captured_queries if "webhookendpoint" in q["sql"]]
+    endpoint(admin_user, "http://127.0.0.1:9/hook")  # forgets the cached absence at once
+    assert dispatch._none_until == 0.0
