@@ -186,6 +186,14 @@ WHITENOISE_SKIP_COMPRESS_EXTENSIONS = (
     *("mpeg", "mpg", "webm", "wmv", "map"),
 )
 KEHU_MAX_UPLOAD_BYTES = int(os.environ.get("KEHU_MAX_UPLOAD_BYTES", str(20 * 1024 * 1024)))
+
+# Outbound webhooks: private/loopback targets are refused (SSRF) unless explicitly allowed
+# (the test settings allow them, for a receiver on loopback).
+KEHU_WEBHOOKS_ALLOW_PRIVATE = env_bool("KEHU_WEBHOOKS_ALLOW_PRIVATE", False)
+KEHU_WEBHOOKS_TIMEOUT_SECONDS = float(os.environ.get("KEHU_WEBHOOKS_TIMEOUT_SECONDS", "10"))
+KEHU_WEBHOOKS_MAX_ATTEMPTS = int(os.environ.get("KEHU_WEBHOOKS_MAX_ATTEMPTS", "6"))
+KEHU_WEBHOOKS_RETRY_BASE_SECONDS = float(os.environ.get("KEHU_WEBHOOKS_RETRY_BASE_SECONDS", "30"))
+KEHU_WEBHOOKS_DISABLE_AFTER = int(os.environ.get("KEHU_WEBHOOKS_DISABLE_AFTER", "10"))
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 

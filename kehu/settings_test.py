@@ -26,3 +26,6 @@ if "pytest" in sys.modules and (_ROOT / "tests" / "plugin_app" / "apps.py").exis
     if str(_ROOT) not in sys.path:
         sys.path.insert(0, str(_ROOT))
     INSTALLED_APPS = [*INSTALLED_APPS, "tests.plugin_app"]  # noqa: F405
+
+#: Webhook tests post to a receiver on loopback; production refuses private addresses (SSRF).
+KEHU_WEBHOOKS_ALLOW_PRIVATE = os.environ.get("KEHU_WEBHOOKS_ALLOW_PRIVATE", "1") == "1"

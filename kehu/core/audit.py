@@ -56,6 +56,7 @@ from .audit_rules import (  # noqa: F401  (the diff rule; these names stay impor
 )
 from .context import get_current_user
 from .errors import StaleObjectError
+from .events import send_records_changed
 from .models import AuditLog, SoftDeleteModel
 
 # --- Writing the entries ------------------------------------------------------------------------
@@ -119,6 +120,7 @@ def _insert_fast(entries: list[tuple[models.Model, dict]], action: str, *, user,
         }
         rows.append([c(values[f.attname]) for c, f in zip(converters, fields, strict=True)])
     insert_values(AuditLog, fields, rows)
+    send_records_changed(entries, action)
 
 
 def version_bump(model, user, now=None) -> dict[str, Any]:

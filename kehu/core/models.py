@@ -502,15 +502,22 @@ class AuditLog(models.Model):
     ) -> None:
         """One row per ``(record, changes)``, in one ``bulk_create``: what ``BaseModel.save`` and
         ``delete`` write, and ``core.audit.write_entries`` (which adds the fast path of imports)."""
+        from .events import send_records_changed
+
+        entries = list(entries)
         cls.objects.bulk_create(
             [cls.build(o, action, c, user=user, batch=batch) for o, c in entries],
             batch_size=batch_size,
         )
+        send_records_changed(entries, action)
 
     @classmethod
     def record(cls, obj: models.Model, action: str, changes: dict, **kwargs) -> AuditLog:
+        from .events import send_records_changed
+
         entry = cls.build(obj, action, changes, **kwargs)
         entry.save()
+        send_records_changed([(obj, changes)], action)
         return entry
 
     @classmethod

@@ -23,6 +23,9 @@ class SystemConfig(AppConfig):
         from .messaging.setup import install as install_messaging
 
         install_messaging()
+        from .webhooks.setup import install as install_webhooks
+
+        install_webhooks()
         from kehu.core.history import register_fact_display
 
         register_fact_display("roles", _role_names)

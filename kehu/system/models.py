@@ -675,3 +675,6 @@ from .messaging.models import (  # noqa: E402, F401
     Message,
     Suppression,
 )
+
+# Outbound webhooks live in their own package too.
+from .webhooks.models import WebhookDelivery, WebhookEndpoint  # noqa: E402, F401

@@ -7,6 +7,7 @@ from kehu.core.site_views import module_index
 from .approvals import views as approvals
 from .messaging import views as messaging
 from .views import customfields, handover, org, params, products, roles, tokens
+from .webhooks import views as webhooks
 
 app_name = "system"
 
@@ -29,6 +30,7 @@ urlpatterns = [
     *tokens.urlpatterns,
     *approvals.urlpatterns,
     *messaging.urlpatterns,
+    *webhooks.urlpatterns,
 ]
 
 # One view serves one's own tokens and an employee's: the latter is about that employee record.

@@ -7,4 +7,5 @@ from . import (  # noqa: F401
     factories_params,
     factories_products,
     factories_roles,
+    factories_webhooks,
 )
