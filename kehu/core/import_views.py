@@ -166,7 +166,7 @@ def _mapping_context(run: ImportRun, importer: imports.Importer, errors=None) ->
         "errors": errors or [],
         "read_error": read_error,
         "encoding_warning": warning,
-        "required": [f for f in importer.fields if f.required],
+        "required": [f for f in importer.all_fields() if f.required],
         "list_url": _list_url(run.object_type),
     }
 
@@ -235,7 +235,7 @@ def import_preview(request, pk: int):
         messages.error(request, " ".join(exc.messages))
         return redirect("core:import_map", pk=run.pk)
     shown = {key for row in outcome.preview for key in row.preview}
-    fields = [f for f in importer.fields if f.name in run.mapping and f.name in shown]
+    fields = [f for f in importer.all_fields() if f.name in run.mapping and f.name in shown]
     preview_rows = [
         (row, [row.preview.get(f.name, "") for f in fields], row.preview.get("contact", ""))
         for row in outcome.preview

@@ -151,16 +151,24 @@ class Importer:
     prepare: Callable[[ImportContext], None] | None = None
     #: {field name: value} for the example row of the downloadable template
     examples: dict[str, Any] = field(default_factory=dict)
+    #: ``extra_fields() -> [ImportField]``: columns defined at run time (custom fields), read
+    #: afresh on each call so a field the administrator adds can be mapped at once
+    extra_fields: Callable[[], list[ImportField]] | None = None
+
+    def all_fields(self) -> list[ImportField]:
+        """The declared columns and the run-time ones (custom fields): what a column may map to."""
+        return [*self.fields, *(self.extra_fields() if self.extra_fields else ())]
 
     def field(self, name: str) -> ImportField | None:
-        return next((f for f in self.fields if f.name == name), None)
+        return next((f for f in self.all_fields() if f.name == name), None)
 
 
 def template_rows(importer: Importer) -> tuple[list[str], list[Any]]:
     """The header row of an import template — every column's label in the active language, as
     the mapping step recognises it — and one example row."""
-    headers = [str(capfirst(f.label)) for f in importer.fields]
-    example = [importer.examples.get(f.name, "") for f in importer.fields]
+    fields = importer.all_fields()
+    headers = [str(capfirst(f.label)) for f in fields]
+    example = [importer.examples.get(f.name, "") for f in fields]
     return headers, example
 
 
@@ -530,7 +538,7 @@ def normalise_header(text: str) -> str:
 def header_names(importer: Importer) -> dict[str, str]:
     """{normalised spelling: field} from field names, labels in both languages and aliases."""
     names: dict[str, str] = {}
-    for f in importer.fields:
+    for f in importer.all_fields():
         spellings = [f.name, *f.aliases]
         for lang in ("zh-hans", "en"):
             with translation.override(lang):
@@ -563,7 +571,7 @@ def check_mapping(importer: Importer, mapping: list[str]) -> None:
             _("These fields are mapped to more than one column: %(fields)s.")
             % {"fields": ", ".join(str(capfirst(importer.field(m).label)) for m in twice)}
         )
-    missing = [f for f in importer.fields if f.required and f.name not in chosen]
+    missing = [f for f in importer.all_fields() if f.required and f.name not in chosen]
     if missing:
         errors.append(
             _("Required fields without a column: %(fields)s.")
@@ -645,7 +653,7 @@ def set_mapping(
     *, run: ImportRun, mapping: list[str], mode: str, encoding: str = "", delimiter: str = ""
 ) -> ImportRun:
     importer = get_importer(run.object_type)
-    valid = {f.name for f in importer.fields}
+    valid = {f.name for f in importer.all_fields()}
     mapping = [m if m in valid else "" for m in mapping][: len(run.headers)]
     mapping += [""] * (len(run.headers) - len(mapping))
     check_mapping(importer, mapping)
