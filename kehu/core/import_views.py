@@ -15,7 +15,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import reverse
+from django.urls import NoReverseMatch, reverse
 from django.utils.http import content_disposition_header
 from django.utils.text import capfirst
 from django.utils.translation import gettext as _
@@ -41,6 +41,19 @@ def _importer(request, label: str) -> imports.Importer:
 def _run(request, pk: int) -> tuple[ImportRun, imports.Importer]:
     run = get_object_or_404(ImportRun, pk=pk, user=request.user)
     return run, _importer(request, run.object_type)
+
+
+def _skipped(label: str, rows) -> list[tuple[int, str, str]]:
+    """(row number, record name, link) of skipped rows: the existing record each one matched."""
+    ot = find_object_type(label)
+    out = []
+    for number, pk, name in rows:
+        url = ""
+        if ot is not None and pk is not None:
+            with contextlib.suppress(NoReverseMatch):
+                url = reverse(ot.url_name("detail"), args=[pk])
+        out.append((number, name, url))
+    return out
 
 
 def _list_url(label: str) -> str | None:
@@ -252,6 +265,9 @@ def import_preview(request, pk: int):
             "has_contact": any(r.preview.get("contact") for r in outcome.preview),
             "limit": imports.PREVIEW_LIMIT,
             "list_url": _list_url(run.object_type),
+            "skipped_rows": _skipped(
+                run.object_type, [(r.number, *(r.record or (None, ""))) for r in outcome.skipped]
+            ),
         },
     )
 
@@ -274,6 +290,7 @@ def import_result(request, pk: int):
             "importer": importer,
             "done": run.status in (ImportRun.Status.DONE, ImportRun.Status.FAILED),
             "list_url": _list_url(run.object_type),
+            "skipped_rows": _skipped(run.object_type, run.skipped_rows or []),
         },
     )
 

@@ -50,6 +50,8 @@ from .uploads import check_upload
 logger = logging.getLogger(__name__)
 
 BATCH_SIZE = 1000
+#: skipped rows a run keeps (row number and the record it matched) for its result page
+SKIPPED_KEPT = 200
 PREVIEW_LIMIT = 5000  # rows a dry run validates (a preview, not the run itself)
 #: lines (blank ones too) a request reads at most: a dry run, the mapping page's samples
 PREVIEW_SCAN = 2 * PREVIEW_LIMIT
@@ -97,6 +99,8 @@ class Row:
     outcome: str = ""
     errors: list[str] = field(default_factory=list)
     preview: dict[str, Any] = field(default_factory=dict)
+    #: a skipped row: (pk, name) of the existing record it matched
+    record: tuple[Any, str] | None = None
 
     def fail(self, message: str) -> None:
         self.outcome = "error"
@@ -694,6 +698,8 @@ class Outcome:
     problems: list[Row]
     total: int
     truncated: bool = False
+    #: the first skipped rows (each with the record it matched)
+    skipped: list[Row] = field(default_factory=list)
 
 
 class ErrorReport:
@@ -847,6 +853,7 @@ def _execute(
     counts = {"created": 0, "updated": 0, "skipped": 0, "duplicate": 0, "error": 0}
     preview: list[Row] = []
     problems: list[Row] = []
+    skipped: list[Row] = []
     total = 0
     truncated = False
 
@@ -861,6 +868,8 @@ def _execute(
                 problems.append(row)
         elif len(preview) < preview_size:
             preview.append(row)
+        if row.outcome == "skipped" and len(skipped) < SKIPPED_KEPT:
+            skipped.append(row)
 
     def flush(batch: list[Row]) -> None:
         _process_batch(importer, batch, ctx)
@@ -909,7 +918,12 @@ def _execute(
             break
         ctx.state["stalled"] = len(deferred) == size
     return Outcome(
-        counts=counts, preview=preview, problems=problems, total=total, truncated=truncated
+        counts=counts,
+        preview=preview,
+        problems=problems,
+        total=total,
+        truncated=truncated,
+        skipped=skipped,
     )
 
 
@@ -953,6 +967,7 @@ def run_import(run: ImportRun, *, progress=None) -> ImportRun:
     run.total_rows = outcome.total
     run.created, run.updated, run.skipped = c["created"], c["updated"], c["skipped"]
     run.duplicates, run.errors = c["duplicate"], c["error"]
+    run.skipped_rows = [[r.number, *(r.record or (None, ""))] for r in outcome.skipped]
     run.status = ImportRun.Status.DONE
     run.finished_at = timezone.now()
     run.message = summary(run)

@@ -474,6 +474,7 @@ class ModelImporter:
             existing, how = item.match
             if mode == "skip":
                 row.outcome = "skipped"
+                row.record = (existing.pk, str(existing))
                 row.preview = self.skip_preview(item, existing)
                 self.placed(item, existing, ctx)
                 return

@@ -107,3 +107,21 @@ def test_the_result_links_to_the_imported_records(client, make_user):
     assert "新公司一" not in client.get(link).content.decode()
     api = client.get(f"/api/customers/?import_run={run.pk}")
     assert api.status_code == 200 and api.json()["results"] == []
+
+
+@pytest.mark.django_db
+def test_each_skipped_row_is_named_with_the_record_it_matched(client, make_user):
+    manager = make_user("sales_manager", "a1")
+    first = _run(manager, "客户编号,客户名称\nK7,已有公司\n")
+    imports.set_mapping(run=first, mapping=first.mapping, mode="skip")
+    imports.run_import(first)
+    existing = Customer.objects.get(number="K7")
+    run = _run(manager, "客户编号,客户名称\n,新来公司\nK7,已有公司\n")
+    imports.set_mapping(run=run, mapping=run.mapping, mode="skip")
+    client.force_login(manager)
+    preview = client.get(reverse("core:import_preview", args=[run.pk])).content.decode()
+    assert 'data-skipped-row="3"' in preview and existing.get_absolute_url() in preview
+    imports.run_import(run)
+    assert run.skipped_rows == [[3, existing.pk, str(existing)]]
+    result = client.get(reverse("core:import_result", args=[run.pk])).content.decode()
+    assert 'data-skipped-row="3"' in result and existing.get_absolute_url() in result
