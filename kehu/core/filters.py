@@ -29,7 +29,45 @@ class BaseFilterSet(django_filters.FilterSet):
         self.restrict_choices()
         self.add_custom_filters()
         self.add_contributed_filters()
+        self.add_import_filter()
         self.limit_dates()
+
+    def add_import_filter(self) -> None:
+        """``import_run=<id>``: the records one of the user's imports created or updated (their
+        audit entries carry the run's batch), what the import's result page links to. Another
+        user's run matches nothing; a hidden field, so the list's other filters keep it."""
+        from django import forms
+        from django.contrib.contenttypes.models import ContentType
+        from django.db.models import BigIntegerField
+        from django.db.models.functions import Cast
+        from django.utils.translation import gettext_lazy
+
+        from .models import AuditLog, ImportRun
+
+        model = self._meta.model
+        user = self.user
+
+        def by_run(qs, name, value):
+            run = ImportRun.objects.filter(pk=value, user_id=getattr(user, "pk", None)).first()
+            if run is None or not run.batch:
+                return qs.none()
+            ids = (
+                AuditLog.objects.filter(
+                    batch=run.batch,
+                    content_type=ContentType.objects.get_for_model(model, for_concrete_model=False),
+                    action__in=[AuditLog.Action.CREATE, AuditLog.Action.UPDATE],
+                )
+                .annotate(record=Cast("object_id", BigIntegerField()))
+                .values("record")
+            )
+            return qs.filter(pk__in=ids)
+
+        flt = django_filters.NumberFilter(
+            label=gettext_lazy("Import"), method=by_run, widget=forms.HiddenInput, min_value=1
+        )
+        flt.parent = self
+        flt.model = model
+        self.filters["import_run"] = flt
 
     def relabel(self) -> None:
         """Build each filter's form field afresh, its label from the model in this request's

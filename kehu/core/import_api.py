@@ -63,7 +63,7 @@ def importer_data(importer: imports.Importer) -> dict:
                 "required": f.required,
                 "help": str(f.help or ""),
             }
-            for f in importer.fields
+            for f in importer.all_fields()
         ],
     }
 
@@ -231,7 +231,7 @@ def _mapping_list(run: ImportRun, importer: imports.Importer, value) -> list[str
         raise bad(_("Send a list of field names or an object {column: field}."))
     if any(not isinstance(m, str) for m in mapping):
         raise bad(_("Field names must be text."))
-    valid = [f.name for f in importer.fields]
+    valid = [f.name for f in importer.all_fields()]
     unknown = [m for m in mapping if m and m not in valid]
     if unknown:
         raise bad(

@@ -15,7 +15,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import reverse
+from django.urls import NoReverseMatch, reverse
 from django.utils.http import content_disposition_header
 from django.utils.text import capfirst
 from django.utils.translation import gettext as _
@@ -41,6 +41,19 @@ def _importer(request, label: str) -> imports.Importer:
 def _run(request, pk: int) -> tuple[ImportRun, imports.Importer]:
     run = get_object_or_404(ImportRun, pk=pk, user=request.user)
     return run, _importer(request, run.object_type)
+
+
+def _skipped(label: str, rows) -> list[tuple[int, str, str]]:
+    """(row number, record name, link) of skipped rows: the existing record each one matched."""
+    ot = find_object_type(label)
+    out = []
+    for number, pk, name in rows:
+        url = ""
+        if ot is not None and pk is not None:
+            with contextlib.suppress(NoReverseMatch):
+                url = reverse(ot.url_name("detail"), args=[pk])
+        out.append((number, name, url))
+    return out
 
 
 def _list_url(label: str) -> str | None:
@@ -166,7 +179,7 @@ def _mapping_context(run: ImportRun, importer: imports.Importer, errors=None) ->
         "errors": errors or [],
         "read_error": read_error,
         "encoding_warning": warning,
-        "required": [f for f in importer.fields if f.required],
+        "required": [f for f in importer.all_fields() if f.required],
         "list_url": _list_url(run.object_type),
     }
 
@@ -235,7 +248,7 @@ def import_preview(request, pk: int):
         messages.error(request, " ".join(exc.messages))
         return redirect("core:import_map", pk=run.pk)
     shown = {key for row in outcome.preview for key in row.preview}
-    fields = [f for f in importer.fields if f.name in run.mapping and f.name in shown]
+    fields = [f for f in importer.all_fields() if f.name in run.mapping and f.name in shown]
     preview_rows = [
         (row, [row.preview.get(f.name, "") for f in fields], row.preview.get("contact", ""))
         for row in outcome.preview
@@ -252,6 +265,9 @@ def import_preview(request, pk: int):
             "has_contact": any(r.preview.get("contact") for r in outcome.preview),
             "limit": imports.PREVIEW_LIMIT,
             "list_url": _list_url(run.object_type),
+            "skipped_rows": _skipped(
+                run.object_type, [(r.number, *(r.record or (None, ""))) for r in outcome.skipped]
+            ),
         },
     )
 
@@ -274,6 +290,7 @@ def import_result(request, pk: int):
             "importer": importer,
             "done": run.status in (ImportRun.Status.DONE, ImportRun.Status.FAILED),
             "list_url": _list_url(run.object_type),
+            "skipped_rows": _skipped(run.object_type, run.skipped_rows or []),
         },
     )
 

@@ -50,6 +50,8 @@ from .uploads import check_upload
 logger = logging.getLogger(__name__)
 
 BATCH_SIZE = 1000
+#: skipped rows a run keeps (row number and the record it matched) for its result page
+SKIPPED_KEPT = 200
 PREVIEW_LIMIT = 5000  # rows a dry run validates (a preview, not the run itself)
 #: lines (blank ones too) a request reads at most: a dry run, the mapping page's samples
 PREVIEW_SCAN = 2 * PREVIEW_LIMIT
@@ -97,6 +99,8 @@ class Row:
     outcome: str = ""
     errors: list[str] = field(default_factory=list)
     preview: dict[str, Any] = field(default_factory=dict)
+    #: a skipped row: (pk, name) of the existing record it matched
+    record: tuple[Any, str] | None = None
 
     def fail(self, message: str) -> None:
         self.outcome = "error"
@@ -153,16 +157,24 @@ class Importer:
     prepare: Callable[[ImportContext], None] | None = None
     #: {field name: value} for the example row of the downloadable template
     examples: dict[str, Any] = field(default_factory=dict)
+    #: ``extra_fields() -> [ImportField]``: columns defined at run time (custom fields), read
+    #: afresh on each call so a field the administrator adds can be mapped at once
+    extra_fields: Callable[[], list[ImportField]] | None = None
+
+    def all_fields(self) -> list[ImportField]:
+        """The declared columns and the run-time ones (custom fields): what a column may map to."""
+        return [*self.fields, *(self.extra_fields() if self.extra_fields else ())]
 
     def field(self, name: str) -> ImportField | None:
-        return next((f for f in self.fields if f.name == name), None)
+        return next((f for f in self.all_fields() if f.name == name), None)
 
 
 def template_rows(importer: Importer) -> tuple[list[str], list[Any]]:
     """The header row of an import template — every column's label in the active language, as
     the mapping step recognises it — and one example row."""
-    headers = [str(capfirst(f.label)) for f in importer.fields]
-    example = [importer.examples.get(f.name, "") for f in importer.fields]
+    fields = importer.all_fields()
+    headers = [str(capfirst(f.label)) for f in fields]
+    example = [importer.examples.get(f.name, "") for f in fields]
     return headers, example
 
 
@@ -532,7 +544,7 @@ def normalise_header(text: str) -> str:
 def header_names(importer: Importer) -> dict[str, str]:
     """{normalised spelling: field} from field names, labels in both languages and aliases."""
     names: dict[str, str] = {}
-    for f in importer.fields:
+    for f in importer.all_fields():
         spellings = [f.name, *f.aliases]
         for lang in ("zh-hans", "en"):
             with translation.override(lang):
@@ -565,7 +577,7 @@ def check_mapping(importer: Importer, mapping: list[str]) -> None:
             _("These fields are mapped to more than one column: %(fields)s.")
             % {"fields": ", ".join(str(capfirst(importer.field(m).label)) for m in twice)}
         )
-    missing = [f for f in importer.fields if f.required and f.name not in chosen]
+    missing = [f for f in importer.all_fields() if f.required and f.name not in chosen]
     if missing:
         errors.append(
             _("Required fields without a column: %(fields)s.")
@@ -647,7 +659,7 @@ def set_mapping(
     *, run: ImportRun, mapping: list[str], mode: str, encoding: str = "", delimiter: str = ""
 ) -> ImportRun:
     importer = get_importer(run.object_type)
-    valid = {f.name for f in importer.fields}
+    valid = {f.name for f in importer.all_fields()}
     mapping = [m if m in valid else "" for m in mapping][: len(run.headers)]
     mapping += [""] * (len(run.headers) - len(mapping))
     check_mapping(importer, mapping)
@@ -688,6 +700,8 @@ class Outcome:
     problems: list[Row]
     total: int
     truncated: bool = False
+    #: the first skipped rows (each with the record it matched)
+    skipped: list[Row] = field(default_factory=list)
 
 
 class ErrorReport:
@@ -842,6 +856,7 @@ def _execute(
     counts = {"created": 0, "updated": 0, "skipped": 0, "duplicate": 0, "error": 0}
     preview: list[Row] = []
     problems: list[Row] = []
+    skipped: list[Row] = []
     total = 0
     truncated = False
 
@@ -856,6 +871,8 @@ def _execute(
                 problems.append(row)
         elif len(preview) < preview_size:
             preview.append(row)
+        if row.outcome == "skipped" and len(skipped) < SKIPPED_KEPT:
+            skipped.append(row)
 
     def flush(batch: list[Row]) -> None:
         _process_batch(importer, batch, ctx)
@@ -904,7 +921,12 @@ def _execute(
             break
         ctx.state["stalled"] = len(deferred) == size
     return Outcome(
-        counts=counts, preview=preview, problems=problems, total=total, truncated=truncated
+        counts=counts,
+        preview=preview,
+        problems=problems,
+        total=total,
+        truncated=truncated,
+        skipped=skipped,
     )
 
 
@@ -948,6 +970,7 @@ def run_import(run: ImportRun, *, progress=None) -> ImportRun:
     run.total_rows = outcome.total
     run.created, run.updated, run.skipped = c["created"], c["updated"], c["skipped"]
     run.duplicates, run.errors = c["duplicate"], c["error"]
+    run.skipped_rows = [[r.number, *(r.record or (None, ""))] for r in outcome.skipped]
     run.status = ImportRun.Status.DONE
     run.finished_at = timezone.now()
     run.message = summary(run)

@@ -25,10 +25,12 @@ from typing import Any, ClassVar
 
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.utils.functional import lazy
 from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 
 from .actions import bulk_create_audited, bulk_save_audited
+from .customfields import clean_custom_values, coerce_custom_value, definitions, is_opted_in
 from .fields import dictionary_of
 from .imports import (
     ImportContext,
@@ -308,6 +310,7 @@ class ModelImporter:
             perm=self.perm,
             formats=self.formats,
             examples=dict(self.examples),
+            extra_fields=self.custom_fields if is_opted_in(self.model) else None,
         )
 
     @classmethod
@@ -336,6 +339,21 @@ class ModelImporter:
             fields.extend(child.import_fields())
         return fields
 
+    def custom_fields(self) -> list[ImportField]:
+        """The model's active custom fields as columns ``custom.<code>``: their label in the
+        reader's language, both labels and the code recognised as headers. Required unless the
+        definition has a default (as on the form)."""
+        return [
+            ImportField(
+                d.key,
+                lazy(d.label, str)(),
+                required=d.required and d.default is None,
+                aliases=tuple(a for a in (d.label_zh, d.label_en, d.code) if a),
+                help=d.help_text,
+            )
+            for d in definitions(self.model)
+        ]
+
     def prepare(self, ctx: ImportContext) -> None:
         """Once per run: the cleaners (lookups read once) and the column labels."""
         st = ctx.state
@@ -348,7 +366,10 @@ class ModelImporter:
             }
             for child in self.children
         }
-        st["labels"] = {f.name: capfirst(str(f.label)) for f in self.importer.fields}
+        st["labels"] = {f.name: capfirst(str(f.label)) for f in self.importer.all_fields()}
+        st["custom"] = (
+            {d.key: d for d in definitions(self.model)} if is_opted_in(self.model) else {}
+        )
 
     # --- the batch --------------------------------------------------------------------------
 
@@ -385,8 +406,49 @@ class ModelImporter:
             item.children[child.prefix] = child.clean(
                 row, st["child_cleaners"][child.prefix], labels
             )
+        self.clean_custom(item, ctx)
         self.clean_extra(item, ctx)
         return item
+
+    def clean_custom(self, item: Item, ctx: ImportContext) -> None:
+        """The row's custom-field columns into ``item.data["custom"]`` ({code: value}; an empty
+        cell is left out): each cell read as the form reads it, every bad one a row error."""
+        row, st = item.row, ctx.state
+        out = {}
+        for key, defn in st["custom"].items():
+            raw = row.values.get(key)
+            if raw is None:
+                continue
+            try:
+                value = coerce_custom_value(defn, raw)
+            except ValidationError as exc:
+                for message in exc.messages:
+                    row.fail(f"{st['labels'][key]}: {message}")
+                continue
+            if value is not None:
+                out[defn.code] = value
+        item.data["custom"] = out
+
+    def apply_custom(self, item: Item, obj: models.Model, ctx: ImportContext, *, new: bool) -> None:
+        """Merge the row's custom values into ``obj.custom`` with the one validation forms and
+        the API use: a new record gets the defaults and needs the required fields."""
+        if not ctx.state["custom"]:
+            return
+        try:
+            obj.custom = clean_custom_values(
+                self.model,
+                item.data.get("custom", {}),
+                existing=getattr(obj, "custom", None) or {},
+                creating=new,
+                enforce_required=new,
+            )
+        except ValidationError as exc:
+            labels = {
+                d.code: ctx.state["labels"].get(d.key, d.code) for d in ctx.state["custom"].values()
+            }
+            for code, messages in exc.message_dict.items():
+                for message in messages:
+                    item.row.fail(f"{labels.get(code, code)}: {message}")
 
     def place(self, item: Item, batch: Batch, plan: Plan, ctx: ImportContext) -> None:
         """Decide the row's outcome: a duplicate in the file, an error, skipped, an update of
@@ -412,6 +474,7 @@ class ModelImporter:
             existing, how = item.match
             if mode == "skip":
                 row.outcome = "skipped"
+                row.record = (existing.pk, str(existing))
                 row.preview = self.skip_preview(item, existing)
                 self.placed(item, existing, ctx)
                 return
@@ -422,6 +485,7 @@ class ModelImporter:
                 row.fail(self.not_editable_message(existing, ctx))
                 return
             self.apply(item, existing, how, batch, ctx)
+            self.apply_custom(item, existing, ctx, new=False)
             if row.outcome == "error":
                 return
             row.outcome = "updated"
@@ -430,11 +494,18 @@ class ModelImporter:
             plan.updates.append(item)
         else:
             item.obj = self.build(item, ctx)
+            self.apply_custom(item, item.obj, ctx, new=True)
+            if row.outcome == "error":
+                return
             row.outcome = "created"
             self.placed(item, item.obj, ctx)
             plan.new.append(item)
         if ctx.dry_run:
             row.preview = self.preview(item)
+            for key, defn in ctx.state["custom"].items():
+                value = (item.obj.custom or {}).get(defn.code)
+                if value is not None:
+                    row.preview[key] = defn.display(value)
 
     def write(self, plan: Plan, batch: Batch, ctx: ImportContext) -> None:
         """New records, then their children; updates, then theirs (created or updated)."""
@@ -444,7 +515,10 @@ class ModelImporter:
         pending = [(child, *self._children(child, plan, batch)) for child in self.children]
         if plan.updates:
             objs = [i.obj for i in plan.updates]
-            (self.update or update)(objs, list(self.update_fields or self.model_fields), ctx)
+            fields = list(self.update_fields or self.model_fields)
+            if ctx.state["custom"]:
+                fields.append("custom")
+            (self.update or update)(objs, fields, ctx)
             self.updated(objs, ctx)
         for child, new_children, changed in pending:
             child_create, child_update = writers(child.model)

@@ -822,6 +822,8 @@ class ImportRun(models.Model):
     )
     error_file = models.FileField(upload_to="imports/%Y/%m/", blank=True, max_length=300)
     error_name = models.CharField(max_length=255, blank=True)
+    #: the first skipped rows: [row number, pk, name] of the existing record each matched
+    skipped_rows = models.JSONField(default=list, blank=True)
     message = models.TextField(_("message"), blank=True)
     created_at = models.DateTimeField(_("created at"), default=timezone.now)
     finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)

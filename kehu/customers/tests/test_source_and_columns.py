@@ -47,6 +47,7 @@ def test_api_refuses_a_source_outside_the_dictionary(client, make_user):
     assert response.status_code == 201 and response.json()["source"] == "referral"
 
 
+@pytest.mark.django_db
 def test_level_and_source_columns_are_recognised():
     importer = imports.get_importer("customers.customer")
     mapping = imports.guess_mapping(importer, ["客户名称", "客户级别", "客户来源"])

@@ -104,7 +104,7 @@ class Command(BaseCommand):
                 mode=opts["mode"],
             )
         mapping = list(run.mapping)
-        fields = {f.name for f in importer.fields}
+        fields = {f.name for f in importer.all_fields()}
         for item in opts["map"]:
             heading, sep, field = item.partition("=")
             if not sep or heading not in run.headers:
