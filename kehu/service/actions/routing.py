@@ -80,31 +80,41 @@ class Decision:
     parts: list[str] = field(default_factory=list)
 
 
-def score(c: Candidate, need: Need) -> tuple[float, list[str]]:
-    """The agent's score for the request and the parts that made it (see the module text)."""
-    parts: list[str] = []
+def points(c: Candidate, need: Need) -> float:
+    """The agent's score for the request (see the module text); no strings, so scoring 500
+    agents stays well under a millisecond."""
     total = W_LOAD * (1 - c.open_load / c.max_load)
-    parts.append(_("load %(open)s/%(max)s") % {"open": c.open_load, "max": c.max_load})
     if need.category and need.category in c.categories:
         total += W_CATEGORY
-        parts.append(_("handles the category"))
     if need.product_id and need.product_id in c.products:
         total += W_PRODUCT
-        parts.append(_("knows the product"))
     if need.language in c.languages:
         total += W_LANGUAGE
-        parts.append(_("speaks %(lang)s") % {"lang": need.language})
     total += W_LEVEL * c.level
     if need.priority in HARD_PRIORITIES or need.complaint:
         total += W_LEVEL * c.level
-    parts.append(_("level %(level)s") % {"level": c.level})
     if need.customer_owner_id and need.customer_owner_id == c.user_id:
         total += W_AFFINITY
-        parts.append(_("owns the customer"))
     if c.availability == AgentProfile.Availability.AWAY:
         total += AWAY_PENALTY
+    return round(total, 2)
+
+
+def score(c: Candidate, need: Need) -> tuple[float, list[str]]:
+    """The agent's score and the readable parts that made it (for the chosen agent's reason)."""
+    parts: list[str] = [_("load %(open)s/%(max)s") % {"open": c.open_load, "max": c.max_load}]
+    if need.category and need.category in c.categories:
+        parts.append(_("handles the category"))
+    if need.product_id and need.product_id in c.products:
+        parts.append(_("knows the product"))
+    if need.language in c.languages:
+        parts.append(_("speaks %(lang)s") % {"lang": need.language})
+    parts.append(_("level %(level)s") % {"level": c.level})
+    if need.customer_owner_id and need.customer_owner_id == c.user_id:
+        parts.append(_("owns the customer"))
+    if c.availability == AgentProfile.Availability.AWAY:
         parts.append(_("away"))
-    return round(total, 2), parts
+    return points(c, need), parts
 
 
 def choose_agent(candidates: list[Candidate], need: Need, *, working: bool = True) -> Decision:
@@ -120,12 +130,12 @@ def choose_agent(candidates: list[Candidate], need: Need, *, working: bool = Tru
         if not working:
             return Decision(None, 0, _("Outside working hours: left in the queue."))
         return Decision(None, 0, _("No agent is free: left in the queue."))
-    best, best_key, best_parts = None, None, []
+    best, best_key = None, None
     for c in pool:
-        s, parts = score(c, need)
-        key = (-s, c.open_load, c.user_id)
+        key = (-points(c, need), c.open_load, c.user_id)
         if best_key is None or key < best_key:
-            best, best_key, best_parts = c, key, parts
+            best, best_key = c, key
+    _total, best_parts = score(best, need)
     reason = _("%(name)s scored %(score)s of %(count)s free agents: %(parts)s.") % {
         "name": best.name,
         "score": -best_key[0],
