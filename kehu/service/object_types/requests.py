@@ -109,7 +109,7 @@ SERVICE_REQUEST = register(
         select_related=["customer", "agent"],
         api_select_related=["customer", "agent", "owner", "department"],
         detail_fields=REQUEST_FIELDS,
-        plural="requests",
+        plural="service-requests",
     )
 )
 
@@ -147,7 +147,7 @@ SERVICE_CONTRACT = register(
             "owner",
             "department",
         ],
-        plural="contracts",
+        plural="service-contracts",
     )
 )
 
@@ -243,7 +243,7 @@ AGENT_PROFILE = register(
             "availability",
             "max_load",
         ],
-        plural="agents",
+        plural="service-agents",
     )
 )
 

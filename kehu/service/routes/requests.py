@@ -25,8 +25,12 @@ def _with_detail(object_type, detail_view) -> list:
 
 urlpatterns = [
     *_with_detail(SERVICE_REQUEST, views.ServiceRequestDetailView),
-    path("requests/<int:pk>/move/", views.request_move, name="servicerequest_move"),
-    path("requests/<int:pk>/reassign/", views.request_reassign, name="servicerequest_reassign"),
+    path("service-requests/<int:pk>/move/", views.request_move, name="servicerequest_move"),
+    path(
+        "service-requests/<int:pk>/reassign/",
+        views.request_reassign,
+        name="servicerequest_reassign",
+    ),
     *object_urls(SERVICE_CONTRACT),
     *object_urls(INSTALLED_PRODUCT),
     *object_urls(SLA_POLICY),
