@@ -9,6 +9,15 @@ from django.core.exceptions import PermissionDenied
 from kehu.service.actions.routing import Candidate, Need, choose_agent, score
 
 
+@pytest.fixture(autouse=True)
+def english():
+    """Reasons are checked in English (the default language is Chinese)."""
+    from django.utils import translation
+
+    with translation.override("en"):
+        yield
+
+
 def c(uid, **kw) -> Candidate:
     return Candidate(user_id=uid, name=f"agent{uid}", **kw)
 
