@@ -91,7 +91,7 @@ def service(ctx: DemoContext) -> None:
         [
             through(agentprofile_id=p.pk, product_id=pr.pk)
             for p in profiles
-            for pr in rng.sample(products, 3)
+            for pr in rng.sample(products, min(3, len(products)))
         ]
     )
 
