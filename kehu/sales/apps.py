@@ -8,13 +8,13 @@ class SalesConfig(AppConfig):
     verbose_name = _("Sales")
 
     def ready(self) -> None:
+        from kehu.core.discover import import_submodules
         from kehu.core.registry import (
             Module,
             register_api_routes,
             register_module,
             register_urls,
         )
-        from kehu.sales.discover import import_submodules
 
         register_module(Module("sales", _("Sales"), "bi-graph-up-arrow", "sales:index", order=30))
         register_urls("sales", "kehu.sales.urls")

@@ -3,8 +3,8 @@
 from django.urls import path
 from django.utils.translation import gettext_lazy as _
 
+from kehu.core.discover import import_submodules
 from kehu.core.site_views import module_index
-from kehu.sales.discover import import_submodules
 
 app_name = "sales"
 

@@ -1,6 +1,6 @@
 """Sales API, one module per area; each defines ``register(router)``."""
 
-from kehu.sales.discover import import_submodules
+from kehu.core.discover import import_submodules
 
 
 def register(router) -> None:

@@ -1,5 +1,5 @@
 """Background tasks of the sales module, one module per area (imported for Celery's discovery)."""
 
-from kehu.sales.discover import import_submodules
+from kehu.core.discover import import_submodules
 
 import_submodules(__name__)

@@ -80,6 +80,11 @@ DEFAULT_ROLES = {
 }
 
 
+#: Functional actions a default role has on one module's models on top of its general ones: a
+#: service agent reads everything but works (adds, changes) service records.
+MODULE_ACTIONS = {DefaultRole.SERVICE_AGENT: {"service": ("view", "add", "change")}}
+
+
 def business_apps() -> tuple[str, ...]:
     """The business modules (every registered module but set-up), in navigation order: their
     models' permissions go to the default roles, so a new module needs no edit here."""
@@ -130,6 +135,12 @@ def ensure_default_roles() -> dict[str, Role]:
             },
         )
         perms = list(business.filter(codename__regex=rf"^({'|'.join(actions)})_")) + reference
+        for app, extra in MODULE_ACTIONS.get(code, {}).items():
+            perms += list(
+                business.filter(
+                    content_type__app_label=app, codename__regex=rf"^({'|'.join(extra)})_"
+                )
+            )
         if special == "*":
             perms += list(Permission.objects.all())
         else:

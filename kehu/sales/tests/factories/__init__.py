@@ -1,6 +1,6 @@
 """Factories of the sales records for the generic test cases and the permission matrix, one
 module per area."""
 
-from kehu.sales.discover import import_submodules
+from kehu.core.discover import import_submodules
 
 import_submodules(__name__)

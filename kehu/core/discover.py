@@ -1,5 +1,5 @@
-"""Import every module of a package and re-export its models (areas of the sales app add files,
-not lines in a shared list, so that parallel work on the app does not collide)."""
+"""Import every module of a package and re-export its models (areas of an app add files,
+not lines in a shared list, so that parallel work on an app does not collide; the sales and service apps use it)."""
 
 from __future__ import annotations
 

@@ -1,0 +1,1 @@
+"""Forms of the service module (validation only: the actions save)."""

@@ -1,0 +1,1 @@
+"""Pages of the service module beyond the generic list/detail/edit pages."""
