@@ -7,6 +7,20 @@ from collections.abc import Callable
 from typing import Any
 
 FACTORIES: dict[str, Callable[..., Any]] = {}
+#: For types whose copy needs more than the generic test's change of unique text fields (a
+#: unique user, a unique pair of choices): ``fn(data, owner, n) -> data`` that makes form or API
+#: data of a copy valid and distinct.
+COPY_TWEAKS: dict[str, Callable[..., dict]] = {}
+
+
+def copy_tweak(label: str):
+    """Register how to make a copy of ``label`` distinct (see :data:`COPY_TWEAKS`)."""
+
+    def decorator(fn):
+        COPY_TWEAKS[label] = fn
+        return fn
+
+    return decorator
 
 
 def factory(label: str):

@@ -6,15 +6,15 @@ from __future__ import annotations
 import datetime
 
 import pytest
-from django.db import connection
+from django.db import connection, models
 from django.db.models import UniqueConstraint
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from kehu.core.models import AuditLog
 from kehu.core.registry import registry
+from kehu.core.testing import COPY_TWEAKS, load_factories
 from kehu.core.testing import list_url as list_of
-from kehu.core.testing import load_factories
 
 FACTORIES = load_factories()
 OBJECT_TYPES = sorted(registry)
@@ -37,6 +37,29 @@ def unique_field_names(model) -> list[str]:
         if isinstance(constraint, UniqueConstraint) and constraint.fields:
             names.append(constraint.fields[-1])
     return names
+
+
+def distinct_copy(ot, data: dict, owner) -> dict:
+    """Form or API data of a copy that differs from the original where it must be unique.
+
+    Unique text gets a suffix and unique dates a day more; a field with choices cannot take a
+    suffix, so a type whose uniqueness rests on one (or on a user) registers a ``copy_tweak``.
+    """
+    data = dict(data)
+    for name in unique_field_names(ot.model):
+        field = ot.model._meta.get_field(name)
+        value = data.get(name)
+        if field.choices:
+            continue
+        if isinstance(value, datetime.date):
+            data[name] = value + datetime.timedelta(days=1)
+        elif isinstance(value, str) and type(field) is models.DateField:
+            data[name] = str(datetime.date.fromisoformat(value) + datetime.timedelta(days=1))
+        elif isinstance(value, str):
+            data[name] = f"{value}X"
+    if ot.label in COPY_TWEAKS:
+        data = COPY_TWEAKS[ot.label](data, owner, 2)
+    return data
 
 
 def form_data(ot, obj):
@@ -76,12 +99,7 @@ def test_list_and_api_list_queries_do_not_grow_with_rows(client, manager, label)
 def test_ui_create_update_delete_round_trip(client, manager, label):
     ot = registry[label]
     template = FACTORIES[label](manager, 1)
-    data = form_data(ot, template)
-    for name in unique_field_names(ot.model):
-        if isinstance(data.get(name), str):
-            data[name] = f"{data[name]}X"
-        elif isinstance(data.get(name), datetime.date):
-            data[name] = data[name] + datetime.timedelta(days=1)
+    data = distinct_copy(ot, form_data(ot, template), manager)
     client.force_login(manager)
     # a copy of an existing record: confirm past the duplicate warning where a form has one
     response = client.post(reverse(ot.url_name("add")), {**data, "confirm_duplicates": "1"})

@@ -18,7 +18,7 @@ from django.urls import resolve, reverse
 from kehu.core.registry import registry
 from kehu.core.testing import load_factories
 
-from .test_generic_views import form_data, unique_field_names
+from .test_generic_views import distinct_copy, form_data
 
 FACTORIES = load_factories()
 OBJECT_TYPES = sorted(registry)
@@ -91,12 +91,7 @@ def test_the_framework_default_saves_audited_with_the_version_checked(make_user)
 def test_edit_pages_write_through_the_actions(client, manager, calls, label):
     ot = registry[label]
     template = FACTORIES[label](manager, 1)
-    data = form_data(ot, template)
-    for name in unique_field_names(ot.model):
-        if isinstance(data.get(name), str):
-            data[name] = f"{data[name]}X"
-        elif isinstance(data.get(name), datetime.date):
-            data[name] = data[name] + datetime.timedelta(days=1)
+    data = distinct_copy(ot, form_data(ot, template), manager)
     client.force_login(manager)
     added = client.post(reverse(ot.url_name("add")), {**data, "confirm_duplicates": "1"})
     assert added.status_code == 302, added.content.decode()[:2000]
@@ -141,12 +136,7 @@ def test_api_create_writes_through_the_action(client, manager, calls, label):
     payload = {k: v for k, v in body.items() if k not in ("id", "version")}
     if writable is not None:
         payload = {k: v for k, v in payload.items() if k in writable}
-    for name in unique_field_names(ot.model):
-        value = payload.get(name)
-        if isinstance(value, str) and name in ("date", "day"):
-            payload[name] = str(datetime.date.fromisoformat(value) + datetime.timedelta(days=1))
-        elif isinstance(value, str):
-            payload[name] = f"{value}X"
+    payload = distinct_copy(ot, payload, manager)
     if label == "system.user":
         payload["username"] = f"{body['username']}x"
     payload = {k: v for k, v in payload.items() if v is not None}

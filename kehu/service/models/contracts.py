@@ -91,7 +91,7 @@ class InstalledProduct(OwnedModel):
         ]
 
     def __str__(self) -> str:
-        return f"{self.product} #{self.serial_number}"
+        return self.serial_number
 
     def get_absolute_url(self) -> str:
         return reverse("service:installedproduct_detail", args=[self.pk])

@@ -111,7 +111,7 @@ class ServiceRequest(OwnedModel):
     contract = models.ForeignKey(
         "service.ServiceContract",
         verbose_name=_("service contract"),
-        on_delete=models.SET_NULL,
+        on_delete=models.PROTECT,
         null=True,
         blank=True,
         editable=False,
@@ -120,7 +120,7 @@ class ServiceRequest(OwnedModel):
     installed_product = models.ForeignKey(
         "service.InstalledProduct",
         verbose_name=_("installed product"),
-        on_delete=models.SET_NULL,
+        on_delete=models.PROTECT,
         null=True,
         blank=True,
         editable=False,

@@ -64,4 +64,8 @@ class Migration(migrations.Migration):
                 'indexes': [models.Index(fields=['endpoint', '-created_at'], name='system_webh_endpoin_455826_idx')],
             },
         ),
+        migrations.AddIndex(
+            model_name='webhookendpoint',
+            index=models.Index(fields=['name', 'id'], name='system_webh_name_046e4b_idx'),
+        ),
     ]

@@ -76,6 +76,7 @@ class WebhookEndpoint(BaseModel):
         verbose_name = _("webhook")
         verbose_name_plural = _("webhooks")
         ordering = ["name", "id"]
+        indexes = [models.Index(fields=["name", "id"])]
 
     def __str__(self) -> str:
         return self.name

@@ -6,9 +6,10 @@ from __future__ import annotations
 import datetime
 from decimal import Decimal
 
-from kehu.core.testing import factory
+from kehu.core.testing import copy_tweak, factory
 
 PRIORITIES = ("low", "normal", "high", "urgent")
+LEVELS = ("gold", "silver", "bronze")
 
 
 def product(code: str = "P-SVC-1"):
@@ -85,13 +86,26 @@ def installed_product(owner, n: int = 1, **kw):
     return obj
 
 
+def _level(n: int) -> str:
+    """A service level for the n-th policy: the built-in three, then levels of its own (one
+    policy per level and priority, and the list tests make many)."""
+    if n // 4 < len(LEVELS):
+        return LEVELS[n // 4]
+    from kehu.system.models import DictionaryItem
+
+    code = f"level{n // 4}"
+    if not DictionaryItem.objects.filter(dictionary="service_level", code=code).exists():
+        DictionaryItem(dictionary="service_level", code=code, label_zh=f"级别{n // 4}").save()
+    return code
+
+
 @factory("service.slapolicy")
 def sla_policy(owner, n: int = 1, **kw):
     from kehu.service.models import SlaPolicy
 
     obj = SlaPolicy(
         name=kw.pop("name", f"SLA {owner.pk}-{n}"),
-        level=kw.pop("level", f"L{owner.pk}-{n}"),
+        level=kw.pop("level", None) or _level(n),
         priority=kw.pop("priority", PRIORITIES[n % 4]),
         response_hours=kw.pop("response_hours", Decimal("2")),
         resolution_hours=kw.pop("resolution_hours", Decimal("8")),
@@ -112,3 +126,21 @@ def agent_profile(owner, n: int = 1, **kw):
     obj = AgentProfile(user=user, **kw)
     obj.save()
     return obj
+
+
+@copy_tweak("service.slapolicy")
+def _another_policy(data: dict, owner, n: int) -> dict:
+    """One policy per level and priority: the copy takes the next priority."""
+    current = PRIORITIES.index(data["priority"]) if data.get("priority") in PRIORITIES else 0
+    return {**data, "priority": PRIORITIES[(current + 1) % 4]}
+
+
+@copy_tweak("service.agentprofile")
+def _another_agent(data: dict, owner, n: int) -> dict:
+    """One profile per user: the copy is for another employee."""
+    from kehu.system.actions import create_employee
+
+    user = create_employee(
+        username=f"agentcopy{owner.pk}x{n}", password="pw-Kehu-123", department=owner.department
+    )
+    return {**data, "user": user.pk}
