@@ -82,6 +82,25 @@ def read_baskets(
     return out
 
 
+def sequence_rows(
+    path: Path, *, customer: str, date: str, item: str, date_format=None
+) -> list[tuple[str, datetime.date, str]]:
+    """(customer, date, item) per CSV row, for sequential patterns; a bad row named by line."""
+    out = []
+    for line, row in enumerate(read_csv(path), start=2):
+        try:
+            key, raw_date, thing = row[customer], row[date], row[item]
+        except KeyError as exc:
+            raise SummaryError(f"no column {exc.args[0]!r} in the file") from None
+        key, thing = (key or "").strip(), (thing or "").strip()
+        if not key or not thing:
+            raise SummaryError("a customer id and an item are needed", line)
+        out.append((key, parse_date(raw_date or "", date_format, line), thing))
+    if not out:
+        raise SummaryError("no purchases in the file")
+    return out
+
+
 @dataclass
 class ClvResult:
     customers: list[CustomerSummary]

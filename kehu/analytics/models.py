@@ -67,6 +67,9 @@ class ProductRule(models.Model):
     support = models.FloatField(_("support"))
     confidence = models.FloatField(_("confidence"))
     lift = models.FloatField(_("lift"))
+    #: A sequential rule ("bought A, *later* bought B", :mod:`kehu.analytics.sequences`) has
+    #: the median days from A to B; a basket rule ("bought together") has none.
+    gap_days = models.FloatField(_("days later"), null=True, blank=True)
     computed_at = models.DateTimeField(_("computed at"))
 
     class Meta:

@@ -84,6 +84,7 @@ def refresh_customer_values(*, months: int = MONTHS) -> int:
             NeedSegment(computed_at=now, silhouette=fit, **segment) for segment in segments
         )
     refresh_product_rules(since=since)
+    refresh_sequence_rules(since=since)
     refresh_outliers(months=months)
     return len(rows)
 
@@ -206,6 +207,50 @@ def refresh_product_rules(*, since: datetime.date, keep: int = 500) -> int:
         if len(r.consequent) == 1 and r.lift > 1
     ][:keep]
     with transaction.atomic():
-        ProductRule.objects.all().delete()
+        ProductRule.objects.filter(gap_days__isnull=True).delete()
+        ProductRule.objects.bulk_create(rows, batch_size=BATCH)
+    return len(rows)
+
+
+def refresh_sequence_rules(*, since: datetime.date, keep: int = 500) -> int:
+    """Rules "bought A, later bought B, typically N days later" from customers' booked orders
+    since ``since``: support ≥ 10 customers (at least 0.5 %), confidence ≥ 10 %, lift > 1, one
+    product each side — what the customer page shows as due next."""
+    from kehu.sales.models.orders import SalesOrderLine
+
+    from .sequences import customer_sequences, sequence_rules
+
+    lines = (
+        SalesOrderLine.objects.filter(
+            order__status__in=BOOKED_STATUSES, order__order_date__gte=since
+        )
+        .order_by()
+        .values_list("order__customer_id", "order__order_date", "product_id")
+        .distinct()
+    )
+    customers = customer_sequences(
+        (c, day, str(p)) for c, day, p in lines.iterator(chunk_size=10000)
+    )
+    found = []
+    if customers:
+        support = max(10 / len(customers), 0.005)
+        if support <= 1:
+            found = sequence_rules(customers, min_support=support, min_confidence=0.1, max_length=2)
+    now = timezone.now()
+    rows = [
+        ProductRule(
+            antecedent=r.antecedent[0],
+            consequent_id=int(r.consequent),
+            support=r.support,
+            confidence=r.confidence,
+            lift=r.lift,
+            gap_days=r.gap_days,
+            computed_at=now,
+        )
+        for r in found
+        if r.lift > 1  # A → A is kept: consumables bought again after a typical interval
+    ][:keep]
+    with transaction.atomic():
+        ProductRule.objects.filter(gap_days__isnull=False).delete()
         ProductRule.objects.bulk_create(rows, batch_size=BATCH)
     return len(rows)

@@ -263,6 +263,21 @@ def test_the_refresh_fits_lifetime_values_and_the_page_offers_what_goes_together
     offers = page.split('id="next-best-offers"')[1].split("</ul>")[0]
     # paper was never bought in the same order as a printer: not offered
     assert "硒鼓" in offers and "复印纸" not in offers
+    assert 'id="due-offers"' not in page  # nothing the newcomer's printer is followed by
+
+    # Sequential rules: the 20 odd customers bought paper, then paper again 80 − 2i days later
+    # (78, 74 … 2: median 40); ⟨printer, paper⟩ has lift 1 (everyone has a printer): not kept
+    again = ProductRule.objects.get(gap_days__isnull=False, antecedent=str(paper.pk))
+    assert again.consequent == paper and again.gap_days == 40
+    assert again.confidence == 1 and again.lift == pytest.approx(41 / 20)
+    assert not ProductRule.objects.filter(gap_days__isnull=False, antecedent=str(printer.pk))
+    # customer 1 last bought paper 21 days ago: due again in 19 days
+    page = client.get(
+        CustomerValue.objects.get(customer__name="NBO 客户 1").customer.get_absolute_url(),
+        HTTP_ACCEPT_LANGUAGE="en",
+    ).content.decode()
+    due = page.split('id="due-offers"')[1].split("</ul>")[0]
+    assert "复印纸" in due and "40" in due
 
 
 def test_the_pareto_curve_samples_the_cumulative_share():

@@ -41,7 +41,7 @@ class Command(BaseCommand):
         sub = parser.add_subparsers(
             dest="what",
             required=True,
-            metavar="{clv,rfm,abc,rules,churn,cluster,sample-size,kano,acsi,refresh,dedupe}",
+            metavar="{clv,rfm,abc,rules,sequences,churn,cluster,sample-size,kano,acsi,refresh,dedupe}",
         )
         clv = sub.add_parser(
             "clv",
@@ -95,6 +95,21 @@ class Command(BaseCommand):
         rules.add_argument("--max-len", type=int, help="largest itemset (default: no limit)")
         rules.add_argument("--top", type=int, default=30, help="rules shown in the table")
         rules.add_argument("--json", action="store_true", help="only JSON on standard output")
+        seq = sub.add_parser(
+            "sequences",
+            help="sequential patterns: what customers buy later, and how many days later",
+            description="PrefixSpan over each customer's orders: rules ⟨A …⟩ → later B.",
+        )
+        seq.add_argument("--lines", type=Path, required=True, help="CSV: one row a product bought")
+        seq.add_argument("--customer-column", default="customer")
+        seq.add_argument("--date-column", default="date")
+        seq.add_argument("--item-column", default="item")
+        seq.add_argument("--date-format", help="strptime format, e.g. %%Y%%m%%d (default ISO)")
+        seq.add_argument("--min-support", type=float, default=0.01, help="share of customers")
+        seq.add_argument("--min-confidence", type=float, default=0.1)
+        seq.add_argument("--max-length", type=int, default=3, help="steps in a pattern (3)")
+        seq.add_argument("--top", type=int, default=30, help="rules shown in the table")
+        seq.add_argument("--json", action="store_true", help="only JSON on standard output")
         churn = sub.add_parser(
             "churn",
             help="train and evaluate a churn model on any CSV",
@@ -171,6 +186,8 @@ class Command(BaseCommand):
                 raise CommandError(str(exc)) from None
         if opts["what"] == "rules":
             return self._rules(opts)
+        if opts["what"] == "sequences":
+            return self._sequences(opts)
         if opts["what"] in ("rfm", "abc"):
             return self._tiers(opts)
         return self._clv(opts)
@@ -373,6 +390,45 @@ class Command(BaseCommand):
             self.stdout.write(
                 f"{', '.join(r.antecedent)[:29]:<30}{', '.join(r.consequent)[:23]:<24}"
                 f"{r.support:>9.4f}{r.confidence:>12.3f}{r.lift:>8.2f}"
+            )
+
+    def _sequences(self, opts):
+        from kehu.analytics.cli import sequence_rows
+        from kehu.analytics.sequences import customer_sequences, sequence_rules
+
+        try:
+            customers = customer_sequences(
+                sequence_rows(
+                    opts["lines"],
+                    customer=opts["customer_column"],
+                    date=opts["date_column"],
+                    item=opts["item_column"],
+                    date_format=opts["date_format"],
+                )
+            )
+            found = sequence_rules(
+                customers,
+                min_support=opts["min_support"],
+                min_confidence=opts["min_confidence"],
+                max_length=opts["max_length"],
+            )
+        except (OSError, ValueError) as exc:
+            raise CommandError(str(exc)) from exc
+        if opts["json"]:
+            data = {"customers": len(customers), "rules": [asdict(r) for r in found]}
+            self.stdout.write(json.dumps(data, ensure_ascii=False))
+            return
+        self.stdout.write(f"{len(found):,} sequential rules from {len(customers):,} customers")
+        self.stdout.write("")
+        self.stdout.write(
+            f"{'bought, in order':<32}{'later bought':<20}{'support':>9}{'confidence':>12}"
+            f"{'lift':>8}{'days later':>12}"
+        )
+        for r in found[: max(opts["top"], 0)]:
+            gap = "" if r.gap_days is None else f"{r.gap_days:.0f}"
+            self.stdout.write(
+                f"{' → '.join(r.antecedent)[:31]:<32}{r.consequent[:19]:<20}"
+                f"{r.support:>9.4f}{r.confidence:>12.3f}{r.lift:>8.2f}{gap:>12}"
             )
 
     def _tiers(self, opts):
