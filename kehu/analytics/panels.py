@@ -101,7 +101,7 @@ def value_panel(customer, user) -> dict:
     offers = next_best_offers(customer.pk)
     due = due_offers(customer.pk)
     if value is None:
-        return {"value": None, "offers": offers, "due_offers": due}
+        return {"value": None, "offers": offers, "due_offers": due, "customer_pk": customer.pk}
     label, advice = segment_labels()[value.segment]
     return {
         "value": value,
@@ -109,6 +109,7 @@ def value_panel(customer, user) -> dict:
         "advice": advice,
         "offers": offers,
         "due_offers": due,
+        "customer_pk": customer.pk,
         "churn_reasons": [reason_label(key, *rest[1:]) for key, *rest in value.churn_reasons or ()],
         "need_segment": NeedSegment.objects.filter(number=value.need_segment).first()
         if value.need_segment

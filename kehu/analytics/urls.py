@@ -22,4 +22,5 @@ urlpatterns = [
     path("customer-value/", views.customer_value, name="customer_value"),
     path("reports/", views.pivot_report, name="pivot"),
     path("outliers/", views.outliers, name="outliers"),
+    path("customers/<int:pk>/10c/", views.customer_10c, name="customer_10c"),
 ]

@@ -21,7 +21,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from kehu.core.access_rules import access_rule, perm
+from kehu.core.access_rules import access_rule, perm, record
 from kehu.core.errors import BadInput
 
 from .churn_crm import reason_label
@@ -326,5 +326,30 @@ def outliers(request):
             "kinds": [(k.value, k.label, counts.get(k.value, 0)) for k in kinds],
             "total": sum(counts.values()),
             "computed_at": rows[0].computed_at if rows else None,
+        },
+    )
+
+
+@access_rule(record("customers.customer", VIEW))
+def customer_10c(request, pk):
+    """The 10C view (:mod:`kehu.analytics.tenc`): one customer from ten sides, each linked to
+    the screen that acts on it; a customer outside the reader's scope answers 404."""
+    from django.shortcuts import get_object_or_404
+
+    from kehu.customers.models import Customer
+
+    from .tenc import ten_cs
+
+    if not request.user.has_perm(VIEW):
+        raise PermissionDenied
+    customer = get_object_or_404(Customer.objects.visible_to(request.user), pk=pk)
+    value = CustomerValue.objects.filter(customer_id=customer.pk).first()
+    return render(
+        request,
+        "analytics/customer_10c.html",
+        {
+            "customer": customer,
+            "cards": ten_cs(customer, request.user),
+            "computed_at": value.computed_at if value else None,
         },
     )
