@@ -9,6 +9,8 @@ from django import forms
 from django.db.models import F
 from django.utils.translation import gettext as _
 
+from kehu.core.filters import CheckboxFilter
+
 from .rfm import segment_labels
 
 VIEW = "sales.view_salesorder"
@@ -45,11 +47,7 @@ def customer_value_filters(user) -> dict:
             min_value=0,
             max_value=100,
         ),
-        "churn_rising": django_filters.BooleanFilter(
-            label=_("Churn risk rising"),
-            method=_rising,
-            widget=forms.CheckboxInput,
-        ),
+        "churn_rising": CheckboxFilter(label=_("Churn risk rising"), method=_rising),
         "clv_min": django_filters.NumberFilter(
             label=_("Value, next 12 months, at least"),
             field_name="computed_value__clv",

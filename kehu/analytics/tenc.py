@@ -23,6 +23,7 @@ from django.db.models import Count, Max, Min, Q, Sum
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from .churn_crm import reason_label
 from .models import CustomerValue, NeedSegment
@@ -159,7 +160,8 @@ def satisfaction(customer, requests) -> C:
     return C(
         "satisfaction",
         _("Satisfaction"),
-        _("%(n)s complaints") % {"n": counts["complaints"]},
+        ngettext("%(n)s complaint", "%(n)s complaints", counts["complaints"])
+        % {"n": counts["complaints"]},
         [
             (_("Service requests, 12 months"), str(counts["all"])),
             (_("Resolved late"), str(counts["breached"])),

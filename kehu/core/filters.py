@@ -4,6 +4,7 @@ departments inside the user's data scope (a salesperson does not get the whole s
 from __future__ import annotations
 
 import django_filters
+from django import forms
 
 from .permissions import Access
 
@@ -12,6 +13,14 @@ from .permissions import Access
 #: value tier and churn risk on the customer list, its export, the API and marketing segments —
 #: without the lower layer knowing of it.
 _CONTRIBUTED: dict[str, list] = {}
+
+
+class CheckboxFilter(django_filters.Filter):
+    """A plain checkbox, ticked or not. django-filter's ``BooleanFilter`` takes a yes/no/any
+    field: with a checkbox widget an untouched form reads "no", unlike its initial "any", so
+    every list looked filtered (the phone layout opened the filter panel)."""
+
+    field_class = forms.BooleanField
 
 
 def contribute_filters(model_label: str, factory) -> None:

@@ -85,6 +85,11 @@ LATIN_OK = {
     "ctrl",
     "kehu",
     "api",
+    "rfm",  # RFM 细分, ABC 类, SLA, KPI: acronyms Chinese CRM screens keep in Latin letters
+    "abc",
+    "sla",
+    "kpi",
+    "clv",
 }
 # Marked for translation by this branch, translated by the coordinator later: tolerated (in
 # English) on the Chinese pages until then.

@@ -53,7 +53,7 @@ def test_ten_cs_of_a_customer_counted_by_hand(client, make_user):
     assert "25%" in _card(page, "profile")
     assert "500.00" in _card(page, "profitability")  # 300 + 200; 20 of discounts given
     assert "20.00" in _card(page, "profitability")
-    assert "1 complaints" in _card(page, "satisfaction")
+    assert "1 次投诉" in _card(page, "satisfaction")  # the user's language: Chinese
     loyalty = _card(page, "loyalty")
     since = datetime.date.today() - datetime.timedelta(days=900)
     assert since.isoformat() in loyalty  # customer since the first order

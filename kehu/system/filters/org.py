@@ -9,7 +9,7 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 
-from kehu.core.filters import BaseFilterSet
+from kehu.core.filters import BaseFilterSet, CheckboxFilter
 
 from ..models import Department, EmployeeSkill, Role, User
 
@@ -28,12 +28,6 @@ def role_label(role: Role) -> str:
     from ..actions import DEFAULT_ROLES
 
     return str(DEFAULT_ROLES[role.name][0]) if role.name in DEFAULT_ROLES else role.name
-
-
-class CheckboxFilter(django_filters.Filter):
-    """A plain checkbox (ticked or not), read by another filter's method."""
-
-    field_class = forms.BooleanField
 
 
 class DepartmentFilterSet(BaseFilterSet):
