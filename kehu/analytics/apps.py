@@ -34,6 +34,9 @@ class AnalyticsConfig(AppConfig):
             order=10,
         )
         register_beat_task(
+            "analytics-saved-reports", "kehu.analytics.send_saved_reports", crontab(minute=5)
+        )
+        register_beat_task(
             "analytics-customer-values",
             "kehu.analytics.refresh_customer_values",
             crontab(hour=2, minute=40),

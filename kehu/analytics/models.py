@@ -7,10 +7,12 @@ once in the background, not per page view.
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from kehu.core.fields import MoneyField
+from kehu.core.models import BaseModel
 
 
 class CustomerValue(models.Model):
@@ -193,3 +195,51 @@ def category_names(traits) -> dict:
         if f.startswith("category:") and f.split(":", 1)[1].isdigit()
     ]
     return dict(ProductCategory.objects.filter(pk__in=ids).values_list("pk", "name"))
+
+
+class SavedReport(BaseModel):
+    """A pivot report kept under a name (保存的报表), maybe e-mailed on a schedule.
+
+    Only the report's query string: opening or sending it runs the pivot as its owner, through
+    the same ``visible_to`` as the page, so a report never shows more than the owner's scope.
+    With ``window_days`` the period rolls: the last N days up to the day it is run.
+    """
+
+    class Schedule(models.TextChoices):
+        NONE = "", _("Not sent")
+        DAILY = "daily", _("Every day")
+        WEEKLY = "weekly", _("Every Monday")
+        MONTHLY = "monthly", _("On the 1st of each month")
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("owner"),
+        on_delete=models.CASCADE,
+        related_name="saved_reports",
+    )
+    name = models.CharField(_("name"), max_length=100)
+    query = models.TextField(_("report"), blank=True)
+    window_days = models.PositiveSmallIntegerField(
+        _("rolling period (days)"),
+        null=True,
+        blank=True,
+        help_text=_("The last N days up to the day the report is run; empty keeps the dates."),
+    )
+    schedule = models.CharField(
+        _("e-mail"), max_length=10, choices=Schedule.choices, default="", blank=True
+    )
+    last_sent_at = models.DateTimeField(_("last sent"), null=True, blank=True, editable=False)
+    #: The language the report was saved in: the e-mail is written in it.
+    language = models.CharField(_("language"), max_length=10, default="zh-hans", editable=False)
+
+    class Meta:
+        verbose_name = _("saved report")
+        verbose_name_plural = _("saved reports")
+        ordering = ["name", "id"]
+        default_permissions = ()
+        constraints = [
+            models.UniqueConstraint(fields=["user", "name"], name="analytics_report_unique_name")
+        ]
+
+    def __str__(self) -> str:
+        return self.name

@@ -8,3 +8,11 @@ def refresh_customer_values() -> int:
     from kehu.analytics.refresh import refresh_customer_values as refresh
 
     return refresh()
+
+
+@shared_task(name="kehu.analytics.send_saved_reports", ignore_result=True)
+def send_saved_reports() -> int:
+    """Hourly: e-mail the saved reports whose day it is (each at most once a day)."""
+    from kehu.analytics.reports import send_due_reports
+
+    return send_due_reports()

@@ -23,4 +23,7 @@ urlpatterns = [
     path("reports/", views.pivot_report, name="pivot"),
     path("outliers/", views.outliers, name="outliers"),
     path("customers/<int:pk>/10c/", views.customer_10c, name="customer_10c"),
+    path("reports/save/", views.report_save, name="report_save"),
+    path("reports/<int:pk>/", views.report_open, name="report_open"),
+    path("reports/<int:pk>/delete/", views.report_delete, name="report_delete"),
 ]

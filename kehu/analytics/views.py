@@ -7,26 +7,27 @@ database whatever the number of customers.
 
 from __future__ import annotations
 
-import csv
 import datetime
-from decimal import Decimal
 
-from django.core.exceptions import PermissionDenied
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection
 from django.db.models import Count, F, FloatField
 from django.db.models.functions import Cast
-from django.http import HttpResponse
-from django.shortcuts import render
+from django.http import HttpResponse, QueryDict
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
 
-from kehu.core.access_rules import access_rule, perm, record
+from kehu.core.access_rules import access_rule, own, perm, record
 from kehu.core.errors import BadInput
 
 from .churn_crm import reason_label
 from .cohorts import cohort_table
-from .models import ChurnRun, CustomerValue, Outlier
+from .models import ChurnRun, CustomerValue, Outlier, SavedReport
 from .pivot import (
     DIMENSIONS,
     MEASURES,
@@ -184,6 +185,9 @@ def pivot_report(request):
             "dimensions": [(d.code, d.label) for d in DIMENSIONS.values()],
             "chips": _filter_chips(query, params),
             "csv_query": _with(params, format="csv"),
+            "report_query": params.urlencode(),
+            "saved_reports": SavedReport.objects.filter(user=request.user),
+            "schedules": SavedReport.Schedule.choices,
         },
     )
 
@@ -271,31 +275,11 @@ def _pivot_option(pivot) -> dict:
 
 
 def _pivot_csv(pivot) -> HttpResponse:
-    from kehu.core.cells import plain
+    from .reports import pivot_csv
 
-    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response = HttpResponse(pivot_csv(pivot), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = 'attachment; filename="kehu-report.csv"'
-    response.write("\ufeff")
-    out = csv.writer(response)
-    head = [str(pivot.row_dim.label)]
-    head += [label for _v, label in pivot.columns] if pivot.col_dim else []
-    out.writerow([plain(h) for h in [*head, _("Total")]])
-    for row in pivot.table():
-        cells = row["cells"] if pivot.col_dim else []
-        numbers = [*cells, row["total"]]
-        out.writerow([plain(row["label"]), *[_csv_number(v, pivot.measure.money) for v in numbers]])
     return response
-
-
-def _csv_number(value, money: bool) -> str:
-    """Money with the system's amount decimals (SQLite sums come back as 300 or 350.00)."""
-    if value is None:
-        return ""
-    if money:
-        from kehu.sales.actions.orders import amount_places
-
-        return f"{Decimal(value):.{amount_places()}f}"
-    return f"{value:g}" if isinstance(value, float) else str(value)
 
 
 OUTLIERS_SHOWN = 200
@@ -353,3 +337,73 @@ def customer_10c(request, pk):
             "computed_at": value.computed_at if value else None,
         },
     )
+
+
+@access_rule(perm(VIEW))
+@login_required
+@require_POST
+def report_save(request):
+    """Keep the pivot page's current report under a name (maybe e-mailed on a schedule)."""
+    from .reports import do_save_report
+
+    if not request.user.has_perm(VIEW):
+        raise PermissionDenied
+    query = request.POST.get("query", "")
+    window = (request.POST.get("window_days") or "").strip()
+    try:
+        if window and not window.isdigit():
+            raise ValidationError({"window_days": _("Enter a number of days.")})
+        report = do_save_report(
+            user=request.user,
+            name=request.POST.get("name", ""),
+            query=query,
+            schedule=request.POST.get("schedule", ""),
+            window_days=int(window) if window else None,
+            language=request.LANGUAGE_CODE,
+        )
+    except ValidationError as exc:
+        for message in exc.messages:
+            messages.error(request, message)
+        return redirect(reverse("analytics:pivot") + "?" + query_of(query))
+    messages.success(request, _("Saved the report “%(name)s”.") % {"name": report.name})
+    return redirect(reverse("analytics:pivot") + "?" + report.query)
+
+
+def query_of(query: str) -> str:
+    """A query string given back to the page after an error: its pivot parameters only, or
+    none when they are bad (they are shown as given, never trusted)."""
+    from .reports import clean_report_query
+
+    try:
+        return clean_report_query(query)
+    except ValidationError:
+        return ""
+
+
+@access_rule(own("analytics.savedreport", VIEW))
+@login_required
+def report_open(request, pk: int):
+    """Open a saved report: the pivot page with its parameters, a rolling period resolved."""
+    from .reports import report_request
+
+    report = get_object_or_404(SavedReport.objects.filter(user=request.user), pk=pk)
+    if not request.user.has_perm(VIEW):
+        raise PermissionDenied
+    query = QueryDict(report.query, mutable=True)
+    if report.window_days:
+        resolved = report_request(report, timezone.localdate())
+        query["from"] = resolved.date_from.isoformat()
+        query["to"] = resolved.date_to.isoformat()
+    return redirect(reverse("analytics:pivot") + "?" + query.urlencode())
+
+
+@access_rule(own("analytics.savedreport", VIEW))
+@login_required
+@require_POST
+def report_delete(request, pk: int):
+    from .reports import do_delete_report
+
+    report = get_object_or_404(SavedReport.objects.filter(user=request.user), pk=pk)
+    do_delete_report(report=report, user=request.user)
+    messages.success(request, _("Deleted the report “%(name)s”.") % {"name": report.name})
+    return redirect("analytics:pivot")
