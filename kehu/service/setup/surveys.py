@@ -74,11 +74,33 @@ def portal_panel(customer, user):
 
 def ready() -> None:
     from kehu.core.events import records_changed
+    from kehu.core.registry import Page, register_page
     from kehu.customers.timeline import register_customer_panel, register_timeline_source
 
     from ..actions.surveys import on_records_changed
 
     records_changed.connect(on_records_changed, dispatch_uid="kehu.service.surveys")
+    register_page(
+        Page(
+            module="service",
+            label=gettext_lazy("Satisfaction surveys"),
+            url_name="service:survey_report",
+            perm="service.view_surveyresponse",
+            icon="bi-emoji-smile",
+            order=62,
+        )
+    )
+    # The portal's sign-in, to hand to customers (the portal itself has no staff navigation).
+    register_page(
+        Page(
+            module="service",
+            label=gettext_lazy("Customer portal (sign-in page)"),
+            url_name="service:portal_login",
+            perm="service.add_portalaccount",
+            icon="bi-door-open",
+            order=63,
+        )
+    )
     register_timeline_source(
         "service_surveys",
         survey_entries,
