@@ -12,4 +12,9 @@ urlpatterns = [
     path("portal/requests/new/", portal.portal_request_new, name="portal_request_new"),
     path("portal/requests/<int:pk>/", portal.portal_request, name="portal_request"),
     path("contacts/<int:pk>/portal/", portal.portal_invite, name="portal_invite"),
+    path(
+        "service-requests/<int:pk>/comments/",
+        portal.request_comment,
+        name="servicerequest_comment",
+    ),
 ]

@@ -317,3 +317,22 @@ def test_public_staff_pages_do_not_sign_a_portal_user_in(world):
         client.get(reverse("service:servicerequest_detail", args=[world["req_a"].pk])).status_code
         == 302
     )
+
+
+def test_staff_answer_comments_on_the_request_page(world, make_user, client):
+    req = world["req_a"]
+    portal = portal_client()
+    portal.post(reverse("service:portal_request", args=[req.pk]), {"text": "什么时候上门？"})
+    client.force_login(world["rep"])
+    page = client.get(req.get_absolute_url()).content.decode()
+    assert "什么时候上门？" in page and 'id="request-comments"' in page
+    url = reverse("service:servicerequest_comment", args=[req.pk])
+    assert client.post(url, {"text": "明天上午九点"}).status_code == 302
+    assert (
+        "明天上午九点"
+        in portal.get(reverse("service:portal_request", args=[req.pk])).content.decode()
+    )
+    outsider = make_user("salesperson", "a2")
+    client.force_login(outsider)
+    assert client.post(url, {"text": "x"}).status_code == 404
+    assert RequestComment.objects.filter(request=req).count() == 2

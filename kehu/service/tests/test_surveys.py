@@ -142,6 +142,7 @@ def test_links_cannot_be_forged_altered_reused_or_used_after_expiry(agent):
     second = make_survey(new_request(agent, 6), email="b@customer.test")
     token = surveys.make_token(first)
     client = Client()
+    client.cookies["django_language"] = "en"
 
     def code(tok, score=3):
         return client.get(reverse("service:survey", args=[tok, score])).status_code

@@ -230,3 +230,22 @@ def portal_invite(request, pk: int):
         "service/portal/invite.html",
         {"contact": contact, "account": account, "link": link},
     )
+
+
+@access_rule(record("service.servicerequest", "service.change_servicerequest"))
+@login_required
+@require_POST
+def request_comment(request, pk: int):
+    """Staff answer a request's comments (the customer reads them in the portal)."""
+    from .requests import _editable
+
+    req = _editable(request, pk)
+    form = CommentForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Write a comment."))
+        return redirect(req.get_absolute_url())
+    try:
+        acts.add_comment(request=req, text=form.cleaned_data["text"], author=request.user)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    return redirect(req.get_absolute_url() + "#request-comments")
