@@ -42,9 +42,9 @@ def comment_entries(customer, user, *, before, limit):
     )
     if before is not None:
         qs = qs.filter(created_at__lte=before)
-    for c in qs.select_related("request", "account__contact").order_by("-created_at", "-pk")[
-        :limit
-    ]:
+    for c in qs.select_related("request", "account__contact", "author").order_by(
+        "-created_at", "-pk"
+    )[:limit]:
         yield TimelineEntry(
             when=c.created_at,
             kind="portal_comment",
@@ -52,7 +52,7 @@ def comment_entries(customer, user, *, before, limit):
             title=_("Portal comment on %(request)s") % {"request": c.request.number},
             summary=c.text[:300],
             url=c.request.get_absolute_url(),
-            actor=c.account.contact.name if c.account_id else "",
+            actor=c.account.contact.name if c.account_id else str(c.author or ""),
         )
 
 

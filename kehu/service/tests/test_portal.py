@@ -336,3 +336,16 @@ def test_staff_answer_comments_on_the_request_page(world, make_user, client):
     client.force_login(outsider)
     assert client.post(url, {"text": "x"}).status_code == 404
     assert RequestComment.objects.filter(request=req).count() == 2
+
+
+def test_portal_comments_are_on_the_customers_timeline(world, make_user):
+    from kehu.customers.timeline import timeline
+
+    req = world["req_a"]
+    portal_client().post(reverse("service:portal_request", args=[req.pk]), {"text": "请尽快处理"})
+    entries = timeline(req.customer, world["rep"], limit=50).entries
+    assert any(e.kind == "portal_comment" and e.summary == "请尽快处理" for e in entries)
+    outsider = make_user("salesperson", "a2")
+    assert not any(
+        e.kind == "portal_comment" for e in timeline(req.customer, outsider, limit=50).entries
+    )
