@@ -11,6 +11,8 @@ urlpatterns = [
     path("portal/password/<str:token>/", portal.portal_set_password, name="portal_set_password"),
     path("portal/requests/new/", portal.portal_request_new, name="portal_request_new"),
     path("portal/requests/<int:pk>/", portal.portal_request, name="portal_request"),
+    path("portal/api/requests/", portal.portal_api_requests, name="portal_api_requests"),
+    path("portal/api/requests/<int:pk>/", portal.portal_api_request, name="portal_api_request"),
     path("contacts/<int:pk>/portal/", portal.portal_invite, name="portal_invite"),
     path(
         "service-requests/<int:pk>/comments/",

@@ -12,12 +12,13 @@ import functools
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from kehu.core.access_rules import AccessRule, Kind, access_rule, record
 
@@ -249,3 +250,66 @@ def request_comment(request, pk: int):
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
     return redirect(req.get_absolute_url() + "#request-comments")
+
+
+# --- The portal's JSON API (same session, same rule: the account's customer only) --------------
+
+
+def portal_api(view):
+    """Needs a portal session: otherwise 401 JSON (no redirect for a script)."""
+
+    @functools.wraps(view)
+    def wrapper(request, *args, **kwargs):
+        account = acts.current_account(request)
+        if account is None:
+            return JsonResponse({"detail": _("Sign in to the portal first.")}, status=401)
+        request.portal_account = account
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+def _request_json(req: ServiceRequest, *, full: bool = False) -> dict:
+    data = {
+        "id": req.pk,
+        "number": req.number,
+        "subject": req.subject,
+        "status": req.status,
+        "status_display": req.get_status_display(),
+        "channel": req.channel,
+        "created_at": req.created_at.isoformat() if req.created_at else None,
+        "resolved_at": req.resolved_at.isoformat() if req.resolved_at else None,
+    }
+    if full:
+        done = req.status in (ServiceRequest.Status.RESOLVED, ServiceRequest.Status.CLOSED)
+        data["description"] = req.description
+        data["resolution"] = req.resolution if done else ""
+        data["comments"] = [
+            {
+                "text": c.text,
+                "created_at": c.created_at.isoformat(),
+                "from_customer": c.account_id is not None,
+            }
+            for c in req.comments.order_by("created_at", "pk")
+        ]
+    return data
+
+
+@access_rule(PORTAL)
+@never_cache
+@portal_api
+@require_GET
+def portal_api_requests(request):
+    rows = acts.portal_requests(request.portal_account).order_by("-created_at", "-pk")[:200]
+    return JsonResponse({"results": [_request_json(r) for r in rows]})
+
+
+@access_rule(PORTAL_REQUEST)
+@never_cache
+@portal_api
+@require_GET
+def portal_api_request(request, pk: int):
+    req = acts.portal_requests(request.portal_account).filter(pk=pk).first()
+    if req is None:
+        return JsonResponse({"detail": _("Not found.")}, status=404)
+    return JsonResponse(_request_json(req, full=True))
