@@ -90,3 +90,15 @@ def test_portal_requests_and_survey_page(web, make_user):
     _english(web)
     expect(page.locator("#survey-recorded")).to_contain_text("5 of 5")
     web.screenshot("survey")
+
+    # the staff side: the survey report
+    web.context.clear_cookies()
+    web.login(rep.username)
+    web.goto("/service/reports/surveys/?by=agent")
+    expect(page.locator("#survey-table")).to_contain_text("100.0%")
+    page.locator("[data-chart][data-rendered]").wait_for()
+    web.screenshot("survey-report")
+    _english(web)
+    expect(page.locator("#survey-table")).to_contain_text("Response rate")
+    page.locator("[data-chart][data-rendered]").wait_for()
+    web.screenshot("survey-report")

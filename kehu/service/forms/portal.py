@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 __all__ = ["CommentForm", "PortalLoginForm", "PortalRequestForm", "SetPasswordForm", "SurveyForm"]
 
@@ -66,7 +67,7 @@ class CommentForm(forms.Form):
 
 class SurveyForm(forms.Form):
     score = forms.TypedChoiceField(
-        label=_("Score"),
+        label=pgettext_lazy("satisfaction survey", "Score"),
         coerce=int,
         choices=[(n, str(n)) for n in range(1, 6)],
         widget=forms.RadioSelect,

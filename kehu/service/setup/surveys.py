@@ -90,17 +90,6 @@ def ready() -> None:
             order=62,
         )
     )
-    # The portal's sign-in, to hand to customers (the portal itself has no staff navigation).
-    register_page(
-        Page(
-            module="service",
-            label=gettext_lazy("Customer portal (sign-in page)"),
-            url_name="service:portal_login",
-            perm="service.add_portalaccount",
-            icon="bi-door-open",
-            order=63,
-        )
-    )
     register_timeline_source(
         "service_surveys",
         survey_entries,

@@ -94,8 +94,8 @@ def survey_report(request):
             "grid": {"left": 16, "right": 16, "bottom": 8, "top": 40, "containLabel": True},
             "xAxis": {"type": "category", "data": [r.label for r in rows]},
             "yAxis": [
-                {"type": "value", "min": 0, "max": 5, "name": _("Score")},
-                {"type": "value", "min": 0, "max": 100, "name": "%"},
+                {"type": "value", "min": 0, "max": 5},
+                {"type": "value", "min": 0, "max": 100, "axisLabel": {"formatter": "{value}%"}},
             ],
             "series": [
                 {"name": _("Average score"), "type": "bar", "data": [r.average for r in rows]},
