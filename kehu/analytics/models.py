@@ -190,3 +190,17 @@ def category_names(traits) -> dict:
         if f.startswith("category:") and f.split(":", 1)[1].isdigit()
     ]
     return dict(ProductCategory.objects.filter(pk__in=ids).values_list("pk", "name"))
+
+
+# KPIs and the balanced scorecard: their own module, here so that Django finds them.
+from .kpi_models import KpiDefinition, KpiTarget  # noqa: E402
+
+__all__ = [
+    "ChurnRun",
+    "CustomerValue",
+    "KpiDefinition",
+    "KpiTarget",
+    "NeedSegment",
+    "Outlier",
+    "ProductRule",
+]

@@ -6,6 +6,7 @@ from django.utils.translation import gettext_lazy as _
 from kehu.core.site_views import module_index
 
 from . import views
+from .kpi_views import urlpatterns as kpi_urlpatterns
 
 app_name = "analytics"
 
@@ -23,3 +24,4 @@ urlpatterns = [
     path("reports/", views.pivot_report, name="pivot"),
     path("outliers/", views.outliers, name="outliers"),
 ]
+urlpatterns += kpi_urlpatterns
