@@ -170,5 +170,6 @@ def customer_values(ctx: DemoContext) -> None:
 
     refresh_customer_values()
 
+
 # KPI targets: their own module, imported here so that `kehu demo` runs its generator.
 from . import kpi_demo  # noqa: E402, F401
