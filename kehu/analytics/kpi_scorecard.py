@@ -55,6 +55,9 @@ class KpiRow:
     due: Decimal | None  # the pro-rated target
     behind: bool
     target_pk: int | None = None
+    #: Attainment against what is due by now (the whole target once the period is over): what
+    #: the score and the alerts use, so a month that has just begun is not "2% done".
+    pace: Decimal | None = None
 
     @property
     def unit(self) -> str:
@@ -201,13 +204,14 @@ def build(
             additive=info.additive,
             elapsed=elapsed,
         )
-        rows.append(KpiRow(d, target, actual, reached, due, behind, target_pk))
-    score = weighted_score((r.definition.weight, r.attainment) for r in rows)
+        pace = attainment(actual, due, direction) if due else None
+        rows.append(KpiRow(d, target, actual, reached, due, behind, target_pk, pace))
+    score = weighted_score((r.definition.weight, r.pace) for r in rows)
     card = Scorecard(subject, period, rows, score, elapsed)
     for code, label in PERSPECTIVES:
         mine = [r for r in rows if r.definition.perspective == code]
         card.perspectives.append(
-            (code, label, mine, weighted_score((r.definition.weight, r.attainment) for r in mine))
+            (code, label, mine, weighted_score((r.definition.weight, r.pace) for r in mine))
         )
     return card
 

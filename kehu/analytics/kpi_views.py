@@ -108,22 +108,37 @@ def scorecard_page(request):
     period = _period(request, today)
     employees, departments = subjects_for(request.user)
     everyone = [*employees, *departments]
-    key = request.GET.get("subject") or f"e{request.user.pk}"
-    subject = next((s for s in everyone if s.key == key), None)
-    if subject is None:
-        if request.GET.get("subject"):
-            raise Http404
-        subject = everyone[0] if everyone else None
+    asked = request.GET.get("subject")
+    if asked and not any(s.key == asked for s in everyone):
+        raise Http404
     defs = definitions()
-    card, team, cards = None, [], []
-    if subject is not None:
-        for p in period.last(TREND_PERIODS):
-            figures = measure_figures(request.user, defs, p)
-            targets = targets_for(request.user, p)
-            cards.append(build(subject, p, defs, figures, targets, today=today))
-            if p == period:
-                team = [build(s, p, defs, figures, targets, today=today) for s in everyone]
-        card = cards[-1]
+    subject, card, team, cards = None, None, [], []
+    if everyone:
+        figures = measure_figures(request.user, defs, period)
+        targets = targets_for(request.user, period)
+        team = [build(s, period, defs, figures, targets, today=today) for s in everyone]
+        by_key = {t.subject.key: t for t in team}
+        own = by_key.get(f"e{request.user.pk}")
+        if asked:
+            card = by_key[asked]
+        elif own is not None and any(r.target is not None for r in own.rows):
+            card = own
+        else:
+            # a manager without targets of their own: the top of their tree
+            card = next((t for t in team if t.subject.kind == "department"), own or team[0])
+        subject = card.subject
+        for p in period.last(TREND_PERIODS)[:-1]:
+            cards.append(
+                build(
+                    subject,
+                    p,
+                    defs,
+                    measure_figures(request.user, defs, p),
+                    targets_for(request.user, p),
+                    today=today,
+                )
+            )
+        cards.append(card)
         for row in card.rows:
             row.shown_target = format_value(row.target, row.unit)
             row.shown_actual = format_value(row.actual, row.unit)

@@ -229,6 +229,15 @@ def test_scorecard_attainment_score_and_department_rollup(world):
     assert {r.definition.code for r in card.behind} == {"WIN_RATE", "VISITS"}
     financial = next(p for p in card.perspectives if p[0] == "financial")
     assert financial[3] == D("80.0")
+    # on 16 March (16/31 passed) the score weighs attainment against what is due by now:
+    # revenue 4,000 ÷ 2,580.65 = 155% -> 150 (cap); win rate 50 ÷ 66.67 = 75% (a rate is due
+    # in full); visits 2 ÷ 2.06 = 96.9%: (3·150 + 75 + 96.9) / 5 = 124.4
+    mid = scorecard(boss, find_subject(boss, f"e{s1.pk}"), MARCH, today=datetime.date(2026, 3, 16))
+    rows = {r.definition.code: r for r in mid.rows}
+    assert (rows["REVENUE"].attainment, rows["REVENUE"].pace) == (D("80.0"), D("155.0"))
+    assert rows["VISITS"].pace == D("96.9")
+    assert mid.score == D("124.4")
+    assert {r.definition.code for r in mid.behind} == {"WIN_RATE"}
     # branch A has no target of its own: its people's 5,000 + 5,000 against 6,000 booked
     branch = scorecard(
         boss, find_subject(boss, f"d{world['org']['a'].pk}"), MARCH, today=AFTER_MARCH
