@@ -111,8 +111,13 @@ def _collect(figures: Figures, rows) -> Figures:
     return figures
 
 
-def _grouped(qs, who: str, dept: str, num, den=None):
-    """One query: ``(employee, department, num, den)`` per pair."""
+def _grouped(qs, who: str, dept: str, num, den=None, *, only=None):
+    """One query: ``(employee, department, num, den)`` per pair. ``only``: the scorecard's one
+    subject (the trend needs no one else's figures) — ``("employee", id)`` or
+    ``("department", ids)``, a narrowing of the restricted queryset, never a widening."""
+    if only is not None:
+        kind, value = only
+        qs = qs.filter(**({who: value} if kind == "employee" else {f"{dept}__in": value}))
     annotations = {"num": num, "den": den if den is not None else Count("pk")}
     return (
         qs.order_by().values(who, dept).annotate(**annotations).values_list(who, dept, "num", "den")
@@ -138,17 +143,17 @@ def _payments(user, start, end):
     return effective_payments(_scope(Payment, user)).filter(paid_on__gte=start, paid_on__lt=end)
 
 
-def revenue(user, start, end) -> Figures:
+def revenue(user, start, end, only=None) -> Figures:
     qs = _booked_orders(user, start, end)
-    return _collect(Figures(), _grouped(qs, "owner", "department", Sum("total")))
+    return _collect(Figures(), _grouped(qs, "owner", "department", Sum("total"), only=only))
 
 
-def collections(user, start, end) -> Figures:
+def collections(user, start, end, only=None) -> Figures:
     qs = _payments(user, start, end)
-    return _collect(Figures(), _grouped(qs, "owner", "department", Sum("amount")))
+    return _collect(Figures(), _grouped(qs, "owner", "department", Sum("amount"), only=only))
 
 
-def gross_margin(user, start, end) -> Figures:
+def gross_margin(user, start, end, only=None) -> Figures:
     """Over booked order lines whose product has a cost: (Σ line total − Σ quantity × cost) ÷ Σ
     line total, in percent; hidden from a reader who may not see costs."""
     from kehu.sales.models import SalesOrderLine
@@ -166,17 +171,19 @@ def gross_margin(user, start, end) -> Figures:
     margin = Sum(
         ExpressionWrapper(F("line_total") - F("quantity") * F("product__cost"), output_field=money)
     )
-    rows = _grouped(qs, "order__owner", "order__department", margin, Sum("line_total"))
+    rows = _grouped(qs, "order__owner", "order__department", margin, Sum("line_total"), only=only)
     return _collect(Figures(value=_percent), rows)
 
 
-def collection_rate(user, start, end) -> Figures:
+def collection_rate(user, start, end, only=None) -> Figures:
     """Payments received ÷ orders booked in the period, in percent (two queries)."""
     figures = Figures(value=_percent)
-    paid = _grouped(_payments(user, start, end), "owner", "department", Sum("amount"))
+    paid = _grouped(_payments(user, start, end), "owner", "department", Sum("amount"), only=only)
     for employee, department, num, _n in paid:
         figures.add(employee, department, num)
-    booked = _grouped(_booked_orders(user, start, end), "owner", "department", Sum("total"))
+    booked = _grouped(
+        _booked_orders(user, start, end), "owner", "department", Sum("total"), only=only
+    )
     for employee, department, total, _n in booked:
         figures.add(employee, department, ZERO, total)
     return figures
@@ -185,14 +192,14 @@ def collection_rate(user, start, end) -> Figures:
 # --- customer -------------------------------------------------------------------------------------
 
 
-def new_customers(user, start, end) -> Figures:
+def new_customers(user, start, end, only=None) -> Figures:
     from kehu.customers.models import Customer
 
     qs = _scope(Customer, user).filter(registered_on__gte=start, registered_on__lt=end)
-    return _collect(Figures(), _grouped(qs, "owner", "department", Count("pk")))
+    return _collect(Figures(), _grouped(qs, "owner", "department", Count("pk"), only=only))
 
 
-def _retention(user, start, end, *, churn: bool) -> Figures:
+def _retention(user, start, end, *, churn: bool, only=None) -> Figures:
     """The customers (by their owner) who bought in the period of the same length before
     ``start``: how many bought again in [start, end)."""
     from kehu.customers.models import Customer
@@ -207,47 +214,47 @@ def _retention(user, start, end, *, churn: bool) -> Figures:
         .annotate(again=Exists(orders.filter(order_date__gte=start, order_date__lt=end)))
     )
     kept = Count("pk", filter=Q(again=False) if churn else Q(again=True))
-    return _collect(Figures(value=_percent), _grouped(qs, "owner", "department", kept))
+    return _collect(Figures(value=_percent), _grouped(qs, "owner", "department", kept, only=only))
 
 
-def retention_rate(user, start, end) -> Figures:
-    return _retention(user, start, end, churn=False)
+def retention_rate(user, start, end, only=None) -> Figures:
+    return _retention(user, start, end, churn=False, only=only)
 
 
-def churn_rate(user, start, end) -> Figures:
-    return _retention(user, start, end, churn=True)
+def churn_rate(user, start, end, only=None) -> Figures:
+    return _retention(user, start, end, churn=True, only=only)
 
 
-def complaints(user, start, end) -> Figures:
+def complaints(user, start, end, only=None) -> Figures:
     from kehu.service.models import ServiceRequest
 
     qs = _scope(ServiceRequest, user).filter(
         type=ServiceRequest.Type.COMPLAINT, created_at__date__gte=start, created_at__date__lt=end
     )
-    return _collect(Figures(), _grouped(qs, "owner", "department", Count("pk")))
+    return _collect(Figures(), _grouped(qs, "owner", "department", Count("pk"), only=only))
 
 
 # --- internal process -----------------------------------------------------------------------------
 
 
-def win_rate(user, start, end) -> Figures:
+def win_rate(user, start, end, only=None) -> Figures:
     from kehu.sales.models import Opportunity
 
     qs = _scope(Opportunity, user).filter(
         status__in=["won", "lost"], closed_at__date__gte=start, closed_at__date__lt=end
     )
     won = Count("pk", filter=Q(status="won"))
-    return _collect(Figures(value=_percent), _grouped(qs, "owner", "department", won))
+    return _collect(Figures(value=_percent), _grouped(qs, "owner", "department", won, only=only))
 
 
-def sales_cycle_days(user, start, end) -> Figures:
+def sales_cycle_days(user, start, end, only=None) -> Figures:
     from kehu.sales.models import Opportunity
 
     qs = _scope(Opportunity, user).filter(
         status="won", closed_at__date__gte=start, closed_at__date__lt=end
     )
     took = Sum(ExpressionWrapper(F("closed_at") - F("created_at"), output_field=DurationField()))
-    figures = _collect(Figures(), _grouped(qs, "owner", "department", took))
+    figures = _collect(Figures(), _grouped(qs, "owner", "department", took, only=only))
     figures.value = lambda num, den: ratio(num, den * 86400)
     return figures
 
@@ -260,18 +267,20 @@ def _answered(user, start, end):
     )
 
 
-def sla_attainment(user, start, end) -> Figures:
+def sla_attainment(user, start, end, only=None) -> Figures:
     qs = _answered(user, start, end).filter(response_met__isnull=False)
     met = Count("pk", filter=Q(response_met=True))
-    return _collect(Figures(value=_percent), _grouped(qs, "agent", "agent__department", met))
+    return _collect(
+        Figures(value=_percent), _grouped(qs, "agent", "agent__department", met, only=only)
+    )
 
 
-def first_response_hours(user, start, end) -> Figures:
+def first_response_hours(user, start, end, only=None) -> Figures:
     qs = _answered(user, start, end).filter(first_response_at__isnull=False)
     took = Sum(
         ExpressionWrapper(F("first_response_at") - F("created_at"), output_field=DurationField())
     )
-    figures = _collect(Figures(), _grouped(qs, "agent", "agent__department", took))
+    figures = _collect(Figures(), _grouped(qs, "agent", "agent__department", took, only=only))
     figures.value = lambda num, den: ratio(num, den * 3600)
     return figures
 
@@ -290,17 +299,17 @@ def _done_activities(user, start, end, kinds):
     )
 
 
-def activities(user, start, end) -> Figures:
+def activities(user, start, end, only=None) -> Figures:
     qs = _done_activities(user, start, end, ["call", "visit", "meeting"])
-    return _collect(Figures(), _grouped(qs, "owner", "department", Count("pk")))
+    return _collect(Figures(), _grouped(qs, "owner", "department", Count("pk"), only=only))
 
 
-def visits(user, start, end) -> Figures:
+def visits(user, start, end, only=None) -> Figures:
     qs = _done_activities(user, start, end, ["visit"])
-    return _collect(Figures(), _grouped(qs, "owner", "department", Count("pk")))
+    return _collect(Figures(), _grouped(qs, "owner", "department", Count("pk"), only=only))
 
 
-def manual(user, start, end) -> Figures:
+def manual(user, start, end, only=None) -> Figures:
     """Entered on the targets themselves: nothing to compute (see :mod:`.kpi_views`)."""
     return Figures(hidden=True)
 

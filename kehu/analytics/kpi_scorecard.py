@@ -45,6 +45,11 @@ class Subject:
     def key(self) -> str:
         return f"{self.kind[0]}{self.pk}"
 
+    @property
+    def only(self) -> tuple:
+        """The measures' narrowing to this subject's records (:func:`.kpi_measures._grouped`)."""
+        return ("employee", self.pk) if self.kind == "employee" else ("department", self.tree)
+
 
 @dataclass
 class KpiRow:
@@ -125,10 +130,11 @@ def definitions() -> list[KpiDefinition]:
     return list(KpiDefinition.objects.filter(is_active=True).order_by("position", "code"))
 
 
-def measure_figures(user, defs, period: Period) -> dict[str, Figures]:
-    """One :class:`Figures` per measure used, over the period (one query per measure)."""
+def measure_figures(user, defs, period: Period, *, only=None) -> dict[str, Figures]:
+    """One :class:`Figures` per measure used, over the period (one query per measure);
+    ``only``: one subject's records (``Subject.only``)."""
     return {
-        code: COMPUTE[code](user, period.start, period.end)
+        code: COMPUTE[code](user, period.start, period.end, only=only)
         for code in sorted({d.measure for d in defs})
     }
 
@@ -244,7 +250,7 @@ def trend(user, subject: Subject, period: Period, *, today: datetime.date, n: in
             subject,
             p,
             defs,
-            measure_figures(user, defs, p),
+            measure_figures(user, defs, p, only=subject.only),
             targets_for(user, p),
             today=today,
         )

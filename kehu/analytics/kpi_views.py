@@ -133,7 +133,7 @@ def scorecard_page(request):
                     subject,
                     p,
                     defs,
-                    measure_figures(request.user, defs, p),
+                    measure_figures(request.user, defs, p, only=subject.only),
                     targets_for(request.user, p),
                     today=today,
                 )

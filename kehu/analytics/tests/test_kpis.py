@@ -247,6 +247,13 @@ def test_scorecard_attainment_score_and_department_rollup(world):
     assert rows["REVENUE"].attainment == D("60.0")
     # a rate does not add up: no derived target for the branch
     assert rows["WIN_RATE"].target is None
+    # the trend reads only the subject's records, with the same result
+    from kehu.analytics.kpi_scorecard import trend
+
+    for subject, whole in ((card.subject, card), (branch.subject, branch)):
+        last = trend(boss, subject, MARCH, today=AFTER_MARCH, n=2)[-1]
+        assert [r.actual for r in last.rows] == [r.actual for r in whole.rows]
+        assert last.score == whole.score
 
 
 @pytest.mark.django_db
