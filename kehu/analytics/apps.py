@@ -14,6 +14,9 @@ class AnalyticsConfig(AppConfig):
             Module("analytics", _("Analytics"), "bi-bar-chart", "analytics:index", order=50)
         )
         register_urls("analytics", "kehu.analytics.urls")
+        from . import kpi_setup
+
+        kpi_setup.ready()
         from celery.schedules import crontab
 
         from kehu.core.filters import contribute_filters

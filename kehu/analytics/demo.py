@@ -169,3 +169,7 @@ def customer_values(ctx: DemoContext) -> None:
     from .refresh import refresh_customer_values
 
     refresh_customer_values()
+
+
+# KPI targets: their own module, imported here so that `kehu demo` runs its generator.
+from . import kpi_demo  # noqa: E402, F401

@@ -243,3 +243,18 @@ class SavedReport(BaseModel):
 
     def __str__(self) -> str:
         return self.name
+
+
+# KPIs and the balanced scorecard: their own module, here so that Django finds them.
+from .kpi_models import KpiDefinition, KpiTarget  # noqa: E402
+
+__all__ = [
+    "ChurnRun",
+    "CustomerValue",
+    "KpiDefinition",
+    "KpiTarget",
+    "NeedSegment",
+    "Outlier",
+    "ProductRule",
+    "SavedReport",
+]

@@ -16,3 +16,10 @@ def send_saved_reports() -> int:
     from kehu.analytics.reports import send_due_reports
 
     return send_due_reports()
+
+
+@shared_task(name="kehu.analytics.kpi_alerts", ignore_result=True)
+def kpi_alerts() -> int:
+    from kehu.analytics.kpi_alerts import notify_behind
+
+    return notify_behind()

@@ -6,6 +6,7 @@ from django.utils.translation import gettext_lazy as _
 from kehu.core.site_views import module_index
 
 from . import views
+from .kpi_views import urlpatterns as kpi_urlpatterns
 
 app_name = "analytics"
 
@@ -27,3 +28,4 @@ urlpatterns = [
     path("reports/<int:pk>/", views.report_open, name="report_open"),
     path("reports/<int:pk>/delete/", views.report_delete, name="report_delete"),
 ]
+urlpatterns += kpi_urlpatterns
