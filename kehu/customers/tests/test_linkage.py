@@ -150,6 +150,15 @@ def test_misspelt_name_at_one_address_is_one_person_despite_birth_date():
     assert couple.total < 0.5 and couple.weights["address"] == 0
     assert linkage._gendered_pair("francis", "frances") and linkage._gendered_pair("eric", "erica")
     assert not linkage._gendered_pair("flynn", "flytnn")
+    # Chinese siblings share a generation character (字辈): one part differs, still a household
+    home = {"address": "北京市海淀区中关村大街5号", "city": "北京", "phone": "010-62345678"}
+    older = m.make_profile(
+        {"name": "张伟明", "date_of_birth": "1980-01-02", **home}, kind=m.INDIVIDUAL
+    )
+    younger = m.make_profile(
+        {"name": "张伟强", "date_of_birth": "1985-06-07", **home}, kind=m.INDIVIDUAL
+    )
+    assert m.compare(older, younger).total < 0.5
 
 
 def test_cli_json(tmp_path):
