@@ -511,6 +511,26 @@ def name_weight(a: mt.Profile, b: mt.Profile, level: int, model: Model) -> float
     return math.log2(max(m, 1e-6) / max(u, 1e-9))
 
 
+#: the family discount is not applied to a similar (typo) name: see ``score_pair``
+HOUSEHOLD_NOT_FOR_TYPOS = True
+_VOWELS = frozenset("aeiouy")
+
+
+def _gendered_pair(x: str, y: str) -> bool:
+    """Two given names a couple or two siblings could bear: one the other plus a short
+    ending (paul/paula, daniel/danielle, eric/erica), or the same but for one vowel
+    (francis/frances, jean/joan)."""
+    if not x or not y or x == y:
+        return False
+    short, long_ = sorted((x, y), key=len)
+    if long_.startswith(short) and 0 < len(long_) - len(short) <= 3 and len(short) >= 3:
+        return True
+    if len(x) == len(y):
+        diff = [(c, d) for c, d in zip(x, y, strict=True) if c != d]
+        return len(diff) == 1 and diff[0][0] in _VOWELS and diff[0][1] in _VOWELS
+    return False
+
+
 def score_pair(
     a: mt.Profile, b: mt.Profile, model: Model | None = None, vector: dict | None = None
 ) -> Scored:
@@ -527,6 +547,11 @@ def score_pair(
     # another birth date: whatever else the two share, a shared address, phone and town are
     # what a family shares (father and son of one name, a spouse): not counted for one person
     household = a.person and "dob" in vector and vector["dob"][0] == len(LEVELS["dob"]) - 1
+    if household and HOUSEHOLD_NOT_FOR_TYPOS and name is not None and name[0] in (1, 2):
+        # a similar name (a typo) at the same address is one person whose birth date was
+        # mistyped or replaced — unless the given names are a couple's (Paul/Paula, Francis/
+        # Frances, Daniel/Danielle): relatives share a surname, not a misspelt given name
+        household = _gendered_pair(a.name_parts[1], b.name_parts[1])
     # companies at another address: a shared phone is what an organisation's sites (a head
     # office's switchboard) share, not evidence of one site — not counted for the pair
     phone, address = vector.get("phone"), vector.get("address")

@@ -134,6 +134,33 @@ def test_family_at_one_address_is_not_one_person():
     assert score.weights["address"] == score.weights["phone"] == 0 and score.weights["dob"] < 0
 
 
+def test_misspelt_name_at_one_address_is_one_person_despite_birth_date():
+    """A typo in the name, the same address and town, another birth date: one person whose
+    birth date was mistyped (FEBRL's corruption) — a relative does not carry a misspelt copy
+    of one's name. A couple's given names (Paul/Paula) stay a household."""
+    home = {"street_number": "26", "address_1": "broadbent street", "address_2": "harlyn"}
+    home |= {"suburb": "tara", "postcode": "6151", "state": "sa"}
+    a = person(given_name="maliah", surname="clarke", date_of_birth="19520331", **home)
+    b = person(given_name="maliah", surname="clarkd", date_of_birth="19190118", **home)
+    score = m.compare(a, b)
+    assert score.total >= 0.5 and score.weights["address"] > 0 and score.weights["dob"] < 0
+    paul = person(given_name="paul", surname="garby", date_of_birth="19600101", **home)
+    paula = person(given_name="paula", surname="garby", date_of_birth="19630202", **home)
+    couple = m.compare(paul, paula)
+    assert couple.total < 0.5 and couple.weights["address"] == 0
+    assert linkage._gendered_pair("francis", "frances") and linkage._gendered_pair("eric", "erica")
+    assert not linkage._gendered_pair("flynn", "flytnn")
+    # Chinese siblings share a generation character (字辈): one part differs, still a household
+    home = {"address": "北京市海淀区中关村大街5号", "city": "北京", "phone": "010-62345678"}
+    older = m.make_profile(
+        {"name": "张伟明", "date_of_birth": "1980-01-02", **home}, kind=m.INDIVIDUAL
+    )
+    younger = m.make_profile(
+        {"name": "张伟强", "date_of_birth": "1985-06-07", **home}, kind=m.INDIVIDUAL
+    )
+    assert m.compare(older, younger).total < 0.5
+
+
 def test_cli_json(tmp_path):
     path = tmp_path / "people.csv"
     path.write_text("\n".join([HEADER, *ROWS]) + "\n", encoding="utf-8")

@@ -224,6 +224,18 @@ def test_scan_stores_candidates_once(pair):
     assert DuplicateCandidate.objects.filter(customer_b=d).count() == 3
 
 
+def test_cli_scan_of_the_crm_customers(pair):
+    import json
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    out = StringIO()
+    call_command("dedupe", "--scan", "customers", "--json", stdout=out)
+    assert json.loads(out.getvalue())["created"] == 3
+    assert DuplicateCandidate.objects.filter(kind="customer").count() == 3
+
+
 def test_full_scan_fits_and_stores_the_model_for_incremental_scans(pair):
     from kehu.customers import linkage
     from kehu.customers.models.matching import MatchScan
