@@ -337,3 +337,58 @@ def test_no_query_for_endpoints_while_none_is_active(make_user, admin_user):
     assert not [q for q in captured.captured_queries if "webhookendpoint" in q["sql"]]
     endpoint(admin_user, "http://127.0.0.1:9/hook")  # forgets the cached absence at once
     assert dispatch._none_until == 0.0
+
+
+def test_lost_deliveries_are_queued_again_once(
+    admin_user, fast_retries, django_capture_on_commit_callbacks
+):
+    """A retry task lost by a dead worker or broker is found by the sweep and sent; deliveries
+    that are still on time, or finished, are left alone."""
+    import datetime
+
+    from django.utils import timezone
+
+    from kehu.system.webhooks.delivery import lost_deliveries, requeue_lost
+
+    now = timezone.now()
+    with Receiver() as rx:
+        hook = endpoint(admin_user, rx.url)
+
+        def row(status, **kw):
+            return WebhookDelivery.objects.create(
+                endpoint=hook, event="updated", payload={"n": status}, status=status, **kw
+            )
+
+        hour = datetime.timedelta(hours=1)
+        lost_retry = row(DeliveryStatus.RETRYING, attempts=1, next_retry_at=now - hour)
+        lost_new = row(DeliveryStatus.PENDING)
+        WebhookDelivery.objects.filter(pk=lost_new.pk).update(created_at=now - hour)
+        on_time = row(DeliveryStatus.RETRYING, attempts=1, next_retry_at=now + hour)
+        just_due = row(DeliveryStatus.RETRYING, attempts=1, next_retry_at=now - hour / 60)
+        fresh = row(DeliveryStatus.PENDING)
+        done = row(DeliveryStatus.SUCCEEDED, attempts=1, next_retry_at=now - hour)
+        assert lost_deliveries(now=now) == [lost_retry.pk, lost_new.pk]
+        with django_capture_on_commit_callbacks(execute=True):
+            assert requeue_lost(now=now) == 2
+        assert rx.count() == 2
+        assert {h["Kehu-Delivery"] for _p, h, _b in rx.requests} == {
+            str(lost_retry.pk),
+            str(lost_new.pk),
+        }
+        # the next sweep leaves them alone (sent), and picks up the others once they are late
+        assert lost_deliveries(now=now) == []
+        assert lost_deliveries(now=now + hour / 2) == [just_due.pk, fresh.pk]
+    by_id = {d.pk: d for d in WebhookDelivery.objects.all()}
+    assert by_id[lost_retry.pk].status == DeliveryStatus.SUCCEEDED
+    assert by_id[lost_retry.pk].attempts == 2
+    assert by_id[lost_new.pk].status == DeliveryStatus.SUCCEEDED
+    for untouched in (on_time, just_due, fresh, done):
+        assert by_id[untouched.pk].attempts == untouched.attempts
+        assert by_id[untouched.pk].status == untouched.status
+
+
+def test_the_sweep_is_on_the_beat_schedule():
+    from django.conf import settings
+
+    entry = settings.CELERY_BEAT_SCHEDULE["webhooks-sweep"]
+    assert entry["task"] == "kehu.system.sweep_webhooks"

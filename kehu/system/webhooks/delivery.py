@@ -5,6 +5,12 @@ An attempt succeeds on any 2xx answer. Otherwise the delivery is tried again aft
 ``KEHU_WEBHOOKS_MAX_ATTEMPTS`` attempts. Every failed attempt adds one to the endpoint's
 consecutive failures (a success resets them); at ``KEHU_WEBHOOKS_DISABLE_AFTER`` the endpoint
 is disabled and its owner gets a notice in the inbox.
+
+A retry is a delayed task; if a worker dies or a broker loses it, the delivery would wait
+forever. ``sweep`` (a beat task every few minutes) puts every delivery whose time is more than
+``KEHU_WEBHOOKS_SWEEP_GRACE_SECONDS`` past back on the queue, and moves its retry time on so the
+next sweep does not queue it again. A receiver may see one attempt twice when a "lost" task
+turns up after all: that is why every attempt carries the same delivery ID.
 """
 
 from __future__ import annotations
@@ -22,7 +28,7 @@ from celery import shared_task
 from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import override
@@ -202,3 +208,41 @@ def notify_disabled(endpoint: WebhookEndpoint, failures: int) -> None:
 @shared_task(name="kehu.system.deliver_webhook", ignore_result=True)
 def deliver(delivery_id: int) -> str:
     return deliver_now(delivery_id)
+
+
+SWEEP_BATCH = 500
+
+
+def lost_deliveries(*, now: datetime.datetime | None = None) -> list[int]:
+    """IDs of deliveries that should have been attempted more than the grace period ago."""
+    now = now or timezone.now()
+    grace = datetime.timedelta(seconds=float(_setting("KEHU_WEBHOOKS_SWEEP_GRACE_SECONDS", 600)))
+    cutoff = now - grace
+    waiting = Q(status=DeliveryStatus.PENDING, created_at__lt=cutoff, next_retry_at__isnull=True)
+    overdue = Q(
+        status__in=(DeliveryStatus.PENDING, DeliveryStatus.RETRYING), next_retry_at__lt=cutoff
+    )
+    return list(
+        WebhookDelivery.objects.filter(waiting | overdue)
+        .order_by("id")
+        .values_list("pk", flat=True)[:SWEEP_BATCH]
+    )
+
+
+def requeue_lost(*, now: datetime.datetime | None = None) -> int:
+    """Queue every lost delivery again; returns how many. Its retry time moves to now, so a
+    later sweep only picks it up if this attempt is lost too."""
+    now = now or timezone.now()
+    ids = lost_deliveries(now=now)
+    if not ids:
+        return 0
+    WebhookDelivery.objects.filter(pk__in=ids).update(next_retry_at=now)
+    for pk in ids:
+        transaction.on_commit(lambda pk=pk: deliver.delay(pk))
+    log.warning("webhooks: %d lost deliveries queued again", len(ids))
+    return len(ids)
+
+
+@shared_task(name="kehu.system.sweep_webhooks", ignore_result=True)
+def sweep() -> int:
+    return requeue_lost()

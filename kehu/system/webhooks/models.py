@@ -120,7 +120,10 @@ class WebhookDelivery(models.Model):
         verbose_name = _("webhook delivery")
         verbose_name_plural = _("webhook deliveries")
         ordering = ["-created_at", "-id"]
-        indexes = [models.Index(fields=["endpoint", "-created_at"])]
+        indexes = [
+            models.Index(fields=["endpoint", "-created_at"]),
+            models.Index(fields=["status", "next_retry_at"], name="webhook_delivery_due"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.event} → {self.endpoint_id}"
