@@ -72,6 +72,20 @@ def _clear_cache():
     translation.deactivate()
 
 
+@pytest.fixture(autouse=True)
+def _steady_webhook_cache(monkeypatch):
+    """"No webhook endpoint" is believed for a few seconds (``NONE_TTL``): on a slow machine that
+    window can end between two halves of a query-count comparison and add one query to one of
+    them. Tests run in one process that forgets the belief on every endpoint change, so hold it
+    for the whole test and start each test without it."""
+    from kehu.system.webhooks import dispatch
+
+    monkeypatch.setattr(dispatch, "NONE_TTL", 3600.0)
+    dispatch.forget_endpoints()
+    yield
+    dispatch.forget_endpoints()
+
+
 @pytest.fixture
 def roles(db):
     from kehu.system.actions import ensure_default_roles
