@@ -74,7 +74,7 @@ def _clear_cache():
 
 @pytest.fixture(autouse=True)
 def _steady_webhook_cache(monkeypatch):
-    """"No webhook endpoint" is believed for a few seconds (``NONE_TTL``): on a slow machine that
+    """The belief "no webhook endpoint" holds for a few seconds (``NONE_TTL``): on a slow machine that
     window can end between two halves of a query-count comparison and add one query to one of
     them. Tests run in one process that forgets the belief on every endpoint change, so hold it
     for the whole test and start each test without it."""
