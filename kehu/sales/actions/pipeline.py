@@ -18,6 +18,7 @@ from enum import StrEnum
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
@@ -254,6 +255,12 @@ def save_opportunity(
         opp.currency = get_params().currency
     _check_stage(opp)
     _check_amount(opp)
+    if not adding:
+        # A deal with products is worth their sum (kehu.sales.actions.opportunity_lines); a
+        # typed amount applies only to a deal without any.
+        total = opp.lines.aggregate(total=Sum("line_total"))["total"]
+        if total is not None:
+            opp.amount = total
     previous = (
         None
         if adding

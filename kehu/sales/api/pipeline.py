@@ -12,6 +12,7 @@ from kehu.core.api import BaseModelSerializer, RestrictedModelViewSet
 from kehu.core.registry import get_object_type
 
 from ..models import Opportunity, Pipeline, Stage
+from .opportunity_lines import DealLinesMixin
 
 
 class PipelineSerializer(BaseModelSerializer):
@@ -120,7 +121,7 @@ class StageViewSet(RestrictedModelViewSet):
         return get_object_type(Stage)
 
 
-class OpportunityViewSet(RestrictedModelViewSet):
+class OpportunityViewSet(DealLinesMixin, RestrictedModelViewSet):
     serializer_class = OpportunitySerializer
 
     @property

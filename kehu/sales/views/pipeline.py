@@ -30,6 +30,7 @@ from .. import pipeline_reports as reports
 from ..actions.pipeline import default_pipeline, move_stage, stages_of
 from ..models import Opportunity, Pipeline, Stage, StageHistory
 from ..templatetags.pipeline_tags import format_money
+from .opportunity_lines import lines_context
 
 VIEW = "sales.view_opportunity"
 CHANGE = "sales.change_opportunity"
@@ -376,6 +377,7 @@ class OpportunityDetailView(ObjectDetailView):
             else []
         )
         ctx["size_band"] = reports.size_band(opp.amount)
+        ctx.update(lines_context(opp, user))
         return ctx
 
 
