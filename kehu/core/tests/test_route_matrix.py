@@ -179,6 +179,7 @@ def path_for(route, label: str, pk, token: str = MISSING_TOKEN) -> str:
         "action": "complete",
         "token": token,
         "share_pk": pk,
+        "line_pk": pk,  # a line of the record (a deal's products)
         "key": "recent",  # a card of the home dashboard
     }
     if route.path.startswith("api/^"):
