@@ -181,3 +181,23 @@ def test_demo_deal_products_sum_to_the_amounts(seller):
     before = OpportunityLine.objects.count()
     deal_products(ctx)  # idempotent
     assert OpportunityLine.objects.count() == before
+
+
+def test_deal_and_quote_pages_show_readable_history(client, admin_user):
+    """Both pages use the shared history card: field labels and values, not an empty line."""
+    deal = make_deal(admin_user, 1)
+    p = make_product(1, list_price=Decimal("10"), floor_price=Decimal("0"))
+    actions.add_deal_line(opportunity=deal, user=admin_user, product=p, quantity="3")
+    quote = actions.quote_from_deal(opportunity=deal, user=admin_user)
+    quote.title = "新标题"
+    from kehu.sales.actions.quotes import save_quote
+
+    save_quote(quote=quote, user=admin_user)
+    client.force_login(admin_user)
+    for url, field in (
+        (deal.get_absolute_url(), "amount"),
+        (reverse("sales:quote_detail", args=[quote.pk]), "title"),
+    ):
+        html = client.get(url, HTTP_ACCEPT_LANGUAGE="en").content.decode()
+        history = html[html.index("audit-history") :]
+        assert f'data-field="{field}"' in history, url
