@@ -55,6 +55,10 @@ class ServiceRequestForm(BaseModelForm):
 
         _visible(self, "customer", Customer)
         _visible(self, "contact", Contact)
+        if "customer" in self.fields:
+            # empty only on a request opened by an e-mail from an unknown sender: saving it
+            # here means choosing its customer
+            self.fields["customer"].required = True
         if "priority" in self.fields:
             self.fields["priority"].help_text = _(
                 "Raised automatically for contract customers and complaints."
