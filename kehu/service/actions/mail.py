@@ -104,6 +104,17 @@ def _mb(size: int) -> str:
     return f"{size / 2**20:.1f}"
 
 
+def read_capped(stream, limit: int) -> tuple[bytes, int]:
+    """Read a message from a stream: at most ``limit + 1`` bytes kept (a larger message keeps
+    its headers only), the rest counted and dropped. (bytes, real size)."""
+    head = stream.read(limit + 1) or b""
+    size = len(head)
+    if size > limit:
+        while chunk := stream.read(2**20):
+            size += len(chunk)
+    return head, size
+
+
 # --- Reading a message ---------------------------------------------------------------------------
 
 
