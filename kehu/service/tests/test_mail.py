@@ -407,3 +407,114 @@ def test_message_ids_are_read_strictly():
     assert mail.message_ids(long_id) == mail.message_ids(f"{long_id} ")
     assert len(mail.message_ids(long_id)[0]) < 100
     assert len(mail.message_ids(" ".join(f"<{n}@x>" for n in range(200)))) == mail.MAX_REFERENCES
+
+
+# --- The request page: the thread, shown escaped, and the reply form ---------------------------
+
+
+def test_the_request_page_shows_the_thread_escaped(world, client):
+    hostile = message(
+        sender='"<b>Evil</b>" <li.lei@customer.test>',
+        subject="<img src=x onerror=alert(1)>",
+        text="<script>alert('text')</script>\n第二行",
+    )
+    hostile.add_attachment(PDF, maintype="application", subtype="pdf",
+                           filename="<svg onload=alert(2)>.pdf")  # fmt: skip
+    html_only = message(text=None, html="<p>你好</p><script>alert('html')</script>")
+    req = receive(hostile).request
+    receive(message(text=None, html=html_only.get_content(), in_reply_to=hostile["Message-ID"]))
+    client.force_login(world["rep"])
+    page = client.get(req.get_absolute_url()).content.decode()
+    assert 'id="request-mail"' in page
+    assert "&lt;script&gt;alert(&#x27;text&#x27;)&lt;/script&gt;\n第二行" in page
+    assert "&lt;img src=x onerror=alert(1)&gt;" in page and "&lt;b&gt;Evil&lt;/b&gt;" in page
+    assert "&lt;svg onload=alert(2)&gt;.pdf" in page
+    for raw in ("<script>alert", "<img src=x", "<b>Evil", "<svg onload", "alert('html')"):
+        assert raw not in page
+    assert "converted from HTML" in page and "你好" in page
+    assert "Original" in page and 'name="to" value="li.lei@customer.test"' in page
+
+
+def test_the_original_is_a_download_for_those_who_see_the_request_only(world, client, make_user):
+    result = receive(message())
+    url = f"/service/service-requests/{result.request.pk}/mail/original/{result.message.raw.token}/"
+    client.force_login(world["rep"])
+    response = client.get(url)
+    assert response.status_code == 200 and response["Content-Type"] == "application/octet-stream"
+    assert response["Content-Disposition"].startswith("attachment")
+    assert b"".join(response.streaming_content) == result.message.raw.file.open("rb").read()
+    client.force_login(make_user("salesperson", "a2"))
+    assert client.get(url).status_code == 404  # another salesperson's request: not found
+    client.force_login(world["rep"])
+    other = receive(message(subject="另一个")).message
+    wrong = f"/service/service-requests/{result.request.pk}/mail/original/{other.raw.token}/"
+    assert client.get(wrong).status_code == 404  # an original of another request
+
+
+def test_replying_from_the_page_sends_with_threading_headers(world, client, smtp, make_user):
+    first = message()
+    req = receive(first).request
+    client.force_login(world["rep"])
+    url = f"/service/service-requests/{req.pk}/mail/reply/"
+    response = client.post(
+        url, {"to": "li.lei@customer.test", "subject": "Re: 打印机卡纸", "text": "已安排工程师。",
+              "wait": "on"},
+    )  # fmt: skip
+    assert response.status_code == 302 and response["Location"].endswith("#request-mail")
+    sent = email.message_from_bytes(smtp.received[-1].content, policy=email.policy.default)
+    out = OutboundMessage.objects.get()
+    assert sent["Message-ID"] == out.message_id and sent["In-Reply-To"] == first["Message-ID"]
+    assert sent.get_content().strip() == "已安排工程师。" and out.sent_by == world["rep"]
+    req.refresh_from_db()
+    assert req.status == S.WAITING
+    page = client.get(req.get_absolute_url()).content.decode()
+    assert "已安排工程师。" in page and f'id="mail-out-{out.pk}"' in page
+    # bad input: a message, not a 500, and nothing sent
+    bad = client.post(url, {"to": "nobody", "subject": "", "text": "x"}, follow=True)
+    assert bad.status_code == 200 and "no e-mail address" in bad.content.decode()
+    assert OutboundMessage.objects.count() == 1 and len(smtp.received) == 1
+    # an agent who may read the request but not change it, and a stranger to it
+    client.force_login(make_user("service_agent", "a2"))
+    assert client.post(url, {"to": "a@b.test", "text": "x"}).status_code == 403
+    client.force_login(make_user("salesperson", "a2"))
+    assert client.post(url, {"to": "a@b.test", "text": "x"}).status_code == 404
+    assert OutboundMessage.objects.count() == 1
+
+
+def test_the_page_costs_the_same_queries_with_more_mail(world, client, smtp):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    first = message()
+    first.add_attachment(PDF, maintype="application", subtype="pdf", filename="first.pdf")
+    req = receive(first).request
+    mail.send_reply(request=req, user=world["rep"], to="li.lei@customer.test", subject="", text="a")
+    client.force_login(world["rep"])
+    client.get(req.get_absolute_url())
+
+    def count() -> int:
+        client.get(req.get_absolute_url())  # the inbox badge's count is cached: fill it
+        with CaptureQueriesContext(connection) as ctx:
+            assert client.get(req.get_absolute_url()).status_code == 200
+        return len(ctx.captured_queries)
+
+    before = count()
+    for n in range(4):
+        reply = message(subject=f"Re {n}", in_reply_to=first["Message-ID"])
+        reply.add_attachment(PDF, maintype="application", subtype="pdf", filename=f"{n}.pdf")
+        receive(reply)
+        mail.send_reply(request=req, user=world["rep"], to="a@b.test", subject="", text=str(n))
+    assert count() == before
+
+
+def test_an_unknown_sender_request_is_flagged_and_its_customer_chosen_on_edit(
+    world, client, admin_user
+):
+    req = receive(message(sender="stranger@elsewhere.test")).request
+    client.force_login(admin_user)
+    page = client.get(req.get_absolute_url()).content.decode()
+    assert 'id="request-unknown-sender"' in page
+    listed = client.get("/service/service-requests/?unknown_sender=true").content.decode()
+    assert req.number in listed
+    edit = client.get(f"/service/service-requests/{req.pk}/edit/")
+    assert edit.status_code == 200
