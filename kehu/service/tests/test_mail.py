@@ -31,9 +31,10 @@ PDF = b"%PDF-1.4\n% test\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
 
 
 @pytest.fixture(autouse=True)
-def english(settings):
+def english(settings, client):
     from django.utils import translation
 
+    client.cookies["django_language"] = "en"
     settings.KEHU_SERVICE_MAIL_ADDRESS = "service@kehu.test"
     settings.KEHU_SERVICE_MAIL_UNKNOWN_SENDERS = "open"
     with translation.override("en"):
@@ -518,3 +519,26 @@ def test_an_unknown_sender_request_is_flagged_and_its_customer_chosen_on_edit(
     assert req.number in listed
     edit = client.get(f"/service/service-requests/{req.pk}/edit/")
     assert edit.status_code == 200
+
+
+def test_demo_mail_threads_through_the_real_intake(world, admin_user):
+    from kehu.core.demo import DemoContext
+    from kehu.service.demo.mail import service_mail
+
+    for n in range(2, 8):
+        cust = make_customer(world["rep"], n)
+        make_contact(world["rep"], n, customer=cust, email=f"demo{n}@customer.test")
+    ctx = DemoContext(seed=3, customers=7, employees=2, out=lambda s: None)
+    service_mail(ctx)
+    statuses = set(InboundMessage.objects.values_list("status", flat=True))
+    assert statuses == {"opened", "threaded", "rejected"}
+    assert OutboundMessage.objects.exists()
+    assert ServiceRequest.objects.filter(unknown_sender=True, customer=None).count() == 1
+    for answer in InboundMessage.objects.filter(status="threaded"):
+        assert answer.request.outbound_messages.filter(message_id=answer.in_reply_to).exists()
+        assert answer.request.status == S.IN_PROGRESS  # it waited on the customer's answer
+    answered = ServiceRequest.objects.filter(outbound_messages__isnull=False).distinct()
+    assert answered and not answered.filter(first_response_at=None).exists()
+    count = InboundMessage.objects.count()
+    service_mail(ctx)  # a second run adds nothing
+    assert InboundMessage.objects.count() == count
