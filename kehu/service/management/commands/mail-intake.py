@@ -8,11 +8,13 @@ rejected by the rules, or a duplicate: it is recorded and must not bounce back t
 
 from __future__ import annotations
 
+import logging
 import sys
 
 from django.core.management.base import BaseCommand, CommandError
 
 EX_TEMPFAIL = 75
+log = logging.getLogger("kehu.service.mail")
 
 
 class Command(BaseCommand):
@@ -45,4 +47,7 @@ class Command(BaseCommand):
                 f"not taken in now, try again later: {type(exc).__name__}: {exc}",
                 returncode=EX_TEMPFAIL,
             ) from exc
+        log.info(
+            "mail-intake from %s to %s: %s", opts["sender"], opts["recipient"], result.summary()
+        )
         self.stdout.write(result.summary())
