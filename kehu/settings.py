@@ -352,6 +352,21 @@ KEHU_MESSAGING_RATE_LIMIT = os.environ.get("KEHU_MESSAGING_RATE_LIMIT", "")  # e
 KEHU_MESSAGING_MAX_RETRIES = int(os.environ.get("KEHU_MESSAGING_MAX_RETRIES", "8"))
 KEHU_MESSAGING_RETRY_BASE = int(os.environ.get("KEHU_MESSAGING_RETRY_BASE", "10"))  # seconds
 
+# Service requests from e-mail (``kehu mail-intake``, ``kehu mail-gateway``; see
+# docs/guide/service-email.md): the mailbox customers write to and replies come from (empty:
+# DEFAULT_FROM_EMAIL), what a message from an unknown sender does ("open": a request without a
+# customer, flagged; "reject": kept as rejected only), who owns such requests (a username; empty:
+# the first active superuser), their category, the largest message read whole (a larger one
+# keeps its headers only) and the largest raw copy kept (a larger one keeps its headers).
+KEHU_SERVICE_MAIL_ADDRESS = os.environ.get("KEHU_SERVICE_MAIL_ADDRESS", "")
+KEHU_SERVICE_MAIL_UNKNOWN_SENDERS = os.environ.get("KEHU_SERVICE_MAIL_UNKNOWN_SENDERS", "open")
+KEHU_SERVICE_MAIL_OWNER = os.environ.get("KEHU_SERVICE_MAIL_OWNER", "")
+KEHU_SERVICE_MAIL_CATEGORY = os.environ.get("KEHU_SERVICE_MAIL_CATEGORY", "")
+KEHU_SERVICE_MAIL_MAX_BYTES = int(os.environ.get("KEHU_SERVICE_MAIL_MAX_BYTES", str(50 * 2**20)))
+KEHU_SERVICE_MAIL_RAW_MAX_BYTES = int(
+    os.environ.get("KEHU_SERVICE_MAIL_RAW_MAX_BYTES", str(10 * 2**20))
+)
+
 KEHU_EXPORT_SYNC_LIMIT = int(os.environ.get("KEHU_EXPORT_SYNC_LIMIT", "5000"))
 KEHU_JOB_STALE_HOURS = int(os.environ.get("KEHU_JOB_STALE_HOURS", "6"))
 KEHU_XLSX_MAX_ROWS = 1_048_575

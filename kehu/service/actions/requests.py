@@ -43,6 +43,7 @@ class RequestError(StrEnum):
     TRANSITION = "invalid_transition"
     CUSTOMER_MISMATCH = "customer_mismatch"
     CLOSED = "request_closed"
+    CUSTOMER_REQUIRED = "customer_required"
 
 
 def field_error(name: str, message, code: str) -> ValidationError:
@@ -120,6 +121,15 @@ def _raise_priority(current: str, floor: str | None) -> str:
 
 
 def apply_entitlement(req: ServiceRequest, *, day: datetime.date) -> None:
+    if req.customer_id is None:  # an e-mail from an unknown sender: nothing to check yet
+        req.entitlement, req.contract, req.installed_product = (
+            ServiceRequest.Entitlement.NONE,
+            None,
+            None,
+        )
+        req.entitlement_note = _("Unknown sender: choose the customer to check the entitlement.")
+        req.service_level = ""
+        return
     kind, contract, installed, note = check_entitlement(
         customer_id=req.customer_id,
         product_id=req.product_id,
@@ -148,6 +158,15 @@ def save_request(
     """Create (number, entitlement, priority, SLA clocks, routing) or edit a request."""
     now = now or timezone.now()
     adding = req._state.adding
+    # only a request opened by an e-mail from an unknown sender is without a customer, until an
+    # agent chooses one (a customer is never taken off)
+    stranger = req.unknown_sender and (
+        adding or not ServiceRequest.objects.filter(pk=req.pk, customer__isnull=False).exists()
+    )
+    if req.customer_id is None and not stranger:
+        raise field_error("customer", _("Choose the customer."), RequestError.CUSTOMER_REQUIRED)
+    if req.customer_id is not None:
+        req.unknown_sender = False  # an agent chose the customer of a stranger's e-mail
     if req.contact_id and req.contact.customer_id != req.customer_id:
         raise field_error(
             "contact",

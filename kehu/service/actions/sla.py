@@ -180,7 +180,7 @@ def check_sla(*, now: datetime.datetime | None = None) -> dict[str, int]:
                 % {"number": req.number, "subject": req.subject},
                 body=_("Customer: %(customer)s. Agent: %(agent)s. Was due %(due)s.")
                 % {
-                    "customer": req.customer.name,
+                    "customer": req.customer.name if req.customer else "—",
                     "agent": req.agent or "—",
                     "due": timezone.localtime(due).strftime("%Y-%m-%d %H:%M"),
                 },
@@ -210,7 +210,7 @@ def check_sla(*, now: datetime.datetime | None = None) -> dict[str, int]:
             body=_("Resolve by %(due)s (customer: %(customer)s).")
             % {
                 "due": timezone.localtime(due).strftime("%Y-%m-%d %H:%M"),
-                "customer": req.customer.name,
+                "customer": req.customer.name if req.customer else "—",
             },
             link=link,
             level=Notification.Level.WARNING,

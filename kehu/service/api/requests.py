@@ -52,6 +52,7 @@ READ_ONLY_REQUEST = [
     "response_met",
     "resolution_met",
     "escalated_at",
+    "unknown_sender",
     "created_at",
     "owner",
     "department",
@@ -80,6 +81,8 @@ class ServiceRequestSerializer(BaseModelSerializer):
             "version",
         ]
         read_only_fields = READ_ONLY_REQUEST
+        # empty only on a request opened by an e-mail from an unknown sender: a write chooses it
+        extra_kwargs = {"customer": {"required": True}}
 
 
 class ServiceMoveSerializer(serializers.Serializer):

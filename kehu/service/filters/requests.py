@@ -52,6 +52,7 @@ class ServiceRequestFilterSet(_Search):
     )
     agent = django_filters.NumberFilter(label=_("Agent"), field_name="agent_id")
     overdue = django_filters.BooleanFilter(label=_("Overdue"), method="filter_overdue")
+    unknown_sender = django_filters.BooleanFilter(label=_("Unknown sender"))
     date_from = django_filters.DateFilter(
         label=_("From"), field_name="created_at", lookup_expr="date__gte", widget=DATE
     )
@@ -74,6 +75,7 @@ class ServiceRequestFilterSet(_Search):
             "customer",
             "agent",
             "overdue",
+            "unknown_sender",
             "date_from",
             "date_to",
         ]

@@ -14,6 +14,7 @@ __all__ = [
     "InstalledProductForm",
     "MoveForm",
     "ReassignForm",
+    "ReplyForm",
     "ServiceContractForm",
     "ServiceRequestForm",
     "SlaPolicyForm",
@@ -55,6 +56,10 @@ class ServiceRequestForm(BaseModelForm):
 
         _visible(self, "customer", Customer)
         _visible(self, "contact", Contact)
+        if "customer" in self.fields:
+            # empty only on a request opened by an e-mail from an unknown sender: saving it
+            # here means choosing its customer
+            self.fields["customer"].required = True
         if "priority" in self.fields:
             self.fields["priority"].help_text = _(
                 "Raised automatically for contract customers and complaints."
@@ -152,3 +157,29 @@ class ReassignForm(forms.Form):
             is_active=True, agent_profile__isnull=False
         ).order_by("username")
         self.fields["agent"].widget.attrs["class"] = "form-select"
+
+
+class ReplyForm(forms.Form):
+    """An e-mail to the customer from the request page."""
+
+    to = forms.CharField(
+        label=_("To"),
+        max_length=1000,
+        widget=forms.TextInput({"class": "form-control form-control-sm", "autocomplete": "off"}),
+    )
+    subject = forms.CharField(
+        label=_("Subject"),
+        max_length=300,
+        required=False,
+        widget=forms.TextInput({"class": "form-control form-control-sm"}),
+    )
+    text = forms.CharField(
+        label=_("Message"),
+        max_length=20000,
+        widget=forms.Textarea({"class": "form-control form-control-sm", "rows": 4}),
+    )
+    wait = forms.BooleanField(
+        label=_("Then wait on the customer (the SLA clock pauses until they answer)"),
+        required=False,
+        widget=forms.CheckboxInput({"class": "form-check-input"}),
+    )

@@ -50,10 +50,14 @@ class ServiceRequest(OwnedModel):
         NONE = "none", _("Not entitled")
 
     number = models.CharField(_("request number"), max_length=30, blank=True, editable=False)
+    #: Empty only for a request opened by an e-mail from an unknown sender
+    #: (:attr:`unknown_sender`): an agent chooses the customer.
     customer = models.ForeignKey(
         "customers.Customer",
         verbose_name=_("customer"),
         on_delete=models.PROTECT,
+        null=True,
+        blank=True,
         related_name="service_requests",
     )
     contact = models.ForeignKey(
@@ -156,6 +160,8 @@ class ServiceRequest(OwnedModel):
     response_met = models.BooleanField(_("first response in time"), null=True, editable=False)
     resolution_met = models.BooleanField(_("resolved in time"), null=True, editable=False)
     escalated_at = models.DateTimeField(_("escalated at"), null=True, blank=True, editable=False)
+    #: Opened by an e-mail whose sender matched no contact or customer: no customer yet.
+    unknown_sender = models.BooleanField(_("unknown sender"), default=False, editable=False)
 
     class Meta:
         verbose_name = _("service request")

@@ -31,6 +31,16 @@ urlpatterns = [
         views.request_reassign,
         name="servicerequest_reassign",
     ),
+    path(
+        "service-requests/<int:pk>/mail/reply/",
+        views.request_mail_reply,
+        name="servicerequest_mail_reply",
+    ),
+    path(
+        "service-requests/<int:pk>/mail/original/<uuid:token>/",
+        views.request_mail_raw,
+        name="servicerequest_mail_raw",
+    ),
     *object_urls(SERVICE_CONTRACT),
     *object_urls(INSTALLED_PRODUCT),
     *object_urls(SLA_POLICY),

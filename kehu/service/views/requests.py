@@ -17,11 +17,11 @@ from kehu.core.access_rules import access_rule, perm, record
 from kehu.core.query import int_param
 from kehu.core.views import ObjectDetailView
 
-from ..actions import reports, sla
+from ..actions import mail, reports, sla
 from ..actions import requests as acts
 from ..actions.routing import reassign_request
-from ..forms.requests import MoveForm, ReassignForm
-from ..models import ServiceRequest
+from ..forms.requests import MoveForm, ReassignForm, ReplyForm
+from ..models import InboundMessage, ServiceRequest
 
 STATUS_COLOURS = {
     "new": "secondary",
@@ -74,6 +74,12 @@ class ServiceRequestDetailView(ObjectDetailView):
         ctx["move_form"] = MoveForm(initial={"resolution": req.resolution})
         ctx["can_reassign"] = req.is_open and user.has_perm("service.reassign_servicerequest")
         ctx["reassign_form"] = ReassignForm() if ctx["can_reassign"] else None
+        ctx["mail_thread"] = mail.mail_thread(req)
+        ctx["reply_form"] = (
+            ReplyForm(initial=mail.reply_defaults(req))
+            if may_change and req.status != ServiceRequest.Status.CLOSED
+            else None
+        )
         ctx["remaining"] = sla.remaining_minutes(req, now=now)
         ctx["overdue"] = ctx["remaining"] is not None and ctx["remaining"] < 0
         ctx["late_minutes"] = -ctx["remaining"] if ctx["overdue"] else 0
@@ -99,6 +105,44 @@ def request_move(request, pk: int):
     except ValidationError as exc:
         _error(request, exc)
     return redirect(req.get_absolute_url())
+
+
+@access_rule(record("service.servicerequest", "service.change_servicerequest"))
+@login_required
+@require_POST
+def request_mail_reply(request, pk: int):
+    """E-mail the customer from the request (its Message-ID kept, so the answer threads)."""
+    req = _editable(request, pk)
+    form = ReplyForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, " ".join(e for errors in form.errors.values() for e in errors))
+        return redirect(req.get_absolute_url() + "#request-mail")
+    try:
+        mail.send_reply(request=req, user=request.user, **form.cleaned_data)
+    except ValidationError as exc:
+        _error(request, exc)
+    else:
+        messages.success(request, _("The e-mail is sent."))
+    return redirect(req.get_absolute_url() + "#request-mail")
+
+
+@access_rule(record("service.servicerequest", "service.view_servicerequest"))
+@login_required
+def request_mail_raw(request, pk: int, token):
+    """The original of a received e-mail, as a download (never shown as a page)."""
+    from django.http import FileResponse
+
+    if not request.user.has_perm("service.view_servicerequest"):
+        raise PermissionDenied
+    req = get_object_or_404(ServiceRequest.objects.visible_to(request.user), pk=pk)
+    inbound = get_object_or_404(
+        InboundMessage.objects.select_related("raw"), request=req, raw__token=token
+    )
+    response = FileResponse(
+        inbound.raw.file.open("rb"), as_attachment=True, filename=inbound.raw.name
+    )
+    response["Content-Type"] = "application/octet-stream"
+    return response
 
 
 @access_rule(record("service.servicerequest", "service.reassign_servicerequest"))
