@@ -85,7 +85,7 @@ class Campaign(Searchable, OwnedModel):
     plan = models.ForeignKey(
         MarketingPlan,
         verbose_name=_("marketing plan"),
-        on_delete=models.SET_NULL,
+        on_delete=models.PROTECT,
         null=True,
         blank=True,
         related_name="campaigns",
