@@ -191,3 +191,19 @@ def test_api_members_and_roi(client, marketer, stranger):
     assert client.get(f"/api/campaigns/{c.pk}/roi/").json()["members"] == 1
     client.force_login(stranger)
     assert client.get(f"/api/campaigns/{c.pk}/members/").status_code == 404
+
+
+def test_demo_campaigns_cover_every_type(marketer):
+    from kehu.core.demo import DemoContext
+    from kehu.marketing.demo.campaigns import campaigns as generate
+
+    for n in range(60):
+        make_customer(marketer, n)
+    ctx = DemoContext(seed=5, customers=60, employees=1, out=lambda s: None)
+    generate(ctx)
+    assert set(Campaign.objects.values_list("kind", flat=True)) == set(Campaign.Kind.values)
+    assert not Campaign.objects.filter(actual_cost=0).exists()
+    assert CampaignMember.objects.filter(status="responded").exists()
+    n = Campaign.objects.count()
+    generate(ctx)
+    assert Campaign.objects.count() == n
