@@ -8,9 +8,16 @@ class MarketingConfig(AppConfig):
     verbose_name = _("Marketing")
 
     def ready(self) -> None:
-        from kehu.core.registry import Module, register_module, register_urls
+        from kehu.core.registry import (
+            Module,
+            register_api_routes,
+            register_module,
+            register_urls,
+        )
 
         register_module(
             Module("marketing", _("Marketing"), "bi-megaphone", "marketing:index", order=20)
         )
         register_urls("marketing", "kehu.marketing.urls")
+        register_api_routes("marketing", "kehu.marketing.api.register")
+        from . import object_types  # noqa: F401

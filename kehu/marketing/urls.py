@@ -1,8 +1,9 @@
-"""The marketing module's pages (its index for now)."""
+"""The marketing module's pages: its index, then each area's ``routes.<area>.urlpatterns``."""
 
 from django.urls import path
 from django.utils.translation import gettext_lazy as _
 
+from kehu.core.discover import import_submodules
 from kehu.core.site_views import module_index
 
 app_name = "marketing"
@@ -18,3 +19,5 @@ urlpatterns = [
         name="index",
     ),
 ]
+for _module in import_submodules("kehu.marketing.routes"):
+    urlpatterns += _module.urlpatterns

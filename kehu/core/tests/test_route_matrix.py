@@ -182,10 +182,15 @@ def path_for(route, label: str, pk, token: str = MISSING_TOKEN) -> str:
         "line_pk": pk,  # a line of the record (a deal's products)
         "key": "recent",  # a card of the home dashboard
     }
+
+    def value(arg: str):
+        # a line of the record (``member_pk``, ``cost_pk`` …): the record's own id will do
+        return values.get(arg, pk) if arg.endswith("_pk") else values[arg]
+
     if route.path.startswith("api/^"):
         regex = route.path.removeprefix("api/^").removesuffix("$")
-        return "/api/" + re.sub(r"\(\?P<(\w+)>[^)]*\)", lambda m: str(values[m.group(1)]), regex)
-    return reverse(route.name, kwargs={a: values[a] for a in route.args})
+        return "/api/" + re.sub(r"\(\?P<(\w+)>[^)]*\)", lambda m: str(value(m.group(1))), regex)
+    return reverse(route.name, kwargs={a: value(a) for a in route.args})
 
 
 def probe_label(route) -> str | None:

@@ -1,0 +1,1 @@
+"""Marketing actions, one module per area: the only way marketing records are written."""
