@@ -148,6 +148,15 @@ def add_members(
         )
         customers = [c for c in customers if c.pk in visible_customers]
         contacts = [c for c in contacts if c.pk in visible_contacts]
+    return create_members(campaign=campaign, customers=customers, contacts=contacts, leads=leads)
+
+
+def create_members(
+    *, campaign: Campaign, customers: Iterable[Customer], contacts=(), leads=()
+) -> int:
+    """Write the members (people already in the campaign skipped). The caller has checked the
+    campaign may be changed and that the people are visible: :func:`add_members` and the
+    segment materialisation, which reads a restricted queryset."""
     members = CampaignMember.objects.filter(campaign=campaign)
     have_customers = set(
         members.filter(contact__isnull=True, customer__isnull=False).values_list(
@@ -157,6 +166,7 @@ def add_members(
     have_contacts = set(members.filter(contact__isnull=False).values_list("contact_id", flat=True))
     have_leads = set(members.filter(lead_id__isnull=False).values_list("lead_id", flat=True))
     new: list[CampaignMember] = []
+    added = 0
     for c in customers:
         if c.pk not in have_customers:
             have_customers.add(c.pk)
@@ -168,6 +178,10 @@ def add_members(
                     email=_member_email(None, c),
                 )
             )
+        if len(new) >= 5000:  # a big segment: write in batches, memory stays flat
+            audited_bulk_create(CampaignMember, new)
+            added += len(new)
+            new = []
     for p in contacts:
         if p.pk not in have_contacts:
             have_contacts.add(p.pk)
@@ -194,7 +208,7 @@ def add_members(
             )
     if new:
         audited_bulk_create(CampaignMember, new)
-    return len(new)
+    return added + len(new)
 
 
 @transaction.atomic

@@ -7,9 +7,9 @@ from django.utils.translation import gettext_lazy as _
 
 from kehu.core.filters import BaseFilterSet
 
-from ..models import Campaign, MarketingPlan
+from ..models import Campaign, MarketingPlan, Segment
 
-__all__ = ["CampaignFilterSet", "MarketingPlanFilterSet"]
+__all__ = ["CampaignFilterSet", "MarketingPlanFilterSet", "SegmentFilterSet"]
 
 DATE = forms.DateInput(attrs={"type": "date"})
 
@@ -50,4 +50,12 @@ class MarketingPlanFilterSet(BaseFilterSet):
 
     class Meta:
         model = MarketingPlan
+        fields = ["q"]
+
+
+class SegmentFilterSet(BaseFilterSet):
+    q = django_filters.CharFilter(label=_("Search"), field_name="name", lookup_expr="icontains")
+
+    class Meta:
+        model = Segment
         fields = ["q"]

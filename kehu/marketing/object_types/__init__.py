@@ -6,9 +6,11 @@ from django.utils.translation import gettext_lazy as _
 from kehu.core.registry import ObjectType, Page, register, register_page
 from kehu.core.saving import each_deleted, record_actions
 
-from ..filters import CampaignFilterSet, MarketingPlanFilterSet
-from ..forms import CAMPAIGN_FORM_FIELDS, CampaignForm, MarketingPlanForm
-from ..models import Campaign, MarketingPlan
+from ..filters import CampaignFilterSet, MarketingPlanFilterSet, SegmentFilterSet
+from ..forms import CAMPAIGN_FORM_FIELDS, CampaignForm, MarketingPlanForm, SegmentForm
+from ..models import Campaign, MarketingPlan, Segment
+
+__all__ = ["CAMPAIGN", "MARKETING_PLAN", "SEGMENT"]
 
 
 def _save_campaign(obj, *, user):
@@ -115,6 +117,33 @@ MARKETING_PLAN = register(
         ],
         menu_order=20,
         plural="marketing-plans",
+    )
+)
+
+
+def _save_segment(obj, *, user):
+    from ..actions.segments import save_segment
+
+    return save_segment(obj, user=user)
+
+
+SEGMENT = register(
+    ObjectType(
+        model=Segment,
+        namespace="marketing",
+        filterset=SegmentFilterSet,
+        form=SegmentForm,
+        actions=record_actions(Segment, _save_segment),
+        columns=["name", "description", "exclude_unsubscribed", "owner"],
+        sortable=["name"],
+        default_sort="-pk",
+        search_fields=["name"],
+        export_fields=["name", "description", "query", "exclude_unsubscribed", "owner"],
+        select_related=["owner"],
+        api_select_related=["owner", "department", "exclude"],
+        detail_fields=["name", "description", "exclude_unsubscribed", "exclude", "owner"],
+        menu_order=15,
+        plural="segments",
     )
 )
 

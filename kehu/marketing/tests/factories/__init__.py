@@ -42,3 +42,18 @@ def campaign(owner, n: int = 1, **kw):
     )
     obj.save()
     return obj
+
+
+@factory("marketing.segment")
+def segment(owner, n: int = 1, **kw):
+    from kehu.marketing.models import Segment
+
+    obj = Segment(
+        name=kw.pop("name", f"客户细分{owner.pk}-{n}"),
+        query=kw.pop("query", "kind=company"),
+        owner=owner,
+        department=owner.department,
+        **kw,
+    )
+    obj.save()
+    return obj
