@@ -20,4 +20,9 @@ class MarketingConfig(AppConfig):
         )
         register_urls("marketing", "kehu.marketing.urls")
         register_api_routes("marketing", "kehu.marketing.api.register")
+        from kehu.system.messaging.signals import unsubscribed
+
         from . import object_types  # noqa: F401
+        from .actions.mailings import member_unsubscribed
+
+        unsubscribed.connect(member_unsubscribed, dispatch_uid="marketing-member-unsubscribed")

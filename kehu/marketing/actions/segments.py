@@ -68,11 +68,13 @@ def segment_customers(segment: Segment, *, user, depth: int = 0):
     ot = get_object_type(Customer)
     _filterset, qs = filtered_queryset(ot, user, QueryDict(segment.query or ""))
     if segment.exclude_unsubscribed:
+        from kehu.system.messaging.models import Suppression
+
         qs = qs.exclude(
             pk__in=CampaignMember.objects.filter(
                 status=CampaignMember.Status.UNSUBSCRIBED, customer__isnull=False
             ).values("customer_id")
-        )
+        ).exclude(email__in=Suppression.objects.filter(channel="email").values("address"))
     if segment.exclude_id and depth < MAX_EXCLUDE_DEPTH:
         qs = qs.exclude(
             pk__in=segment_customers(segment.exclude, user=user, depth=depth + 1).values("pk")

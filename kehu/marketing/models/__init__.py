@@ -3,5 +3,6 @@
 from kehu.core.discover import import_submodules
 
 from .campaigns import Campaign, CampaignCost, CampaignMember, MarketingPlan  # noqa: F401
+from .mailings import CampaignMailing  # noqa: F401
 
 import_submodules(__name__, globals())

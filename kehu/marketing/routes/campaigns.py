@@ -6,6 +6,7 @@ from kehu.core.views import object_urls
 
 from ..object_types import CAMPAIGN, MARKETING_PLAN
 from ..views import campaigns as views
+from ..views import mailings
 
 
 def _with_detail(object_type, detail_view) -> list:
@@ -35,5 +36,6 @@ urlpatterns = [
         views.cost_remove,
         name="campaign_cost_remove",
     ),
+    path("campaigns/<int:pk>/email/", mailings.campaign_email, name="campaign_email"),
     path("roi/", views.roi_report, name="roi"),
 ]

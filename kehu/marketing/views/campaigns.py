@@ -22,10 +22,12 @@ from kehu.customers.models import Contact, Customer
 from .. import roi
 from ..actions import campaigns as actions
 from ..models import Campaign, CampaignCost, CampaignMember
+from .mailings import mailings_context
 
 VIEW = "marketing.view_campaign"
 CHANGE = "marketing.change_campaign"
 MEMBERS_SHOWN = 100
+PLACEHOLDERS = "{{ name }} {{ company }} {{ title }} {{ owner }} {{ unsubscribe_url }}"
 
 
 def _editable(campaign: Campaign, user) -> bool:
@@ -60,6 +62,8 @@ class CampaignDetailView(ObjectDetailView):
             cost_categories=CampaignCost.Category.choices,
             can_edit_campaign=_editable(campaign, user),
             today=datetime.date.today(),
+            email_placeholders=PLACEHOLDERS,
+            **mailings_context(campaign),
         )
         if ctx["can_edit_campaign"]:
             ctx["customer_picker"] = picker_html(

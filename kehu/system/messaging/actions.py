@@ -472,6 +472,9 @@ def unsubscribe(*, delivery: Delivery) -> None:
         Delivery.objects.filter(
             channel=delivery.channel, address=delivery.address, status=S.QUEUED
         ).update(status=S.SUPPRESSED)
+        from .signals import unsubscribed
+
+        unsubscribed.send(sender=Delivery, delivery=delivery)
 
 
 #: The statuses an open or click may move a delivery from (never back from unsubscribed).
