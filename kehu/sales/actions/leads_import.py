@@ -70,6 +70,43 @@ class LeadImporter(ModelImporter):
     def check(self, item, batch, ctx) -> None:
         if ctx.user.department_id is None:
             item.row.fail(_("You belong to no department: imported leads need an owner."))
+            return
+        already = existing_person(item.values)
+        if already:
+            item.row.fail(already)
+
+
+def existing_person(values: dict) -> str:
+    """Why a card is not a new lead: its mobile or e-mail already belongs to an open lead or to
+    a customer's contact, company-wide (撞单). Only the owner is named: the importing user may
+    not see that record, but knows whom to ask."""
+    from django.db.models import Q
+
+    from kehu.customers.models import Contact
+
+    mobile = (values.get("mobile") or "").strip()
+    email = (values.get("email") or "").strip()
+    if not mobile and not email:
+        return ""
+    same = Q()
+    if mobile:
+        same |= Q(mobile=mobile)
+    if email:
+        same |= Q(email__iexact=email)
+    lead = (
+        Lead.objects.filter(same)
+        .exclude(status=Lead.Status.CONVERTED)
+        .select_related("owner")
+        .first()
+    )
+    if lead is not None:
+        return _("Already a lead, owned by %(owner)s.") % {"owner": lead.owner}
+    contact = Contact.objects.filter(same).select_related("customer__owner").first()
+    if contact is not None:
+        return _("Already a contact of a customer owned by %(owner)s.") % {
+            "owner": contact.customer.owner
+        }
+    return ""
 
 
 def register() -> None:

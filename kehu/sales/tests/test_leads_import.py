@@ -61,3 +61,25 @@ def test_trade_show_cards_become_assigned_scored_leads(make_user, org):
     assert liu.owner == importer_user  # no rule: the importing user
     assert wang.source == liu.source == "exhibition" and wang.score == liu.score == 10
     assert AuditLog.objects.for_object(wang).filter(action="create").exists()
+
+
+def test_cards_of_known_people_are_refused_naming_only_the_owner(make_user, org):
+    from kehu.customers.tests.factories import contact as make_contact
+
+    importer_user = make_user("salesperson", "a1")
+    other = make_user("salesperson", "b")
+    Lead.objects.create(
+        name="老线索", mobile="13900000009", owner=other, department=other.department
+    )
+    make_contact(other, 1, mobile="13700000007", email="known@kh.cn")
+    rows = run(
+        importer_user,
+        [
+            {"name": "甲", "company": "甲公司", "mobile": "13900000009"},
+            {"name": "乙", "company": "乙公司", "email": "KNOWN@kh.cn"},
+            {"name": "丙", "company": "丙公司", "mobile": "13600000006"},
+        ],
+    )
+    assert [r.outcome for r in rows] == ["error", "error", "created"]
+    assert str(other) in rows[0].errors[0] and "老线索" not in rows[0].errors[0]
+    assert str(other) in rows[1].errors[0]
