@@ -24,7 +24,12 @@ from django.db.models import Count, Q
 from .models import Campaign, CampaignMember
 
 ZERO = Decimal("0")
-RESPONDED = (CampaignMember.Status.RESPONDED, CampaignMember.Status.CONVERTED)
+RESPONDED = (
+    CampaignMember.Status.RESPONDED,
+    CampaignMember.Status.CONVERTED,
+    CampaignMember.Status.REGISTERED,
+    CampaignMember.Status.ATTENDED,
+)
 
 
 @dataclass

@@ -23,6 +23,8 @@ from kehu.customers.models import Contact, Customer
 from ..models import Campaign, CampaignCost, CampaignMember, MarketingPlan
 
 CAMPAIGN_NUMBER_PATTERN = "HD{YYYY}{MM}{seq:4}"
+#: The member statuses that are a response (they get a response time).
+RESPONSES = ("responded", "converted", "registered", "attended")
 CHANGE = "marketing.change_campaign"
 
 
@@ -227,7 +229,7 @@ def record_response(
     member = CampaignMember.objects.select_for_update().get(pk=member.pk)
     member.status = status
     member.response = (response or "").strip()[:300]
-    if status in (CampaignMember.Status.RESPONDED, CampaignMember.Status.CONVERTED):
+    if status in RESPONSES:
         member.responded_at = member.responded_at or when or timezone.now()
     member.save()
     return member

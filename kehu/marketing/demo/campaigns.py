@@ -80,10 +80,15 @@ def campaigns(ctx: DemoContext) -> None:
                 budget=Decimal(budget),
                 expected_revenue=Decimal(budget * rng.choice((5, 8, 10))),
                 plan=plan if start >= year_start else None,
+                location=channel if kind == "event" else "",
                 owner=owner,
             ),
             user=None,
         )
+        if kind == "event":
+            from ..actions.events import open_registration
+
+            campaign = open_registration(campaign=campaign, user=None)
         for category in COSTS[kind]:
             add_cost(
                 campaign=campaign,
@@ -109,6 +114,11 @@ def campaigns(ctx: DemoContext) -> None:
                     )
                 elif roll < 0.28:
                     status = "unsubscribed"
+                if kind == "event" and status in ("sent", "responded"):
+                    status = "attended" if roll < 0.6 else "registered"
+                    responded = responded or timezone.make_aware(
+                        datetime.datetime.combine(start, datetime.time(9, rng.randrange(60)))
+                    )
                 members.append(
                     CampaignMember(
                         campaign=campaign,

@@ -16,6 +16,7 @@ CAMPAIGN_FORM_FIELDS = [
     "name",
     "kind",
     "channel",
+    "location",
     "status",
     "start_date",
     "end_date",

@@ -91,6 +91,11 @@ class Campaign(Searchable, OwnedModel):
         related_name="campaigns",
     )
     description = models.TextField(_("description"), blank=True)
+    location = models.CharField(_("location"), max_length=200, blank=True)
+    #: The secret in the address of an event's public registration page (empty: closed).
+    registration_key = models.CharField(
+        _("registration key"), max_length=40, blank=True, editable=False, db_index=True
+    )
     #: The sum of the cost lines, kept by the cost actions (lists sort and filter on it).
     actual_cost = MoneyField(_("actual cost"), default=Decimal("0"), editable=False)
 
@@ -135,6 +140,8 @@ class CampaignMember(BaseModel):
         SENT = "sent", _("Sent")
         RESPONDED = "responded", _("Responded")
         CONVERTED = "converted", _("Converted")
+        REGISTERED = "registered", _("Registered")
+        ATTENDED = "attended", _("Attended")
         UNSUBSCRIBED = "unsubscribed", _("Unsubscribed")
 
     owner_path = "campaign__owner"

@@ -6,7 +6,7 @@ from kehu.core.views import object_urls
 
 from ..object_types import CAMPAIGN, MARKETING_PLAN
 from ..views import campaigns as views
-from ..views import mailings
+from ..views import events, mailings
 
 
 def _with_detail(object_type, detail_view) -> list:
@@ -37,5 +37,13 @@ urlpatterns = [
         name="campaign_cost_remove",
     ),
     path("campaigns/<int:pk>/email/", mailings.campaign_email, name="campaign_email"),
+    path("campaigns/<int:pk>/registration/", events.event_registration, name="event_registration"),
+    path(
+        "campaigns/<int:pk>/members/<int:member_pk>/check-in/",
+        events.event_check_in,
+        name="event_check_in",
+    ),
+    # public: no login (the secret key in the address names the event)
+    path("e/<str:key>/", events.event_register, name="event_register"),
     path("roi/", views.roi_report, name="roi"),
 ]

@@ -21,6 +21,7 @@ from kehu.customers.models import Contact, Customer
 
 from .. import roi
 from ..actions import campaigns as actions
+from ..actions.events import registration_url
 from ..models import Campaign, CampaignCost, CampaignMember
 from .mailings import mailings_context
 
@@ -63,6 +64,7 @@ class CampaignDetailView(ObjectDetailView):
             can_edit_campaign=_editable(campaign, user),
             today=datetime.date.today(),
             email_placeholders=PLACEHOLDERS,
+            registration_url=registration_url(campaign) if campaign.registration_key else "",
             **mailings_context(campaign),
         )
         if ctx["can_edit_campaign"]:
