@@ -42,6 +42,19 @@ def prefixed(query: str) -> QueryDict:
     return out
 
 
+def _styled(widget) -> None:
+    """Bootstrap classes on a filter widget (the list page styles its own filter bar)."""
+    css = widget.attrs.get("class", "")
+    if getattr(widget, "input_type", "") == "checkbox":
+        wanted = "form-check-input"
+    elif getattr(widget, "input_type", "") == "select" or "Select" in type(widget).__name__:
+        wanted = "form-select form-select-sm"
+    else:
+        wanted = "form-control form-control-sm"
+    if wanted.split()[0] not in css:
+        widget.attrs["class"] = f"{css} {wanted}".strip()
+
+
 class SegmentEditView(ObjectEditView):
     """The generic form (name, options) plus the customer list's filter form."""
 
@@ -53,7 +66,10 @@ class SegmentEditView(ObjectEditView):
         data = self.request.POST if self.request.method == "POST" else None
         if data is None:
             data = prefixed(obj.query if obj else self.request.GET.urlencode())
-        ctx["filter_form"] = customer_filterset(data, user=self.request.user, prefix=PREFIX).form
+        form = customer_filterset(data, user=self.request.user, prefix=PREFIX).form
+        for field in form.fields.values():
+            _styled(field.widget)
+        ctx["filter_form"] = form
         return ctx
 
     def post(self, request, *args, **kwargs):
