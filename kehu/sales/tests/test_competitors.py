@@ -1,0 +1,220 @@
+"""Competitors and market intelligence: their rules, a deal's competitors (refusals, data
+scope, the outcome when the deal is won, lost to one of them or reopened), the API."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+from django.core.exceptions import PermissionDenied, ValidationError
+
+from kehu.core.models import AuditLog
+from kehu.sales.actions import competitors as actions
+from kehu.sales.actions.pipeline import move_stage
+from kehu.sales.models import Competitor, DealCompetitor, IntelligenceNote, Opportunity, Stage
+from kehu.sales.tests.factories.competitors import competitor as make_competitor
+from kehu.sales.tests.factories.competitors import competitor_product as make_price
+from kehu.sales.tests.factories.pipeline import opportunity as make_deal
+
+
+@pytest.fixture
+def seller(make_user):
+    return make_user("salesperson", "a1")
+
+
+@pytest.fixture
+def other(make_user):
+    return make_user("salesperson", "a2")
+
+
+def _codes(exc) -> list[str]:
+    return [e.code for errors in exc.value.error_dict.values() for e in errors]
+
+
+def _stage(deal, kind):
+    return Stage.objects.filter(pipeline=deal.pipeline, kind=kind).order_by("position").first()
+
+
+def test_competitor_names_are_unique_and_trimmed(seller):
+    first = actions.save_competitor(Competitor(name="  用友网络 "), user=seller)
+    assert first.name == "用友网络"
+    with pytest.raises(ValidationError) as exc:
+        actions.save_competitor(Competitor(name="用友网络"), user=seller)
+    assert _codes(exc) == ["duplicate"]
+
+
+def test_price_rows_round_default_currency_and_refuse_negative(seller):
+    from kehu.sales.models import CompetitorProduct
+    from kehu.system.params import get_params
+
+    rival = make_competitor(seller, 1)
+    row = actions.save_competitor_product(
+        CompetitorProduct(competitor=rival, name="U8 Cloud", price=Decimal("12345.678")),
+        user=seller,
+    )
+    assert row.price == Decimal("12345.68")
+    assert row.currency == get_params().currency
+    with pytest.raises(ValidationError) as exc:
+        actions.save_competitor_product(
+            CompetitorProduct(competitor=rival, name="U8", price=Decimal("-1")), user=seller
+        )
+    assert _codes(exc) == ["bad_price"]
+    # a second price of the same product is history, newest first
+    make_price(seller, 2, competitor=rival, name="U8 Cloud", price=Decimal("9000"))
+    history = actions.price_history(rival)
+    assert [p.price for p in history] == [Decimal("12345.68"), Decimal("9000.00")]
+
+
+def test_deal_competitors_add_update_remove_audited(seller):
+    deal = make_deal(seller, 1)
+    rival = make_competitor(seller, 1)
+    link = actions.add_deal_competitor(
+        opportunity=deal, user=seller, competitor=rival, offered_price="88,000"
+    )
+    assert link.offered_price == Decimal("88000.00")
+    assert link.status == DealCompetitor.Status.ACTIVE
+    assert AuditLog.for_object(link).filter(action="create").exists()
+    with pytest.raises(ValidationError) as exc:
+        actions.add_deal_competitor(opportunity=deal, user=seller, competitor=rival)
+    assert _codes(exc) == ["duplicate"]
+    link = actions.update_deal_competitor(link=link, user=seller, offered_price="90000")
+    assert link.offered_price == Decimal("90000.00")
+    actions.remove_deal_competitor(link=link, user=seller)
+    assert not DealCompetitor.objects.filter(opportunity=deal).exists()
+
+
+@pytest.mark.parametrize(
+    ("kw", "code"),
+    [
+        ({"competitor": None}, "no_competitor"),
+        ({"offered_price": "-5"}, "bad_price"),
+        ({"offered_price": "abc"}, "bad_price"),
+        ({"offered_price": "Infinity"}, "bad_price"),
+        ({"status": "maybe"}, "bad_status"),
+    ],
+)
+def test_bad_deal_competitors_are_refused(seller, kw, code):
+    deal = make_deal(seller, 1)
+    args = {"competitor": make_competitor(seller, 1), **kw}
+    with pytest.raises(ValidationError) as exc:
+        actions.add_deal_competitor(opportunity=deal, user=seller, **args)
+    assert _codes(exc) == [code]
+
+
+def test_inactive_competitor_cannot_join_a_deal(seller):
+    rival = make_competitor(seller, 1, active=False)
+    with pytest.raises(ValidationError) as exc:
+        actions.add_deal_competitor(opportunity=make_deal(seller, 1), user=seller, competitor=rival)
+    assert _codes(exc) == ["inactive"]
+
+
+def test_someone_elses_deal_is_refused(seller, other):
+    deal = make_deal(other, 1)
+    with pytest.raises(PermissionDenied):
+        actions.add_deal_competitor(
+            opportunity=deal, user=seller, competitor=make_competitor(seller, 1)
+        )
+
+
+def test_outcome_follows_the_deal(seller):
+    deal = make_deal(seller, 1)
+    a, b, c = (make_competitor(seller, i) for i in (1, 2, 3))
+    for rival in (a, b):
+        actions.add_deal_competitor(opportunity=deal, user=seller, competitor=rival)
+    # lost to a competitor that was not yet recorded: it is added, as the winner
+    deal = move_stage(
+        user=seller, opportunity=deal, stage=_stage(deal, "lost"), lost_reason="价格", lost_to=c
+    )
+    statuses = dict(
+        DealCompetitor.objects.filter(opportunity=deal).values_list("competitor", "status")
+    )
+    assert statuses == {a.pk: "active", b.pk: "active", c.pk: "they_won"}
+    # reopened: everyone back in the race; won: they all lost to us
+    deal = move_stage(user=seller, opportunity=deal, stage=_stage(deal, "open"))
+    assert set(
+        DealCompetitor.objects.filter(opportunity=deal).values_list("status", flat=True)
+    ) == {"active"}
+    deal = move_stage(user=seller, opportunity=deal, stage=_stage(deal, "won"))
+    assert deal.status == Opportunity.Status.WON
+    assert set(
+        DealCompetitor.objects.filter(opportunity=deal).values_list("status", flat=True)
+    ) == {"we_won"}
+
+
+def test_competitor_in_deals_cannot_be_deleted_others_can(seller):
+    used, unused = make_competitor(seller, 1), make_competitor(seller, 2)
+    actions.add_deal_competitor(opportunity=make_deal(seller, 1), user=seller, competitor=used)
+    make_price(seller, 1, competitor=unused)
+    note = IntelligenceNote(title="降价", competitor=unused)
+    actions.save_intelligence_note(note, user=seller)
+    with pytest.raises(ValidationError) as exc:
+        actions.delete_competitor(user=seller, obj=used)
+    assert _codes(exc) == ["in_use"]
+    actions.delete_competitor(user=seller, obj=unused)
+    assert not Competitor.objects.filter(pk=unused.pk).exists()
+    note.refresh_from_db()
+    assert note.competitor_id is None
+
+
+def test_note_takes_the_deals_customer(seller, other):
+    deal = make_deal(seller, 1)
+    note = actions.save_intelligence_note(
+        IntelligenceNote(title="  招标文件 ", opportunity=deal), user=seller
+    )
+    assert (note.title, note.customer_id, note.owner_id) == (
+        "招标文件",
+        deal.customer_id,
+        seller.pk,
+    )
+    another = make_deal(seller, 2)
+    with pytest.raises(ValidationError) as exc:
+        actions.save_intelligence_note(
+            IntelligenceNote(title="x", opportunity=deal, customer=another.customer), user=seller
+        )
+    assert _codes(exc) == ["mismatch"]
+
+
+def test_deal_filter_by_competitor(seller, client):
+    from kehu.sales.filters.pipeline import OpportunityFilterSet
+
+    rival = make_competitor(seller, 1)
+    d1, _d2 = make_deal(seller, 1), make_deal(seller, 2)
+    actions.add_deal_competitor(opportunity=d1, user=seller, competitor=rival)
+    qs = OpportunityFilterSet(
+        {"competitor": str(rival.pk)}, Opportunity.objects.all(), user=seller
+    ).qs
+    assert list(qs) == [d1]
+    client.force_login(seller)
+    body = client.get(f"/api/opportunities/?competitor={rival.pk}").json()
+    assert [row["id"] for row in body["results"]] == [d1.pk]
+
+
+def test_api_deal_competitors_and_lost_to(seller, other, client):
+    deal = make_deal(seller, 1)
+    rival = make_competitor(seller, 1)
+    client.force_login(seller)
+    url = f"/api/opportunities/{deal.pk}/competitors/"
+    response = client.post(
+        url, {"competitor": rival.pk, "offered_price": "1000"}, content_type="application/json"
+    )
+    assert response.status_code == 201, response.content
+    assert response.json()[0]["offered_price"].startswith("1000")
+    response = client.post(url, {"competitor": rival.pk}, content_type="application/json")
+    assert response.status_code == 400
+    lost = _stage(deal, "lost")
+    response = client.post(
+        f"/api/opportunities/{deal.pk}/move/",
+        {"stage": lost.pk, "lost_reason": "价格", "lost_to": rival.pk},
+        content_type="application/json",
+    )
+    assert response.status_code == 200, response.content
+    assert client.get(url).json()[0]["status"] == "they_won"
+    response = client.post(
+        f"/api/opportunities/{deal.pk}/move/",
+        {"stage": lost.pk, "lost_reason": "价格", "lost_to": 999999},
+        content_type="application/json",
+    )
+    assert response.status_code == 400
+    # another salesperson's deal: not found
+    client.force_login(other)
+    assert client.get(url).status_code == 404
