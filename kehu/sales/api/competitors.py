@@ -160,16 +160,16 @@ class DealCompetitorsMixin:
     @action(
         detail=True,
         methods=["post"],
-        url_path=r"competitors/(?P<link_pk>[0-9]+)/remove",
+        url_path=r"competitors/(?P<line_pk>[0-9]+)/remove",
         pagination_class=None,
     )
-    def remove_competitor(self, request, pk=None, link_pk=None):
+    def remove_competitor(self, request, pk=None, line_pk=None):
         """Remove a competitor from a deal."""
         from ..actions.competitors import remove_deal_competitor
 
         deal = self.get_object()
         self.check_object_permissions(request, deal)
-        link = get_object_or_404(DealCompetitor, pk=link_pk, opportunity=deal)
+        link = get_object_or_404(DealCompetitor, pk=line_pk, opportunity=deal)
         remove_deal_competitor(link=link, user=request.user)
         return Response(_links(deal))
 

@@ -25,3 +25,20 @@ urlpatterns = [
     *object_urls(COMPETITOR_PRODUCT),
     *object_urls(INTELLIGENCE_NOTE),
 ]
+urlpatterns += [
+    path(
+        "opportunities/<int:pk>/competitors/add/",
+        views.deal_competitor_add,
+        name="deal_competitor_add",
+    ),
+    path(
+        "opportunities/<int:pk>/competitors/<int:line_pk>/",
+        views.deal_competitor_update,
+        name="deal_competitor_update",
+    ),
+    path(
+        "opportunities/<int:pk>/competitors/<int:line_pk>/remove/",
+        views.deal_competitor_remove,
+        name="deal_competitor_remove",
+    ),
+]

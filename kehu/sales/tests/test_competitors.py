@@ -218,3 +218,95 @@ def test_api_deal_competitors_and_lost_to(seller, other, client):
     # another salesperson's deal: not found
     client.force_login(other)
     assert client.get(url).status_code == 404
+
+
+# --- The deal page ----------------------------------------------------------------------------------
+
+
+def test_deal_page_card_add_update_remove_with_htmx(seller, client):
+    from kehu.core.testing import picker_choices
+
+    deal = make_deal(seller, 1)
+    rival = make_competitor(seller, 1)
+    make_competitor(seller, 2, active=False)
+    client.force_login(seller)
+    page = client.get(deal.get_absolute_url())
+    html = page.content.decode()
+    assert 'id="competitors"' in html and "deal-competitor-form" in html
+    assert "competitors" not in [str(label) for label, _v in page.context["fields"]]
+    assert picker_choices(client, html, "competitor", "竞争") == [str(rival.pk)]
+    htmx = {"HTTP_HX_REQUEST": "true"}
+    url = f"/sales/opportunities/{deal.pk}/competitors/add/"
+    response = client.post(url, {"competitor": rival.pk, "offered_price": "95000"}, **htmx)
+    assert response.status_code == 200
+    assert 'value="95000"' in response.content.decode()
+    link = DealCompetitor.objects.get(opportunity=deal)
+    # refused: a second time, with the message in the card (422)
+    response = client.post(url, {"competitor": rival.pk}, **htmx)
+    assert response.status_code == 422
+    assert "already in this deal" in response.content.decode()
+    response = client.post(
+        f"/sales/opportunities/{deal.pk}/competitors/{link.pk}/",
+        {"offered_price": "-1", "status": "active"},
+        **htmx,
+    )
+    assert response.status_code == 422
+    response = client.post(
+        f"/sales/opportunities/{deal.pk}/competitors/{link.pk}/",
+        {"offered_price": "90000", "status": "they_won"},
+        **htmx,
+    )
+    assert response.status_code == 200
+    link.refresh_from_db()
+    assert (link.offered_price, link.status) == (Decimal("90000.00"), "they_won")
+    response = client.post(f"/sales/opportunities/{deal.pk}/competitors/{link.pk}/remove/")
+    assert response.status_code == 302
+    assert not DealCompetitor.objects.filter(opportunity=deal).exists()
+
+
+def test_deal_page_of_someone_else(seller, other, client):
+    deal = make_deal(other, 1)
+    rival = make_competitor(seller, 1)
+    client.force_login(seller)
+    response = client.post(
+        f"/sales/opportunities/{deal.pk}/competitors/add/", {"competitor": rival.pk}
+    )
+    assert response.status_code == 404
+    assert not DealCompetitor.objects.exists()
+
+
+def test_legacy_text_shown_only_when_filled(seller, client):
+    deal = make_deal(seller, 1, competitors="金蝶, 用友")
+    client.force_login(seller)
+    html = client.get(deal.get_absolute_url()).content.decode()
+    assert "金蝶, 用友" in html
+
+
+def test_mark_lost_to_a_competitor_on_the_page(seller, client):
+    deal = make_deal(seller, 1)
+    rival = make_competitor(seller, 1)
+    lost = _stage(deal, "lost")
+    client.force_login(seller)
+    html = client.get(deal.get_absolute_url()).content.decode()
+    assert 'data-name="lost_to"' in html
+    response = client.post(
+        f"/sales/opportunities/{deal.pk}/move/",
+        {"stage": lost.pk, "version": deal.version, "lost_reason": "价格", "lost_to": rival.pk},
+    )
+    assert response.status_code == 302
+    deal.refresh_from_db()
+    assert deal.status == "lost"
+    assert DealCompetitor.objects.get(opportunity=deal).status == "they_won"
+    # a competitor that does not exist: refused, the deal unchanged
+    deal2 = make_deal(seller, 2)
+    response = client.post(
+        f"/sales/opportunities/{deal2.pk}/move/",
+        {"stage": lost.pk, "version": deal2.version, "lost_reason": "价格", "lost_to": "999999"},
+    )
+    deal2.refresh_from_db()
+    assert deal2.status == "open"
+    response = client.post(
+        f"/sales/opportunities/{deal2.pk}/move/",
+        {"stage": lost.pk, "version": deal2.version, "lost_reason": "价格", "lost_to": "x"},
+    )
+    assert response.status_code == 400
