@@ -41,4 +41,5 @@ urlpatterns += [
         views.deal_competitor_remove,
         name="deal_competitor_remove",
     ),
+    path("opportunities/<int:pk>/notes/add/", views.deal_note_add, name="deal_note_add"),
 ]

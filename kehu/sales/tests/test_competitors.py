@@ -310,3 +310,95 @@ def test_mark_lost_to_a_competitor_on_the_page(seller, client):
         {"stage": lost.pk, "version": deal2.version, "lost_reason": "价格", "lost_to": "x"},
     )
     assert response.status_code == 400
+
+
+# --- Intelligence notes in the timelines -----------------------------------------------------------
+
+
+def test_notes_on_the_customer_timeline_and_the_deal_page(seller, other, client):
+    import datetime
+
+    from kehu.customers.timeline import timeline
+
+    deal = make_deal(seller, 1)
+    rival = make_competitor(seller, 1)
+    mine = actions.save_intelligence_note(
+        IntelligenceNote(
+            title="对手报价九折",
+            opportunity=deal,
+            competitor=rival,
+            source="customer",
+            date=datetime.date(2026, 3, 2),
+        ),
+        user=seller,
+    )
+    # another salesperson's note about the same customer: not in my timeline (data scope)
+    actions.save_intelligence_note(
+        IntelligenceNote(title="别人的情报", customer=deal.customer), user=other
+    )
+    page = timeline(deal.customer, seller, kinds=["intelligence"])
+    assert [e.title for e in page.entries] == ["Intelligence: 对手报价九折"]
+    assert page.entries[0].url == mine.get_absolute_url()
+    # before the note's day: not on that page
+    before = timezone_at(datetime.date(2026, 3, 1))
+    from kehu.sales.timeline.competitors import customer_notes
+
+    assert list(customer_notes(deal.customer, seller, before=before, limit=5)) == []
+    client.force_login(seller)
+    html = client.get(deal.get_absolute_url()).content.decode()
+    assert "对手报价九折" in html and "别人的情报" not in html
+    response = client.post(
+        f"/sales/opportunities/{deal.pk}/notes/add/",
+        {"title": "招标文件要求国产化", "source": "tender", "body": "须支持信创"},
+        HTTP_HX_REQUEST="true",
+    )
+    assert response.status_code == 200
+    assert "招标文件要求国产化" in response.content.decode()
+    note = IntelligenceNote.objects.get(title="招标文件要求国产化")
+    assert (note.opportunity_id, note.customer_id, note.owner_id) == (
+        deal.pk,
+        deal.customer_id,
+        seller.pk,
+    )
+    response = client.post(
+        f"/sales/opportunities/{deal.pk}/notes/add/", {"title": " "}, HTTP_HX_REQUEST="true"
+    )
+    assert response.status_code == 422
+    # a deal I may not see: 404, nothing written
+    hidden = make_deal(other, 2)
+    response = client.post(f"/sales/opportunities/{hidden.pk}/notes/add/", {"title": "x"})
+    assert response.status_code == 404
+
+
+def timezone_at(day):
+    from kehu.sales.timeline.competitors import note_time
+
+    return note_time(day)
+
+
+def test_competitors_import(seller, make_user):
+    from kehu.core.imports import ImportContext, Row, importers
+    from kehu.sales.actions.competitors_import import CompetitorImporter
+
+    assert "sales.competitor" in importers
+    make_competitor(seller, 1, name="金蝶")
+    manager = make_user("sales_manager", "a1")
+    importer = CompetitorImporter()
+    ctx = ImportContext(user=manager, mode="create", dry_run=False, batch="c" * 32, options={})
+    importer.prepare(ctx)
+    rows = [
+        Row(number=n, raw=[], values=values)
+        for n, values in enumerate(
+            [
+                {"name": "用友", "website": "https://www.yonyou.com", "strengths": "渠道广"},
+                {"name": "  浪潮 ", "website": "not a url"},
+                {"name": "金蝶"},
+                {"name": "用友"},
+            ],
+            2,
+        )
+    ]
+    importer.process(rows, ctx)
+    assert [row.outcome for row in rows] == ["created", "error", "error", "duplicate"]
+    assert set(Competitor.objects.values_list("name", flat=True)) == {"金蝶", "用友"}
+    assert AuditLog.objects.filter(action="create", content_type__model="competitor").count() >= 1

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
@@ -161,3 +161,55 @@ def deal_competitor_remove(request, pk: int, line_pk: int):
     except ValidationError as exc:
         return _done(request, deal, error=" ".join(exc.messages))
     return _done(request, deal)
+
+
+# --- A deal's intelligence notes card -------------------------------------------------------------
+
+
+def deal_notes_context(opportunity: Opportunity, user, *, form: dict | None = None) -> dict | None:
+    """The deal page's intelligence card (``None``: no card without the view permission)."""
+    from ..timeline.competitors import deal_notes
+
+    if not user.has_perm("sales.view_intelligencenote"):
+        return None
+    return {
+        "deal": opportunity,
+        "entries": deal_notes(opportunity, user),
+        "can_add": user.has_perm("sales.add_intelligencenote"),
+        "sources": IntelligenceNote.Source.choices,
+        "form": form or {},
+    }
+
+
+@access_rule(record("sales.opportunity", "sales.view_opportunity"))
+@login_required
+@require_POST
+def deal_note_add(request, pk: int):
+    """A note about the deal (and its customer), written from the deal page."""
+    from ..actions.competitors import save_intelligence_note
+
+    deal = _deal(request, pk)
+    if not request.user.has_perm("sales.add_intelligencenote"):
+        raise PermissionDenied
+    posted = {name: request.POST.get(name, "") for name in ("title", "source", "body")}
+    note = IntelligenceNote(
+        title=posted["title"][:200],
+        source=posted["source"] or IntelligenceNote.Source.OTHER,
+        body=posted["body"][:10000],
+        opportunity=deal,
+    )
+    error = ""
+    try:
+        save_intelligence_note(note, user=request.user)
+    except ValidationError as exc:
+        error = " ".join(exc.messages)
+    if getattr(request, "htmx", False):
+        ctx = deal_notes_context(
+            deal, request.user, form={**posted, "error": error} if error else None
+        )
+        return render(
+            request, "sales/_deal_notes.html", {"notes_card": ctx}, status=422 if error else 200
+        )
+    if error:
+        messages.error(request, error)
+    return redirect(deal.get_absolute_url() + "#intelligence")

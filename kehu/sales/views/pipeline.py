@@ -30,7 +30,7 @@ from .. import pipeline_reports as reports
 from ..actions.pipeline import default_pipeline, move_stage, stages_of
 from ..models import Competitor, Opportunity, Pipeline, Stage, StageHistory
 from ..templatetags.pipeline_tags import format_money
-from .competitors import deal_competitors_context
+from .competitors import deal_competitors_context, deal_notes_context
 from .opportunity_lines import lines_context
 
 VIEW = "sales.view_opportunity"
@@ -385,6 +385,7 @@ class OpportunityDetailView(ObjectDetailView):
         ctx["size_band"] = reports.size_band(opp.amount)
         ctx.update(lines_context(opp, user))
         ctx.update(deal_competitors_context(opp, user))
+        ctx["notes_card"] = deal_notes_context(opp, user)
         ctx["lost_to_picker"] = ""
         if ctx["can_move"] and opp.status != Opportunity.Status.LOST:
             from kehu.core.pickers import picker_html
