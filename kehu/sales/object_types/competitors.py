@@ -86,6 +86,7 @@ COMPETITOR = register(
         detail_fields=[*COMPETITOR_FIELDS],
         bulk_fields=["active"],
         list_links=[
+            WIN_LOSS,
             Page(
                 module="sales",
                 label=_("Competitor prices"),

@@ -5,6 +5,7 @@ from django.urls import path
 from kehu.core.views import object_urls
 
 from ..object_types.competitors import COMPETITOR, COMPETITOR_PRODUCT, INTELLIGENCE_NOTE
+from ..views import competitor_reports as report_views
 from ..views import competitors as views
 
 
@@ -42,4 +43,5 @@ urlpatterns += [
         name="deal_competitor_remove",
     ),
     path("opportunities/<int:pk>/notes/add/", views.deal_note_add, name="deal_note_add"),
+    path("competitors/win-loss/", report_views.win_loss, name="competitor_winloss"),
 ]

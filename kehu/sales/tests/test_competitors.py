@@ -402,3 +402,91 @@ def test_competitors_import(seller, make_user):
     assert [row.outcome for row in rows] == ["created", "error", "error", "duplicate"]
     assert set(Competitor.objects.values_list("name", flat=True)) == {"金蝶", "用友"}
     assert AuditLog.objects.filter(action="create", content_type__model="competitor").count() >= 1
+
+
+# --- Win/loss per competitor ----------------------------------------------------------------------
+
+
+def test_win_loss_report_reconciles_with_the_deals(
+    seller, other, client, django_assert_max_num_queries
+):
+    from kehu.sales.competitor_reports import win_loss
+
+    a, b = make_competitor(seller, 1, name="甲公司"), make_competitor(seller, 2, name="乙公司")
+    deals = [
+        make_deal(seller, n, amount=Decimal(amount))
+        for n, amount in ((1, "100000"), (2, "200000"), (3, "50000"), (4, "80000"))
+    ]
+    actions.add_deal_competitor(
+        opportunity=deals[0], user=seller, competitor=a, offered_price="90000"
+    )
+    actions.add_deal_competitor(
+        opportunity=deals[1], user=seller, competitor=a, offered_price="150000"
+    )
+    actions.add_deal_competitor(opportunity=deals[2], user=seller, competitor=a)
+    actions.add_deal_competitor(opportunity=deals[3], user=seller, competitor=b)
+    move_stage(user=seller, opportunity=deals[0], stage=_stage(deals[0], "won"))
+    move_stage(
+        user=seller,
+        opportunity=deals[1],
+        stage=_stage(deals[1], "lost"),
+        lost_reason="价格",
+        lost_to=a,
+    )
+    move_stage(
+        user=seller, opportunity=deals[3], stage=_stage(deals[3], "lost"), lost_reason="关系"
+    )
+    # another salesperson's deal with competitor a: not in my report
+    hidden = make_deal(other, 9)
+    actions.add_deal_competitor(opportunity=hidden, user=other, competitor=a)
+    rows = {r.name: r for r in win_loss(Opportunity.objects.visible_to(seller))}
+    ra, rb = rows["甲公司"], rows["乙公司"]
+    assert (ra.deals, ra.won, ra.lost, ra.open, ra.lost_to) == (3, 1, 1, 1, 1)
+    assert (ra.won_amount, ra.lost_amount, ra.open_amount) == (
+        Decimal("100000"),
+        Decimal("200000"),
+        Decimal("50000"),
+    )
+    assert ra.win_rate == 0.5
+    assert ra.their_average == Decimal("120000.00") and ra.our_average == Decimal("150000.00")
+    assert round(ra.price_index) == 80
+    assert (rb.deals, rb.won, rb.lost, rb.lost_to, rb.win_rate, rb.price_index) == (
+        1,
+        0,
+        1,
+        0,
+        0.0,
+        None,
+    )
+    client.force_login(seller)
+    with django_assert_max_num_queries(25):
+        response = client.get("/sales/competitors/win-loss/?period=")
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "winloss-chart" in html and "甲公司" in html
+    drill = f"competitor={a.pk}&amp;status=won"
+    assert drill in html
+    listed = client.get(f"/sales/opportunities/?competitor={a.pk}&status=won")
+    assert deals[0].name in listed.content.decode() and deals[1].name not in listed.content.decode()
+    # bad filters: 400 / 404, never 500
+    assert client.get("/sales/competitors/win-loss/?owner=abc").status_code == 400
+    assert client.get("/sales/competitors/win-loss/?from=2026-02-30").status_code == 400
+
+
+def test_win_loss_query_count_does_not_grow(seller, client, django_assert_num_queries):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client.force_login(seller)
+    rival = make_competitor(seller, 1)
+    actions.add_deal_competitor(opportunity=make_deal(seller, 1), user=seller, competitor=rival)
+    client.get("/sales/competitors/win-loss/")
+    with CaptureQueriesContext(connection) as first:
+        client.get("/sales/competitors/win-loss/")
+    for n in range(2, 6):
+        actions.add_deal_competitor(
+            opportunity=make_deal(seller, n), user=seller, competitor=make_competitor(seller, n)
+        )
+    with CaptureQueriesContext(connection) as second:
+        client.get("/sales/competitors/win-loss/")
+    assert len(second) == len(first)
