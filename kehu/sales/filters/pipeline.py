@@ -117,7 +117,7 @@ class OpportunityFilterSet(BaseFilterSet):
             return queryset
         return queryset.filter(department__path__startswith=value.path)
 
-    def filter_competitor(self, queryset, name, value):  # a Competitor (the API: its id)
+    def filter_competitor(self, queryset, name, value: int):  # a Competitor (the API: its id)
         """Deals the competitor took part in (the win/loss report's drill-down)."""
         if value is None:
             return queryset

@@ -149,7 +149,7 @@ class IntelligenceNote(OwnedModel):
         OTHER = "other", _("Other")
 
     title = models.CharField(_("title"), max_length=200)
-    body = models.TextField(_("text"), blank=True)
+    body = models.TextField(_("details"), blank=True)
     date = models.DateField(_("date"), default=timezone.localdate)
     source = models.CharField(
         _("source"), max_length=20, choices=Source.choices, default=Source.OTHER

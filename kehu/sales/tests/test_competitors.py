@@ -490,3 +490,29 @@ def test_win_loss_query_count_does_not_grow(seller, client, django_assert_num_qu
     with CaptureQueriesContext(connection) as second:
         client.get("/sales/competitors/win-loss/")
     assert len(second) == len(first)
+
+
+def test_demo_competitors_won_and_lost(seller, make_user):
+    from kehu.core.demo import DemoContext
+    from kehu.customers.tests.factories import customer as make_customer
+    from kehu.sales.demo.competitors import competitors as generate_competitors
+    from kehu.sales.demo.pipeline import deals as generate_deals
+    from kehu.sales.models import CompetitorProduct
+
+    for n in range(40):
+        make_customer(seller, n)
+    ctx = DemoContext(seed=7, customers=40, employees=1, out=lambda s: None)
+    generate_deals(ctx)
+    generate_competitors(ctx)
+    assert 6 <= Competitor.objects.count() <= 10
+    assert CompetitorProduct.objects.count() > Competitor.objects.count()
+    statuses = set(DealCompetitor.objects.values_list("status", flat=True))
+    assert {"we_won", "they_won"} <= statuses
+    assert IntelligenceNote.objects.filter(opportunity__isnull=False).exists()
+    # a won deal's competitors all lost to us
+    assert not DealCompetitor.objects.filter(
+        opportunity__status="won", status__in=["active", "they_won"]
+    ).exists()
+    count = DealCompetitor.objects.count()
+    generate_competitors(ctx)
+    assert DealCompetitor.objects.count() == count  # skipped: its data exists
