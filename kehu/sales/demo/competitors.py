@@ -177,7 +177,7 @@ def competitors(ctx: DemoContext) -> None:
                 status=status,
             )
         linked.append(deal)
-    for i in range(min(60, max(len(linked) // 3, 12))):
+    for _i in range(min(60, max(len(linked) // 3, 12))):
         rival = rng.choice(rivals)
         title, source, body = rng.choice(NOTE_TEMPLATES)
         deal = rng.choice(linked) if linked and rng.random() < 0.6 else None
