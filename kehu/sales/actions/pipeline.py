@@ -233,11 +233,17 @@ def _history(opp: Opportunity, *, from_stage, previous_since, user, now) -> Stag
 
 @transaction.atomic
 def save_opportunity(
-    opp: Opportunity, *, user, lost_reason: str = "", now: datetime.datetime | None = None
+    opp: Opportunity,
+    *,
+    user,
+    lost_reason: str = "",
+    lost_to=None,
+    now: datetime.datetime | None = None,
 ) -> Opportunity:
     """Create or update a deal. A new deal is owned by its creator (and department), numbered,
     in the default pipeline's first open stage unless told otherwise; a changed stage goes
-    through the same rules as :func:`move_stage`."""
+    through the same rules as :func:`move_stage`, and settles the deal's competitors
+    (``lost_to``: the competitor a lost deal went to, optional)."""
     now = now or timezone.now()
     adding = opp._state.adding
     if adding:
@@ -284,6 +290,10 @@ def save_opportunity(
             user=user,
             now=now,
         )
+        if not adding:
+            from .competitors import settle_deal_competitors
+
+            settle_deal_competitors(opportunity=opp, lost_to=lost_to)
     return opp
 
 
@@ -311,13 +321,15 @@ def move_stage(
     opportunity: Opportunity,
     stage: Stage,
     lost_reason: str = "",
+    lost_to=None,
     version: int | None = None,
     now: datetime.datetime | None = None,
 ) -> Opportunity:
     """Move a deal to ``stage`` of its own pipeline (kanban drag, API, edit page): the save is
     audited, the change is recorded in the stage history with the days spent in the previous
     stage; won/lost stages close the deal (``closed_at``), a lost stage needs a reason, an open
-    stage reopens it. Moving to the stage it is in does nothing."""
+    stage reopens it. Moving to the stage it is in does nothing. ``lost_to``: the competitor a
+    lost deal went to (optional), recorded on the deal's competitors."""
     opp = Opportunity.objects.select_for_update().get(pk=opportunity.pk)
     check_version(opp, version)
     if stage.pipeline_id != opp.pipeline_id:
@@ -330,7 +342,7 @@ def move_stage(
     if stage.pk == opp.stage_id:
         return opp
     opp.stage = stage
-    return save_opportunity(opp, user=user, lost_reason=lost_reason, now=now)
+    return save_opportunity(opp, user=user, lost_reason=lost_reason, lost_to=lost_to, now=now)
 
 
 @transaction.atomic

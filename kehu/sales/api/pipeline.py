@@ -11,7 +11,8 @@ from rest_framework.response import Response
 from kehu.core.api import BaseModelSerializer, RestrictedModelViewSet
 from kehu.core.registry import get_object_type
 
-from ..models import Opportunity, Pipeline, Stage
+from ..models import Competitor, Opportunity, Pipeline, Stage
+from .competitors import DealCompetitorsMixin
 from .opportunity_lines import DealLinesMixin
 
 
@@ -100,6 +101,11 @@ class MoveSerializer(serializers.Serializer):
     lost_reason = serializers.CharField(
         required=False, allow_blank=True, max_length=200, help_text="Required for a lost stage."
     )
+    lost_to = serializers.IntegerField(
+        required=False,
+        allow_null=True,
+        help_text="A lost stage: the id of the competitor the deal was lost to (optional).",
+    )
     version = serializers.IntegerField(
         required=False, help_text="The version you read (refused if the deal changed since)."
     )
@@ -121,7 +127,7 @@ class StageViewSet(RestrictedModelViewSet):
         return get_object_type(Stage)
 
 
-class OpportunityViewSet(DealLinesMixin, RestrictedModelViewSet):
+class OpportunityViewSet(DealLinesMixin, DealCompetitorsMixin, RestrictedModelViewSet):
     serializer_class = OpportunitySerializer
 
     @property
@@ -142,11 +148,17 @@ class OpportunityViewSet(DealLinesMixin, RestrictedModelViewSet):
         stage = Stage.objects.filter(pk=body.validated_data["stage"]).first()
         if stage is None:
             raise serializers.ValidationError({"stage": ["Unknown stage."]})
+        lost_to = None
+        if body.validated_data.get("lost_to") is not None:
+            lost_to = Competitor.objects.filter(pk=body.validated_data["lost_to"]).first()
+            if lost_to is None:
+                raise serializers.ValidationError({"lost_to": ["Unknown competitor."]})
         deal = move_stage(
             user=request.user,
             opportunity=deal,
             stage=stage,
             lost_reason=body.validated_data.get("lost_reason", ""),
+            lost_to=lost_to,
             version=body.validated_data.get("version"),
         )
         return Response(OpportunitySerializer(deal, context=self.get_serializer_context()).data)

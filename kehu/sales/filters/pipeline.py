@@ -6,14 +6,14 @@ import datetime
 
 import django_filters
 from django import forms
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from kehu.core.filters import BaseFilterSet
 from kehu.core.search import search
 
-from ..models import Opportunity, Pipeline, Stage
+from ..models import Competitor, DealCompetitor, Opportunity, Pipeline, Stage
 
 YES_NO = [("", _("All")), ("true", _("Yes")), ("false", _("No"))]
 
@@ -77,6 +77,11 @@ class OpportunityFilterSet(BaseFilterSet):
         queryset=Stage.objects.exclude(kind=Stage.Kind.LOST),
         method="filter_reached",
     )
+    competitor = django_filters.ModelChoiceFilter(
+        label=_("Competitor"),
+        queryset=Competitor.objects.all(),
+        method="filter_competitor",
+    )
 
     class Meta:
         model = Opportunity
@@ -111,6 +116,14 @@ class OpportunityFilterSet(BaseFilterSet):
         if value is None:
             return queryset
         return queryset.filter(department__path__startswith=value.path)
+
+    def filter_competitor(self, queryset, name, value: int):  # a Competitor (the API: its id)
+        """Deals the competitor took part in (the win/loss report's drill-down)."""
+        if value is None:
+            return queryset
+        return queryset.filter(
+            Exists(DealCompetitor.objects.filter(opportunity=OuterRef("pk"), competitor=value))
+        )
 
     def filter_reached(self, queryset, name, value: int):  # a Stage (the API: its id)
         """Deals that reached this stage or a later one (the funnel's drill-down)."""

@@ -51,7 +51,10 @@ class OpportunityForm(BaseModelForm):
         }
         help_texts = {
             "lost_reason": _("Required when the stage is a lost stage."),
-            "competitors": _("Who else is bidding, e.g. 用友, 金蝶."),
+            "competitors": _(
+                "Free text of older deals; record competitors with their prices in the deal "
+                "page's Competitors card."
+            ),
         }
 
     def __init__(self, *args, **kwargs):

@@ -28,8 +28,9 @@ from kehu.system.params import dictionary_choices
 
 from .. import pipeline_reports as reports
 from ..actions.pipeline import default_pipeline, move_stage, stages_of
-from ..models import Opportunity, Pipeline, Stage, StageHistory
+from ..models import Competitor, Opportunity, Pipeline, Stage, StageHistory
 from ..templatetags.pipeline_tags import format_money
+from .competitors import deal_competitors_context, deal_notes_context
 from .opportunity_lines import lines_context
 
 VIEW = "sales.view_opportunity"
@@ -203,9 +204,13 @@ def move(request, pk: int):
     version = int_param(request.POST.get("version"), name="version")
     from_stage = opp.stage_id
     stage = Stage.objects.filter(pk=stage_id).first() if stage_id else None
+    lost_to_id = int_param(request.POST.get("lost_to"), name="lost_to")
+    lost_to = Competitor.objects.filter(pk=lost_to_id).first() if lost_to_id else None
     error = None
     if stage is None:
         error = _("Choose a stage.")
+    elif lost_to_id and lost_to is None:
+        error = _("Choose a competitor from the list.")
     else:
         try:
             opp = move_stage(
@@ -213,6 +218,7 @@ def move(request, pk: int):
                 opportunity=opp,
                 stage=stage,
                 lost_reason=request.POST.get("lost_reason", "")[:200],
+                lost_to=lost_to,
                 version=version,
             )
         except StaleObjectError:
@@ -378,6 +384,22 @@ class OpportunityDetailView(ObjectDetailView):
         )
         ctx["size_band"] = reports.size_band(opp.amount)
         ctx.update(lines_context(opp, user))
+        ctx.update(deal_competitors_context(opp, user))
+        ctx["notes_card"] = deal_notes_context(opp, user)
+        ctx["lost_to_picker"] = ""
+        if ctx["can_move"] and opp.status != Opportunity.Status.LOST:
+            from kehu.core.pickers import picker_html
+
+            ctx["lost_to_picker"] = picker_html(
+                "lost_to",
+                Competitor.objects.filter(active=True),
+                user=user,
+                required=False,
+                attrs={"id": "lost-to"},
+            )
+        if not opp.competitors:  # the free-text field of older deals: only when filled
+            label = Opportunity._meta.get_field("competitors").verbose_name
+            ctx["fields"] = [(k, v) for k, v in ctx["fields"] if k != label]
         return ctx
 
 
